@@ -1,0 +1,29 @@
+"""What every command shares: the project folder and the debug switch, passed explicitly via Typer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+from deployctl.model.project import Project, find_project
+
+
+@dataclass(frozen=True)
+class CliContext:
+    """Global options of the command line."""
+
+    project_dir: Path | None
+    debug: bool
+
+    def project(self) -> Project:
+        """The project found from --project, or from the current folder upwards."""
+        return find_project(self.project_dir or Path.cwd())
+
+
+def cli_context(ctx: typer.Context) -> CliContext:
+    """The global options attached to the root command's context."""
+    found = ctx.find_root().obj
+    assert isinstance(found, CliContext)
+    return found

@@ -1,0 +1,130 @@
+"""Build the lab's images without a registry: the Debian base (pulled, else debootstrap) and the node."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import docker
+from docker.errors import APIError, DockerException, ImageNotFound
+
+from deployctl.errors import LabError
+
+ROOTFS_IMAGE = "deployctl/rootfs:bookworm"
+OFFICIAL_SLIM = ("debian", "bookworm-slim")
+BASE_IMAGE = "deployctl/base:bookworm"
+NODE_IMAGE = "deployctl/node:bookworm"
+LAB_LABEL = "deployctl.lab"
+CONTEXT_LABEL = "deployctl.context"
+
+Say = Callable[[str], None]
+
+
+def context_digest(folder: Path, *extra: str) -> str:
+    """A digest of a build context's files (names, modes and contents) and any extra inputs."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0")
+        digest.update(oct(path.stat().st_mode & 0o777).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    for item in extra:
+        digest.update(item.encode() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _image(client: docker.DockerClient, name: str) -> Any | None:
+    try:
+        return client.images.get(name)
+    except ImageNotFound:
+        return None
+
+
+def _pull_official(client: docker.DockerClient, say: Say) -> str | None:
+    repository, tag = OFFICIAL_SLIM
+    say(f"Trying to pull {repository}:{tag}")
+    try:
+        client.images.pull(repository, tag=tag)
+    except DockerException as exc:
+        reason = str(exc).splitlines()[0][:160]
+        say(f"Pull failed ({reason}); building the root filesystem with debootstrap instead")
+        return None
+    return f"{repository}:{tag}"
+
+
+def _debootstrap_rootfs(client: docker.DockerClient, say: Say) -> str:
+    if shutil.which("debootstrap") is None:
+        raise LabError("debootstrap is not installed: run scripts/install (Debian: apt-get install -y debootstrap)")
+    if os.geteuid() != 0:
+        raise LabError("building the base image with debootstrap needs root: run `deployctl lab up` as root")
+    with tempfile.TemporaryDirectory(prefix="deployctl-rootfs-", dir="/var/tmp") as work:
+        rootfs = Path(work) / "rootfs"
+        say("debootstrap --variant=minbase bookworm (about 30 s)")
+        _run_logged(["debootstrap", "--variant=minbase", "bookworm", str(rootfs)], "debootstrap")
+        tarball = Path(work) / "rootfs.tar"
+        _run_logged(["tar", "-C", str(rootfs), "-cf", str(tarball), "."], "tar")
+        say(f"Importing the root filesystem as {ROOTFS_IMAGE}")
+        repository, tag = ROOTFS_IMAGE.split(":")
+        client.api.import_image_from_file(str(tarball), repository=repository, tag=tag)
+    return ROOTFS_IMAGE
+
+
+def _run_logged(command: list[str], what: str) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
+        raise LabError(f"{what} failed with exit code {done.returncode}: {tail}")
+
+
+def build_image(
+    client: docker.DockerClient, context: Path, tag: str, labels: dict[str, str], say: Say, **buildargs: str
+) -> None:
+    """Build `context` as `tag` with the SDK, streaming steps; a failing step raises with the log's tail."""
+    log: list[str] = []
+    try:
+        for chunk in client.api.build(
+            path=str(context), tag=tag, labels=labels, buildargs=buildargs, rm=True, forcerm=True, decode=True
+        ):
+            if "stream" in chunk:
+                text = str(chunk["stream"]).rstrip()
+                if text:
+                    log.append(text)
+                    if text.startswith("Step "):
+                        say(text)
+            if "error" in chunk:
+                tail = " | ".join(line for line in log[-4:])
+                raise LabError(f"building {tag} failed: {str(chunk['error']).strip()} (last output: {tail})")
+    except APIError as exc:
+        raise LabError(f"building {tag} failed: {exc.explanation or exc}") from exc
+
+
+def ensure_base_image(client: docker.DockerClient, images_dir: Path, say: Say) -> str:
+    """Make sure deployctl/base:bookworm exists; returns how (`present` or the root filesystem used)."""
+    if _image(client, BASE_IMAGE) is not None:
+        return "present"
+    rootfs = _pull_official(client, say) or (
+        ROOTFS_IMAGE if _image(client, ROOTFS_IMAGE) is not None else _debootstrap_rootfs(client, say)
+    )
+    say(f"Building {BASE_IMAGE} from {rootfs}")
+    build_image(client, images_dir / "base", BASE_IMAGE, {LAB_LABEL: "1"}, say, ROOTFS=rootfs)
+    return rootfs
+
+
+def ensure_node_image(client: docker.DockerClient, images_dir: Path, say: Say) -> str:
+    """Make sure the node image matches images/node and the current base; returns `present` or `built`."""
+    base = _image(client, BASE_IMAGE)
+    if base is None:
+        raise LabError(f"{BASE_IMAGE} is missing: build it first")
+    digest = context_digest(images_dir / "node", str(base.id))
+    current = _image(client, NODE_IMAGE)
+    if current is not None and current.labels.get(CONTEXT_LABEL) == digest:
+        return "present"
+    say(f"Building {NODE_IMAGE} (context {digest})")
+    labels = {LAB_LABEL: "1", CONTEXT_LABEL: digest}
+    build_image(client, images_dir / "node", NODE_IMAGE, labels, say, BASE_IMAGE=BASE_IMAGE)
+    return "built"

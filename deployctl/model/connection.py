@@ -1,0 +1,81 @@
+"""Where and how to reach a host over SSH: resolved from inventory variables and the lab's facts."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deployctl.errors import DeployctlError, InputError
+
+
+@dataclass(frozen=True)
+class SshEndpoint:
+    """Everything needed to open an SSH connection to one host."""
+
+    name: str
+    address: str
+    port: int = 22
+    user: str = "root"
+    key_file: str | None = None
+    host_key_checking: bool = True
+
+    @property
+    def label(self) -> str:
+        return f"{self.address}:{self.port}"
+
+
+TRUE_WORDS = {"true", "yes", "on", "1"}
+FALSE_WORDS = {"false", "no", "off", "0"}
+
+
+def parse_bool(value: Any) -> bool | None:
+    """Ansible's truthiness for settings: bools, and the strings yes/no/true/false/on/off/1/0; else None."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return {0: False, 1: True}.get(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    return None
+
+
+def resolve_endpoint(
+    name: str,
+    host_vars: Mapping[str, Any],
+    lab_endpoints: Mapping[str, SshEndpoint] | None,
+    origin: tuple[str, int],
+    base_dir: Path,
+) -> SshEndpoint:
+    """The SSH endpoint of an inventory host; lab hosts (`deployctl_lab: true`) start from the lab's facts.
+
+    Explicit `ansible_host`, `ansible_port`, `ansible_user`, `ansible_ssh_private_key_file` and
+    `ansible_host_key_checking` always win. Variable types were validated when the inventory loaded.
+    """
+    base = SshEndpoint(name=name, address=name, user=getpass.getuser())
+    if parse_bool(host_vars.get("deployctl_lab", False)):
+        if lab_endpoints is None:
+            raise DeployctlError(f"host {name} is a lab host but the lab is not up: run `deployctl lab up`")
+        if name not in lab_endpoints:
+            known = ", ".join(sorted(lab_endpoints)) or "none"
+            raise InputError(origin[0], origin[1], name, f"no lab machine of that name (lab machines: {known})")
+        base = lab_endpoints[name]
+    key_file = host_vars.get("ansible_ssh_private_key_file", host_vars.get("ansible_private_key_file"))
+    if key_file is not None:
+        key_path = Path(str(key_file)).expanduser()
+        key_file = str(key_path if key_path.is_absolute() else base_dir / key_path)
+    checking = parse_bool(host_vars.get("ansible_host_key_checking", base.host_key_checking))
+    return SshEndpoint(
+        name=name,
+        address=str(host_vars.get("ansible_host", base.address)),
+        port=int(host_vars.get("ansible_port", base.port)),
+        user=str(host_vars.get("ansible_user", base.user)),
+        key_file=key_file if key_file is not None else base.key_file,
+        host_key_checking=base.host_key_checking if checking is None else checking,
+    )

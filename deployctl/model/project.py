@@ -1,0 +1,102 @@
+"""The project: `deployctl.yml` at the root names the stages in pipeline order and where things live."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from deployctl.errors import DeployctlError, InputError
+from deployctl.model.yamlsource import LocatedList, LocatedMap, load_yaml_file
+
+CONFIG_NAME = "deployctl.yml"
+STAGE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+KNOWN_KEYS = {"stages", "inventory_dir", "state_dir"}
+
+
+@dataclass(frozen=True)
+class Project:
+    """A deployctl project: its root folder, its stages in pipeline order, and its folders."""
+
+    root: Path
+    stages: tuple[str, ...]
+    inventory_dir: Path
+    state_dir: Path
+    stages_line: int
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    def display(self, path: Path) -> str:
+        """A path as errors show it: relative to the project root when inside it."""
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    def require_stage(self, stage: str) -> str:
+        """Return `stage` if the project defines it, else raise an error naming deployctl.yml."""
+        if stage not in self.stages:
+            raise InputError(
+                CONFIG_NAME,
+                self.stages_line,
+                "stages",
+                f"unknown stage {stage!r}; the stages are {', '.join(self.stages)}",
+            )
+        return stage
+
+    def inventory_path(self, stage: str) -> Path:
+        """The inventory file of a stage: `<inventory_dir>/<stage>.yml` (or `.yaml`)."""
+        yml = self.inventory_dir / f"{stage}.yml"
+        yaml_path = self.inventory_dir / f"{stage}.yaml"
+        return yaml_path if not yml.exists() and yaml_path.exists() else yml
+
+
+def _folder(config: LocatedMap, key: str, default: str, root: Path) -> Path:
+    value = config.get(key, default)
+    if not isinstance(value, str) or not value:
+        raise InputError(CONFIG_NAME, config.line_of(key), key, "must be a folder path")
+    return (root / value).resolve()
+
+
+def load_project(root: Path) -> Project:
+    """Load and validate `deployctl.yml` in `root`."""
+    config = load_yaml_file(root / CONFIG_NAME, CONFIG_NAME)
+    if not isinstance(config, LocatedMap):
+        raise InputError(CONFIG_NAME, 1, None, "must be a mapping with at least `stages`")
+    for key in config:
+        if key not in KNOWN_KEYS:
+            raise InputError(
+                CONFIG_NAME, config.line_of(key), str(key), f"unknown key; known: {', '.join(sorted(KNOWN_KEYS))}"
+            )
+    stages = config.get("stages")
+    if "stages" not in config:
+        raise InputError(CONFIG_NAME, config.line, "stages", "missing: list the stages in pipeline order")
+    if not isinstance(stages, LocatedList) or not stages:
+        raise InputError(CONFIG_NAME, config.line_of("stages"), "stages", "must be a non-empty list")
+    seen: set[str] = set()
+    for index, stage in enumerate(stages):
+        if not isinstance(stage, str) or not STAGE_NAME.match(stage):
+            raise InputError(
+                CONFIG_NAME, stages.line_of(index), "stages", f"{stage!r} is not a stage name (a-z, 0-9, -, _)"
+            )
+        if stage in seen:
+            raise InputError(CONFIG_NAME, stages.line_of(index), "stages", f"stage {stage!r} is listed twice")
+        seen.add(stage)
+    return Project(
+        root=root,
+        stages=tuple(stages),
+        inventory_dir=_folder(config, "inventory_dir", "inventories", root),
+        state_dir=_folder(config, "state_dir", ".deployctl", root),
+        stages_line=config.line_of("stages"),
+    )
+
+
+def find_project(start: Path) -> Project:
+    """Find the project whose `deployctl.yml` is in `start` or the nearest parent, and load it."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return load_project(folder)
+    raise DeployctlError(f"no {CONFIG_NAME} in {start} or any parent folder (run from the project, or --project DIR)")

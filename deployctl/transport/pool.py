@@ -1,0 +1,46 @@
+"""Run one function per host in parallel, on a bounded pool, keeping each host's outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+Item = TypeVar("Item")
+Value = TypeVar("Value")
+
+DEFAULT_FORKS = 16
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[Item, Value]):
+    """What one host's call returned, or the exception it raised."""
+
+    item: Item
+    value: Value | None
+    error: Exception | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def run_each(
+    items: Sequence[Item], call: Callable[[Item], Value], forks: int = DEFAULT_FORKS
+) -> list[Outcome[Item, Value]]:
+    """Call `call(item)` for every item, at most `forks` at once; outcomes come back in input order.
+
+    An exception in one call is recorded as that item's outcome and never stops the others.
+    """
+
+    def guarded(item: Item) -> Outcome[Item, Value]:
+        try:
+            return Outcome(item, call(item), None)
+        except Exception as exc:  # noqa: BLE001 - one host's failure is data for the caller
+            return Outcome(item, None, exc)
+
+    if not items:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(forks, len(items)))) as pool:
+        return list(pool.map(guarded, items))

@@ -1,0 +1,163 @@
+"""SSH transport over paramiko: one connection per host, reused for every command of a run."""
+
+from __future__ import annotations
+
+import select
+import socket
+import time
+from pathlib import Path
+
+import paramiko
+
+from deployctl.errors import ConnectionFailed
+from deployctl.model.connection import SshEndpoint
+from deployctl.transport.base import (
+    Command,
+    CommandFailed,
+    Result,
+    put_command,
+    render_command,
+    with_become,
+)
+
+
+class _TrustPolicy(paramiko.MissingHostKeyPolicy):
+    """Accept an unknown host key without recording it: only for hosts the inventory trusts explicitly."""
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        return None
+
+
+class SshTransport:
+    """A Transport that runs commands over one paramiko connection."""
+
+    def __init__(self, endpoint: SshEndpoint, *, connect_timeout: float = 10.0) -> None:
+        self.name = endpoint.name
+        self.endpoint = endpoint
+        self.connect_timeout = connect_timeout
+        self._client: paramiko.SSHClient | None = None
+
+    def connect(self) -> None:
+        """Open the connection (done on first use when not called); errors name the host and the reason."""
+        if self._client is not None:
+            return
+        endpoint = self.endpoint
+        client = paramiko.SSHClient()
+        if endpoint.host_key_checking:
+            known_hosts = Path("~/.ssh/known_hosts").expanduser()
+            if known_hosts.exists():
+                client.load_host_keys(str(known_hosts))
+            client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        else:
+            client.set_missing_host_key_policy(_TrustPolicy())
+        try:
+            client.connect(
+                endpoint.address,
+                port=endpoint.port,
+                username=endpoint.user,
+                key_filename=endpoint.key_file,
+                timeout=self.connect_timeout,
+                banner_timeout=self.connect_timeout,
+                auth_timeout=self.connect_timeout,
+                allow_agent=endpoint.key_file is None,
+                look_for_keys=endpoint.key_file is None,
+            )
+        except paramiko.BadHostKeyException as exc:
+            client.close()
+            raise ConnectionFailed(f"{self.name} ({endpoint.label}): host key mismatch: {exc}") from exc
+        except paramiko.SSHException as exc:
+            client.close()
+            reason = str(exc)
+            if "not found in known_hosts" in reason:
+                reason += " (add it to ~/.ssh/known_hosts, or set ansible_host_key_checking: false)"
+            raise ConnectionFailed(f"{self.name} ({endpoint.label}): {reason}") from exc
+        except (OSError, socket.timeout) as exc:
+            client.close()
+            raise ConnectionFailed(f"{self.name} ({endpoint.label}): {exc.strerror or exc}") from exc
+        transport = client.get_transport()
+        if transport is not None:
+            transport.set_keepalive(30)
+        self._client = client
+
+    def run(
+        self,
+        command: Command,
+        *,
+        become: bool = False,
+        become_user: str | None = None,
+        stdin: bytes | None = None,
+        timeout: float | None = None,
+    ) -> Result:
+        line = render_command(with_become(command, become, become_user))
+        started = time.monotonic()
+        exit_code, stdout, stderr = self._execute(line, stdin, timeout)
+        return Result(
+            command=line,
+            exit_code=exit_code,
+            stdout=stdout.decode("utf-8", "replace"),
+            stderr=stderr.decode("utf-8", "replace"),
+            duration=time.monotonic() - started,
+        )
+
+    def _execute(self, line: str, stdin: bytes | None, timeout: float | None) -> tuple[int, bytes, bytes]:
+        self.connect()
+        assert self._client is not None
+        transport = self._client.get_transport()
+        if transport is None or not transport.is_active():
+            raise ConnectionFailed(f"{self.name}: the connection was lost")
+        deadline = time.monotonic() + timeout if timeout else None
+        channel = transport.open_session(timeout=self.connect_timeout)
+        try:
+            channel.exec_command(line)
+            if stdin is not None:
+                channel.sendall(stdin)
+            channel.shutdown_write()
+            stdout, stderr = self._collect(channel, deadline, line)
+            return channel.recv_exit_status(), stdout, stderr
+        finally:
+            channel.close()
+
+    def _collect(self, channel: paramiko.Channel, deadline: float | None, line: str) -> tuple[bytes, bytes]:
+        out: list[bytes] = []
+        err: list[bytes] = []
+        while True:
+            drained = False
+            while channel.recv_ready():
+                out.append(channel.recv(65536))
+                drained = True
+            while channel.recv_stderr_ready():
+                err.append(channel.recv_stderr(65536))
+                drained = True
+            if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
+                if channel.eof_received or channel.closed:
+                    break
+            if drained:
+                continue
+            if deadline is not None and time.monotonic() > deadline:
+                raise ConnectionFailed(f"{self.name}: `{line}` timed out")
+            wait = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
+            select.select([channel], [], [], wait)
+        return b"".join(out), b"".join(err)
+
+    def put(self, data: bytes, path: str, *, mode: str | None = None, become: bool = False) -> Result:
+        return self.run(put_command(path, mode), become=become, stdin=data)
+
+    def get(self, path: str, *, become: bool = False) -> bytes:
+        line = render_command(with_become(["cat", "--", path], become))
+        started = time.monotonic()
+        exit_code, stdout, stderr = self._execute(line, None, None)
+        if exit_code != 0:
+            failed = Result(line, exit_code, "", stderr.decode("utf-8", "replace"), time.monotonic() - started)
+            raise CommandFailed(self.name, failed)
+        return stdout
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> SshTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
