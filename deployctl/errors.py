@@ -37,5 +37,5 @@ class LabError(DeployctlError):
     """The lab could not be brought up, read or torn down."""
 
 
-class ConnectionFailed(DeployctlError):
+class ConnectionFailedError(DeployctlError):
     """A host could not be reached or authenticated."""

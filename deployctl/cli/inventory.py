@@ -141,15 +141,23 @@ def ping(
     failed = [(o.item[0].name, str(o.error)) for o in outcomes if o.error is not None]
     reached = [o.value for o in outcomes if o.value is not None]
     if output is OutputFormat.json:
-        print_json(
-            {"reached": [asdict(r) for r in reached], "failed": [{"host": h, "error": e} for h, e in failed]}
-        )
+        print_json({"reached": [asdict(r) for r in reached], "failed": [{"host": h, "error": e} for h, e in failed]})
     else:
         print_table(
             None,
             ["HOST", "STAGE", "ADDRESS", "USER", "SUDO", "PYTHON", "SECONDS"],
-            [[r.host, r.stage, r.address, r.user, "yes" if r.become else "no", r.python, f"{r.seconds:.2f}"]
-             for r in reached]
+            [
+                [
+                    r.host,
+                    r.stage,
+                    r.address,
+                    r.user,
+                    "yes" if r.become else "no",
+                    r.python,
+                    f"{r.seconds:.2f}",
+                ]
+                for r in reached
+            ]
             + [[host, "-", "-", "-", "-", "-", f"unreachable: {error}"] for host, error in failed],
         )
     if failed or any(not r.become or r.python == "missing" for r in reached):

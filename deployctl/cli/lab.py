@@ -46,7 +46,8 @@ def _render_status(rows: list[HostStatus], output: OutputFormat, title: str) -> 
 def up(
     ctx: typer.Context,
     provider: Annotated[
-        str | None, typer.Option(help=f"One of {', '.join(PROVIDERS)} (default: a hypervisor if any, else docker).")
+        str | None,
+        typer.Option(help=f"One of {', '.join(PROVIDERS)} (default: a hypervisor if any, else docker)."),
     ] = None,
     output: FormatOption = OutputFormat.table,
 ) -> None:

@@ -55,7 +55,11 @@ def ensure_engine(log_dir: Path, say: Callable[[str], None], wait_seconds: float
     say(f"Starting the Docker engine (dockerd, log in {log})")
     with log.open("ab") as out:
         daemon = subprocess.Popen(
-            ["dockerd"], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            ["dockerd"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     _wait_for_engine(deadline, daemon, log)
     return _require_client()

@@ -53,7 +53,7 @@ def _remove_stale_containers(client: docker.DockerClient, root: Path, say: Say) 
         if container.id not in tracked:
             say(f"Removing stale lab container {container.name} (not tracked by this checkout's Vagrant)")
             container.remove(force=True)
-            removed.append(container.name)
+            removed.append(str(container.name))
     return removed
 
 
@@ -121,6 +121,6 @@ def lab_down(project: Project, say: Say) -> list[str]:
             for container in client.containers.list(all=True, filters={"label": f"{LAB_LABEL}=1"}):
                 say(f"Removing lab container {container.name}")
                 container.remove(force=True)
-                removed.append(container.name)
+                removed.append(str(container.name))
     clear_lab_state(project.state_dir)
     return removed

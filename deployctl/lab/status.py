@@ -6,7 +6,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from deployctl.facts.base import batch
+from deployctl.facts.base import FactBatch, batch
 from deployctl.facts.system import OsRelease, SystemdState, Uptime
 from deployctl.lab.machines import LAB_STAGES, stage_of
 from deployctl.model.connection import SshEndpoint
@@ -37,7 +37,7 @@ class HostStatus:
 def read_host_status(endpoint: SshEndpoint, connect_timeout: float = 5.0) -> HostStatus:
     """Connect to one host and read its OS, systemd state and uptime with a single command."""
     started = time.monotonic()
-    facts = batch([OsRelease(), SystemdState(), Uptime()])
+    facts: FactBatch[object] = batch([OsRelease(), SystemdState(), Uptime()])
     stage = stage_of(endpoint.name) or "-"
     with SshTransport(endpoint, connect_timeout=connect_timeout) as transport:
         result = transport.run(shell(facts.script()))

@@ -12,7 +12,11 @@ from pathlib import Path
 from deployctl.errors import LabError
 
 PROVIDERS = ("docker", "virtualbox", "libvirt")
-QUIET_ENV = {"VAGRANT_CHECKPOINT_DISABLE": "1", "VAGRANT_BOX_UPDATE_CHECK_DISABLE": "1", "VAGRANT_NO_COLOR": "1"}
+QUIET_ENV = {
+    "VAGRANT_CHECKPOINT_DISABLE": "1",
+    "VAGRANT_BOX_UPDATE_CHECK_DISABLE": "1",
+    "VAGRANT_NO_COLOR": "1",
+}
 
 
 def vagrant_binary() -> str:

@@ -50,7 +50,7 @@ def _match_term(term: str, host_order: Sequence[str], groups: Mapping[str, Itera
         names += [h for h in host_order if fnmatch.fnmatchcase(h, term)]
     matched: set[str] = set()
     for name in names:
-        matched.update(groups[name] if name in groups else [name])
+        matched.update(groups.get(name, [name]))
     return matched
 
 

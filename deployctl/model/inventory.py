@@ -137,12 +137,13 @@ class _InventoryParser:
         if children is not None:
             if not isinstance(children, LocatedMap):
                 raise InputError(
-                    self.source, definition.line_of("children"), f"{path}.children", "must be a mapping of groups"
+                    self.source,
+                    definition.line_of("children"),
+                    f"{path}.children",
+                    "must be a mapping of groups",
                 )
             for child, child_definition in children.items():
-                self.parse_group(
-                    child, child_definition, children.line_of(child), name, f"{path}.children.{child}"
-                )
+                self.parse_group(child, child_definition, children.line_of(child), name, f"{path}.children.{child}")
 
     def _parse_vars(self, group: _GroupDraft, definition: LocatedMap, path: str) -> None:
         group_vars = definition.get("vars")
@@ -174,9 +175,7 @@ class _InventoryParser:
             except ValueError as exc:
                 raise InputError(self.source, line, f"{path}.hosts.{raw_name}", str(exc)) from None
             if host_vars is not None and not isinstance(host_vars, LocatedMap):
-                raise InputError(
-                    self.source, line, f"{path}.hosts.{raw_name}", "host variables must be a mapping"
-                )
+                raise InputError(self.source, line, f"{path}.hosts.{raw_name}", "host variables must be a mapping")
             values, origins = _vars_with_origins(host_vars, self.source) if host_vars else ({}, {})
             for name in names:
                 draft = self.hosts.setdefault(name, _HostDraft(Origin(self.source, line)))
@@ -295,8 +294,8 @@ def parse_inventory(data: Any, stage: str, source: str, path: Path, project: Pro
     depths = _group_depths(parser)
     memberships: dict[str, set[str]] = {host: {"all"} for host in parser.hosts}
     for name, group in parser.groups.items():
-        for host in group.hosts:
-            memberships[host] |= {name} | _ancestors(parser, name)
+        for member in group.hosts:
+            memberships[member] |= {name} | _ancestors(parser, name)
 
     vars_folder = path.parent
     group_files = {name: _load_vars_dir(vars_folder / "group_vars", name, project) for name in parser.groups}

@@ -68,7 +68,10 @@ def load_project(root: Path) -> Project:
     for key in config:
         if key not in KNOWN_KEYS:
             raise InputError(
-                CONFIG_NAME, config.line_of(key), str(key), f"unknown key; known: {', '.join(sorted(KNOWN_KEYS))}"
+                CONFIG_NAME,
+                config.line_of(key),
+                str(key),
+                f"unknown key; known: {', '.join(sorted(KNOWN_KEYS))}",
             )
     stages = config.get("stages")
     if "stages" not in config:
@@ -79,7 +82,10 @@ def load_project(root: Path) -> Project:
     for index, stage in enumerate(stages):
         if not isinstance(stage, str) or not STAGE_NAME.match(stage):
             raise InputError(
-                CONFIG_NAME, stages.line_of(index), "stages", f"{stage!r} is not a stage name (a-z, 0-9, -, _)"
+                CONFIG_NAME,
+                stages.line_of(index),
+                "stages",
+                f"{stage!r} is not a stage name (a-z, 0-9, -, _)",
             )
         if stage in seen:
             raise InputError(CONFIG_NAME, stages.line_of(index), "stages", f"stage {stage!r} is listed twice")

@@ -51,9 +51,7 @@ def _convert(node: Node, loader: yaml.SafeLoader, source: str) -> Any:
             except TypeError:
                 raise InputError(source, key_line, None, "a mapping key must be a plain value") from None
             if key in mapping:
-                raise InputError(
-                    source, key_line, str(key), f"duplicate key (first at line {mapping.key_lines[key]})"
-                )
+                raise InputError(source, key_line, str(key), f"duplicate key (first at line {mapping.key_lines[key]})")
             mapping[key] = _convert(value_node, loader, source)
             mapping.key_lines[key] = key_line
         return mapping

@@ -28,7 +28,7 @@ class Result:
         return self.exit_code == 0
 
 
-class CommandFailed(DeployctlError):
+class CommandFailedError(DeployctlError):
     """A command exited non-zero where success was required."""
 
     def __init__(self, host: str, result: Result) -> None:

@@ -37,7 +37,7 @@ def run_each(
     def guarded(item: Item) -> Outcome[Item, Value]:
         try:
             return Outcome(item, call(item), None)
-        except Exception as exc:  # noqa: BLE001 - one host's failure is data for the caller
+        except Exception as exc:
             return Outcome(item, None, exc)
 
     if not items:

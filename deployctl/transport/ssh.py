@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import select
-import socket
 import time
 from pathlib import Path
 
 import paramiko
 
-from deployctl.errors import ConnectionFailed
+from deployctl.errors import ConnectionFailedError
 from deployctl.model.connection import SshEndpoint
 from deployctl.transport.base import (
     Command,
-    CommandFailed,
+    CommandFailedError,
     Result,
     put_command,
     render_command,
@@ -64,16 +63,16 @@ class SshTransport:
             )
         except paramiko.BadHostKeyException as exc:
             client.close()
-            raise ConnectionFailed(f"{self.name} ({endpoint.label}): host key mismatch: {exc}") from exc
+            raise ConnectionFailedError(f"{self.name} ({endpoint.label}): host key mismatch: {exc}") from exc
         except paramiko.SSHException as exc:
             client.close()
             reason = str(exc)
             if "not found in known_hosts" in reason:
                 reason += " (add it to ~/.ssh/known_hosts, or set ansible_host_key_checking: false)"
-            raise ConnectionFailed(f"{self.name} ({endpoint.label}): {reason}") from exc
-        except (OSError, socket.timeout) as exc:
+            raise ConnectionFailedError(f"{self.name} ({endpoint.label}): {reason}") from exc
+        except (TimeoutError, OSError) as exc:
             client.close()
-            raise ConnectionFailed(f"{self.name} ({endpoint.label}): {exc.strerror or exc}") from exc
+            raise ConnectionFailedError(f"{self.name} ({endpoint.label}): {exc.strerror or exc}") from exc
         transport = client.get_transport()
         if transport is not None:
             transport.set_keepalive(30)
@@ -104,7 +103,7 @@ class SshTransport:
         assert self._client is not None
         transport = self._client.get_transport()
         if transport is None or not transport.is_active():
-            raise ConnectionFailed(f"{self.name}: the connection was lost")
+            raise ConnectionFailedError(f"{self.name}: the connection was lost")
         deadline = time.monotonic() + timeout if timeout else None
         channel = transport.open_session(timeout=self.connect_timeout)
         try:
@@ -128,13 +127,13 @@ class SshTransport:
             while channel.recv_stderr_ready():
                 err.append(channel.recv_stderr(65536))
                 drained = True
-            if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
-                if channel.eof_received or channel.closed:
-                    break
+            idle = not channel.recv_ready() and not channel.recv_stderr_ready()
+            if idle and channel.exit_status_ready() and (channel.eof_received or channel.closed):
+                break
             if drained:
                 continue
             if deadline is not None and time.monotonic() > deadline:
-                raise ConnectionFailed(f"{self.name}: `{line}` timed out")
+                raise ConnectionFailedError(f"{self.name}: `{line}` timed out")
             wait = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
             select.select([channel], [], [], wait)
         return b"".join(out), b"".join(err)
@@ -148,7 +147,7 @@ class SshTransport:
         exit_code, stdout, stderr = self._execute(line, None, None)
         if exit_code != 0:
             failed = Result(line, exit_code, "", stderr.decode("utf-8", "replace"), time.monotonic() - started)
-            raise CommandFailed(self.name, failed)
+            raise CommandFailedError(self.name, failed)
         return stdout
 
     def close(self) -> None:

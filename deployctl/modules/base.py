@@ -1,0 +1,107 @@
+"""The planner interface shared by every module, the mutable and immutable strategies, and drift.
+
+A module declares its parameters (validated at load time), the facts it needs for given parameters,
+and a pure `plan(params, facts)` that returns what would change: actions to run, diffs to show, and a
+one-line summary (also for no-ops, saying why nothing changes). No module ever opens a connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from deployctl.facts.base import Fact
+
+ParamType = Literal["str", "int", "bool", "list", "dict", "path", "mode", "raw"]
+"""`list` accepts a list or a comma-separated string; `mode` accepts an octal string or int; `raw` anything."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One module parameter: its type, whether it is required, its default, choices and aliases."""
+
+    type: ParamType = "str"
+    required: bool = False
+    default: Any = None
+    choices: tuple[Any, ...] | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunCommand:
+    """Run a command (a list of words, quoted once at the transport edge) with optional stdin."""
+
+    argv: tuple[str, ...]
+    stdin: bytes | None = None
+
+
+@dataclass(frozen=True)
+class PutFile:
+    """Write `content` to `path` atomically, with an optional octal mode (e.g. "0644")."""
+
+    path: str
+    content: bytes
+    mode: str | None = None
+
+
+Action = RunCommand | PutFile
+
+
+@dataclass(frozen=True)
+class Diff:
+    """Before and after of one resource, for `--diff` (text; files show their content)."""
+
+    resource: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a task would change on one host.
+
+    `changed` False means a no-op and `summary` says why. `actions` run in order, all with the task's
+    become, stopping at the first failure. `invalidates` lists the fact keys that applying the plan
+    makes stale (so a later task that needs them re-reads them). `result` holds module-specific values
+    that `register` exposes (e.g. `state`, `path`). `captures_output` marks command-like plans whose
+    last action's rc/stdout/stderr are the task's result (command, shell).
+    """
+
+    changed: bool
+    summary: str
+    actions: tuple[Action, ...] = ()
+    diffs: tuple[Diff, ...] = ()
+    invalidates: tuple[str, ...] = ()
+    result: Mapping[str, Any] = field(default_factory=dict)
+    captures_output: bool = False
+    failed: str | None = None
+
+
+def no_change(summary: str, **result: Any) -> Plan:
+    """A plan that changes nothing, with the reason."""
+    return Plan(changed=False, summary=summary, result=result)
+
+
+FactsFor = Callable[[Mapping[str, Any]], Sequence[Fact[Any]]]
+Planner = Callable[[Mapping[str, Any], Mapping[str, Any]], Plan]
+
+
+@dataclass(frozen=True)
+class Module:
+    """A module: its Ansible name, parameters, the facts it needs, and its planner.
+
+    `facts(params)` gets validated, rendered parameters and returns the facts to read; `plan(params,
+    facts)` gets the same parameters and a mapping of fact key -> parsed value for exactly those
+    facts. `free_form` names the parameter that a bare string argument fills (`command: ls -l`).
+    Controller-side inputs are resolved before planning: `copy` with `src` and `template` receive
+    the file's bytes (rendered, for templates) in the parameter `_content`.
+    """
+
+    name: str
+    params: Mapping[str, Param]
+    facts: FactsFor
+    plan: Planner
+    free_form: str | None = None
+    aliases: tuple[str, ...] = ()
+    doc: str = ""

@@ -1,0 +1,35 @@
+"""Every module deployctl supports, by Ansible name (short and `ansible.builtin.` forms)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from deployctl.modules.base import Module
+
+FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
+
+_MODULES: list[Module] = []
+
+
+def _index(modules: list[Module]) -> dict[str, Module]:
+    table: dict[str, Module] = {}
+    for module in modules:
+        for name in (module.name, *module.aliases):
+            table[name] = module
+    return table
+
+
+MODULES: Mapping[str, Module] = _index(_MODULES)
+
+
+def canonical_name(name: str) -> str:
+    """`ansible.builtin.copy` -> `copy`."""
+    for prefix in FQCN_PREFIXES:
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def find_module(name: str, modules: Mapping[str, Module] | None = None) -> Module | None:
+    """The module for a task keyword (short or fully qualified), or None when deployctl has no such module."""
+    return (MODULES if modules is None else modules).get(canonical_name(name))
