@@ -8,7 +8,6 @@ import traceback
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from deployctl import __version__
@@ -57,15 +56,8 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("DEPLOYCTL_DEBUG") == "1"
     try:
-        app(args=args, prog_name="deployctl", standalone_mode=False)
-    except click.exceptions.Exit as done:
-        sys.exit(done.exit_code)
-    except click.exceptions.Abort:
-        stderr.print("deployctl: aborted", markup=False)
-        sys.exit(130)
-    except click.ClickException as usage:
-        usage.show()
-        sys.exit(usage.exit_code)
+        # Standalone mode: Typer prints usage errors (exit 2) and turns typer.Exit into the exit code.
+        app(args=args, prog_name="deployctl", standalone_mode=True)
     except DeployctlError as error:
         if debug:
             traceback.print_exc()

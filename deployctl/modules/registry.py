@@ -4,11 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from deployctl.modules.apt import APT
 from deployctl.modules.base import Module
+from deployctl.modules.command import COMMAND
+from deployctl.modules.copy import COPY
+from deployctl.modules.file import FILE
+from deployctl.modules.group import GROUP
+from deployctl.modules.lineinfile import LINEINFILE
+from deployctl.modules.service import SERVICE
+from deployctl.modules.shell import SHELL
+from deployctl.modules.sysctl import SYSCTL
+from deployctl.modules.systemd import SYSTEMD
+from deployctl.modules.template import TEMPLATE
+from deployctl.modules.user import USER
 
 FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 
-_MODULES: list[Module] = []
+_MODULES: list[Module] = [
+    APT,
+    COPY,
+    TEMPLATE,
+    FILE,
+    LINEINFILE,
+    USER,
+    GROUP,
+    SERVICE,
+    SYSTEMD,
+    COMMAND,
+    SHELL,
+    SYSCTL,
+]
 
 
 def _index(modules: list[Module]) -> dict[str, Module]:

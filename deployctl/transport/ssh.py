@@ -108,33 +108,44 @@ class SshTransport:
         channel = transport.open_session(timeout=self.connect_timeout)
         try:
             channel.exec_command(line)
-            if stdin is not None:
-                channel.sendall(stdin)
-            channel.shutdown_write()
-            stdout, stderr = self._collect(channel, deadline, line)
+            stdout, stderr = self._exchange(channel, stdin or b"", deadline, line)
             return channel.recv_exit_status(), stdout, stderr
         finally:
             channel.close()
 
-    def _collect(self, channel: paramiko.Channel, deadline: float | None, line: str) -> tuple[bytes, bytes]:
+    def _exchange(
+        self, channel: paramiko.Channel, stdin: bytes, deadline: float | None, line: str
+    ) -> tuple[bytes, bytes]:
+        """Feed stdin and drain stdout and stderr together, so that neither side's window fills and blocks."""
         out: list[bytes] = []
         err: list[bytes] = []
+        pending = memoryview(stdin)
+        if not pending:
+            channel.shutdown_write()
         while True:
-            drained = False
+            progressed = False
+            if pending and channel.send_ready():
+                sent = channel.send(pending[:32768].tobytes())
+                pending = pending[sent:]
+                progressed = True
+                if not pending:
+                    channel.shutdown_write()
             while channel.recv_ready():
                 out.append(channel.recv(65536))
-                drained = True
+                progressed = True
             while channel.recv_stderr_ready():
                 err.append(channel.recv_stderr(65536))
-                drained = True
+                progressed = True
             idle = not channel.recv_ready() and not channel.recv_stderr_ready()
-            if idle and channel.exit_status_ready() and (channel.eof_received or channel.closed):
+            if idle and not pending and channel.exit_status_ready() and (channel.eof_received or channel.closed):
                 break
-            if drained:
+            if progressed:
                 continue
             if deadline is not None and time.monotonic() > deadline:
                 raise ConnectionFailedError(f"{self.name}: `{line}` timed out")
-            wait = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
+            wait = 0.01 if pending else 1.0
+            if deadline is not None:
+                wait = max(0.0, min(wait, deadline - time.monotonic()))
             select.select([channel], [], [], wait)
         return b"".join(out), b"".join(err)
 

@@ -1,0 +1,255 @@
+"""Facts about paths: what a file is (type, mode, owner, checksum, content) and whether a glob matches."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import shlex
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Literal, cast
+
+from deployctl.facts.base import RawFact
+
+CONTENT_LIMIT = 256 * 1024
+"""Regular files up to this size are read whole (base64); larger ones only get their sha256."""
+
+FileType = Literal["absent", "file", "directory", "link", "other"]
+FILE_TYPES: tuple[FileType, ...] = ("absent", "file", "directory", "link", "other")
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One path as `lstat` sees it; for a symlink, `resolved` describes the file it finally points to.
+
+    `mode` is a 4-digit octal string ("0644"). `content` is set for readable regular files up to
+    CONTENT_LIMIT bytes; `sha256` for every readable regular file; `readable` is False when the file
+    exists but could not be read (no become).
+    """
+
+    path: str
+    type: FileType
+    mode: str | None = None
+    owner: str | None = None
+    group: str | None = None
+    uid: int | None = None
+    gid: int | None = None
+    size: int | None = None
+    sha256: str | None = None
+    content: bytes | None = None
+    readable: bool = True
+    link_target: str | None = None
+    resolved: FileInfo | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self.type != "absent"
+
+    def followed(self) -> FileInfo:
+        """The file this path refers to once symlinks are followed (absent for a dangling link)."""
+        if self.type != "link":
+            return self
+        if self.resolved is None:
+            return FileInfo(path=self.path, type="absent")
+        return self.resolved
+
+    @classmethod
+    def from_json(cls, path: str, data: Any) -> FileInfo:
+        """Build from a fixture: "absent", or a mapping with `type` and optional fields.
+
+        `content` (text) or `content_b64` give the bytes; `size` and `sha256` default to theirs.
+        `owner`/`group` default to root, `mode` to 0644 (0755 for directories, 0777 for links).
+        """
+        if data == "absent" or data is None:
+            return cls(path=path, type="absent")
+        if not isinstance(data, Mapping):
+            raise TypeError(f"file fact for {path}: expected a mapping or 'absent', got {data!r}")
+        kind = data.get("type", "file")
+        if kind not in FILE_TYPES:
+            raise ValueError(f"file fact for {path}: unknown type {kind!r}")
+        if kind == "absent":
+            return cls(path=path, type="absent")
+        content: bytes | None = None
+        if "content" in data:
+            content = str(data["content"]).encode("utf-8")
+        elif "content_b64" in data:
+            content = base64.b64decode(str(data["content_b64"]))
+        default_mode = {"directory": "0755", "link": "0777"}.get(kind, "0644")
+        resolved = data.get("resolved")
+        target = data.get("link_target")
+        return cls(
+            path=path,
+            type=cast(FileType, kind),
+            mode=str(data.get("mode", default_mode)),
+            owner=str(data.get("owner", "root")),
+            group=str(data.get("group", "root")),
+            uid=int(data.get("uid", 0)),
+            gid=int(data.get("gid", 0)),
+            size=int(data["size"]) if "size" in data else (len(content) if content is not None else 0),
+            sha256=str(data["sha256"]) if "sha256" in data else _sha256(content),
+            content=content,
+            readable=bool(data.get("readable", True)),
+            link_target=str(target) if target is not None else None,
+            resolved=(
+                cls.from_json(str(resolved.get("path", "")), resolved) if isinstance(resolved, Mapping) else None
+            ),
+        )
+
+
+def _sha256(content: bytes | None) -> str | None:
+    return hashlib.sha256(content).hexdigest() if content is not None else None
+
+
+_DESCRIBE = f"""describe() {{
+  if [ -L "$1" ]; then t=link
+  elif [ -d "$1" ]; then t=directory
+  elif [ -f "$1" ]; then t=file
+  elif [ -e "$1" ]; then t=other
+  else echo absent; return 0
+  fi
+  stat -c "stat $t %a %u %g %s %U %G" -- "$1" || {{ echo stat-failed; return 0; }}
+  case $t in
+    link) printf 'target %s\\n' "$(readlink -- "$1")" ;;
+    file)
+      if [ -r "$1" ]; then
+        printf 'sha256 %s\\n' "$(sha256sum < "$1" | cut -d' ' -f1)"
+        if [ "$(stat -c %s -- "$1")" -le {CONTENT_LIMIT} ]; then
+          echo content-begin; base64 < "$1"; echo content-end
+        fi
+      else
+        echo unreadable
+      fi ;;
+  esac
+}}
+describe "$1"
+if [ -L "$1" ] && r=$(readlink -f -- "$1") && [ -n "$r" ]; then
+  printf 'resolved %s\\n' "$r"
+  describe "$r"
+fi"""
+
+
+@dataclass(frozen=True)
+class FileFact:
+    """What is at `path` (see FileInfo); symlinks are described and followed."""
+
+    path: str
+
+    @property
+    def key(self) -> str:
+        return f"file:{self.path}"
+
+    def script(self) -> str:
+        return f"set -- {shlex.quote(self.path)}\n{_DESCRIBE}"
+
+    def parse(self, raw: RawFact) -> FileInfo:
+        return parse_file_output(self.path, raw.output)
+
+    def value_from_json(self, data: Any) -> FileInfo:
+        """The fact's value from its JSON form (test fixtures)."""
+        return FileInfo.from_json(self.path, data)
+
+
+def parse_file_output(path: str, output: str) -> FileInfo:
+    """Parse FileFact's output: one description of `path`, then `resolved` and one more for links."""
+    lines = iter(output.strip("\n").split("\n"))
+    info = _parse_description(path, lines)
+    if info.type != "link":
+        return info
+    for line in lines:
+        if line.startswith("resolved "):
+            target_path = line[len("resolved ") :]
+            return replace(info, resolved=_parse_description(target_path, lines))
+    return info
+
+
+def _parse_description(path: str, lines: Iterator[str]) -> FileInfo:
+    first = next(lines, "")
+    if first == "absent":
+        return FileInfo(path=path, type="absent")
+    words = first.split(" ")
+    if len(words) != 8 or words[0] != "stat" or words[1] not in FILE_TYPES:
+        raise ValueError(f"file fact for {path}: unexpected output {first!r}")
+    _, kind, mode, uid, gid, size, owner, group = words
+    link_target: str | None = None
+    sha256: str | None = None
+    content: bytes | None = None
+    readable = True
+    if kind == "link":
+        line = next(lines, "")
+        if line.startswith("target "):
+            link_target = line[len("target ") :]
+    elif kind == "file":
+        line = next(lines, "")
+        if line == "unreadable":
+            readable = False
+        elif line.startswith("sha256 "):
+            sha256 = line[len("sha256 ") :]
+            content = _parse_content(path, lines, int(size))
+    return FileInfo(
+        path=path,
+        type=cast(FileType, kind),
+        mode=f"{int(mode, 8):04o}",
+        owner=owner,
+        group=group,
+        uid=int(uid),
+        gid=int(gid),
+        size=int(size),
+        sha256=sha256,
+        content=content,
+        readable=readable,
+        link_target=link_target,
+    )
+
+
+def _parse_content(path: str, lines: Iterator[str], size: int) -> bytes | None:
+    if size > CONTENT_LIMIT:
+        return None
+    if next(lines, "") != "content-begin":
+        raise ValueError(f"file fact for {path}: content missing")
+    encoded: list[str] = []
+    for line in lines:
+        if line == "content-end":
+            try:
+                return base64.b64decode("".join(encoded), validate=True)
+            except binascii.Error as exc:
+                raise ValueError(f"file fact for {path}: bad content encoding: {exc}") from None
+        encoded.append(line)
+    raise ValueError(f"file fact for {path}: content cut short")
+
+
+@dataclass(frozen=True)
+class PathExistsFact:
+    """Whether anything (a dangling symlink included) matches `pattern`, a path or a shell glob.
+
+    A leading `~/` means the home directory of the user the fact runs as, as Ansible expands it.
+    """
+
+    pattern: str
+
+    @property
+    def key(self) -> str:
+        return f"exists:{self.pattern}"
+
+    def script(self) -> str:
+        quoted = shlex.quote(self.pattern)
+        if self.pattern == "~" or self.pattern.startswith("~/"):
+            quoted = '"$HOME"' + shlex.quote(self.pattern[1:]) if len(self.pattern) > 1 else '"$HOME"'
+        return (
+            f"p={quoted}\n"
+            "IFS=''\n"
+            'for f in $p; do if [ -e "$f" ] || [ -L "$f" ]; then echo present; exit 0; fi; done\n'
+            "echo absent"
+        )
+
+    def parse(self, raw: RawFact) -> bool:
+        words = raw.output.split()
+        if not words or words[-1] not in ("present", "absent"):
+            raise ValueError(f"exists fact for {self.pattern}: unexpected output {raw.output!r}")
+        return words[-1] == "present"
+
+    def value_from_json(self, data: Any) -> bool:
+        """The fact's value from its JSON form (test fixtures): a boolean."""
+        if not isinstance(data, bool):
+            raise TypeError(f"exists fact for {self.pattern}: expected a boolean, got {data!r}")
+        return data

@@ -1,0 +1,212 @@
+"""The host-time check of a playbook: render everything for every host before any host is contacted.
+
+For each play and each of its hosts, the variables are the host's inventory variables, then the
+play's (then the task's). Every task's conditions, loop, arguments and template file are rendered
+with strict undefined variables, so a missing variable is reported with its file, line and field
+before the run starts. What only the run can know is skipped: values that read a name in
+`runtime_names`, a registered result, a loop variable whose loop is not yet known, an `ansible_*`
+fact or one of Ansible's magic variables about the whole run (`hostvars`, `groups`...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Any
+
+from deployctl.errors import InputError
+from deployctl.model.playbook import (
+    CONTROLLER_FILE_DIRS,
+    Play,
+    Playbook,
+    Task,
+    controller_file_candidates,
+    find_controller_file,
+)
+from deployctl.modules.base import Module
+from deployctl.modules.params import ParamError, validate_params
+from deployctl.modules.registry import find_module
+from deployctl.templating import OMIT, Templar, TemplateError, is_templated
+
+RUNTIME_MAGIC_NAMES = frozenset(
+    {"hostvars", "groups", "group_names", "play_hosts", "inventory_dir", "inventory_file", "role_path"}
+)
+"""Ansible's magic variables that only the run provides; values reading them are not checked here."""
+
+RUNTIME_PREFIX = "ansible_"
+_AT_RUNTIME = object()
+"""What `_HostCheck.render` gives for a value only the run can render."""
+
+
+def magic_variables(host: str, playbook: Playbook) -> dict[str, Any]:
+    """The magic variables known before the run: the host's inventory name and the playbook's folder."""
+    return {
+        "inventory_hostname": host,
+        "inventory_hostname_short": host.split(".")[0],
+        "playbook_dir": str(playbook.base_dir),
+    }
+
+
+def check_playbook(
+    playbook: Playbook,
+    templar: Templar,
+    host_vars: Mapping[str, Mapping[str, Any]],
+    runtime_names: Collection[str],
+    *,
+    select: Callable[[str], Iterable[str]] | None = None,
+    modules: Mapping[str, Module] | None = None,
+) -> None:
+    """Render every task of every play for each of its hosts; the first failure raises InputError.
+
+    `host_vars` maps each host to its merged inventory variables; `select(pattern)` gives the hosts a
+    play's pattern targets (all of `host_vars` when None). Rendered arguments are validated against
+    their module (`modules`, else the registry), partially when some could not be rendered yet.
+    """
+    registered = {task.register for play in playbook.plays for task in play.all_tasks() if task.register}
+    known = frozenset(runtime_names) | registered | RUNTIME_MAGIC_NAMES
+    for play in playbook.plays:
+        targets = list(host_vars) if select is None else [host for host in select(play.hosts) if host in host_vars]
+        for host in targets:
+            variables = {**host_vars[host], **play.vars, **magic_variables(host, playbook)}
+            _HostCheck(playbook, templar, host, variables, known, modules).play(play)
+
+
+class _HostCheck:
+    """Checks one play for one host."""
+
+    def __init__(
+        self,
+        playbook: Playbook,
+        templar: Templar,
+        host: str,
+        variables: Mapping[str, Any],
+        known: frozenset[str],
+        modules: Mapping[str, Module] | None,
+    ) -> None:
+        self.playbook = playbook
+        self.templar = templar
+        self.host = host
+        self.variables = variables
+        self.known = known
+        self.modules = modules
+        self.context = f"host {host}"
+
+    def play(self, play: Play) -> None:
+        if play.become_user is not None:
+            line = play.keyword_lines.get("become_user", play.origin.line)
+            self.render(play.become_user, self.variables, self.known, (play.origin.source, line, "become_user"))
+        for task in play.all_tasks():
+            self.task(task)
+
+    def at_runtime(
+        self, value: Any, variables: Mapping[str, Any], known: frozenset[str], *, condition: bool = False
+    ) -> bool:
+        """Whether a value reads something only the run knows (directly or through other variables)."""
+        try:
+            if condition:
+                names = self.templar.condition_names(value, variables)
+            else:
+                names = self.templar.referenced_names(value, variables)
+        except TemplateError:
+            return False  # rendering it reports the problem with its place
+        return any(name in known or name.startswith(RUNTIME_PREFIX) for name in names)
+
+    def fail(self, where: tuple[str, int, str | None], problem: str) -> InputError:
+        source, line, field = where
+        return InputError(source, line, field, f"{problem} ({self.context})")
+
+    def render(
+        self, value: Any, variables: Mapping[str, Any], known: frozenset[str], where: tuple[str, int, str]
+    ) -> Any:
+        if self.at_runtime(value, variables, known):
+            return _AT_RUNTIME
+        try:
+            return self.templar.render(value, variables)
+        except TemplateError as exc:
+            raise self.fail(where, exc.problem) from None
+
+    def task(self, task: Task) -> None:
+        variables = {**self.variables, **task.vars}
+        source = task.origin.source
+        if task.become_user is not None:
+            self.render(task.become_user, variables, self.known, (source, task.line_of("become_user"), "become_user"))
+        if task.loop is None:
+            self.body(task, variables, self.known)
+            return
+        keyword = task.loop_keyword or "loop"
+        with_loop_var = self.known | {task.loop_var}
+        rendered = self.render(task.loop, variables, self.known, (source, task.line_of(keyword), keyword))
+        if rendered is _AT_RUNTIME:
+            self.body(task, variables, with_loop_var)
+            return
+        try:
+            items = task.loop_items(rendered)
+        except InputError as exc:
+            raise self.fail((source, task.line_of(keyword), keyword), exc.problem) from None
+        for item in items:
+            shown = repr(item)
+            self.context = f"host {self.host}, {task.loop_var}={shown if len(shown) <= 60 else shown[:57] + '...'}"
+            self.body(task, {**variables, task.loop_var: item}, self.known)
+        self.context = f"host {self.host}"
+
+    def conditions(self, task: Task, keyword: str, variables: Mapping[str, Any], known: frozenset[str]) -> bool:
+        """False when a condition known now is false (the task is skipped on this host)."""
+        conditions = getattr(task, keyword) or ()
+        result = True
+        for condition in conditions:
+            if self.at_runtime(condition, variables, known, condition=True):
+                continue
+            try:
+                result = self.templar.evaluate(condition, variables) and result
+            except TemplateError as exc:
+                raise self.fail((task.origin.source, task.line_of(keyword), keyword), exc.problem) from None
+            if not result and keyword == "when":
+                return False
+        return result
+
+    def body(self, task: Task, variables: Mapping[str, Any], known: frozenset[str]) -> None:
+        if not self.conditions(task, "when", variables, known):
+            return
+        source = task.origin.source
+        args: dict[str, Any] = {}
+        partial = False
+        for name, value in task.args.items():
+            rendered = self.render(value, variables, known, (source, task.line_of(name), f"{task.module}.{name}"))
+            if rendered is _AT_RUNTIME:
+                partial = True
+                args[name] = value  # validated as a template, its type is checked when the run renders it
+            elif not (isinstance(rendered, str) and rendered == OMIT):
+                args[name] = rendered
+        self.conditions(task, "changed_when", variables, known)
+        self.conditions(task, "failed_when", variables, known)
+        module = find_module(task.module, self.modules)
+        if module is not None:
+            try:
+                validate_params(module, args, partial=partial)
+            except ParamError as exc:
+                where = (source, task.line_of(exc.field), f"{task.module}.{exc.field}")
+                raise self.fail(where, exc.problem) from None
+        self.controller_file(task, args, variables, known)
+
+    def controller_file(
+        self, task: Task, args: Mapping[str, Any], variables: Mapping[str, Any], known: frozenset[str]
+    ) -> None:
+        """The `copy`/`template` source must exist; a template file must render for this host."""
+        src = args.get("src")
+        if task.module not in CONTROLLER_FILE_DIRS or not isinstance(src, str) or is_templated(src):
+            return
+        base_dir = self.playbook.base_dir
+        path = find_controller_file(base_dir, task.module, src)
+        if path is None:
+            searched = ", ".join(
+                self.playbook.display(p) for p in controller_file_candidates(base_dir, task.module, src)
+            )
+            where = (task.origin.source, task.line_of("src"), f"{task.module}.src")
+            raise self.fail(where, f"file not found: {src!r} (searched {searched})")
+        if task.module != "template" or self.at_runtime(path, variables, known):
+            return
+        shown = self.playbook.display(path)
+        try:
+            self.templar.render_file(path, variables, shown)
+        except TemplateError as exc:
+            problem = f"{exc.problem} (task {task.name!r} at {task.origin}, {self.context})"
+            raise InputError(exc.template or shown, exc.line, None, problem) from None

@@ -1,0 +1,219 @@
+"""file: make a path a file, directory or symlink with given attributes, touch it, or remove it.
+
+As Ansible's file module (with its default `follow: true`):
+- `state` defaults to what the path already is (file or directory, after following symlinks), or to
+  `directory` with `recurse`, else `file`. `file` never creates: a missing path fails, as in Ansible.
+- `directory` creates missing parents (`mkdir -p`); owner/group/mode apply to the leaf only (Ansible
+  also applies them to the parents it creates). With `recurse`, only the directory itself is compared
+  and, when it differs, `chown -R`/`chmod -R` apply the attributes to everything below it.
+- `link` points `path` at `src` (relative to the link's directory when relative). An existing link is
+  re-pointed; a file is replaced only with `force`; a directory is never replaced. A missing `src`
+  needs `force`. owner/group apply to the link itself (`chown -h`); `mode` on a link is refused.
+- `touch` creates the file or updates its times: always a change, as in Ansible.
+- `absent` removes the path, recursively for directories.
+Not supported (refused): state=hard, follow, access_time, modification_time (and their formats),
+unsafe_writes, SELinux attributes and symbolic modes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from deployctl.facts.base import Fact
+from deployctl.facts.files import FileFact, FileInfo
+from deployctl.modules.base import Diff, Module, Param, Plan, RunCommand, no_change
+from deployctl.modules.fileattrs import ATTRIBUTE_PARAMS, AttributeChanges, WantedAttributes, attribute_changes
+from deployctl.modules.planning import fact, failed, join_path, parent_dir
+
+FILE_PARAMS: Mapping[str, Param] = {
+    "path": Param("path", required=True, aliases=("dest", "name")),
+    "state": Param("str", choices=("file", "directory", "link", "touch", "absent")),
+    **ATTRIBUTE_PARAMS,
+    "src": Param("path"),
+    "recurse": Param("bool", default=False),
+    "force": Param("bool", default=False),
+}
+
+
+def link_source(path: str, src: str) -> str:
+    """Where a symlink at `path` pointing to `src` leads (a relative `src` is relative to the link)."""
+    if src.startswith("/"):
+        return src
+    return join_path(parent_dir(path) or ".", src)
+
+
+def file_facts(params: Mapping[str, Any]) -> Sequence[Fact[Any]]:
+    """The path, and for a link the path its source resolves to."""
+    facts: list[Fact[Any]] = [FileFact(params["path"])]
+    if params.get("state") == "link" and params.get("src"):
+        source = link_source(params["path"], params["src"])
+        if source != params["path"]:
+            facts.append(FileFact(source))
+    return facts
+
+
+def plan_file(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
+    """Plan the path's state and attributes (see the module docstring for the rules)."""
+    path: str = params["path"]
+    info = fact(facts, f"file:{path}", FileInfo)
+    state: str = params.get("state") or _default_state(info, params["recurse"])
+    if params["recurse"] and state != "directory":
+        return failed("recurse option requires state to be 'directory'")
+    if params.get("src") is not None and state != "link":
+        return failed(f"src is only used with state=link (state is {state})")
+    wanted = WantedAttributes.from_params(params)
+    if state == "absent":
+        return _plan_absent(path, info)
+    if state == "directory":
+        return _plan_directory(path, info, wanted, params["recurse"])
+    if state == "file":
+        return _plan_existing_file(path, info, wanted)
+    if state == "touch":
+        return _plan_touch(path, info, wanted)
+    return _plan_link(path, info, params, facts, wanted)
+
+
+def _default_state(info: FileInfo, recurse: bool) -> str:
+    current = info.followed()
+    if current.type == "directory":
+        return "directory"
+    if current.exists:
+        return "file"
+    return "directory" if recurse else "file"
+
+
+def _result(path: str, state: str) -> dict[str, Any]:
+    return {"path": path, "state": state}
+
+
+def _plan_absent(path: str, info: FileInfo) -> Plan:
+    if not info.exists:
+        return no_change(f"{path} is already absent", **_result(path, "absent"))
+    return Plan(
+        changed=True,
+        summary=f"remove {info.type} {path}",
+        actions=(RunCommand(("rm", "-rf", "--", path)),),
+        diffs=(Diff(resource=path, before=f"state: {info.type}", after="state: absent"),),
+        invalidates=(f"file:{path}",),
+        result=_result(path, "absent"),
+    )
+
+
+def _plan_directory(path: str, info: FileInfo, wanted: WantedAttributes, recurse: bool) -> Plan:
+    current = info.followed()
+    if current.exists and current.type != "directory":
+        return failed(f"{path} already exists as a {current.type}")
+    if info.type == "link" and not current.exists:
+        return failed(f"{path} is a dangling symlink")
+    if not current.exists:
+        changes = attribute_changes(path, None, wanted, recurse=False)
+        return Plan(
+            changed=True,
+            summary=f"create directory {path}",
+            actions=(RunCommand(("mkdir", "-p", "--", path)), *changes.commands),
+            diffs=(Diff(resource=path, before="state: absent", after="state: directory"),),
+            invalidates=(f"file:{path}",),
+            result=_result(path, "directory"),
+        )
+    changes = attribute_changes(path, current, wanted, recurse=recurse)
+    return _attributes_plan(path, info, current, changes, "directory")
+
+
+def _plan_existing_file(path: str, info: FileInfo, wanted: WantedAttributes) -> Plan:
+    current = info.followed()
+    if not current.exists:
+        return failed(f"file ({path}) is absent, cannot continue")
+    if current.type == "directory":
+        return failed(f"file ({path}) is directory, cannot continue")
+    changes = attribute_changes(path, current, wanted)
+    return _attributes_plan(path, info, current, changes, "file")
+
+
+def _attributes_plan(path: str, info: FileInfo, current: FileInfo, changes: AttributeChanges, state: str) -> Plan:
+    if not changes.changed:
+        return no_change(f"{path} is already a {state} with these attributes", **_result(path, state))
+    return Plan(
+        changed=True,
+        summary=f"{path}: {changes.describe()}",
+        actions=changes.commands,
+        diffs=(changes.diff(path),),
+        invalidates=tuple(dict.fromkeys((f"file:{path}", f"file:{current.path}"))),
+        result=_result(path, state),
+    )
+
+
+def _plan_touch(path: str, info: FileInfo, wanted: WantedAttributes) -> Plan:
+    current = info.followed()
+    changes = attribute_changes(path, current if current.exists else None, wanted)
+    summary = f"touch {path}" if current.exists else f"create empty file {path}"
+    if current.exists and changes.changed:
+        summary += f"; {changes.describe()}"
+    diffs = [Diff(resource=path, before=f"state: {current.type}", after=f"state: {current.type}, times updated")]
+    if not current.exists:
+        diffs = [Diff(resource=path, before="state: absent", after="state: file")]
+    elif changes.changed:
+        diffs.append(changes.diff(path))
+    return Plan(
+        changed=True,
+        summary=summary,
+        actions=(RunCommand(("touch", "--", path)), *changes.commands),
+        diffs=tuple(diffs),
+        invalidates=tuple(dict.fromkeys((f"file:{path}", f"file:{current.path}"))),
+        result=_result(path, "file" if not current.exists else current.type),
+    )
+
+
+def _plan_link(
+    path: str, info: FileInfo, params: Mapping[str, Any], facts: Mapping[str, Any], wanted: WantedAttributes
+) -> Plan:
+    src: str | None = params.get("src")
+    if not src:
+        return failed("src is required for state=link")
+    if wanted.mode is not None:
+        return failed("mode cannot be set on a symlink")
+    force: bool = params["force"]
+    source = link_source(path, src)
+    if source != path and not force and not fact(facts, f"file:{source}", FileInfo).followed().exists:
+        return failed(f"src file does not exist, use force=yes if you really want to create the link: {source}")
+    result = {**_result(path, "link"), "src": src}
+    if info.type == "link" and info.link_target == src:
+        changes = attribute_changes(path, info, wanted, no_dereference=True)
+        if not changes.changed:
+            return no_change(f"{path} already links to {src}", **result)
+        return Plan(
+            changed=True,
+            summary=f"{path}: {changes.describe()}",
+            actions=changes.commands,
+            diffs=(changes.diff(path),),
+            invalidates=(f"file:{path}",),
+            result=result,
+        )
+    if info.type == "directory":
+        return failed(f"refusing to replace directory {path} with a symlink")
+    if info.type in ("file", "other") and not force:
+        return failed(f"refusing to convert from {info.type} to symlink for {path}")
+    before = "state: absent"
+    if info.type == "link":
+        before = f"symlink to {info.link_target}"
+    elif info.exists:
+        before = f"state: {info.type}"
+    link = ("ln", "-s", "-f", "-n", "--", src, path) if info.exists else ("ln", "-s", "--", src, path)
+    changes = attribute_changes(path, None, wanted, no_dereference=True)
+    return Plan(
+        changed=True,
+        summary=f"link {path} -> {src}",
+        actions=(RunCommand(link), *changes.commands),
+        diffs=(Diff(resource=path, before=before, after=f"symlink to {src}"),),
+        invalidates=(f"file:{path}",),
+        result=result,
+    )
+
+
+FILE = Module(
+    name="file",
+    params=FILE_PARAMS,
+    facts=file_facts,
+    plan=plan_file,
+    doc=__doc__ or "",
+)

@@ -1,0 +1,182 @@
+"""Ownership, mode and content planning shared by the file-writing modules (copy, template, file, ...).
+
+A file is written with PutFile (a temporary file renamed into place), which leaves the new file owned by
+whoever wrote it: when it replaces an existing file, a chown puts the old owner and group back (or the
+requested ones), as Ansible's atomic move does. chown clears setuid/setgid bits, so a mode carrying them
+is applied again after the chown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from deployctl.facts.files import FileInfo
+from deployctl.modules.base import Action, Diff, Param, PutFile, RunCommand
+
+ATTRIBUTE_PARAMS: Mapping[str, Param] = {
+    "owner": Param("str"),
+    "group": Param("str"),
+    "mode": Param("mode"),
+}
+"""The file attribute parameters every file-writing module accepts (as Ansible's common file args)."""
+
+_UNKNOWN_NAME = "UNKNOWN"
+"""What `stat -c %U/%G` prints for an id without a name."""
+
+
+@dataclass(frozen=True)
+class WantedAttributes:
+    """The owner, group and mode a task asks for (None: leave as it is)."""
+
+    owner: str | None = None
+    group: str | None = None
+    mode: str | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> WantedAttributes:
+        return cls(owner=params.get("owner"), group=params.get("group"), mode=params.get("mode"))
+
+
+@dataclass(frozen=True)
+class AttributeChanges:
+    """The chown/chmod commands that bring a path's attributes to what is wanted, and what they change."""
+
+    commands: tuple[RunCommand, ...] = ()
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.before or self.after)
+
+    def diff(self, resource: str) -> Diff:
+        """A diff with one `attribute: value` line per change."""
+        return Diff(resource=f"{resource} (attributes)", before="\n".join(self.before), after="\n".join(self.after))
+
+    def describe(self) -> str:
+        """`owner root -> app, mode 0600 -> 0644`."""
+        return ", ".join(f"{old} -> {new.split(' ', 1)[1]}" for old, new in zip(self.before, self.after, strict=True))
+
+
+def id_matches(wanted: str, name: str | None, number: int | None) -> bool:
+    """Whether an owner/group given as a name or a numeric id is the file's."""
+    if wanted.isdigit():
+        return number is not None and int(wanted) == number
+    return wanted == name
+
+
+def owner_word(info: FileInfo) -> str:
+    """The file's owner as chown should be given it (the uid when the name is unknown)."""
+    if info.owner and info.owner != _UNKNOWN_NAME:
+        return info.owner
+    return str(info.uid)
+
+
+def group_word(info: FileInfo) -> str:
+    """The file's group as chown should be given it (the gid when the name is unknown)."""
+    if info.group and info.group != _UNKNOWN_NAME:
+        return info.group
+    return str(info.gid)
+
+
+def chown_command(
+    path: str, owner: str | None, group: str | None, *, recurse: bool = False, no_dereference: bool = False
+) -> RunCommand | None:
+    """`chown owner:group`, `chown owner` or `chgrp group` on `path`; None when neither is given."""
+    flags = [*(["-R"] if recurse else []), *(["-h"] if no_dereference else [])]
+    if owner is not None:
+        spec = f"{owner}:{group}" if group is not None else owner
+        return RunCommand(("chown", *flags, "--", spec, path))
+    if group is not None:
+        return RunCommand(("chgrp", *flags, "--", group, path))
+    return None
+
+
+def chmod_command(path: str, mode: str, *, recurse: bool = False) -> RunCommand:
+    """`chmod MODE path` (recursively with `recurse`)."""
+    return RunCommand(("chmod", *(["-R"] if recurse else []), "--", mode, path))
+
+
+def attribute_changes(
+    path: str,
+    current: FileInfo | None,
+    wanted: WantedAttributes,
+    *,
+    recurse: bool = False,
+    no_dereference: bool = False,
+) -> AttributeChanges:
+    """What differs between `current` (None: a file this plan creates) and `wanted`, and the commands.
+
+    With `recurse`, only `path` itself is compared, and the commands apply to everything below it.
+    `no_dereference` changes a symlink's own owner (`chown -h`).
+    """
+    before: list[str] = []
+    after: list[str] = []
+    owner = group = mode = None
+    if wanted.owner is not None and (current is None or not id_matches(wanted.owner, current.owner, current.uid)):
+        owner = wanted.owner
+        before.append(f"owner {current.owner if current else '(new)'}")
+        after.append(f"owner {owner}")
+    if wanted.group is not None and (current is None or not id_matches(wanted.group, current.group, current.gid)):
+        group = wanted.group
+        before.append(f"group {current.group if current else '(new)'}")
+        after.append(f"group {group}")
+    if wanted.mode is not None and (current is None or current.mode != wanted.mode):
+        mode = wanted.mode
+        before.append(f"mode {current.mode if current else '(new)'}")
+        after.append(f"mode {mode}")
+    commands: list[RunCommand] = []
+    chown = chown_command(path, owner, group, recurse=recurse, no_dereference=no_dereference)
+    if chown is not None:
+        commands.append(chown)
+    if mode is not None:
+        commands.append(chmod_command(path, mode, recurse=recurse))
+    elif chown is not None and not recurse and current is not None and current.mode and _has_setid_bits(current.mode):
+        commands.append(chmod_command(path, current.mode))
+    return AttributeChanges(tuple(commands), tuple(before), tuple(after))
+
+
+def write_actions(
+    path: str, content: bytes, current: FileInfo | None, wanted: WantedAttributes
+) -> tuple[tuple[Action, ...], AttributeChanges]:
+    """Write `content` to `path`, replacing `current` (an existing regular file) or creating a new file.
+
+    Returns the actions and the attribute changes they make (for the diff and summary).
+    """
+    changes = attribute_changes(path, current, wanted)
+    mode: str | None
+    owner: str | None
+    group: str | None
+    if current is not None and current.exists:
+        mode = wanted.mode or current.mode
+        owner = wanted.owner or owner_word(current)
+        group = wanted.group or group_word(current)
+    else:
+        mode, owner, group = wanted.mode, wanted.owner, wanted.group
+    actions: list[Action] = [PutFile(path=path, content=content, mode=mode)]
+    chown = chown_command(path, owner, group)
+    if chown is not None:
+        actions.append(chown)
+        if mode is not None and _has_setid_bits(mode):
+            actions.append(chmod_command(path, mode))
+    return tuple(actions), changes
+
+
+def _has_setid_bits(mode: str) -> bool:
+    return bool(int(mode, 8) & 0o6000)
+
+
+def content_text(content: bytes | None, info: FileInfo | None = None) -> str:
+    """A file's content for a diff: the text itself, or a one-line description of binary or large content."""
+    if content is None:
+        if info is not None and info.exists and info.type == "file":
+            return f"({info.size} bytes, sha256 {info.sha256}; too large to show)"
+        return ""
+    if b"\0" in content:
+        return f"(binary, {len(content)} bytes)"
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"(binary, {len(content)} bytes)"

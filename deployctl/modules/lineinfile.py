@@ -1,0 +1,317 @@
+"""lineinfile: make sure one line is in a file (or that matching lines are not), as Ansible does.
+
+The line placement follows Ansible's lineinfile exactly (the algorithm is ported from it):
+- `regexp` (or `search_string`) finds the line to replace: the last match, or the first with
+  `firstmatch`. Only when nothing matches is `line` looked up as is; a line already present is left
+  alone, otherwise it is inserted after the last line matching `insertafter` (before the last line
+  matching `insertbefore`; the first one with `firstmatch`), at BOF, or at EOF (the default, and the
+  fallback when the insertafter/insertbefore expression matches nothing).
+- `backrefs` expands `\\1` groups of `regexp` in `line`, and does nothing when `regexp` does not match.
+- `state: absent` removes every line matching `regexp`, containing `search_string`, or equal to `line`.
+- A missing file fails unless `create` (then its directory is created too). Symlinks are followed:
+  the file they point to is edited. owner/group/mode are applied as in the file module.
+Files larger than 256 KiB are not read by the file fact and are refused.
+Not supported (refused): backup, validate, unsafe_writes, SELinux attributes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from deployctl.facts.base import Fact
+from deployctl.facts.files import FileFact, FileInfo
+from deployctl.modules.base import Action, Diff, Module, Param, Plan, RunCommand, no_change
+from deployctl.modules.fileattrs import (
+    ATTRIBUTE_PARAMS,
+    WantedAttributes,
+    attribute_changes,
+    content_text,
+    write_actions,
+)
+from deployctl.modules.planning import fact, failed, parent_dir
+
+LINEINFILE_PARAMS: Mapping[str, Param] = {
+    "path": Param("path", required=True, aliases=("dest", "destfile", "name")),
+    "state": Param("str", default="present", choices=("present", "absent")),
+    "line": Param("str", aliases=("value",)),
+    "regexp": Param("str", aliases=("regex",)),
+    "search_string": Param("str"),
+    "insertafter": Param("str"),
+    "insertbefore": Param("str"),
+    "backrefs": Param("bool", default=False),
+    "firstmatch": Param("bool", default=False),
+    "create": Param("bool", default=False),
+    **ATTRIBUTE_PARAMS,
+}
+
+_LINESEP = b"\n"
+
+
+@dataclass(frozen=True)
+class LineEdit:
+    """The file's lines after the edit, and Ansible's message for it ("" when nothing changed)."""
+
+    lines: tuple[bytes, ...]
+    message: str
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.message)
+
+
+def split_lines(content: bytes) -> list[bytes]:
+    """Lines with their endings, as readlines() returns them from a file opened in binary (split on LF only)."""
+    parts = content.split(b"\n")
+    lines = [part + b"\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+def ensure_present(
+    lines: Sequence[bytes],
+    line: bytes,
+    *,
+    regexp: bytes | None = None,
+    search_string: bytes | None = None,
+    insertafter: bytes | None = None,
+    insertbefore: bytes | None = None,
+    backrefs: bool = False,
+    firstmatch: bool = False,
+) -> LineEdit:
+    """Ansible's lineinfile `present()`; `insertafter` should be b"EOF" when neither insert is given."""
+    result = list(lines)
+    pattern = re.compile(regexp) if regexp is not None else None
+    insert_pattern: re.Pattern[bytes] | None = None
+    if insertafter not in (None, b"BOF", b"EOF"):
+        assert insertafter is not None
+        insert_pattern = re.compile(insertafter)
+    elif insertbefore not in (None, b"BOF"):
+        assert insertbefore is not None
+        insert_pattern = re.compile(insertbefore)
+
+    found, inserting_at = -1, -1
+    match: re.Match[bytes] | bool | None = None
+    if pattern is not None:
+        for number, current in enumerate(result):
+            regexp_match = pattern.search(current)
+            if regexp_match:
+                found, match = number, regexp_match
+                if firstmatch:
+                    break
+    if search_string is not None:
+        for number, current in enumerate(result):
+            if search_string in current:
+                found, match = number, True
+                if firstmatch:
+                    break
+    if not match:
+        for number, current in enumerate(result):
+            if line == current.rstrip(b"\r\n"):
+                found = number
+            elif insert_pattern is not None and insert_pattern.search(current):
+                if insertafter:
+                    inserting_at = number + 1
+                    if firstmatch:
+                        break
+                if insertbefore:
+                    inserting_at = number
+                    if firstmatch:
+                        break
+
+    if found != -1:
+        new_line = match.expand(line) if backrefs and isinstance(match, re.Match) else line
+        if not new_line.endswith(_LINESEP):
+            new_line += _LINESEP
+        if result[found] != new_line:
+            result[found] = new_line
+            return LineEdit(tuple(result), "line replaced")
+        return LineEdit(tuple(result), "")
+    if backrefs:
+        return LineEdit(tuple(result), "")
+    if insertbefore == b"BOF" or insertafter == b"BOF":
+        result.insert(0, line + _LINESEP)
+    elif insertafter == b"EOF" or inserting_at == -1:
+        if result and result[-1][-1:] not in (b"\n", b"\r"):
+            result.append(_LINESEP)
+        result.append(line + _LINESEP)
+    elif insertafter and inserting_at != -1:
+        if len(result) == inserting_at:
+            if result[inserting_at - 1].rstrip(b"\r\n") == line:
+                return LineEdit(tuple(result), "")
+            result.append(line + _LINESEP)
+        elif line == result[inserting_at].rstrip(b"\n\r"):
+            return LineEdit(tuple(result), "")
+        else:
+            result.insert(inserting_at, line + _LINESEP)
+    else:
+        result.insert(inserting_at, line + _LINESEP)
+    return LineEdit(tuple(result), "line added")
+
+
+def ensure_absent(
+    lines: Sequence[bytes],
+    *,
+    line: bytes | None = None,
+    regexp: bytes | None = None,
+    search_string: bytes | None = None,
+) -> LineEdit:
+    """Ansible's lineinfile `absent()`: drop every line matching regexp, search_string or equal to line."""
+    pattern = re.compile(regexp) if regexp is not None else None
+    kept: list[bytes] = []
+    removed = 0
+    for current in lines:
+        if pattern is not None:
+            matched = bool(pattern.search(current))
+        elif search_string is not None:
+            matched = search_string in current
+        else:
+            matched = line == current.rstrip(b"\r\n")
+        if matched:
+            removed += 1
+        else:
+            kept.append(current)
+    return LineEdit(tuple(kept), f"{removed} line(s) removed" if removed else "")
+
+
+def lineinfile_facts(params: Mapping[str, Any]) -> Sequence[Fact[Any]]:
+    """The file, and its directory when it may be created."""
+    facts: list[Fact[Any]] = [FileFact(params["path"])]
+    parent = parent_dir(params["path"])
+    if params["create"] and parent:
+        facts.append(FileFact(parent))
+    return facts
+
+
+def _encode(value: str | None) -> bytes | None:
+    return value.encode("utf-8") if value is not None else None
+
+
+def _check_params(params: Mapping[str, Any]) -> str | None:
+    if params.get("insertafter") is not None and params.get("insertbefore") is not None:
+        return "insertafter and insertbefore are mutually exclusive"
+    if params.get("regexp") is not None and params.get("search_string") is not None:
+        return "regexp and search_string are mutually exclusive"
+    if params["backrefs"] and params.get("search_string") is not None:
+        return "backrefs and search_string are mutually exclusive"
+    if params["state"] == "present":
+        if params["backrefs"] and params.get("regexp") is None:
+            return "regexp is required with backrefs=true"
+        if params.get("line") is None:
+            return "line is required with state=present"
+    elif (params.get("regexp"), params.get("search_string"), params.get("line")) == (None, None, None):
+        return "one of line, search_string, or regexp is required with state=absent"
+    for name in ("regexp", "insertafter", "insertbefore"):
+        value = params.get(name)
+        if value is not None and value not in ("BOF", "EOF"):
+            try:
+                re.compile(value)
+            except re.error as exc:
+                return f"{name} is not a valid regular expression: {exc}"
+    return None
+
+
+def plan_lineinfile(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
+    """Plan the line edit and the file's attributes."""
+    problem = _check_params(params)
+    if problem is not None:
+        return failed(problem)
+    path: str = params["path"]
+    info = fact(facts, f"file:{path}", FileInfo)
+    current = info.followed()
+    write_path = current.path if info.type == "link" else path
+    if current.type == "directory":
+        return failed(f"Path {path} is a directory !")
+    if current.type == "other":
+        return failed(f"{path} is not a regular file")
+    if current.exists and not current.readable:
+        return failed(f"cannot read {path} (become root?)")
+    if current.exists and current.content is None:
+        return failed(f"{path} is larger than 256 KiB: lineinfile does not edit files that large")
+
+    before: list[Action] = []
+    invalidates = list(dict.fromkeys((f"file:{path}", f"file:{write_path}")))
+    if params["state"] == "absent":
+        if not current.exists:
+            return no_change(f"{path}: file not present", path=path)
+        edit = ensure_absent(
+            split_lines(current.content or b""),
+            line=_encode(params.get("line")),
+            regexp=_encode(params.get("regexp")),
+            search_string=_encode(params.get("search_string")),
+        )
+    else:
+        if not current.exists:
+            if not params["create"]:
+                return failed(f"Destination {path} does not exist !")
+            parent = parent_dir(write_path)
+            if parent and not fact(facts, f"file:{parent}", FileInfo).followed().exists:
+                before.append(RunCommand(("mkdir", "-p", "--", parent)))
+                invalidates.append(f"file:{parent}")
+        insertafter, insertbefore = params.get("insertafter"), params.get("insertbefore")
+        if insertafter is None and insertbefore is None:
+            insertafter = "EOF"
+        edit = ensure_present(
+            split_lines(current.content or b""),
+            params["line"].encode("utf-8"),
+            regexp=_encode(params.get("regexp")),
+            search_string=_encode(params.get("search_string")),
+            insertafter=_encode(insertafter),
+            insertbefore=_encode(insertbefore),
+            backrefs=params["backrefs"],
+            firstmatch=params["firstmatch"],
+        )
+    return _plan_edit(path, write_path, current, edit, WantedAttributes.from_params(params), before, invalidates)
+
+
+def _plan_edit(
+    path: str,
+    write_path: str,
+    current: FileInfo,
+    edit: LineEdit,
+    wanted: WantedAttributes,
+    before: list[Action],
+    invalidates: list[str],
+) -> Plan:
+    baseline = current if current.exists else None
+    if not edit.changed:
+        changes = attribute_changes(write_path, baseline, wanted)
+        if baseline is None or not changes.changed:
+            return no_change(f"{path}: line already as wanted", path=path)
+        return Plan(
+            changed=True,
+            summary=f"{path}: {changes.describe()}",
+            actions=changes.commands,
+            diffs=(changes.diff(path),),
+            invalidates=tuple(invalidates),
+            result={"path": path, "msg": "ownership, perms or SE linux context changed"},
+        )
+    content = b"".join(edit.lines)
+    actions, changes = write_actions(write_path, content, baseline, wanted)
+    diffs = [Diff(resource=path, before=content_text(current.content, current), after=content_text(content))]
+    summary = f"{path}: {edit.message}"
+    if baseline is None:
+        summary = f"{path}: created, {edit.message}"
+    elif changes.changed:
+        diffs.append(changes.diff(path))
+        summary += f"; {changes.describe()}"
+    return Plan(
+        changed=True,
+        summary=summary,
+        actions=(*before, *actions),
+        diffs=tuple(diffs),
+        invalidates=tuple(invalidates),
+        result={"path": path, "msg": edit.message},
+    )
+
+
+LINEINFILE = Module(
+    name="lineinfile",
+    params=LINEINFILE_PARAMS,
+    facts=lineinfile_facts,
+    plan=plan_lineinfile,
+    doc=__doc__ or "",
+)

@@ -1,0 +1,834 @@
+"""Jinja2 the way Ansible uses it: strict undefined variables, Ansible's filters and tests, native values.
+
+A string that is exactly one `{{ expr }}` renders to the expression's native value (a list stays a
+list); any other string renders to text. Variables are templated lazily when a template reads them
+(`app_url: "http://{{ host }}"`), as Ansible does, with loops between variables reported by name.
+Values wrapped by `mark_unsafe` (command output, registered results) are never templated.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import posixpath
+import re
+import secrets
+import shlex
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+from jinja2 import meta, nodes
+from jinja2.exceptions import FilterArgumentError
+from jinja2.filters import sync_do_unique
+from jinja2.runtime import Context
+
+from deployctl.errors import DeployctlError
+from deployctl.model.connection import parse_bool
+
+OMIT = f"__omit_place_holder__{secrets.token_hex(8)}"
+"""The value of the `omit` variable: a mapping key or list item rendering to it is dropped, as in Ansible."""
+
+TEMPLATE_MARKERS = ("{{", "{%", "{#")
+UNSUPPORTED_GLOBALS = ("lookup", "query", "q")
+
+
+class TemplateError(DeployctlError):
+    """A template failed to compile or render: the problem, and the template file and line when known."""
+
+    exit_code = 4
+
+    def __init__(self, problem: str, template: str | None = None, line: int | None = None) -> None:
+        self.problem = problem
+        self.template = template
+        self.line = line
+        if template is None:
+            message = problem
+        else:
+            message = f"{template}:{line}: {problem}" if line is not None else f"{template}: {problem}"
+        super().__init__(message)
+
+
+class UnsafeText(str):
+    """Text that is never templated (command output, registered results), as Ansible's `!unsafe`."""
+
+    __slots__ = ()
+
+
+def mark_unsafe(value: Any) -> Any:
+    """A copy of `value` whose strings (recursively, keys included) are never templated."""
+    if isinstance(value, str):
+        return value if isinstance(value, UnsafeText) else UnsafeText(value)
+    if isinstance(value, Mapping):
+        return {mark_unsafe(key): mark_unsafe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [mark_unsafe(item) for item in value]
+    return value
+
+
+def is_templated(value: Any) -> bool:
+    """Whether `value` (a string, or any string inside a mapping or list) contains Jinja markup."""
+    if isinstance(value, str):
+        return not isinstance(value, UnsafeText) and any(marker in value for marker in TEMPLATE_MARKERS)
+    if isinstance(value, Mapping):
+        return any(is_templated(key) or is_templated(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(is_templated(item) for item in value)
+    return False
+
+
+# --- Ansible's filters ------------------------------------------------------------------------------
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    if isinstance(value, str):
+        value = value.lower()
+    return value in ("yes", "on", "1", "true", 1)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _to_json(value: Any, **kwargs: Any) -> str:
+    return json.dumps(value, default=_json_default, **kwargs)
+
+
+def _to_nice_json(value: Any, indent: int = 4, sort_keys: bool = True, **kwargs: Any) -> str:
+    return json.dumps(
+        value, indent=indent, sort_keys=sort_keys, separators=(",", ": "), default=_json_default, **kwargs
+    )
+
+
+def _from_json(value: Any, **kwargs: Any) -> Any:
+    return json.loads(value, **kwargs)
+
+
+class _YamlDumper(yaml.SafeDumper):
+    """Safe YAML output that also accepts subclasses (located mappings, unsafe text) and tuples."""
+
+
+_YamlDumper.add_multi_representer(str, lambda dumper, data: dumper.represent_str(str(data)))
+_YamlDumper.add_multi_representer(dict, lambda dumper, data: dumper.represent_dict(dict(data)))
+_YamlDumper.add_multi_representer(list, lambda dumper, data: dumper.represent_list(list(data)))
+_YamlDumper.add_multi_representer(tuple, lambda dumper, data: dumper.represent_list(list(data)))
+
+
+def _to_yaml(value: Any, **kwargs: Any) -> str:
+    flow = kwargs.pop("default_flow_style", None)
+    return str(yaml.dump(value, Dumper=_YamlDumper, allow_unicode=True, default_flow_style=flow, **kwargs))
+
+
+def _to_nice_yaml(value: Any, indent: int = 4, **kwargs: Any) -> str:
+    text = yaml.dump(value, Dumper=_YamlDumper, indent=indent, allow_unicode=True, default_flow_style=False, **kwargs)
+    return str(text)
+
+
+def _from_yaml(value: Any) -> Any:
+    return yaml.safe_load(value) if isinstance(value, str) else value
+
+
+def _regex_flags(ignorecase: bool, multiline: bool) -> int:
+    return (re.IGNORECASE if ignorecase else 0) | (re.MULTILINE if multiline else 0)
+
+
+def _regex_replace(
+    value: Any = "",
+    pattern: str = "",
+    replacement: str = "",
+    ignorecase: bool = False,
+    multiline: bool = False,
+    count: int = 0,
+) -> str:
+    return re.sub(pattern, replacement, str(value), count=count, flags=_regex_flags(ignorecase, multiline))
+
+
+def _regex_search(value: Any, regex: str, *groups: str, ignorecase: bool = False, multiline: bool = False) -> Any:
+    wanted: list[str | int] = []
+    for group in groups:
+        named = re.fullmatch(r"\\g<(\S+)>", group)
+        numbered = re.fullmatch(r"\\(\d+)", group)
+        if named is not None:
+            wanted.append(named.group(1))
+        elif numbered is not None:
+            wanted.append(int(numbered.group(1)))
+        else:
+            raise FilterArgumentError(f"regex_search: unknown argument {group!r} (use '\\1' or '\\g<name>')")
+    match = re.search(regex, str(value), _regex_flags(ignorecase, multiline))
+    if match is None:
+        return None
+    return [match.group(group) for group in wanted] if wanted else match.group()
+
+
+def _regex_findall(value: Any, regex: str, ignorecase: bool = False, multiline: bool = False) -> list[Any]:
+    return re.findall(regex, str(value), _regex_flags(ignorecase, multiline))
+
+
+def _b64encode(value: Any, encoding: str = "utf-8") -> str:
+    return base64.b64encode(str(value).encode(encoding)).decode(encoding)
+
+
+def _b64decode(value: Any, encoding: str = "utf-8") -> str:
+    return base64.b64decode(str(value).encode(encoding)).decode(encoding)
+
+
+def _quote(value: Any) -> str:
+    return shlex.quote("" if value is None else str(value))
+
+
+def _ternary(value: Any, true_value: Any, false_value: Any, none_value: Any = None) -> Any:
+    if value is None and none_value is not None:
+        return none_value
+    return true_value if bool(value) else false_value
+
+
+def _mandatory(value: Any, msg: str | None = None) -> Any:
+    if isinstance(value, jinja2.Undefined):
+        if msg is not None:
+            raise jinja2.UndefinedError(msg)
+        name = f"'{value._undefined_name}' " if value._undefined_name is not None else ""
+        raise jinja2.UndefinedError(f"Mandatory variable {name}not defined.")
+    return value
+
+
+def _is_sequence(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
+
+
+def _flatten(values: Any, levels: int | None = None, skip_nulls: bool = True) -> list[Any]:
+    flat: list[Any] = []
+    for element in values:
+        if skip_nulls and element in (None, "None", "null"):
+            continue
+        if _is_sequence(element) and (levels is None or levels >= 1):
+            flat.extend(_flatten(element, None if levels is None else int(levels) - 1, skip_nulls))
+        else:
+            flat.append(element)
+    return flat
+
+
+LIST_MERGES = ("replace", "keep", "append", "prepend", "append_rp", "prepend_rp")
+
+
+def _merge_hash(low: Mapping[Any, Any], high: Mapping[Any, Any], recursive: bool, list_merge: str) -> dict[Any, Any]:
+    merged = dict(low)
+    for key, high_value in high.items():
+        low_value = merged.get(key)
+        if key not in merged:
+            merged[key] = high_value
+        elif isinstance(low_value, Mapping) and isinstance(high_value, Mapping) and recursive:
+            merged[key] = _merge_hash(low_value, high_value, recursive, list_merge)
+        elif isinstance(low_value, list) and isinstance(high_value, list):
+            merged[key] = {
+                "replace": high_value,
+                "keep": low_value,
+                "append": low_value + high_value,
+                "prepend": high_value + low_value,
+                "append_rp": [item for item in low_value if item not in high_value] + high_value,
+                "prepend_rp": high_value + [item for item in low_value if item not in high_value],
+            }[list_merge]
+        else:
+            merged[key] = high_value
+    return merged
+
+
+def _combine(*terms: Any, recursive: bool = False, list_merge: str = "replace") -> dict[Any, Any]:
+    if list_merge not in LIST_MERGES:
+        raise FilterArgumentError(f"combine: list_merge must be one of {', '.join(LIST_MERGES)}")
+    result: dict[Any, Any] = {}
+    for term in _flatten(terms, levels=1):
+        if not isinstance(term, Mapping):
+            raise FilterArgumentError(f"combine expects dictionaries, got {type(term).__name__}")
+        result = _merge_hash(result, term, recursive, list_merge)
+    return result
+
+
+def _dict2items(value: Any, key_name: str = "key", value_name: str = "value") -> list[dict[str, Any]]:
+    if not isinstance(value, Mapping):
+        raise FilterArgumentError(f"dict2items requires a dictionary, got {type(value).__name__}")
+    return [{key_name: key, value_name: item} for key, item in value.items()]
+
+
+def _items2dict(value: Any, key_name: str = "key", value_name: str = "value") -> dict[Any, Any]:
+    if not _is_sequence(value) or not all(isinstance(item, Mapping) for item in value):
+        raise FilterArgumentError("items2dict requires a list of dictionaries")
+    try:
+        return {item[key_name]: item[value_name] for item in value}
+    except KeyError as exc:
+        raise FilterArgumentError(f"items2dict: an item has no key {exc.args[0]!r}") from None
+
+
+@jinja2.pass_environment
+def _unique(environment: jinja2.Environment, values: Any, case_sensitive: bool = False, attribute: Any = None) -> Any:
+    """Ansible's `unique`: Jinja's (case-insensitive by default), falling back to equality for unhashable items."""
+    try:
+        return list(sync_do_unique(environment, values, case_sensitive=case_sensitive, attribute=attribute))
+    except TypeError:
+        if case_sensitive or attribute is not None:
+            raise
+        found: list[Any] = []
+        for item in values:
+            if item not in found:
+                found.append(item)
+        return found
+
+
+def _union(first: Any, second: Any) -> list[Any]:
+    return _unique_in_order([*first, *second])
+
+
+def _intersect(first: Any, second: Any) -> list[Any]:
+    return _unique_in_order([item for item in first if item in second])
+
+
+def _difference(first: Any, second: Any) -> list[Any]:
+    return _unique_in_order([item for item in first if item not in second])
+
+
+def _unique_in_order(values: Iterable[Any]) -> list[Any]:
+    found: list[Any] = []
+    for item in values:
+        if item not in found:
+            found.append(item)
+    return found
+
+
+def _unsupported(name: str) -> Callable[..., Any]:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise jinja2.TemplateRuntimeError(f"{name}(): lookup plugins are not supported")
+
+    return refuse
+
+
+FILTERS: dict[str, Callable[..., Any]] = {
+    "to_json": _to_json,
+    "to_nice_json": _to_nice_json,
+    "from_json": _from_json,
+    "to_yaml": _to_yaml,
+    "to_nice_yaml": _to_nice_yaml,
+    "from_yaml": _from_yaml,
+    "bool": _to_bool,
+    "regex_replace": _regex_replace,
+    "regex_search": _regex_search,
+    "regex_findall": _regex_findall,
+    "regex_escape": re.escape,
+    "basename": posixpath.basename,
+    "dirname": posixpath.dirname,
+    "b64encode": _b64encode,
+    "b64decode": _b64decode,
+    "quote": _quote,
+    "ternary": _ternary,
+    "mandatory": _mandatory,
+    "combine": _combine,
+    "dict2items": _dict2items,
+    "items2dict": _items2dict,
+    "unique": _unique,
+    "union": _union,
+    "intersect": _intersect,
+    "difference": _difference,
+    "flatten": _flatten,
+}
+
+
+# --- Ansible's tests on registered results ---------------------------------------------------------
+
+
+def _result(value: Any, test: str) -> Mapping[str, Any]:
+    if isinstance(value, jinja2.Undefined):
+        value._fail_with_undefined_error()
+    if not isinstance(value, Mapping):
+        raise jinja2.TemplateRuntimeError(f"the '{test}' test expects a registered result (a dictionary)")
+    return value
+
+
+def _failed(value: Any) -> bool:
+    return bool(_result(value, "failed").get("failed", False))
+
+
+def _succeeded(value: Any) -> bool:
+    return not bool(_result(value, "succeeded").get("failed", False))
+
+
+def _changed(value: Any) -> bool:
+    result = _result(value, "changed")
+    if "changed" in result:
+        return bool(result["changed"])
+    items = result.get("results")
+    return isinstance(items, list) and any(isinstance(item, Mapping) and item.get("changed") for item in items)
+
+
+def _skipped(value: Any) -> bool:
+    return bool(_result(value, "skipped").get("skipped", False))
+
+
+def _regex_test(
+    value: Any, pattern: str = "", ignorecase: bool = False, multiline: bool = False, match_type: str = "search"
+) -> bool:
+    if match_type not in ("match", "search", "fullmatch"):
+        raise FilterArgumentError("regex: match_type must be match, search or fullmatch")
+    compiled = re.compile(pattern, _regex_flags(ignorecase, multiline))
+    return bool(getattr(compiled, match_type)(str(value)))
+
+
+def _match_test(value: Any, pattern: str = "", ignorecase: bool = False, multiline: bool = False) -> bool:
+    return _regex_test(value, pattern, ignorecase, multiline, "match")
+
+
+def _search_test(value: Any, pattern: str = "", ignorecase: bool = False, multiline: bool = False) -> bool:
+    return _regex_test(value, pattern, ignorecase, multiline, "search")
+
+
+TESTS: dict[str, Callable[..., bool]] = {
+    "failed": _failed,
+    "failure": _failed,
+    "succeeded": _succeeded,
+    "success": _succeeded,
+    "changed": _changed,
+    "change": _changed,
+    "skipped": _skipped,
+    "skip": _skipped,
+    "match": _match_test,
+    "search": _search_test,
+    "regex": _regex_test,
+}
+
+
+# --- The environment: strict, chainable undefined; lazily templated variables ----------------------
+
+
+class _Undefined(jinja2.StrictUndefined, jinja2.ChainableUndefined):
+    """Strict (printing, testing or comparing it fails) yet chainable, so `foo.bar | default(x)` works."""
+
+    __slots__ = ()
+
+
+class _LazyVariable:
+    """A variable whose value is templated the first time a template reads it, within one render."""
+
+    __slots__ = ("_name", "_raw", "_scope", "_state", "_templar", "_value")
+
+    def __init__(self, name: str, raw: Any, scope: Mapping[str, Any], templar: Templar) -> None:
+        self._name = name
+        self._raw = raw
+        self._scope = scope
+        self._templar = templar
+        self._state = "pending"
+        self._value: Any = None
+
+    def resolve(self) -> Any:
+        if self._state == "done":
+            return self._value
+        if self._state == "resolving":
+            raise TemplateError(f"recursive loop detected in variable '{self._name}'")
+        self._state = "resolving"
+        try:
+            self._value = self._templar._render_value(self._raw, self._scope)
+        except TemplateError as exc:
+            self._state = "pending"
+            if "(in variable '" in exc.problem or exc.problem.startswith("recursive loop"):
+                raise
+            raise TemplateError(f"{exc.problem} (in variable '{self._name}')", exc.template, exc.line) from None
+        self._state = "done"
+        return self._value
+
+
+class _LazyContext(Context):
+    """A template context that templates variables when they are read, not when the render starts."""
+
+    def resolve_or_missing(self, key: str) -> Any:
+        value = super().resolve_or_missing(key)
+        return value.resolve() if isinstance(value, _LazyVariable) else value
+
+
+class _Environment(jinja2.Environment):
+    context_class = _LazyContext
+
+    def join_path(self, template: str, parent: str) -> str:
+        """`{% include %}` names: the search paths first, then the including template's folder (as Ansible)."""
+        if Path(template).is_absolute() or not Path(parent).is_absolute():
+            return template
+        search_paths = self.loader.search_paths if isinstance(self.loader, _SearchPathLoader) else ()
+        if any((folder / template).is_file() for folder in search_paths):
+            return template
+        sibling = Path(parent).parent / template
+        return str(sibling) if sibling.is_file() else template
+
+
+class _SearchPathLoader(jinja2.BaseLoader):
+    """Loads a template by absolute path, or by a name relative to the search paths (for `{% include %}`)."""
+
+    def __init__(self, search_paths: Sequence[Path]) -> None:
+        self.search_paths = tuple(search_paths)
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        path = Path(template)
+        candidates = [path] if path.is_absolute() else [folder / template for folder in self.search_paths]
+        for candidate in candidates:
+            if candidate.is_file():
+                mtime = candidate.stat().st_mtime
+                source = candidate.read_text(encoding="utf-8")
+                return source, str(candidate), lambda c=candidate, m=mtime: c.is_file() and c.stat().st_mtime == m
+        raise jinja2.TemplateNotFound(template)
+
+
+USER_ERRORS = (
+    jinja2.TemplateError,
+    ValueError,
+    TypeError,
+    LookupError,
+    ArithmeticError,
+    AttributeError,
+    re.error,
+    yaml.YAMLError,
+)
+"""What a template can raise because of its author or its data (a bad filter argument, a missing key)."""
+
+
+def _problem(exc: BaseException) -> str:
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return f"template syntax error: {exc.message}"
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return f"template {exc.name!r} not found"
+    if isinstance(exc, jinja2.TemplateError):
+        return exc.message or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _fail_if_undefined(value: Any) -> Any:
+    """Fail on an undefined value anywhere in an expression's result (`{{ [port] }}` with no `port`)."""
+    if isinstance(value, jinja2.Undefined):
+        value._fail_with_undefined_error()
+    if isinstance(value, Mapping):
+        for item in value.values():
+            _fail_if_undefined(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _fail_if_undefined(item)
+    return value
+
+
+def _innermost_template_line(exc: BaseException) -> tuple[str, int] | None:
+    """The template file and line where a render failed, from the traceback Jinja rewrote for it."""
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if "__jinja_exception__" in tb.tb_frame.f_globals:
+            found = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _finalize(value: Any) -> Any:
+    """As Ansible: `{{ none }}` inside text renders as nothing, not the word None."""
+    return "" if value is None else value
+
+
+class Templar:
+    """Renders values, conditions and template files with Ansible's Jinja2 semantics.
+
+    `search_paths` are where `{% include %}` and relative template names are found (for a playbook:
+    its `templates/` folder, then its own folder). Compiled templates are cached per instance.
+    """
+
+    def __init__(self, search_paths: Sequence[Path] = ()) -> None:
+        self.search_paths = tuple(search_paths)
+        self._env = _Environment(
+            loader=_SearchPathLoader(self.search_paths),
+            undefined=_Undefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            finalize=_finalize,
+            autoescape=False,  # we render configuration files and values, never HTML
+        )
+        self._env.filters.update(FILTERS)
+        self._env.tests.update(TESTS)
+        self._env.globals["omit"] = OMIT
+        for name in UNSUPPORTED_GLOBALS:
+            self._env.globals[name] = _unsupported(name)
+        self._templates: dict[str, jinja2.Template] = {}
+        self._expressions: dict[str, Callable[..., Any]] = {}
+        self._single: dict[str, str | None] = {}
+        self._names: dict[str, frozenset[str]] = {}
+
+    # --- public API -----------------------------------------------------------------------------
+
+    def render(self, value: Any, variables: Mapping[str, Any]) -> Any:
+        """Template `value` recursively: `"{{ x }}"` gives x's native value, other strings give text."""
+        return self._render_value(value, self._scope(variables))
+
+    def evaluate(self, condition: str | bool, variables: Mapping[str, Any]) -> bool:
+        """Evaluate a `when`/`changed_when`/`failed_when` condition (a bare Jinja expression or a bool)."""
+        if isinstance(condition, bool):
+            return condition
+        expression = self.condition_expression(condition)
+        if not expression:
+            return True
+        try:
+            value = _fail_if_undefined(self._expression(expression)(self._scope(variables)))
+        except USER_ERRORS as exc:
+            raise TemplateError(_problem(exc)) from None
+        return _truth(value, condition)
+
+    def render_file(self, path: Path, variables: Mapping[str, Any], display: str | None = None) -> str:
+        """Render a template file; errors name the file (`display`, else its path) and the template line."""
+        shown = display or str(path)
+        name = str(path if path.is_absolute() else path.absolute())
+        try:
+            template = self._env.get_template(name)
+            return template.render(self._scope(variables))
+        except TemplateError as exc:
+            if exc.template is not None:
+                raise
+            raise self._file_error(exc, exc.problem, name, shown) from None
+        except jinja2.TemplateNotFound as exc:
+            if exc.name != name:
+                raise self._file_error(exc, _problem(exc), name, shown) from None
+            raise TemplateError("template file not found", shown) from None
+        except jinja2.TemplateSyntaxError as exc:
+            where = exc.filename or name
+            raise TemplateError(_problem(exc), self._display(where, name, shown), exc.lineno) from None
+        except UnicodeDecodeError as exc:
+            raise TemplateError(f"cannot read: {exc}", shown) from None
+        except USER_ERRORS as exc:
+            raise self._file_error(exc, _problem(exc), name, shown) from None
+
+    def is_templated(self, value: Any) -> bool:
+        """Whether `value` contains Jinja markup anywhere (see the module-level `is_templated`)."""
+        return is_templated(value)
+
+    def referenced_names(self, value: Any, variables: Mapping[str, Any] | None = None) -> set[str]:
+        """The variables a value (or a template file, given as a Path) reads, via jinja2.meta.
+
+        With `variables`, names defined there are followed: `{{ url }}` with `url: "{{ host }}"` gives
+        both `url` and `host`. Jinja globals (`range`, `omit`...) are not variables and are left out.
+        """
+        names = self._direct_names(value, set())
+        if variables is None:
+            return names
+        found: set[str] = set()
+        pending = list(names)
+        while pending:
+            name = pending.pop()
+            if name in found:
+                continue
+            found.add(name)
+            if name in variables:
+                pending.extend(self._direct_names(variables[name], set()) - found)
+        return found
+
+    def condition_names(self, condition: str | bool, variables: Mapping[str, Any] | None = None) -> set[str]:
+        """The variables a condition reads (followed through `variables` as in `referenced_names`)."""
+        if isinstance(condition, bool):
+            return set()
+        expression = self.condition_expression(condition)
+        return self.referenced_names(f"{{{{ {expression} }}}}", variables) if expression else set()
+
+    def check_syntax(self, value: Any) -> None:
+        """Compile every string in `value` (recursively); a syntax error raises TemplateError."""
+        if isinstance(value, str):
+            if is_templated(value):
+                inner = self._single_expression(value)
+                if inner is None:
+                    self._template(value)
+                else:
+                    self._expression(inner)
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                self.check_syntax(key)
+                self.check_syntax(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                self.check_syntax(item)
+
+    def check_condition_syntax(self, condition: str | bool) -> None:
+        """Compile a condition as a Jinja expression; a syntax error raises TemplateError."""
+        if isinstance(condition, str):
+            expression = self.condition_expression(condition)
+            if expression:
+                self._expression(expression)
+
+    def check_file_syntax(self, path: Path, display: str | None = None) -> None:
+        """Compile a template file; a syntax error raises TemplateError with the file and its line."""
+        shown = display or str(path)
+        name = str(path if path.is_absolute() else path.absolute())
+        try:
+            self._env.get_template(name)
+        except jinja2.TemplateNotFound:
+            raise TemplateError("template file not found", shown) from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(_problem(exc), shown, exc.lineno) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TemplateError(f"cannot read: {exc}", shown) from None
+
+    def condition_expression(self, condition: str) -> str:
+        """The bare expression of a condition: `{{ x }}` is unwrapped; other templating is refused."""
+        text = condition.strip()
+        if not is_templated(text):
+            return text
+        inner = self._single_expression(text)
+        if inner is None:
+            raise TemplateError(
+                f"a condition is a bare Jinja expression, without {{{{ }}}} or {{% %}} around parts of it: {text!r}"
+            )
+        return inner.strip()
+
+    # --- internals ------------------------------------------------------------------------------
+
+    def _scope(self, variables: Mapping[str, Any]) -> dict[str, Any]:
+        scope: dict[str, Any] = {}
+        for name, value in variables.items():
+            lazy = isinstance(value, Mapping | list | tuple) or (isinstance(value, str) and is_templated(value))
+            scope[name] = _LazyVariable(name, value, scope, self) if lazy else value
+        return scope
+
+    def _render_value(self, value: Any, scope: Mapping[str, Any]) -> Any:
+        if isinstance(value, str):
+            return self._render_string(value, scope)
+        if isinstance(value, Mapping):
+            rendered: dict[Any, Any] = {}
+            for key, item in value.items():
+                result = self._render_value(item, scope)
+                if not (isinstance(result, str) and result == OMIT):
+                    rendered[self._render_value(key, scope)] = result
+            return rendered
+        if isinstance(value, list | tuple):
+            items = (self._render_value(item, scope) for item in value)
+            return [item for item in items if not (isinstance(item, str) and item == OMIT)]
+        return value
+
+    def _render_string(self, text: str, scope: Mapping[str, Any]) -> Any:
+        if not is_templated(text):
+            return text
+        inner = self._single_expression(text)
+        try:
+            if inner is not None:
+                return _fail_if_undefined(self._expression(inner)(scope))
+            return self._template(text).render(scope)
+        except USER_ERRORS as exc:
+            raise TemplateError(_problem(exc)) from None
+
+    def _single_expression(self, text: str) -> str | None:
+        """The expression of a string that is exactly one `{{ expr }}`, else None; compiles the string."""
+        if text in self._single:
+            return self._single[text]
+        try:
+            body = self._env.parse(text).body
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(_problem(exc)) from None
+        inner = None
+        if (
+            len(body) == 1
+            and isinstance(body[0], nodes.Output)
+            and len(body[0].nodes) == 1
+            and not isinstance(body[0].nodes[0], nodes.TemplateData)
+            and text.startswith("{{")
+            and text.endswith("}}")
+        ):
+            inner = text[2:-2].strip("-+")
+        self._single[text] = inner
+        return inner
+
+    def _expression(self, source: str) -> Callable[..., Any]:
+        compiled = self._expressions.get(source)
+        if compiled is None:
+            try:
+                compiled = self._env.compile_expression(source, undefined_to_none=False)
+            except jinja2.TemplateSyntaxError as exc:
+                raise TemplateError(_problem(exc)) from None
+            self._expressions[source] = compiled
+        return compiled
+
+    def _template(self, text: str) -> jinja2.Template:
+        compiled = self._templates.get(text)
+        if compiled is None:
+            try:
+                compiled = self._env.from_string(text)
+            except jinja2.TemplateSyntaxError as exc:
+                raise TemplateError(_problem(exc)) from None
+            self._templates[text] = compiled
+        return compiled
+
+    def _direct_names(self, value: Any, seen_files: set[str]) -> set[str]:
+        if isinstance(value, Path):
+            return self._file_names(value, seen_files)
+        if isinstance(value, str):
+            if not is_templated(value):
+                return set()
+            if value not in self._names:
+                try:
+                    ast = self._env.parse(value)
+                except jinja2.TemplateSyntaxError as exc:
+                    raise TemplateError(_problem(exc)) from None
+                self._names[value] = frozenset(meta.find_undeclared_variables(ast) - set(self._env.globals))
+            return set(self._names[value])
+        names: set[str] = set()
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                names |= self._direct_names(key, seen_files) | self._direct_names(item, seen_files)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                names |= self._direct_names(item, seen_files)
+        return names
+
+    def _file_names(self, path: Path, seen_files: set[str]) -> set[str]:
+        name = str(path if path.is_absolute() else path.absolute())
+        if name in seen_files:
+            return set()
+        seen_files.add(name)
+        try:
+            ast = self._env.parse(path.read_text(encoding="utf-8"), filename=name)
+        except FileNotFoundError:
+            raise TemplateError("template file not found", str(path)) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TemplateError(f"cannot read: {exc}", str(path)) from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(_problem(exc), str(path), exc.lineno) from None
+        names = set(meta.find_undeclared_variables(ast)) - set(self._env.globals)
+        for included in meta.find_referenced_templates(ast):
+            if included is not None:
+                for folder in (*self.search_paths, path.parent):
+                    if (folder / included).is_file():
+                        names |= self._file_names(folder / included, seen_files)
+                        break
+        return names
+
+    def _file_error(self, exc: BaseException, problem: str, name: str, shown: str) -> TemplateError:
+        where = _innermost_template_line(exc)
+        if where is None:
+            return TemplateError(problem, shown)
+        return TemplateError(problem, self._display(where[0], name, shown), where[1])
+
+    @staticmethod
+    def _display(filename: str, main: str, shown: str) -> str:
+        """How to show a template file: the main one as given; an included one beside it."""
+        if filename == main:
+            return shown
+        try:
+            return str(Path(shown).parent / Path(filename).relative_to(Path(main).parent))
+        except ValueError:
+            return filename
+
+
+def _truth(value: Any, condition: str) -> bool:
+    """A condition's result as a bool; strings must be boolean words (the string "false" is not true)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        word = parse_bool(value)
+        if word is None:
+            raise TemplateError(f"condition {condition!r} gave the string {value!r}, not a boolean")
+        return word
+    return bool(value)

@@ -1,0 +1,289 @@
+"""Fact parsers against real output captured on Debian 12 (this machine and a lab container).
+
+captured/<case>.txt is the exact output of one fact's snippet, run as FactBatch runs it;
+captured/<case>.rc its exit code. Re-capture with `python tests/unit/facts/capture.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deployctl.facts.base import Fact, RawFact, batch
+from deployctl.facts.files import CONTENT_LIMIT, FileFact, FileInfo, PathExistsFact, parse_file_output
+from deployctl.facts.packages import AptCacheAgeFact, PackageFact, PackageInfo
+from deployctl.facts.services import NO_SYSTEMD, ServiceFact, ServiceInfo
+from deployctl.facts.sysctl import SysctlFact
+from deployctl.facts.users import GroupFact, GroupInfo, UserFact
+
+CAPTURED = Path(__file__).parent / "captured"
+SCRATCH = "/tmp/deployctl-capture"
+
+
+def captured(name: str) -> RawFact:
+    output = (CAPTURED / f"{name}.txt").read_text()
+    return RawFact(output=output, exit_code=int((CAPTURED / f"{name}.rc").read_text()))
+
+
+def file_info(name: str, path: str) -> FileInfo:
+    return FileFact(path).parse(captured(name))
+
+
+def test_every_capture_is_used_and_exited_zero() -> None:
+    names = {path.stem for path in CAPTURED.glob("*.txt")}
+    source = Path(__file__).read_text()
+    for name in names:
+        assert f'"{name}"' in source, f"captured/{name}.txt is not tested"
+        assert captured(name).exit_code == 0, "fact snippets must not fail the batch"
+
+
+def test_regular_text_file() -> None:
+    info = file_info("file-text", f"{SCRATCH}/text.conf")
+    assert info == FileInfo(
+        path=f"{SCRATCH}/text.conf",
+        type="file",
+        mode="0640",
+        owner="root",
+        group="root",
+        uid=0,
+        gid=0,
+        size=12,
+        sha256=hashlib.sha256(b"hello\nworld\n").hexdigest(),
+        content=b"hello\nworld\n",
+    )
+    assert info.followed() is info
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "content"),
+    [
+        ("file-nonl", "nonl", b"no newline"),
+        ("file-empty", "empty", b""),
+        ("file-binary", "binary.bin", b"bin\x00\x01\xffary"),
+        ("file-quoted-name", "it's a $name", b"quoted\n"),
+    ],
+)
+def test_file_content_round_trips(name: str, path: str, content: bytes) -> None:
+    info = file_info(name, f"{SCRATCH}/{path}")
+    assert info.content == content
+    assert info.sha256 == hashlib.sha256(content).hexdigest()
+    assert info.size == len(content)
+
+
+def test_large_file_has_checksum_but_no_content() -> None:
+    info = file_info("file-large", f"{SCRATCH}/large.bin")
+    assert info.size == 300000 > CONTENT_LIMIT
+    assert info.content is None
+    assert info.sha256 == hashlib.sha256(bytes(300000)).hexdigest()
+
+
+def test_real_config_file_from_the_lab() -> None:
+    info = file_info("file-lab-sysctl-conf", "/etc/sysctl.conf")
+    assert info.content is not None and info.content.startswith(b"#\n# /etc/sysctl.conf - Configuration file")
+    assert info.sha256 == hashlib.sha256(info.content).hexdigest()
+    assert (info.mode, info.owner, info.size) == ("0644", "root", len(info.content))
+
+
+def test_directory_with_setgid_bit() -> None:
+    info = file_info("file-directory", f"{SCRATCH}/adir")
+    assert (info.type, info.mode, info.content, info.sha256) == ("directory", "2775", None, None)
+
+
+def test_setuid_mode_keeps_four_digits() -> None:
+    assert file_info("file-setuid", f"{SCRATCH}/setuid").mode == "4755"
+
+
+def test_symlink_is_described_and_followed() -> None:
+    info = file_info("file-link", f"{SCRATCH}/link")
+    assert (info.type, info.link_target, info.mode) == ("link", "text.conf", "0777")
+    target = info.followed()
+    assert target.path == f"{SCRATCH}/text.conf"
+    assert (target.type, target.content, target.mode) == ("file", b"hello\nworld\n", "0640")
+
+
+def test_dangling_symlink_follows_to_absent() -> None:
+    info = file_info("file-dangling", f"{SCRATCH}/dangling")
+    assert (info.type, info.link_target) == ("link", "nowhere")
+    assert info.followed() == FileInfo(path=f"{SCRATCH}/nowhere", type="absent")
+
+
+def test_symlink_loop_follows_to_absent() -> None:
+    info = file_info("file-loop", f"{SCRATCH}/loop1")
+    assert (info.type, info.link_target, info.resolved) == ("link", "loop2", None)
+    assert not info.followed().exists
+
+
+def test_fifo_is_other() -> None:
+    assert file_info("file-fifo", f"{SCRATCH}/fifo").type == "other"
+
+
+def test_absent_file() -> None:
+    assert file_info("file-absent", f"{SCRATCH}/missing") == FileInfo(path=f"{SCRATCH}/missing", type="absent")
+
+
+def test_unreadable_file_without_become() -> None:
+    info = file_info("file-unreadable", f"{SCRATCH}/secret")
+    assert (info.type, info.readable, info.content, info.sha256, info.mode) == ("file", False, None, None, "0600")
+
+
+def test_garbled_file_output_is_an_error() -> None:
+    with pytest.raises(ValueError, match="unexpected output"):
+        parse_file_output("/x", "something else\n")
+    with pytest.raises(ValueError, match="content cut short"):
+        parse_file_output("/x", "stat file 644 0 0 3 root root\nsha256 abc\ncontent-begin\nYWJj\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "pattern", "expected"),
+    [
+        ("exists-glob", f"{SCRATCH}/*.conf", True),
+        ("exists-glob-none", f"{SCRATCH}/*.nothing", False),
+        ("exists-dangling", f"{SCRATCH}/dangling", True),
+    ],
+)
+def test_path_exists(name: str, pattern: str, expected: bool) -> None:
+    assert PathExistsFact(pattern).parse(captured(name)) is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "package", "installed", "candidate"),
+    [
+        ("package-installed", "openssh-server", "1:9.2p1-2+deb12u10", "1:9.2p1-2+deb12u10"),
+        ("package-uninstalled", "nginx", None, "1.22.1-9+deb12u11"),
+        ("package-unknown", "no-such-package-deployctl", None, None),
+        ("package-multiarch", "libc6", "2.36-9+deb12u14", "2.36-9+deb12u14"),
+        ("package-upgradable", "bash", "5.2.15-2+b8", "5.2.15-2+b13"),
+    ],
+)
+def test_packages(name: str, package: str, installed: str | None, candidate: str | None) -> None:
+    assert PackageFact(package).parse(captured(name)) == PackageInfo(package, installed, candidate)
+
+
+def test_package_states_that_are_not_installed() -> None:
+    output = "dpkg rc |1.2-1\ndpkg un |\ndpkg pn |\ncandidate (none)\n"
+    assert PackageFact("x").parse(RawFact(output, 0)) == PackageInfo("x", None, None)
+    half = "dpkg iU |1.2-1\ncandidate 1.2-1\n"
+    assert PackageFact("x").parse(RawFact(half, 0)).installed == "1.2-1"
+
+
+def test_apt_cache_age() -> None:
+    age = AptCacheAgeFact().parse(captured("apt-cache-age"))
+    assert isinstance(age, int) and age >= 0
+    assert AptCacheAgeFact().parse(RawFact("never\n", 0)) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "unit", "load", "active", "unit_file", "running", "enabled"),
+    [
+        ("service-running-enabled", "ssh", "loaded", "active", "enabled", True, True),
+        ("service-alias", "sshd", "loaded", "active", "enabled", True, True),
+        ("service-static", "dbus", "loaded", "active", "static", True, True),
+        ("service-disabled", "debug-shell", "loaded", "inactive", "disabled", False, False),
+        ("service-masked", "sudo", "masked", "inactive", "masked", False, False),
+        ("service-not-found", "no-such-unit", "not-found", "inactive", "", False, False),
+        ("service-no-systemd", "ssh", NO_SYSTEMD, "", "", False, False),
+    ],
+)
+def test_services(name: str, unit: str, load: str, active: str, unit_file: str, running: bool, enabled: bool) -> None:
+    info = ServiceFact(unit).parse(captured(name))
+    assert (info.load_state, info.active_state, info.unit_file_state) == (load, active, unit_file)
+    assert (info.running, info.enabled) == (running, enabled)
+    assert info.found == (load not in ("not-found", NO_SYSTEMD))
+
+
+def test_users() -> None:
+    root = UserFact("root").parse(captured("user-root"))
+    assert root is not None
+    fields = (root.name, root.uid, root.gid, root.comment, root.home, root.shell, root.group, root.groups)
+    assert fields == ("root", 0, 0, "root", "/root", "/bin/bash", "root", ())
+    nobody = UserFact("nobody").parse(captured("user-nobody"))
+    assert nobody is not None and (nobody.uid, nobody.group, nobody.groups) == (65534, "nogroup", ())
+    postgres = UserFact("postgres").parse(captured("user-supplementary"))
+    assert postgres is not None
+    assert (postgres.comment, postgres.group, postgres.groups) == (
+        "PostgreSQL administrator,,,",
+        "postgres",
+        ("ssl-cert",),
+    )
+    assert UserFact("no-such-user").parse(captured("user-absent")) is None
+
+
+def test_groups() -> None:
+    assert GroupFact("root").parse(captured("group-root")) == GroupInfo(name="root", gid=0, members=())
+    assert GroupFact("0").parse(captured("group-by-gid")) == GroupInfo(name="root", gid=0, members=())
+    assert GroupFact("ssl-cert").parse(captured("group-with-members")) == GroupInfo("ssl-cert", 103, ("postgres",))
+    assert GroupFact("no-such-group").parse(captured("group-absent")) is None
+
+
+def test_sysctl_values() -> None:
+    assert SysctlFact("kernel.hostname").parse(captured("sysctl-single")) == "dev-vm1"
+    assert SysctlFact("net.ipv4.tcp_rmem").parse(captured("sysctl-fields")) == "4096\t131072\t33554432"
+    assert SysctlFact("no.such.key").parse(captured("sysctl-unknown")) is None
+
+
+def test_fact_keys_are_unique_per_argument() -> None:
+    facts: list[Any] = [
+        FileFact("/a"),
+        FileFact("/b"),
+        PathExistsFact("/a"),
+        PackageFact("a"),
+        ServiceFact("a"),
+        UserFact("a"),
+        GroupFact("a"),
+        SysctlFact("a"),
+        AptCacheAgeFact(),
+    ]
+    assert len({fact.key for fact in facts}) == len(facts)
+    assert FileFact("/a").key == "file:/a"
+
+
+def test_fixture_values_match_parsed_values() -> None:
+    parsed = file_info("file-link", f"{SCRATCH}/link")
+    from_json = FileFact(f"{SCRATCH}/link").value_from_json(
+        {
+            "type": "link",
+            "mode": "0777",
+            "size": 9,
+            "link_target": "text.conf",
+            "resolved": {"path": f"{SCRATCH}/text.conf", "type": "file", "mode": "0640", "content": "hello\nworld\n"},
+        }
+    )
+    assert from_json == parsed
+    assert ServiceFact("ssh").value_from_json(
+        {"load": "loaded", "active": "active", "sub": "running", "unit_file": "enabled"}
+    ) == ServiceInfo("ssh", "loaded", "active", "running", "enabled")
+
+
+def test_file_scripts_run_in_one_batch_under_dash(tmp_path: Path) -> None:
+    odd = tmp_path / "a 'quoted' $(name) `x`"
+    odd.write_bytes(b"line\n")
+    (tmp_path / "link").symlink_to(odd.name)
+    wanted: list[Fact[Any]] = [
+        FileFact(str(odd)),
+        FileFact(str(tmp_path / "link")),
+        FileFact(str(tmp_path / "missing")),
+        PathExistsFact(str(tmp_path / "*quoted*")),
+        PathExistsFact(str(tmp_path / "nothing*")),
+    ]
+    facts = batch(wanted)
+    done = subprocess.run(["/bin/sh", "-c", facts.script()], capture_output=True, text=True, check=True)
+    values = facts.split(done.stdout)
+    assert values[f"file:{odd}"].content == b"line\n"
+    assert values[f"file:{tmp_path}/link"].followed().content == b"line\n"
+    assert values[f"file:{tmp_path}/missing"].type == "absent"
+    assert values[f"exists:{tmp_path}/*quoted*"] is True
+    assert values[f"exists:{tmp_path}/nothing*"] is False
+
+
+def test_exists_expands_a_leading_tilde_to_home(tmp_path: Path) -> None:
+    (tmp_path / "marker.done").write_text("")
+    wanted: list[Fact[Any]] = [PathExistsFact("~/*.done"), PathExistsFact("~/missing"), PathExistsFact("/~/x")]
+    facts = batch(wanted)
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(["/bin/sh", "-c", facts.script()], capture_output=True, text=True, check=True, env=env)
+    values = facts.split(done.stdout)
+    assert (values["exists:~/*.done"], values["exists:~/missing"], values["exists:/~/x"]) == (True, False, False)

@@ -1,0 +1,51 @@
+"""deployctl.yml: stages in pipeline order, folders, and errors with line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deployctl.errors import DeployctlError, InputError
+from deployctl.model.project import find_project, load_project
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "deployctl.yml").write_text(text)
+    return tmp_path
+
+
+def test_loads_stages_and_folders(tmp_path: Path) -> None:
+    project = load_project(write(tmp_path, "stages: [dev, prod]\nstate_dir: state\n"))
+    assert project.stages == ("dev", "prod")
+    assert project.state_dir == tmp_path.resolve() / "state"
+    assert project.inventory_path("prod") == tmp_path.resolve() / "inventories" / "prod.yml"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("inventory_dir: x\n", "deployctl.yml:1: stages: missing"),
+        ("stages: []\n", "deployctl.yml:1: stages: must be a non-empty list"),
+        ("stages:\n  - dev\n  - dev\n", "deployctl.yml:3: stages: stage 'dev' is listed twice"),
+        ("stages:\n  - dev\n  - Prod!\n", "deployctl.yml:3: stages: 'Prod!' is not a stage name"),
+        ("stages: [dev]\nstagse: [x]\n", "deployctl.yml:2: stagse: unknown key"),
+        ("stages: [dev\n", "deployctl.yml:2: invalid YAML"),
+    ],
+)
+def test_errors_name_line_and_field(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(InputError) as raised:
+        load_project(write(tmp_path, text))
+    assert str(raised.value).startswith(message)
+
+
+def test_find_project_walks_up(tmp_path: Path) -> None:
+    write(tmp_path, "stages: [dev]\n")
+    nested = tmp_path / "a" / "b"
+    nested.mkdir(parents=True)
+    assert find_project(nested).root == tmp_path.resolve()
+
+
+def test_find_project_outside_any_project(tmp_path: Path) -> None:
+    with pytest.raises(DeployctlError, match=r"no deployctl\.yml"):
+        find_project(tmp_path)
