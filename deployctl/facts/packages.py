@@ -80,13 +80,15 @@ class AptCacheAgeFact:
     """Seconds since apt's package lists were last updated (None when never), measured as Ansible does.
 
     Ansible uses the mtime of /var/lib/apt/periodic/update-success-stamp, else of /var/lib/apt/lists.
-    The age is computed on the host, so the controller's clock does not matter.
+    Lists without any package index (as in images that clean them) count as never updated: Ansible
+    would call them fresh and then find no package. The age is computed on the host.
     """
 
     key: str = "apt_cache_age"
 
     def script(self) -> str:
         return (
+            "ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 || { echo never; exit 0; }\n"
             "now=$(date +%s)\n"
             "for f in /var/lib/apt/periodic/update-success-stamp /var/lib/apt/lists; do\n"
             '  if [ -e "$f" ]; then echo "age $((now - $(stat -c %Y -- "$f")))"; exit 0; fi\n'

@@ -1,0 +1,165 @@
+"""`deployctl apply PLAYBOOK --stage STAGE`: the mutable strategy, with check mode, diffs and a recap."""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from deployctl.cli.context import cli_context
+from deployctl.cli.render import OutputFormat, print_json, print_table, stderr, stdout
+from deployctl.errors import DeployctlError
+from deployctl.lab.state import load_lab_state
+from deployctl.model.connection import SshEndpoint, resolve_endpoint
+from deployctl.model.inventory import load_inventories
+from deployctl.model.playbook import load_playbook
+from deployctl.model.playbook_checks import check_playbook
+from deployctl.strategies.hostrun import RunOptions
+from deployctl.strategies.mutable import apply_playbook, play_hosts, targeted_hosts
+from deployctl.strategies.results import RunResult, TaskResult
+from deployctl.transport.pool import DEFAULT_FORKS
+
+STATUS_STYLE = {"ok": "green", "changed": "yellow", "failed": "red", "skipped": "cyan", "unreachable": "red"}
+
+
+def _split_tags(values: list[str] | None) -> frozenset[str]:
+    return frozenset(tag.strip() for value in values or [] for tag in value.split(",") if tag.strip())
+
+
+def unified_diff(resource: str, before: str, after: str) -> str:
+    """A unified diff of one resource's before and after text."""
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"before: {resource}",
+        tofile=f"after: {resource}",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+class _Printer:
+    """Plain lines per task and host (and diffs); on a terminal, a Rich progress bar under them."""
+
+    def __init__(self, total: int, show_diff: bool, quiet: bool) -> None:
+        self.show_diff = show_diff
+        self.quiet = quiet
+        self.lock = threading.Lock()
+        self.progress: Progress | None = None
+        if not quiet and stdout.is_terminal:
+            self.progress = Progress(
+                TextColumn("[bold]apply"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=stdout,
+                transient=True,
+            )
+            self.bar = self.progress.add_task("tasks", total=total)
+
+    def __enter__(self) -> _Printer:
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def __call__(self, result: TaskResult) -> None:
+        if self.quiet:
+            return
+        with self.lock:
+            style = STATUS_STYLE[result.status]
+            label = "handler " if result.handler else ""
+            ignored = " (ignored)" if result.ignored else ""
+            line = f"[{style}]{result.status}[/{style}]: {escape(f'[{result.host}] {label}{result.task}{ignored}')}"
+            stdout.print(line, highlight=False)
+            if result.message and result.status != "skipped":
+                stdout.print(f"    {result.message}", markup=False, highlight=False)
+            if self.show_diff:
+                for diff in result.diffs:
+                    stdout.out(unified_diff(diff.resource, diff.before, diff.after), highlight=False, end="")
+            if self.progress is not None:
+                self.progress.advance(self.bar)
+
+
+def _recap(result: RunResult) -> None:
+    rows = [
+        [host, str(r.ok), str(r.changed), str(r.failed), str(r.skipped), str(r.unreachable), str(r.ignored)]
+        for host, r in result.recap.items()
+    ]
+    print_table("PLAY RECAP", ["HOST", "OK", "CHANGED", "FAILED", "SKIPPED", "UNREACHABLE", "IGNORED"], rows)
+    mode = "check mode, nothing changed; " if result.check else ""
+    stdout.print(
+        f"{mode}{result.seconds:.2f} s, {result.connections} connections, {result.round_trips} round trips",
+        markup=False,
+    )
+
+
+def _json(result: RunResult) -> dict[str, Any]:
+    payload = asdict(result)
+    payload["exit_code"] = result.exit_code
+    return payload
+
+
+def apply(
+    ctx: typer.Context,
+    playbook: Annotated[Path, typer.Argument(help="The playbook file.")],
+    stage: Annotated[str, typer.Option("--stage", "-s", help="The stage whose inventory to use.")],
+    check: Annotated[bool, typer.Option("--check", "-C", help="Report what would change; change nothing.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", "-D", help="Show the diff of what changes.")] = False,
+    limit: Annotated[str | None, typer.Option("--limit", "-l", help="Ansible host pattern.")] = None,
+    tags: Annotated[list[str] | None, typer.Option("--tags", "-t", help="Only tasks with these tags.")] = None,
+    skip_tags: Annotated[list[str] | None, typer.Option("--skip-tags", help="Skip tasks with these tags.")] = None,
+    forks: Annotated[int, typer.Option(help="Hosts worked on at once.", min=1)] = DEFAULT_FORKS,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = OutputFormat.table,
+) -> None:
+    """Apply a playbook to a stage's hosts in place over SSH (the mutable strategy).
+
+    Exit codes: 0 all ok, 2 some host failed, 3 stopped by max_fail_percentage, 4 invalid input.
+    Invalid input is reported before any host is contacted.
+    """
+    project = cli_context(ctx).project()
+    inventory = load_inventories(project)[project.require_stage(stage)]
+    book = load_playbook(playbook.resolve(), display=project.display(playbook.resolve()))
+    if limit and not inventory.select(limit):
+        raise DeployctlError(f"--limit {limit!r} matches no host of the {stage} inventory")
+    hosts = targeted_hosts(inventory, book, limit)
+    if not hosts:
+        raise DeployctlError(f"no host of the {stage} inventory matches the playbook's plays")
+    names = {host.name for host in hosts}
+    check_playbook(
+        book,
+        book.templar(),
+        {host.name: host.vars for host in hosts},
+        runtime_names=set(),
+        select=lambda pattern: [h.name for h in inventory.select(pattern) if h.name in names],
+    )
+    lab = load_lab_state(project.state_dir)
+    endpoints: dict[str, SshEndpoint] = {
+        host.name: resolve_endpoint(
+            host.name,
+            host.vars,
+            lab.endpoints if lab else None,
+            (host.origin.source, host.origin.line),
+            inventory.path.parent,
+        )
+        for host in hosts
+    }
+    options = RunOptions(check=check, diff=diff, tags=_split_tags(tags), skip_tags=_split_tags(skip_tags))
+    total = sum(len(play_hosts(inventory, play, limit)) * len(play.all_tasks()) for play in book.plays)
+    with _Printer(total, diff, quiet=output is OutputFormat.json) as printer:
+        result = apply_playbook(book, inventory, endpoints, options, limit=limit, forks=forks, emit=printer)
+    if output is OutputFormat.json:
+        print_json(_json(result))
+    else:
+        _recap(result)
+    if result.stopped:
+        stderr.print(f"deployctl: run stopped: {result.stopped}", markup=False)
+    raise typer.Exit(result.exit_code)

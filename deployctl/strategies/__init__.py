@@ -1,0 +1,1 @@
+"""Strategies apply plans to targets: mutable (converge VMs in place over SSH); later immutable and swarm."""

@@ -1,0 +1,384 @@
+"""Run a play's tasks on one host: render, read facts (batched), plan, apply the changes, register.
+
+The host's facts for every task of a play are read in one round trip before the first task; a
+changed task usually costs one more. Facts that a change makes stale are read again only when a
+later task needs them. Planning is the modules' pure functions; this runner does the I/O, through a
+Transport it is given, and knows nothing of SSH.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deployctl.errors import ConnectionFailedError, DeployctlError, InputError
+from deployctl.facts.base import Fact, FactBatch, batch
+from deployctl.model.inventory import InventoryHost
+from deployctl.model.playbook import Play, Playbook, Task, find_controller_file
+from deployctl.modules.base import Module, Plan
+from deployctl.modules.params import ParamError, validate_params
+from deployctl.modules.registry import find_module
+from deployctl.strategies.actions import compose_steps
+from deployctl.strategies.results import Status, TaskResult
+from deployctl.templating import Templar, TemplateError, mark_unsafe
+from deployctl.transport.base import Result, Transport, shell
+
+CONTROLLER_SOURCES = ("copy", "template")
+UNIT_DIR_MARK = "/systemd/"
+"""A file fact whose path has this part is a systemd unit (or drop-in): changing it stales service facts."""
+OUTPUT_LIMIT = 64 * 1024
+"""At most this much of a command's stdout and stderr is kept in results."""
+
+Emit = Callable[[TaskResult], None]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How tasks run: check mode, diffs, and tag selection (empty `tags` means every task)."""
+
+    check: bool = False
+    diff: bool = False
+    tags: frozenset[str] = frozenset()
+    skip_tags: frozenset[str] = frozenset()
+
+    def selects(self, task: Task) -> bool:
+        """Ansible's tag rules: `always` runs unless skipped, `never` only when asked for."""
+        tags = set(task.tags)
+        if tags & self.skip_tags:
+            return False
+        if not self.tags or "all" in self.tags:
+            return "never" not in tags or bool(tags & self.tags)
+        return bool(tags & (self.tags | {"always"}))
+
+
+class TaskError(DeployctlError):
+    """A task failed on a host for a reason the user can read (bad value, missing file...)."""
+
+
+@dataclass
+class _Outcome:
+    status: Status
+    message: str
+    plan: Plan | None = None
+    output: dict[str, Any] = field(default_factory=dict)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= OUTPUT_LIMIT else text[:OUTPUT_LIMIT] + "\n[... cut]"
+
+
+class HostRunner:
+    """Runs plays on one host through one transport, keeping its facts and registered variables."""
+
+    def __init__(
+        self,
+        host: InventoryHost,
+        transport: Transport,
+        playbook: Playbook,
+        run_vars: Mapping[str, Any],
+        options: RunOptions,
+        emit: Emit,
+        modules: Mapping[str, Module] | None = None,
+    ) -> None:
+        self.host = host
+        self.transport = transport
+        self.playbook = playbook
+        self.templar: Templar = playbook.templar()
+        self.run_vars = run_vars
+        self.options = options
+        self.emit = emit
+        self.modules = modules
+        self.facts: dict[str, Any] = {}
+        self.stale: set[str] = set()
+        self.registered: dict[str, Any] = {}
+        self.round_trips = 0
+        self.failed = False
+
+    # --- plays -------------------------------------------------------------------------------------
+
+    def run_play(self, play: Play) -> None:
+        """Run every selected task of the play, flushing notified handlers after each section."""
+        self._prefetch(play)
+        notified: list[str] = []
+        for _section, tasks in play.sections():
+            for task in tasks:
+                if not self.options.selects(task):
+                    continue
+                result = self._run(play, task, handler=False)
+                if result.status == "changed":
+                    notified.extend(name for name in task.notify if name not in notified)
+                if result.status in ("failed", "unreachable") and not result.ignored:
+                    self.failed = True
+                    return
+            self._flush_handlers(play, notified)
+            if self.failed:
+                return
+
+    def _flush_handlers(self, play: Play, notified: list[str]) -> None:
+        if not notified:
+            return
+        for handler in play.handlers:
+            if handler.name in notified or set(handler.listen) & set(notified):
+                result = self._run(play, handler, handler=True)
+                if result.status in ("failed", "unreachable") and not result.ignored:
+                    self.failed = True
+                    break
+        notified.clear()
+
+    # --- facts -------------------------------------------------------------------------------------
+
+    def _fact_become(self, play: Play) -> bool:
+        return play.become or any(task.become for task in play.all_tasks())
+
+    def _gather(self, facts: list[Fact[Any]], become: bool) -> None:
+        needed = [fact for fact in facts if fact.key not in self.facts or fact.key in self.stale]
+        if not needed:
+            return
+        facts_batch: FactBatch[Any] = batch(needed)
+        result = self._exec(shell(facts_batch.script()), become=become, become_user=None)
+        try:
+            values = facts_batch.split(result.stdout)
+        except ValueError as exc:
+            detail = result.stderr.strip().splitlines()
+            raise TaskError(f"reading facts failed: {exc}: {detail[-1] if detail else 'no output'}") from None
+        self.facts.update(values)
+        self.stale -= set(values)
+
+    def _prefetch(self, play: Play) -> None:
+        """Read, in one round trip, the facts of every task whose arguments can be rendered now."""
+        facts: list[Fact[Any]] = []
+        for task in play.all_tasks():
+            if not self.options.selects(task) and task not in play.handlers:
+                continue
+            module = self._module(task)
+            scope = self._scope(play, task)
+            try:
+                items = [None] if task.loop is None else task.loop_items(self.templar.render(task.loop, scope))
+                for item in items:
+                    item_scope = scope if task.loop is None else {**scope, task.loop_var: item}
+                    params = self._params(task, module, item_scope, with_content=False)
+                    facts.extend(module.facts(params))
+            except (DeployctlError, TemplateError):
+                continue  # depends on what the run registers; read when the task runs
+        self._gather(facts, self._fact_become(play))
+
+    # --- tasks -------------------------------------------------------------------------------------
+
+    def _module(self, task: Task) -> Module:
+        module = find_module(task.module, self.modules)
+        if module is None:  # the loader refuses unknown modules; this is a bug if it happens
+            raise AssertionError(f"unknown module {task.module}")
+        return module
+
+    def _scope(self, play: Play, task: Task) -> dict[str, Any]:
+        """Variables for a task, lowest precedence first: inventory, run, play, task, registered."""
+        return {**self.host.vars, **self.run_vars, **play.vars, **task.vars, **self.registered}
+
+    def _params(self, task: Task, module: Module, scope: Mapping[str, Any], with_content: bool) -> dict[str, Any]:
+        args = self.templar.render(dict(task.args), scope)
+        params = validate_params(module, args)
+        if module.name in CONTROLLER_SOURCES and params.get("src"):
+            source = find_controller_file(self.playbook.base_dir, module.name, str(params["src"]))
+            if source is None:
+                raise TaskError(f"{module.name} src {params['src']!r} not found")
+            params["_src_name"] = Path(str(params["src"])).name
+            if with_content:
+                if module.name == "template":
+                    params["_content"] = self.templar.render_file(source, scope, self.playbook.display(source))
+                else:
+                    params["_content"] = source.read_bytes()
+        return params
+
+    def _run(self, play: Play, task: Task, *, handler: bool) -> TaskResult:
+        started = time.monotonic()
+        become = task.become if task.become is not None else play.become
+        become_user = task.become_user or play.become_user
+        scope = self._scope(play, task)
+        items: list[TaskResult] = []
+        try:
+            if task.loop is None:
+                outcome = self._run_once(play, task, scope, become, become_user)
+            else:
+                loop_items = task.loop_items(self.templar.render(task.loop, scope))
+                outcomes = []
+                for item in loop_items:
+                    item_outcome = self._run_once(play, task, {**scope, task.loop_var: item}, become, become_user)
+                    outcomes.append(item_outcome)
+                    items.append(self._result(play, task, item_outcome, handler, started, label=repr(item)))
+                outcome = self._combine(task, outcomes, loop_items)
+        except ConnectionFailedError as error:
+            outcome = _Outcome("unreachable", str(error))
+        except (TemplateError, ParamError, TaskError) as error:
+            outcome = _Outcome("failed", self._located(task, error))
+        except InputError as error:
+            outcome = _Outcome("failed", str(error))
+        result = self._result(play, task, outcome, handler, started, items=tuple(items))
+        self.emit(result)
+        return result
+
+    def _located(self, task: Task, error: Exception) -> str:
+        if isinstance(error, ParamError):
+            return f"{task.origin.source}:{task.line_of(error.field)}: {error.field}: {error.problem}"
+        if isinstance(error, TemplateError) and error.template:
+            return str(error)
+        return f"{task.origin}: {error}"
+
+    def _result(
+        self,
+        play: Play,
+        task: Task,
+        outcome: _Outcome,
+        handler: bool,
+        started: float,
+        *,
+        items: tuple[TaskResult, ...] = (),
+        label: str | None = None,
+    ) -> TaskResult:
+        plan = outcome.plan
+        return TaskResult(
+            host=self.host.name,
+            play=play.name,
+            task=task.name if label is None else f"{task.name} ({label})",
+            module=task.module,
+            status=outcome.status,
+            message=outcome.message,
+            origin=str(task.origin),
+            diffs=plan.diffs if plan is not None and outcome.status in ("changed", "ok") else (),
+            ignored=outcome.status == "failed" and task.ignore_errors,
+            handler=handler,
+            seconds=round(time.monotonic() - started, 4),
+            items=items,
+            output=outcome.output,
+        )
+
+    def _combine(self, task: Task, outcomes: list[_Outcome], loop_items: list[Any]) -> _Outcome:
+        results = [
+            {**o.output, "item": item, task.loop_var: item, "changed": o.status == "changed"}
+            for o, item in zip(outcomes, loop_items, strict=True)
+        ]
+        registered = {"results": results, "changed": any(r["changed"] for r in results), "msg": "All items completed"}
+        failed = [o for o in outcomes if o.status in ("failed", "unreachable")]
+        if task.register:
+            self.registered[task.register] = mark_unsafe({**registered, "failed": bool(failed), "skipped": False})
+        if any(o.status == "unreachable" for o in outcomes):
+            return _Outcome("unreachable", failed[0].message)
+        if failed:
+            return _Outcome("failed", failed[0].message, output=registered)
+        if not outcomes or all(o.status == "skipped" for o in outcomes):
+            return _Outcome("skipped", "no items" if not outcomes else "skipped for every item", output=registered)
+        changed = [o for o in outcomes if o.status == "changed"]
+        message = "; ".join(o.message for o in changed) if changed else f"{len(outcomes)} items unchanged"
+        return _Outcome("changed" if changed else "ok", message, output=registered)
+
+    def _run_once(
+        self, play: Play, task: Task, scope: dict[str, Any], become: bool, become_user: str | None
+    ) -> _Outcome:
+        if task.when and not all(self.templar.evaluate(condition, scope) for condition in task.when):
+            outcome = _Outcome("skipped", "conditional result was False")
+            self._register(task, outcome, skipped=True)
+            return outcome
+        module = self._module(task)
+        params = self._params(task, module, scope, with_content=True)
+        facts = list(module.facts(params))
+        self._gather(facts, become)
+        plan = module.plan(params, {fact.key: self.facts[fact.key] for fact in facts})
+        output: dict[str, Any] = dict(plan.result)
+        if plan.failed is not None:
+            outcome = _Outcome("failed", plan.failed, plan, output)
+        elif not plan.changed:
+            outcome = _Outcome("ok", plan.summary, plan, output)
+        elif self.options.check:
+            if plan.captures_output:
+                outcome = _Outcome("skipped", "would run (command tasks do not run in check mode)", plan, output)
+            else:
+                outcome = _Outcome("changed", plan.summary, plan, output)
+        else:
+            outcome = self._apply(task, module, plan, become, become_user)
+        outcome = self._judge(task, scope, outcome)
+        self._register(task, outcome)
+        return outcome
+
+    def _apply(self, task: Task, module: Module, plan: Plan, become: bool, become_user: str | None) -> _Outcome:
+        output: dict[str, Any] = dict(plan.result)
+        last: Result | None = None
+        for step in compose_steps(plan.actions):
+            last = self._exec(list(step.command), become=become, become_user=become_user, stdin=step.stdin)
+            if not last.ok and not plan.captures_output:
+                self._invalidate(module, plan)
+                reason = (last.stderr or last.stdout).strip().splitlines()
+                return _Outcome("failed", f"{plan.summary}: exit {last.exit_code}: {reason[-1] if reason else ''}")
+        self._invalidate(module, plan)
+        if plan.captures_output and last is not None:
+            output.update(
+                rc=last.exit_code,
+                stdout=_clip(last.stdout.rstrip("\n")),
+                stderr=_clip(last.stderr.rstrip("\n")),
+                stdout_lines=_clip(last.stdout).splitlines(),
+                stderr_lines=_clip(last.stderr).splitlines(),
+                cmd=last.command,
+            )
+            if not last.ok:
+                problem = last.stderr.strip().splitlines()
+                detail = problem[-1] if problem else "no output"
+                return _Outcome("failed", f"non-zero return code {last.exit_code}: {detail}", plan, output)
+        return _Outcome("changed", plan.summary, plan, output)
+
+    def _invalidate(self, module: Module, plan: Plan) -> None:
+        """Mark facts stale after a change; commands can change anything, so they stale everything.
+
+        Facts derived from other state are staled with it: a written unit file changes what systemd
+        reports, an apt run changes other packages (dependencies), a daemon-reload every service.
+        """
+        self.stale |= set(plan.invalidates)
+        if any(key.startswith("file:") and UNIT_DIR_MARK in key for key in plan.invalidates):
+            self.stale |= {key for key in self.facts if key.startswith("service:")}
+        if plan.captures_output:
+            self.stale |= set(self.facts)
+        elif module.name in ("apt", "package"):
+            self.stale |= {key for key in self.facts if key.startswith("package:")}
+        elif module.name in ("systemd", "service"):
+            self.stale |= {key for key in self.facts if key.startswith("service:")}
+
+    def _judge(self, task: Task, scope: dict[str, Any], outcome: _Outcome) -> _Outcome:
+        """Apply `failed_when` and `changed_when`, which see the registered result of this task."""
+        if task.failed_when is None and task.changed_when is None:
+            return outcome
+        if outcome.status == "skipped":
+            return outcome
+        result = self._registered_value(outcome)
+        judged = {**scope, **({task.register: mark_unsafe(result)} if task.register else {})}
+        status = outcome.status
+        message = outcome.message
+        if task.changed_when is not None and status in ("ok", "changed"):
+            status = "changed" if all(self.templar.evaluate(c, judged) for c in task.changed_when) else "ok"
+        if task.failed_when is not None and outcome.status != "unreachable":
+            failing = all(self.templar.evaluate(c, judged) for c in task.failed_when)
+            if failing:
+                status, message = "failed", f"failed_when matched: {' and '.join(task.failed_when)}"
+            elif status == "failed":
+                status = "changed" if outcome.plan is not None and outcome.plan.changed else "ok"
+        return _Outcome(status, message, outcome.plan, outcome.output)
+
+    def _registered_value(self, outcome: _Outcome, skipped: bool = False) -> dict[str, Any]:
+        return {
+            **outcome.output,
+            "changed": outcome.status == "changed",
+            "failed": outcome.status == "failed",
+            "skipped": skipped or outcome.status == "skipped",
+            "msg": outcome.message,
+        }
+
+    def _register(self, task: Task, outcome: _Outcome, skipped: bool = False) -> None:
+        if task.register and task.loop is None:
+            self.registered[task.register] = mark_unsafe(self._registered_value(outcome, skipped))
+
+    # --- transport ---------------------------------------------------------------------------------
+
+    def _exec(
+        self, command: list[str], *, become: bool, become_user: str | None, stdin: bytes | None = None
+    ) -> Result:
+        self.round_trips += 1
+        return self.transport.run(command, become=become, become_user=become_user, stdin=stdin)
