@@ -377,8 +377,6 @@ class HostRunner:
 
     # --- transport ---------------------------------------------------------------------------------
 
-    def _exec(
-        self, command: list[str], *, become: bool, become_user: str | None, stdin: bytes | None = None
-    ) -> Result:
+    def _exec(self, command: list[str], *, become: bool, become_user: str | None, stdin: bytes | None = None) -> Result:
         self.round_trips += 1
         return self.transport.run(command, become=become, become_user=become_user, stdin=stdin)

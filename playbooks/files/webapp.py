@@ -36,7 +36,7 @@ def make_handler(config: dict[str, str], raw: str, log: logging.Logger) -> type[
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+        def do_GET(self) -> None:
             if self.path == "/health":
                 self._send(200, "ok\n", "text/plain")
             elif self.path == "/":
@@ -52,7 +52,7 @@ def make_handler(config: dict[str, str], raw: str, log: logging.Logger) -> type[
             else:
                 self._send(404, "not found\n", "text/plain")
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the standard library's name
+        def log_message(self, format: str, *args: object) -> None:
             log.info("%s %s", self.address_string(), format % args)
 
     return Handler
@@ -69,7 +69,7 @@ def main() -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
-    address = (config.get("listen", "0.0.0.0"), int(config.get("port", "8080")))
+    address = (config.get("listen", "0.0.0.0"), int(config.get("port", "8080")))  # noqa: S104 - a service
     server = ThreadingHTTPServer(address, make_handler(config, raw, log))
     log.info("webapp %s listening on %s:%s", config.get("version"), *address)
     server.serve_forever()
