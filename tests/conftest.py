@@ -56,3 +56,17 @@ def lab(project: Project) -> Iterator[LabState]:
     sys.stderr.write(f"\nlab up: {json.dumps(report['steps'])}\n")
     os.environ.setdefault("DEPLOYCTL_TEST_LAB", "1")
     yield require_lab_state(project.state_dir)
+
+
+WEBAPP_STAGES = ("dev", "qa")
+
+
+@pytest.fixture(scope="session")
+def webapp(lab: LabState) -> dict[str, dict[str, object]]:
+    """The demo webapp applied (mutable strategy) to dev and qa through the real CLI; JSON results by stage."""
+    results = {}
+    for stage in WEBAPP_STAGES:
+        done = deployctl("apply", "playbooks/webapp.yml", "--stage", stage, "--format", "json", check=False)
+        assert done.returncode == 0, f"apply to {stage} failed:\n{done.stdout[-4000:]}\n{done.stderr}"
+        results[stage] = json.loads(done.stdout)
+    return results

@@ -7,6 +7,7 @@ are taken out; every other word stays in the free-form text, quotes included, as
 
 from __future__ import annotations
 
+import codecs
 import itertools
 import re
 from collections.abc import Collection
@@ -14,6 +15,12 @@ from dataclasses import dataclass
 
 _KEY_VALUE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
 _JINJA_OPEN = {"{{": "}}", "{%": "%}", "{#": "#}"}
+_ESCAPE = re.compile(r"""(\\U[0-9a-fA-F]{8}|\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2}|\\[0-7]{1,3}|\\N\{[^}]+\}|\\[\\'"abfnrtv])""")
+
+
+def decode_escapes(text: str) -> str:
+    """Backslash escapes (`\\n`, `\\t`, `\\x41`...) in a `key=value` argument, as Ansible's parse_kv decodes them."""
+    return _ESCAPE.sub(lambda match: codecs.decode(match.group(0), "unicode-escape"), text)
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,7 @@ def parse_inline_args(text: str, free_form: str | None, params: Collection[str])
         key = match.group(1)
         if key in args:
             raise ValueError(f"{key!r} is given twice")
-        args[key] = unquote(match.group(2))
+        args[key] = unquote(decode_escapes(match.group(2)))
     if kept and free_form is not None:
         if free_form in args:
             raise ValueError(f"both free-form text and {free_form}= are given")

@@ -92,6 +92,7 @@ class HostRunner:
         self.emit = emit
         self.modules = modules
         self.facts: dict[str, Any] = {}
+        self.known_facts: dict[str, Fact[Any]] = {}
         self.stale: set[str] = set()
         self.registered: dict[str, Any] = {}
         self.round_trips = 0
@@ -134,9 +135,13 @@ class HostRunner:
         return play.become or any(task.become for task in play.all_tasks())
 
     def _gather(self, facts: list[Fact[Any]], become: bool) -> None:
+        """Read the facts not known or stale; every other stale fact is refreshed in the same round trip."""
+        for fact in facts:
+            self.known_facts.setdefault(fact.key, fact)
         needed = [fact for fact in facts if fact.key not in self.facts or fact.key in self.stale]
         if not needed:
             return
+        needed += [self.known_facts[key] for key in sorted(self.stale) if key in self.known_facts]
         facts_batch: FactBatch[Any] = batch(needed)
         result = self._exec(shell(facts_batch.script()), become=become, become_user=None)
         try:
