@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 _KEY_VALUE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
 _JINJA_OPEN = {"{{": "}}", "{%": "%}", "{#": "#}"}
-_ESCAPE = re.compile(r"""(\\U[0-9a-fA-F]{8}|\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2}|\\[0-7]{1,3}|\\N\{[^}]+\}|\\[\\'"abfnrtv])""")
+_ESCAPE = re.compile(
+    r"""(\\U[0-9a-fA-F]{8}|\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2}|\\[0-7]{1,3}|\\N\{[^}]+\}|\\[\\'"abfnrtv])"""
+)
 
 
 def decode_escapes(text: str) -> str:
