@@ -4,15 +4,18 @@ Run by benchmarks/compare_tools.py as `pyinfra -y --sudo --parallel N inventory.
 The guarded command reads the guard file as a fact (pyinfra's way of Ansible's `creates:`).
 """
 
+from pathlib import Path
+
 from pyinfra import host
 from pyinfra.facts.files import File
 from pyinfra.operations import files, server
 
+WORKLOAD = Path(__file__).resolve().parent  # pyinfra sets __file__ when it runs a deploy file
 STAGE = host.data.get("bench_stage")
 
 server.group(name="Create the application group", group="benchapp", system=True)
 
-server.user(
+server.user(  # noqa: S604 (`shell` is the login shell, not a shell=True call)
     name="Create the application user",
     user="benchapp",
     group="benchapp",
@@ -23,9 +26,7 @@ server.user(
     ensure_home=False,
 )
 
-files.directory(
-    name="Create the application directory", path="/opt/benchapp", user="root", group="root", mode="755"
-)
+files.directory(name="Create the application directory", path="/opt/benchapp", user="root", group="root", mode="755")
 files.directory(
     name="Create the configuration directory", path="/etc/benchapp", user="root", group="benchapp", mode="750"
 )
@@ -35,7 +36,7 @@ files.directory(
 
 files.template(
     name="Render the configuration",
-    src="./templates/app.conf.j2",
+    src=str(WORKLOAD / "templates" / "app.conf.j2"),
     dest="/etc/benchapp/app.conf",
     user="root",
     group="benchapp",
@@ -46,7 +47,7 @@ files.template(
 
 files.put(
     name="Install the application",
-    src="./files/app.py",
+    src=str(WORKLOAD / "files" / "app.py"),
     dest="/opt/benchapp/app.py",
     user="root",
     group="root",

@@ -15,6 +15,7 @@ from typing import Any
 
 from deployctl.errors import DeployctlError
 from deployctl.modules.base import Module, Param, ParamType
+from deployctl.templating import is_templated
 
 BOOLEANS_TRUE = frozenset({"y", "yes", "on", "1", "true", "t"})
 BOOLEANS_FALSE = frozenset({"n", "no", "off", "0", "false", "f"})
@@ -32,10 +33,6 @@ class ParamError(DeployctlError):
         self.field = field
         self.problem = problem
 
-
-def is_templated(value: Any) -> bool:
-    """True for a string still holding Jinja (`{{ ... }}` or `{% ... %}`)."""
-    return isinstance(value, str) and ("{{" in value or "{%" in value)
 
 
 def validate_params(module: Module, args: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
