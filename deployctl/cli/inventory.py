@@ -24,12 +24,16 @@ FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="tabl
 LimitOption = Annotated[str | None, typer.Option("--limit", "-l", help="Ansible host pattern.")]
 
 
-def _selected(project: Project, stage: str | None, limit: str | None) -> list[tuple[Inventory, InventoryHost]]:
+def _selected(
+    project: Project, stage: str | None, limit: str | None, *, ssh_only: bool = False
+) -> list[tuple[Inventory, InventoryHost]]:
     inventories = load_inventories(project)
     if stage is not None:
         project.require_stage(stage)
     chosen = [inventories[stage]] if stage else list(inventories.values())
     pairs = [(inv, host) for inv in chosen for host in (inv.select(limit) if limit else inv.hosts.values())]
+    if ssh_only:
+        pairs = [(inv, host) for inv, host in pairs if host.strategy == "mutable"]
     if limit and not pairs:
         raise DeployctlError(f"no host matches --limit {limit!r}")
     return pairs
@@ -54,8 +58,11 @@ def show_inventory(
 ) -> None:
     """Hosts of the stage inventories with their groups and resolved SSH endpoints (validates every file)."""
     project = cli_context(ctx).project()
-    rows = []
+    rows: list[tuple[InventoryHost, SshEndpoint | None, str | None]] = []
     for inventory, host in _selected(project, stage, limit):
+        if host.strategy == "immutable":
+            rows.append((host, None, "container target (immutable strategy)"))
+            continue
         try:
             endpoint: SshEndpoint | None = _endpoint(project, inventory, host)
             problem = None
@@ -136,7 +143,8 @@ def ping(
 ) -> None:
     """Reach every host over SSH: log in, check sudo and python3 (like Ansible's ping)."""
     project = cli_context(ctx).project()
-    targets = [(host, _endpoint(project, inv, host)) for inv, host in _selected(project, stage, limit)]
+    selected = _selected(project, stage, limit, ssh_only=True)
+    targets = [(host, _endpoint(project, inv, host)) for inv, host in selected]
     outcomes = run_each(targets, _ping_host, forks)
     failed = [(o.item[0].name, str(o.error)) for o in outcomes if o.error is not None]
     reached = [o.value for o in outcomes if o.value is not None]

@@ -44,6 +44,11 @@ class InventoryHost:
     var_origins: Mapping[str, Origin]
     origin: Origin
 
+    @property
+    def strategy(self) -> str:
+        """`mutable` (a VM converged in place over SSH) or `immutable` (a container target, rolled)."""
+        return str(self.vars.get("deployctl_strategy", "mutable"))
+
 
 @dataclass(frozen=True)
 class InventoryGroup:
@@ -249,7 +254,9 @@ CONNECTION_VAR_TYPES: dict[str, str] = {
     "ansible_port": "port",
     "ansible_host_key_checking": "bool",
     "deployctl_lab": "bool",
+    "deployctl_strategy": "strategy",
 }
+STRATEGIES = ("mutable", "immutable")
 
 
 def _check_connection_vars(host: InventoryHost) -> None:
@@ -262,6 +269,8 @@ def _check_connection_vars(host: InventoryHost) -> None:
             raise InputError(origin.source, origin.line, name, f"must be a non-empty string, got {value!r}")
         if kind == "port" and (isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536):
             raise InputError(origin.source, origin.line, name, f"must be a port number 1-65535, got {value!r}")
+        if kind == "strategy" and value not in STRATEGIES:
+            raise InputError(origin.source, origin.line, name, f"must be one of {', '.join(STRATEGIES)}, got {value!r}")
         if kind == "bool" and parse_bool(value) is None:
             raise InputError(origin.source, origin.line, name, f"must be true or false, got {value!r}")
 

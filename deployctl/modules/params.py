@@ -34,7 +34,6 @@ class ParamError(DeployctlError):
         self.problem = problem
 
 
-
 def validate_params(module: Module, args: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
     """Check and normalise a task's arguments for `module`: every declared parameter, by canonical name.
 

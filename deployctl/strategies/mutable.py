@@ -24,8 +24,8 @@ TransportFactory = Callable[[SshEndpoint], Transport]
 
 
 def play_hosts(inventory: Inventory, play: Play, limit: str | None) -> list[InventoryHost]:
-    """The hosts a play targets, narrowed by `--limit`, in inventory order."""
-    hosts = inventory.select(play.hosts)
+    """The mutable hosts a play targets, narrowed by `--limit`, in inventory order (containers are rolled)."""
+    hosts = [host for host in inventory.select(play.hosts) if host.strategy == "mutable"]
     if limit:
         allowed = {host.name for host in inventory.select(limit)}
         hosts = [host for host in hosts if host.name in allowed]

@@ -1,0 +1,394 @@
+"""How each tool is set up, run and read: its project files, its command line, and its per-host change counts.
+
+Every tool gets the same hosts, the same key and the same parallelism (one worker per host), runs the same
+workload (benchmarks/workload/), and is judged by what it says it changed on each host:
+- deployctl: its real CLI with `--format json`; the counts come from the JSON recap.
+- ansible-core: `ansible-playbook` on the same playbook and the same YAML inventory; counts from PLAY RECAP.
+- pyinfra: `pyinfra -y` on pyinfra_deploy.py; counts from its per-host operation lines, and in `--dry` mode
+  (which cannot be combined with `-y`: it would skip change detection) from its "Detected changes" table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol
+
+import yaml
+from fleet import BenchHost, KeyPair
+
+Scenario = Literal["first", "noop", "check"]
+SCENARIOS: tuple[Scenario, ...] = ("first", "noop", "check")
+SCENARIO_TITLES = {"first": "first apply", "noop": "no-op apply", "check": "check after drift"}
+EXPECTED_CHANGED: dict[Scenario, int] = {"first": 10, "noop": 0, "check": 2}
+"""Tasks each host must report changed: all ten at first, none on the second run, the two drifted ones in check."""
+
+WORKLOAD = Path(__file__).resolve().parent / "workload"
+PLAYBOOK = WORKLOAD / "playbook.yml"
+PYINFRA_DEPLOY = WORKLOAD / "pyinfra_deploy.py"
+STAGE = "bench"
+COMMAND_TIMEOUT = 900.0
+"""No single run may take longer than this (seconds); a run that does is reported as failed."""
+
+
+def executable(name: str) -> str:
+    """A console script of this interpreter's environment, not a shim in front of it (pyenv shims cost ~50 ms)."""
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"{name} is not installed: pip install -e '.[bench]'")
+    return found
+
+
+@dataclass(frozen=True)
+class CommandRun:
+    """One timed subprocess: its command line, exit code, output and wall-clock seconds."""
+
+    command: tuple[str, ...]
+    exit_code: int
+    stdout: str
+    stderr: str
+    seconds: float
+    timed_out: bool = False
+
+    def tail(self, lines: int = 25) -> str:
+        """The last lines of stderr and stdout, for failure reports."""
+        text = (self.stdout.rstrip() + "\n" + self.stderr.rstrip()).strip()
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass
+class ScenarioReport:
+    """A tool's run of one scenario: its timing, what it reported per host, and every problem found."""
+
+    tool: str
+    scenario: Scenario
+    run: CommandRun
+    changed: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def seconds(self) -> float:
+        return self.run.seconds
+
+
+class ToolRunner(Protocol):
+    """One tool under test: writes its files, builds its command lines, reads its change counts."""
+
+    name: str
+
+    def prepare(self, folder: Path, hosts: Sequence[BenchHost], key: KeyPair) -> None: ...
+
+    def command(self, scenario: Scenario) -> list[str]: ...
+
+    def environment(self) -> dict[str, str]: ...
+
+    def changed_per_host(self, scenario: Scenario, run: CommandRun) -> dict[str, int]:
+        """Changed-task counts per host, parsed from the tool's output; ValueError when it cannot be read."""
+        ...
+
+    def after_run(self) -> None: ...
+
+
+def write_inventory(path: Path, hosts: Sequence[BenchHost], key: KeyPair) -> None:
+    """The Ansible YAML inventory shared by deployctl and ansible-core: group `bench`, SSH via 127.0.0.1."""
+    inventory = {
+        "all": {
+            "vars": {
+                "bench_stage": STAGE,
+                "ansible_host": "127.0.0.1",
+                "ansible_user": "vagrant",
+                "ansible_ssh_private_key_file": str(key.private_path),
+                "ansible_host_key_checking": False,
+            },
+            "children": {"bench": {"hosts": {host.name: {"ansible_port": host.port} for host in hosts}}},
+        }
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(inventory, sort_keys=False))
+
+
+def run_timed(command: Sequence[str], *, cwd: Path, env: dict[str, str]) -> CommandRun:
+    """Run `command` to completion, timing it with perf_counter; output is captured, stdin is empty."""
+    started = time.perf_counter()
+    try:
+        completed = subprocess.run(
+            list(command),
+            cwd=cwd,
+            env={**os.environ, **env},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        seconds = time.perf_counter() - started
+        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
+        err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr or ""
+        return CommandRun(tuple(command), -1, out, err, seconds, timed_out=True)
+    seconds = time.perf_counter() - started
+    return CommandRun(tuple(command), completed.returncode, completed.stdout, completed.stderr, seconds)
+
+
+def judge(tool: ToolRunner, scenario: Scenario, run: CommandRun, hosts: Sequence[BenchHost]) -> ScenarioReport:
+    """Check a run: exit 0, every host reported, and every host changed exactly the expected number of tasks."""
+    report = ScenarioReport(tool.name, scenario, run)
+    if run.timed_out:
+        report.problems.append(f"timed out after {COMMAND_TIMEOUT:.0f} s")
+        return report
+    if run.exit_code != 0:
+        report.problems.append(f"exit code {run.exit_code}")
+    try:
+        report.changed = tool.changed_per_host(scenario, run)
+    except ValueError as exc:
+        report.problems.append(f"cannot read the result: {exc}")
+        return report
+    missing = [host.name for host in hosts if host.name not in report.changed]
+    if missing:
+        report.problems.append(f"no result for {len(missing)} host(s): {', '.join(missing[:5])}")
+    wanted = EXPECTED_CHANGED[scenario]
+    wrong = {name: count for name, count in report.changed.items() if count != wanted}
+    if wrong:
+        shown = ", ".join(f"{name}={count}" for name, count in list(wrong.items())[:5])
+        report.problems.append(f"changed must be {wanted} on every host; got {shown}")
+    return report
+
+
+# --- deployctl -----------------------------------------------------------------------------------------
+
+
+class DeployctlRunner:
+    """deployctl's CLI in a throwaway project: deployctl.yml with one stage, inventories/bench.yml."""
+
+    name = "deployctl"
+
+    def __init__(self) -> None:
+        self.project = Path()
+        self.forks = 1
+
+    def prepare(self, folder: Path, hosts: Sequence[BenchHost], key: KeyPair) -> None:
+        self.project = folder
+        self.forks = len(hosts)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "deployctl.yml").write_text(f"stages: [{STAGE}]\n")
+        write_inventory(folder / "inventories" / f"{STAGE}.yml", hosts, key)
+
+    def command(self, scenario: Scenario) -> list[str]:
+        command = [executable("deployctl"), "--project", str(self.project), "apply", str(PLAYBOOK)]
+        command += ["--stage", STAGE, "--format", "json", "--forks", str(self.forks)]
+        return [*command, "--check", "--diff"] if scenario == "check" else command
+
+    def environment(self) -> dict[str, str]:
+        return {"NO_COLOR": "1"}
+
+    def changed_per_host(self, scenario: Scenario, run: CommandRun) -> dict[str, int]:
+        try:
+            payload = json.loads(run.stdout)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"stdout is not JSON ({exc})") from None
+        recap = payload.get("recap")
+        if not isinstance(recap, dict):
+            raise ValueError("no `recap` in the JSON result")
+        if payload.get("check") is not (scenario == "check"):
+            raise ValueError(f"the result says check={payload.get('check')}")
+        bad = {h: r for h, r in recap.items() if r.get("failed") or r.get("unreachable")}
+        if bad:
+            raise ValueError(f"failed or unreachable hosts: {json.dumps(dict(list(bad.items())[:3]))}")
+        return {host: int(counts["changed"]) for host, counts in recap.items()}
+
+    def after_run(self) -> None:
+        return None
+
+
+# --- ansible-core --------------------------------------------------------------------------------------
+
+ANSIBLE_RECAP = re.compile(
+    r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+    r"\s+failed=(?P<failed>\d+)",
+    re.MULTILINE,
+)
+
+
+class AnsibleRunner:
+    """ansible-playbook with its best fair settings: forks = hosts, pipelining, no interpreter discovery.
+
+    SSH multiplexing (ControlMaster/ControlPersist) is on, as by default, so the tasks of one run share a
+    connection per host; each run gets a fresh control folder and its masters are closed after it, so every
+    run starts cold, as deployctl's and pyinfra's do.
+    """
+
+    name = "ansible-core"
+
+    def __init__(self) -> None:
+        self.folder = Path()
+        self.inventory = Path()
+        self.runs = 0
+        self.control_dir = Path()
+
+    def prepare(self, folder: Path, hosts: Sequence[BenchHost], key: KeyPair) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.inventory = folder / "inventory.yml"
+        write_inventory(self.inventory, hosts, key)
+        (folder / "ansible.cfg").write_text(
+            "[defaults]\n"
+            f"forks = {len(hosts)}\n"
+            "host_key_checking = False\n"
+            "interpreter_python = /usr/bin/python3\n"
+            "retry_files_enabled = False\n"
+            "nocolor = True\n"
+            "\n[ssh_connection]\n"
+            "pipelining = True\n"
+            "ssh_args = -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=/dev/null"
+            " -o LogLevel=ERROR\n"
+        )
+
+    def command(self, scenario: Scenario) -> list[str]:
+        command = [executable("ansible-playbook"), "-i", str(self.inventory), str(PLAYBOOK)]
+        return [*command, "--check", "--diff"] if scenario == "check" else command
+
+    def environment(self) -> dict[str, str]:
+        self.runs += 1
+        self.control_dir = self.folder / f"cp{self.runs}"
+        self.control_dir.mkdir(mode=0o700)
+        return {
+            "ANSIBLE_CONFIG": str(self.folder / "ansible.cfg"),
+            "ANSIBLE_HOME": str(self.folder / "home"),
+            "ANSIBLE_SSH_CONTROL_PATH_DIR": str(self.control_dir),
+        }
+
+    def changed_per_host(self, scenario: Scenario, run: CommandRun) -> dict[str, int]:
+        recap = run.stdout.rpartition("PLAY RECAP")[2]
+        rows = list(ANSIBLE_RECAP.finditer(recap))
+        if not rows:
+            raise ValueError("no PLAY RECAP in the output")
+        bad = [row["host"] for row in rows if int(row["failed"]) or int(row["unreachable"])]
+        if bad:
+            raise ValueError(f"failed or unreachable hosts: {', '.join(bad[:5])}")
+        return {row["host"]: int(row["changed"]) for row in rows}
+
+    def after_run(self) -> None:
+        """Close the run's SSH masters (`ssh -O exit`), so the next run connects cold."""
+        for socket_path in sorted(self.control_dir.iterdir()):
+            subprocess.run(
+                ["ssh", "-o", f"ControlPath={socket_path}", "-O", "exit", "bench-control"],
+                capture_output=True,
+                check=False,
+                timeout=10,
+            )
+
+
+# --- pyinfra -------------------------------------------------------------------------------------------
+
+PYINFRA_HOST_STATUS = re.compile(r"^\s+\[(?P<host>[^\]]+)\] (?P<status>Success|No changes|Error)\b", re.MULTILINE)
+PYINFRA_CHANGE_ROW = re.compile(r"^\s{4}(?P<op>\S.*?)\s{2,}(?P<change>-|\d+ \(.*?\))\s{2,}(?P<maybe>-|\d+ \(.*?\))\s*$")
+
+
+class PyinfraRunner:
+    """pyinfra on an inventory.py of the same hosts: `-y --sudo --parallel N`; check mode is `--dry --diff`."""
+
+    name = "pyinfra"
+
+    def __init__(self) -> None:
+        self.folder = Path()
+        self.hosts: list[str] = []
+
+    def prepare(self, folder: Path, hosts: Sequence[BenchHost], key: KeyPair) -> None:
+        self.folder = folder
+        self.hosts = [host.name for host in hosts]
+        folder.mkdir(parents=True, exist_ok=True)
+        common = {
+            "ssh_hostname": "127.0.0.1",
+            "ssh_user": "vagrant",
+            "ssh_key": str(key.private_path),
+            "ssh_strict_host_key_checking": "off",
+            "ssh_known_hosts_file": "/dev/null",
+            "bench_stage": STAGE,
+        }
+        entries = ",\n".join(f"    ({host.name!r}, {{**COMMON, 'ssh_port': {host.port}}})" for host in hosts)
+        (folder / "inventory.py").write_text(f"COMMON = {common!r}\nbench = [\n{entries},\n]\n")
+
+    def command(self, scenario: Scenario) -> list[str]:
+        common = ["--sudo", "--parallel", str(len(self.hosts))]
+        files = [str(self.folder / "inventory.py"), str(PYINFRA_DEPLOY)]
+        if scenario == "check":
+            return [executable("pyinfra"), *common, "--dry", "--diff", *files]
+        return [executable("pyinfra"), "-y", *common, *files]
+
+    def environment(self) -> dict[str, str]:
+        return {}
+
+    def changed_per_host(self, scenario: Scenario, run: CommandRun) -> dict[str, int]:
+        if scenario == "check":
+            return self._detected_changes(run.stdout + run.stderr)
+        output = (run.stdout + run.stderr).partition("--> Beginning operation run...")[2]
+        if not output:
+            raise ValueError("no operation run in the output")
+        changed = dict.fromkeys(self.hosts, 0)
+        for match in PYINFRA_HOST_STATUS.finditer(output):
+            if match["status"] == "Error":
+                raise ValueError(f"an operation failed on {match['host']}")
+            if match["status"] == "Success":
+                changed[match["host"]] = changed.get(match["host"], 0) + 1
+        return changed
+
+    def _detected_changes(self, output: str) -> dict[str, int]:
+        """Per-host counts from the "Detected changes" table (its host lists are cut at 48 characters)."""
+        table = output.partition("--> Detected changes:")[2]
+        if not table:
+            raise ValueError("no 'Detected changes' table in the output")
+        changed = dict.fromkeys(self.hosts, 0)
+        for line in table.splitlines()[2:]:
+            row = PYINFRA_CHANGE_ROW.match(line)
+            if row is None:
+                if line.strip():
+                    continue
+                break
+            for column in ("change", "maybe"):
+                if row[column] == "-":
+                    continue
+                count, _, names = row[column].partition(" ")
+                if int(count) == len(self.hosts):
+                    for host in self.hosts:
+                        changed[host] += 1
+                elif "..." in names:
+                    raise ValueError(f"{row['op']}: {count} hosts, list cut short: {names}")
+                else:
+                    for host in names.strip("()").split(", "):
+                        changed[host] += 1
+        return changed
+
+    def after_run(self) -> None:
+        return None
+
+
+def make_runners(names: Sequence[str]) -> list[ToolRunner]:
+    """The runners for the tools named, in the order given."""
+    known: dict[str, type[DeployctlRunner] | type[AnsibleRunner] | type[PyinfraRunner]] = {
+        "deployctl": DeployctlRunner,
+        "pyinfra": PyinfraRunner,
+        "ansible": AnsibleRunner,
+    }
+    return [known[name]() for name in names]
+
+
+def shown(command: Sequence[str]) -> str:
+    """A command line as a user would type it (console scripts by name)."""
+    words = [Path(command[0]).name, *command[1:]]
+    return shlex.join(words)
