@@ -9,9 +9,10 @@ import typer
 
 from deployctl.cli.context import cli_context
 from deployctl.cli.render import OutputFormat, human_duration, print_json, print_table, say, stderr
-from deployctl.lab.lifecycle import lab_down, lab_up
 from deployctl.lab.state import require_lab_state
 from deployctl.lab.status import HostStatus, read_lab_status
+
+# lab.lifecycle (the docker SDK) is imported by the commands that need it: other commands start faster.
 from deployctl.lab.vagrant import PROVIDERS
 
 app = typer.Typer(help="The lab fleet: bring it up, see it, take it down.", no_args_is_help=True)
@@ -52,6 +53,8 @@ def up(
     output: FormatOption = OutputFormat.table,
 ) -> None:
     """Build the images when missing, `vagrant up` the fleet, record how to reach every host."""
+    from deployctl.lab.lifecycle import lab_up
+
     project = cli_context(ctx).project()
     report = lab_up(project, provider, say)
     if output is OutputFormat.json:
@@ -79,6 +82,8 @@ def status(ctx: typer.Context, output: FormatOption = OutputFormat.table) -> Non
 @app.command("down")
 def down(ctx: typer.Context) -> None:
     """Destroy the lab machines (only those the project created) and forget their connection facts."""
+    from deployctl.lab.lifecycle import lab_down
+
     project = cli_context(ctx).project()
     removed = lab_down(project, say)
     say(f"Lab down: {len(removed)} machines removed" if removed else "Lab down: nothing was running")
