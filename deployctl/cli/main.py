@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from deployctl import __version__
-from deployctl.cli import apply, inventory, lab
+from deployctl.cli import apply, deploy, inventory, lab
 from deployctl.cli.context import CliContext
 from deployctl.cli.render import stderr
 from deployctl.errors import DeployctlError
@@ -28,6 +28,8 @@ app.add_typer(lab.app, name="lab")
 app.command("inventory")(inventory.show_inventory)
 app.command("ping")(inventory.ping)
 app.command("apply")(apply.apply)
+app.command("deploy")(deploy.deploy)
+app.command("rollback")(deploy.rollback)
 
 
 def _print_version(value: bool) -> None:

@@ -29,6 +29,7 @@ def endpoints_from_inventories(project: Project, lab: LabState) -> list[SshEndpo
         resolve_endpoint(h.name, h.vars, lab.endpoints, (h.origin.source, h.origin.line), inv.path.parent)
         for inv in inventories.values()
         for h in inv.hosts.values()
+        if h.strategy == "mutable"
     ]
 
 

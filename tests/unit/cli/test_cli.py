@@ -81,6 +81,7 @@ def test_inventory_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert [(h["name"], h["stage"], h["groups"]) for h in hosts] == [
         ("qa-vm1", "qa", ["all", "qa", "web"]),
         ("qa-vm2", "qa", ["all", "qa", "web"]),
+        ("qa-web", "qa", ["all", "qa", "web", "web_containers"]),
     ]
     assert hosts[0]["vars"]["stage_name"] == "qa"
 

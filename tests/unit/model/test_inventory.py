@@ -198,5 +198,7 @@ def test_project_inventories_load(tmp_path: Path) -> None:
     """The repository's own inventories are valid and give the lab's eight hosts."""
     root = Path(__file__).resolve().parents[3]
     inventories = load_inventories(load_project(root))
-    names = [name for inventory in inventories.values() for name in inventory.hosts]
-    assert names == ["dev-vm1", "qa-vm1", "qa-vm2", "uat-vm1", "uat-vm2", "prod-vm1", "prod-vm2", "prod-vm3"]
+    vms = [host.name for inv in inventories.values() for host in inv.hosts.values() if host.strategy == "mutable"]
+    assert vms == ["dev-vm1", "qa-vm1", "qa-vm2", "uat-vm1", "uat-vm2", "prod-vm1", "prod-vm2", "prod-vm3"]
+    containers = [h.name for inv in inventories.values() for h in inv.hosts.values() if h.strategy == "immutable"]
+    assert containers == ["dev-web", "qa-web", "uat-web", "prod-web"]
