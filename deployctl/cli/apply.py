@@ -134,9 +134,10 @@ def apply(
     if not hosts:
         raise DeployctlError(f"no host of the {stage} inventory matches the playbook's plays")
     names = {host.name for host in hosts}
+    templar = book.templar()
     check_playbook(
         book,
-        book.templar(),
+        templar,
         {host.name: host.vars for host in hosts},
         runtime_names=set(),
         select=lambda pattern: [h.name for h in inventory.select(pattern) if h.name in names],
@@ -155,7 +156,9 @@ def apply(
     options = RunOptions(check=check, diff=diff, tags=_split_tags(tags), skip_tags=_split_tags(skip_tags))
     total = sum(len(play_hosts(inventory, play, limit)) * len(play.all_tasks()) for play in book.plays)
     with _Printer(total, diff, quiet=output is OutputFormat.json) as printer:
-        result = apply_playbook(book, inventory, endpoints, options, limit=limit, forks=forks, emit=printer)
+        result = apply_playbook(
+            book, inventory, endpoints, options, limit=limit, forks=forks, emit=printer, templar=templar
+        )
     if output is OutputFormat.json:
         print_json(_json(result))
     else:

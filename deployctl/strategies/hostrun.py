@@ -82,11 +82,12 @@ class HostRunner:
         options: RunOptions,
         emit: Emit,
         modules: Mapping[str, Module] | None = None,
+        templar: Templar | None = None,
     ) -> None:
         self.host = host
         self.transport = transport
         self.playbook = playbook
-        self.templar: Templar = playbook.templar()
+        self.templar: Templar = templar or playbook.templar()  # shared: templates compile once per run
         self.run_vars = run_vars
         self.options = options
         self.emit = emit

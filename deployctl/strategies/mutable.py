@@ -16,6 +16,7 @@ from deployctl.modules.base import Module
 from deployctl.strategies.batches import exceeds_max_fail, split_batches
 from deployctl.strategies.hostrun import Emit, HostRunner, RunOptions
 from deployctl.strategies.results import HostRecap, RunResult, TaskResult
+from deployctl.templating import Templar
 from deployctl.transport.base import Transport
 from deployctl.transport.pool import DEFAULT_FORKS, run_each
 from deployctl.transport.ssh import SshTransport
@@ -73,6 +74,7 @@ def apply_playbook(
     emit: Emit | None = None,
     transport_factory: TransportFactory = SshTransport,
     modules: Mapping[str, Module] | None = None,
+    templar: Templar | None = None,
 ) -> RunResult:
     """Apply every play to its hosts; failed hosts drop out, a batch over max_fail_percentage stops the run."""
     started = time.monotonic()
@@ -81,6 +83,7 @@ def apply_playbook(
     connections = _Connections(endpoints, transport_factory)
     runners: dict[str, HostRunner] = {}
     failed_hosts: set[str] = set()
+    shared_templar = templar or playbook.templar()
 
     def record(task_result: TaskResult) -> None:
         with lock:
@@ -93,7 +96,9 @@ def apply_playbook(
         if host.name not in runners:
             variables = run_variables(inventory, playbook, host, options.check)
             transport = connections.get(host.name)
-            runners[host.name] = HostRunner(host, transport, playbook, variables, options, record, modules)
+            runners[host.name] = HostRunner(
+                host, transport, playbook, variables, options, record, modules, shared_templar
+            )
         return runners[host.name]
 
     def run_host(play: Play) -> Callable[[InventoryHost], bool]:
