@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -21,6 +22,10 @@ OFFICIAL_SLIM = ("debian", "bookworm-slim")
 BASE_IMAGE = "deployctl/base:bookworm"
 NODE_IMAGE = "deployctl/node:bookworm"
 LAB_LABEL = "deployctl.lab"
+IMAGE_LABEL = "deployctl.image"
+"""Labels of an image are inherited by every image and container made from it: the base says only what it is."""
+LAB_NODE_LABEL = "deployctl.role=lab-node"
+"""The label the Vagrantfile gives every lab container: the only containers `lab up`/`lab down` remove."""
 CONTEXT_LABEL = "deployctl.context"
 
 Say = Callable[[str], None]
@@ -81,26 +86,56 @@ def _run_logged(command: list[str], what: str) -> None:
         raise LabError(f"{what} failed with exit code {done.returncode}: {tail}")
 
 
+class ImageBuildError(LabError):
+    """A build failed: at which step (`Step N/M : INSTRUCTION`, None before the first) and the log's tail."""
+
+    def __init__(self, tag: str, reason: str, step: str | None, tail: list[str]) -> None:
+        where = f" at {step}" if step else ""
+        super().__init__(f"building {tag} failed{where}: {reason} (last output: {' | '.join(tail) or 'none'})")
+        self.tag = tag
+        self.reason = reason
+        self.step = step
+        self.tail = tail
+
+
+BUILD_LOG_TAIL = 6
+"""Lines of build output an error shows."""
+BUILDER_NOISE = ("--->", "Removing intermediate container", "Successfully built", "Successfully tagged")
+"""The builder's own bookkeeping lines: not part of a step's output."""
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def build_image(
     client: docker.DockerClient, context: Path, tag: str, labels: dict[str, str], say: Say, **buildargs: str
-) -> None:
-    """Build `context` as `tag` with the SDK, streaming steps; a failing step raises with the log's tail."""
+) -> str:
+    """Build `context` as `tag` with the SDK, streaming steps; returns the image id (sha256:...).
+
+    A failing step raises ImageBuildError naming the step and the log's tail. Never pulls.
+    """
     log: list[str] = []
+    step: str | None = None
+    image_id = ""
     try:
         for chunk in client.api.build(
             path=str(context), tag=tag, labels=labels, buildargs=buildargs, rm=True, forcerm=True, decode=True
         ):
             if "stream" in chunk:
-                text = str(chunk["stream"]).rstrip()
-                if text:
-                    log.append(text)
+                for text in _ANSI_ESCAPE.sub("", str(chunk["stream"])).splitlines():
+                    text = text.rstrip()
+                    if not text:
+                        continue
                     if text.startswith("Step "):
+                        step = text
                         say(text)
+                    elif not text.lstrip().startswith(BUILDER_NOISE):
+                        log.append(text)
+            if isinstance(chunk.get("aux"), dict) and "ID" in chunk["aux"]:
+                image_id = str(chunk["aux"]["ID"])
             if "error" in chunk:
-                tail = " | ".join(line for line in log[-4:])
-                raise LabError(f"building {tag} failed: {str(chunk['error']).strip()} (last output: {tail})")
+                raise ImageBuildError(tag, str(chunk["error"]).strip(), step, log[-BUILD_LOG_TAIL:])
     except APIError as exc:
-        raise LabError(f"building {tag} failed: {exc.explanation or exc}") from exc
+        raise ImageBuildError(tag, str(exc.explanation or exc), step, log[-BUILD_LOG_TAIL:]) from exc
+    return image_id or str(client.images.get(tag).id)
 
 
 def ensure_base_image(client: docker.DockerClient, images_dir: Path, say: Say) -> str:
@@ -111,7 +146,7 @@ def ensure_base_image(client: docker.DockerClient, images_dir: Path, say: Say) -
         ROOTFS_IMAGE if _image(client, ROOTFS_IMAGE) is not None else _debootstrap_rootfs(client, say)
     )
     say(f"Building {BASE_IMAGE} from {rootfs}")
-    build_image(client, images_dir / "base", BASE_IMAGE, {LAB_LABEL: "1"}, say, ROOTFS=rootfs)
+    build_image(client, images_dir / "base", BASE_IMAGE, {IMAGE_LABEL: "base"}, say, ROOTFS=rootfs)
     return rootfs
 
 

@@ -13,7 +13,7 @@ from docker.errors import DockerException
 
 from deployctl.errors import LabError
 from deployctl.lab.engine import ensure_engine
-from deployctl.lab.images import LAB_LABEL, ensure_base_image, ensure_node_image
+from deployctl.lab.images import LAB_NODE_LABEL, ensure_base_image, ensure_node_image
 from deployctl.lab.machines import lab_machines
 from deployctl.lab.state import LabState, clear_lab_state, load_lab_state, save_lab_state
 from deployctl.lab.status import HostStatus, read_lab_status
@@ -49,7 +49,7 @@ def _remove_stale_containers(client: docker.DockerClient, root: Path, say: Say) 
     """Remove lab containers (by our label) that this checkout's Vagrant does not track: left by an old run."""
     tracked = _tracked_container_ids(root)
     removed = []
-    for container in client.containers.list(all=True, filters={"label": f"{LAB_LABEL}=1"}):
+    for container in client.containers.list(all=True, filters={"label": LAB_NODE_LABEL}):
         if container.id not in tracked:
             say(f"Removing stale lab container {container.name} (not tracked by this checkout's Vagrant)")
             container.remove(force=True)
@@ -118,7 +118,7 @@ def lab_down(project: Project, say: Say) -> list[str]:
         except DockerException:
             client = None
         if client is not None:
-            for container in client.containers.list(all=True, filters={"label": f"{LAB_LABEL}=1"}):
+            for container in client.containers.list(all=True, filters={"label": LAB_NODE_LABEL}):
                 say(f"Removing lab container {container.name}")
                 container.remove(force=True)
                 removed.append(str(container.name))
