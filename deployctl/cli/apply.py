@@ -6,11 +6,10 @@ import difflib
 import threading
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from deployctl.cli.context import cli_context
 from deployctl.cli.render import OutputFormat, print_json, print_table, stderr, stdout
@@ -24,6 +23,9 @@ from deployctl.strategies.hostrun import RunOptions
 from deployctl.strategies.mutable import apply_playbook, play_hosts, targeted_hosts
 from deployctl.strategies.results import RunResult, TaskResult
 from deployctl.transport.pool import DEFAULT_FORKS
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 STATUS_STYLE = {"ok": "green", "changed": "yellow", "failed": "red", "skipped": "cyan", "unreachable": "red"}
 
@@ -52,6 +54,8 @@ class _Printer:
         self.lock = threading.Lock()
         self.progress: Progress | None = None
         if not quiet and stdout.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
             self.progress = Progress(
                 TextColumn("[bold]apply"),
                 BarColumn(),
