@@ -31,6 +31,12 @@ SSH_USER = "vagrant"
 LOOPBACK = "127.0.0.1"
 DOCKER_WORKERS = 8
 """Containers created, reset or removed at once: the engine serialises much of it anyway."""
+INOTIFY_PER_HOST = 8
+"""inotify instances one booted host holds (systemd 5, dbus-daemon, systemd-logind, a user manager), measured.
+
+Every container's root is the host's root, so all of them share root's `fs.inotify.max_user_instances`
+(128 on Debian): past it, systemd cannot start and the container exits with 255.
+"""
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -89,6 +95,41 @@ def free_port_base(count: int, start: int = 24000, stop: int = 32000) -> int:
             return base
         base = busy + 1
     raise FleetError(f"no {count} consecutive free ports between {start} and {stop}")
+
+
+def root_inotify_instances() -> int:
+    """How many inotify instances processes of real uid 0 hold now (scanning /proc; needs root)."""
+    in_use = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            uid_line = next(line for line in (proc / "status").read_text().splitlines() if line.startswith("Uid:"))
+            if uid_line.split()[1] != "0":
+                continue
+            in_use += sum(1 for fd in (proc / "fd").iterdir() if fd.readlink().name == "anon_inode:inotify")
+        except (OSError, StopIteration):
+            continue  # the process ended, or is not ours to read
+    return in_use
+
+
+def check_inotify_headroom(count: int) -> None:
+    """Refuse to start `count` hosts that root's inotify instance limit cannot boot, saying what to raise."""
+    limit = int(Path("/proc/sys/fs/inotify/max_user_instances").read_text())
+    in_use = root_inotify_instances()
+    needed = count * INOTIFY_PER_HOST
+    if in_use + needed > limit:
+        suggested = max(1024, 1 << (in_use + needed).bit_length())
+        raise FleetError(
+            f"{count} systemd hosts need about {needed} inotify instances, and root already holds {in_use} of "
+            f"fs.inotify.max_user_instances={limit}: their systemd would fail to start. Raise the limit first, "
+            f"e.g. `sysctl -w fs.inotify.max_user_instances={suggested}` (not persistent; restore it after)"
+        )
+
+
+def _text(output: object) -> str:
+    """An exec_run stream (bytes, or None when the stream was empty) as text."""
+    return output.decode(errors="replace") if isinstance(output, bytes) else ""
 
 
 def parallel(items: Sequence[T], call: Callable[[T], R], workers: int) -> list[R]:
@@ -178,6 +219,8 @@ def expected_state_problems(state: HostState, app_py: bytes, stage: str) -> list
         "/etc/benchapp/app.env": "regular file|root|root|644",
         "/opt/benchapp/.initialized": "regular empty file|root|root|644",
     }
+    if state.get("raw") is not None:
+        return [f"incomplete state read, twice: {state.get('raw')!r}"]
     problems = [
         f"{path}: {state.get(f'stat {path}')} (want {wanted})"
         for path, wanted in wanted_stats.items()
@@ -248,7 +291,11 @@ class Fleet:
         )
         exit_code, output = container.exec_run(["sh", "-c", authorize, "sh", self.key.public_line])
         if exit_code != 0:
-            raise FleetError(f"{host.container}: authorizing the key failed: {output.decode(errors='replace')}")
+            container.reload()
+            raise FleetError(
+                f"{host.container}: authorizing the key failed (exit {exit_code}, container {container.status}):"
+                f" {_text(output)}"
+            )
 
     def wait_ready(self, hosts: Sequence[BenchHost], timeout: float) -> float:
         """Poll until every host accepts the key, has finished booting and gives sudo; return the seconds taken."""
@@ -260,6 +307,11 @@ class Fleet:
     def _wait_host(self, host: BenchHost, deadline: float) -> None:
         last_error = "never tried"
         while time.monotonic() < deadline:
+            container = self.client.containers.get(host.container)
+            if container.status not in ("created", "running"):
+                raise FleetError(
+                    f"{host.container} is {container.status} (exit {container.attrs['State']['ExitCode']})"
+                )
             client = paramiko.SSHClient()
             client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
             try:
@@ -290,12 +342,13 @@ class Fleet:
     # --- workload state ----------------------------------------------------------------------------
 
     def _exec(self, host: BenchHost, script: str) -> str:
+        """Run `script` as root in the host's container; its stdout (stderr only goes into errors)."""
         container = self.client.containers.get(host.container)
-        exit_code, output = container.exec_run(["sh", "-c", script], user="root")
-        text = output.decode(errors="replace")
+        exit_code, (stdout, stderr) = container.exec_run(["sh", "-c", script], user="root", demux=True)
+        out, err = _text(stdout), _text(stderr)
         if exit_code != 0:
-            raise FleetError(f"{host.container}: `sh -c {shlex.quote(script.strip())}` exit {exit_code}: {text}")
-        return text
+            raise FleetError(f"{host.container}: `sh -c {shlex.quote(script.strip())}` exit {exit_code}: {out}{err}")
+        return out
 
     def reset(self, hosts: Sequence[BenchHost]) -> None:
         """Remove everything the workload creates, on every host."""
@@ -307,4 +360,16 @@ class Fleet:
 
     def states(self, hosts: Sequence[BenchHost]) -> list[HostState]:
         """Read the workload's resources on every host."""
-        return parallel(hosts, lambda host: parse_state(host.name, self._exec(host, STATE_SCRIPT)), DOCKER_WORKERS)
+        return parallel(hosts, self._state, DOCKER_WORKERS)
+
+    def _state(self, host: BenchHost) -> HostState:
+        """One host's state; an incomplete read is read again once, then kept with its raw output for the report."""
+        output = self._exec(host, STATE_SCRIPT)
+        state = parse_state(host.name, output)
+        if all(state.get(f"stat {path}") is not None for path in STATE_PATHS):
+            return state
+        output = self._exec(host, STATE_SCRIPT)
+        state = parse_state(host.name, output)
+        if all(state.get(f"stat {path}") is not None for path in STATE_PATHS):
+            return state
+        return HostState(host.name, (*state.lines, ("raw", output)))

@@ -296,7 +296,8 @@ class AnsibleRunner:
 
 # --- pyinfra -------------------------------------------------------------------------------------------
 
-PYINFRA_HOST_STATUS = re.compile(r"^\s+\[(?P<host>[^\]]+)\] (?P<status>Success|No changes|Error)\b", re.MULTILINE)
+PYINFRA_HOST_STATUS = re.compile(r"^\s+\[(?P<host>[^\]]+)\]\s+(?P<status>Success|No changes|Error)\b", re.MULTILINE)
+"""`    [bench-1]  Success`: pyinfra pads the space after the name to the longest host name."""
 PYINFRA_CHANGE_ROW = re.compile(r"^\s{4}(?P<op>\S.*?)\s{2,}(?P<change>-|\d+ \(.*?\))\s{2,}(?P<maybe>-|\d+ \(.*?\))\s*$")
 
 
@@ -340,12 +341,11 @@ class PyinfraRunner:
         output = (run.stdout + run.stderr).partition("--> Beginning operation run...")[2]
         if not output:
             raise ValueError("no operation run in the output")
-        changed = dict.fromkeys(self.hosts, 0)
+        changed: dict[str, int] = {}  # a host with no status line at all is missing, not "0 changed"
         for match in PYINFRA_HOST_STATUS.finditer(output):
             if match["status"] == "Error":
                 raise ValueError(f"an operation failed on {match['host']}")
-            if match["status"] == "Success":
-                changed[match["host"]] = changed.get(match["host"], 0) + 1
+            changed[match["host"]] = changed.get(match["host"], 0) + (match["status"] == "Success")
         return changed
 
     def _detected_changes(self, output: str) -> dict[str, int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,10 @@ class RuntimeTemplate:
     owner: str | None = None
     group: str | None = None
     reason: str = ""
+    content: str | None = None
+    """A copy task's inline `content` (a Jinja string, rendered at deploy time) when there is no `src`."""
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    """The task's own `vars` and loop item, rendered on top of the stage's variables at deploy time."""
 
 
 @dataclass(frozen=True)
@@ -62,3 +67,5 @@ class ImageRelease:
     service: ServiceSpec
     runtime_templates: tuple[RuntimeTemplate, ...] = ()
     not_baked: tuple[str, ...] = ()
+    replaced_by_container: tuple[str, ...] = ()
+    """Tasks the container runtime stands in for (the unit file, service tasks, handlers), with why."""

@@ -1,0 +1,628 @@
+"""The Swarm engine of a stage (`deployctl_engine: swarm`): the same deploy as a Docker Swarm service update.
+
+The stage's replicas are the tasks of one service, `deployctl-<stage>-app`, updated by Swarm itself with an
+UpdateConfig (parallelism, delay, monitor, start-first, failure_action rollback) and the image's health check.
+Config files become Docker configs (immutable: one per content, labelled) mounted at their destination.
+The service runs in DNS round-robin mode on an attachable overlay network (no IPVS is needed: the routing
+mesh and VIPs are not used); the stage's nginx proxy is a container on that network, published on
+127.0.0.1:PORT only (Swarm's own publishing cannot bind one address), resolving the service's tasks every
+second and retrying another task on a connection error. `service_definition` is pure; the rest is the edge.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import docker
+from docker.errors import APIError, ImageNotFound, NotFound
+from docker.types import (
+    ConfigReference,
+    ContainerSpec,
+    EndpointSpec,
+    Healthcheck,
+    NetworkAttachmentConfig,
+    RestartPolicy,
+    RollbackConfig,
+    ServiceMode,
+    TaskTemplate,
+    UpdateConfig,
+)
+
+from deployctl.errors import DeployctlError
+from deployctl.immutable.history import (
+    Action,
+    Outcome,
+    ReleaseRecord,
+    append_record,
+    load_history,
+    now_iso,
+    rollback_target,
+)
+from deployctl.immutable.load import HttpLoad, LoadReport
+from deployctl.immutable.proxy import (
+    ensure_proxy_image,
+    ensure_proxy_running,
+    ensure_stage_network,
+    find_proxy,
+    parse_generation,
+    published_port,
+    read_stage_conf,
+    refresh_proxy,
+    render_dns_stage_conf,
+    start_proxy,
+)
+from deployctl.immutable.recipe import ImageRelease, RuntimeFile
+from deployctl.immutable.replica import ReplicaSpec, fallback_health_command, spec_for_release, write_config_files
+from deployctl.immutable.resources import (
+    CONTEXT_LABEL,
+    ENGINE_LABEL,
+    STAGE_LABEL,
+    check_stage,
+    is_rollout_resource,
+    is_stage_resource,
+    service_name,
+    stage_labels,
+)
+from deployctl.immutable.rollout import ReplicaSwap, RolloutResult, replica_failure, stage_lock
+
+Say = Callable[[str], None]
+SECOND = 1_000_000_000
+FAILED_UPDATE = frozenset({"rollback_completed", "rollback_paused", "paused"})
+FAILED_TASK = frozenset({"failed", "rejected"})
+
+
+@dataclass(frozen=True)
+class SwarmConfig:
+    """A config file as a Docker config: named by its stage and content (configs are immutable)."""
+
+    name: str
+    dest: str
+    mode: int
+    content: bytes
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """The arguments of the Engine API's service create/update, built without a host."""
+
+    name: str
+    labels: dict[str, str]
+    task_template: TaskTemplate
+    mode: ServiceMode
+    update_config: UpdateConfig
+    rollback_config: RollbackConfig
+    endpoint_spec: EndpointSpec
+
+
+def swarm_configs(stage: str, spec: ReplicaSpec) -> list[SwarmConfig]:
+    """The Docker configs of a replica spec's files, read from the state folder where the deploy wrote them."""
+    configs = []
+    for mount in spec.mounts:
+        try:
+            content = Path(mount.source).read_bytes()
+        except OSError as exc:
+            raise DeployctlError(f"config file {mount.source} for {mount.dest}: {exc.strerror}") from exc
+        digest = hashlib.sha256(mount.dest.encode() + b"\0" + mount.mode.encode() + b"\0" + content).hexdigest()
+        configs.append(SwarmConfig(f"deployctl-{stage}-{digest[:16]}", mount.dest, int(mount.mode, 8), content))
+    return configs
+
+
+def service_definition(
+    stage: str,
+    spec: ReplicaSpec,
+    configs: Sequence[tuple[str, SwarmConfig]],
+    network_id: str,
+    *,
+    replicas: int,
+    parallelism: int,
+    delay: float,
+    monitor: float,
+    health: dict[str, Any] | None,
+    stop_grace: float = 10.0,
+) -> ServiceDefinition:
+    """The stage's service: `replicas` tasks of the spec's image, updated `parallelism` at a time, start-first,
+    rolled back by Swarm when a new task fails (its health check included) within `monitor` seconds."""
+    labels = stage_labels(stage, "app", spec.release, {CONTEXT_LABEL: spec.context_hash, ENGINE_LABEL: "swarm"})
+    references = [
+        ConfigReference(config_id, config.name, filename=config.dest, uid="0", gid="0", mode=config.mode)
+        for config_id, config in configs
+    ]
+    container = ContainerSpec(
+        spec.image,
+        labels=labels,
+        configs=references,
+        healthcheck=Healthcheck(**health) if health is not None else None,
+        init=True,
+        stop_grace_period=int(stop_grace * SECOND),
+    )
+    template = TaskTemplate(
+        container,
+        networks=[NetworkAttachmentConfig(network_id)],
+        restart_policy=RestartPolicy(condition="any", delay=SECOND, max_attempts=0),
+    )
+    return ServiceDefinition(
+        name=service_name(stage),
+        labels=labels,
+        task_template=template,
+        mode=ServiceMode("replicated", replicas=replicas),
+        update_config=UpdateConfig(
+            parallelism=parallelism,
+            delay=int(delay * SECOND),
+            failure_action="rollback",
+            monitor=int(monitor * SECOND),
+            max_failure_ratio=0,
+            order="start-first",
+        ),
+        rollback_config=RollbackConfig(
+            parallelism=replicas,
+            delay=0,
+            failure_action="pause",
+            monitor=int(monitor * SECOND),
+            max_failure_ratio=0,
+            order="start-first",
+        ),
+        endpoint_spec=EndpointSpec(mode="dnsrr"),
+    )
+
+
+def parse_swarm_time(value: str) -> float:
+    """A Swarm timestamp (RFC 3339 with nanoseconds) as POSIX seconds."""
+    head, _, fraction = value.rstrip("Z").partition(".")
+    seconds = datetime.fromisoformat(head + "+00:00").timestamp()
+    return seconds + (float(f"0.{fraction}") if fraction else 0.0)
+
+
+def task_swaps(tasks: Sequence[dict[str, Any]], image: str, finished: float) -> tuple[ReplicaSwap, ...]:
+    """Per-replica swap times of an update: from one new task's creation to the next (the last: to `finished`)."""
+    new = sorted(
+        (t for t in tasks if t["Spec"]["ContainerSpec"]["Image"] == image and t.get("DesiredState") == "running"),
+        key=lambda t: parse_swarm_time(t["CreatedAt"]),
+    )
+    created = [parse_swarm_time(t["CreatedAt"]) for t in new]
+    ends = [*created[1:], finished]
+    return tuple(
+        ReplicaSwap(f"task {t['ID'][:12]}", None, round(max(end - start, 0.0), 3))
+        for t, start, end in zip(new, created, ends, strict=True)
+    )
+
+
+# --- Docker edge -------------------------------------------------------------------------------------------
+# The SDK's service API is untyped (types-docker leaves it so): these few calls are its only users here.
+
+
+def _services(client: docker.DockerClient, name: str) -> list[dict[str, Any]]:
+    return list(client.api.services(filters={"name": name}))  # type: ignore[no-untyped-call]
+
+
+def _tasks(client: docker.DockerClient, service_id: str) -> list[dict[str, Any]]:
+    return list(client.api.tasks(filters={"service": service_id}))  # type: ignore[no-untyped-call]
+
+
+def _inspect(client: docker.DockerClient, service_id: str) -> dict[str, Any]:
+    return dict(client.api.inspect_service(service_id))  # type: ignore[no-untyped-call]
+
+
+def _create(client: docker.DockerClient, definition: ServiceDefinition) -> str:
+    created = client.api.create_service(  # type: ignore[no-untyped-call]
+        definition.task_template,
+        name=definition.name,
+        labels=definition.labels,
+        mode=definition.mode,
+        update_config=definition.update_config,
+        rollback_config=definition.rollback_config,
+        endpoint_spec=definition.endpoint_spec,
+    )
+    return str(created["ID"])
+
+
+def _update(client: docker.DockerClient, service_id: str, version: int, definition: ServiceDefinition) -> None:
+    client.api.update_service(
+        service_id,
+        version,
+        task_template=definition.task_template,
+        name=definition.name,
+        labels=definition.labels,
+        mode=definition.mode,
+        update_config=definition.update_config,
+        rollback_config=definition.rollback_config,
+        endpoint_spec=definition.endpoint_spec,
+    )
+
+
+def _remove_service(client: docker.DockerClient, service_id: str) -> None:
+    client.api.remove_service(service_id)  # type: ignore[no-untyped-call]
+
+
+def swarm_active(client: docker.DockerClient) -> bool:
+    """True when this engine is a manager of an active swarm."""
+    swarm = client.info().get("Swarm") or {}
+    return swarm.get("LocalNodeState") == "active" and bool(swarm.get("ControlAvailable"))
+
+
+def _ensure_configs(client: docker.DockerClient, stage: str, spec: ReplicaSpec) -> list[tuple[str, SwarmConfig]]:
+    found = []
+    labels = stage_labels(stage, "app", spec.release, {ENGINE_LABEL: "swarm"})
+    for config in swarm_configs(stage, spec):
+        existing = [c for c in client.configs.list(filters={"name": config.name}) if c.name == config.name]
+        if existing:
+            found.append((str(existing[0].id), config))
+        else:
+            created = client.configs.create(name=config.name, data=config.content, labels=labels)
+            found.append((str(created.id), config))
+    return found
+
+
+def _find_service(client: docker.DockerClient, stage: str) -> dict[str, Any] | None:
+    name = service_name(stage)
+    for service in _services(client, name):
+        if service["Spec"]["Name"] == name:
+            if not is_stage_resource(service["Spec"].get("Labels"), stage, "app"):
+                raise DeployctlError(f"service {name} exists but deployctl did not create it")
+            return dict(service)
+    return None
+
+
+def _image_health(client: docker.DockerClient, spec: ReplicaSpec) -> dict[str, Any] | None:
+    try:
+        image = client.images.get(spec.image)
+    except ImageNotFound as exc:
+        raise DeployctlError(f"image {spec.image} is not on this Docker host: build it") from exc
+    test = ((image.attrs.get("Config") or {}).get("Healthcheck") or {}).get("Test") or []
+    if test and test[0] != "NONE":
+        return None
+    return {
+        "test": fallback_health_command(spec.port, spec.health_path),
+        "interval": 2 * SECOND,
+        "timeout": 2 * SECOND,
+        "retries": 3,
+        "start_period": 10 * SECOND,
+    }
+
+
+def _failed_reason(client: docker.DockerClient, tasks: Sequence[dict[str, Any]], image: str) -> str:
+    """Why the image's tasks failed: Swarm's error, or their container's health log (a failed health check)."""
+    reasons = []
+    for task in tasks:
+        status = task["Status"]
+        if task["Spec"]["ContainerSpec"]["Image"] != image or status["State"] == "running":
+            continue
+        detail = None
+        container_id = (status.get("ContainerStatus") or {}).get("ContainerID")
+        if container_id:
+            with suppress(NotFound, APIError):
+                detail = replica_failure(client.containers.get(container_id))
+        if detail or status.get("Err"):
+            reasons.append(f"task {task['ID'][:12]}: {detail or status.get('Err')}")
+    return "; ".join(dict.fromkeys(reasons[:3]))
+
+
+def _converged(tasks: Sequence[dict[str, Any]], image: str, replicas: int) -> bool:
+    """`replicas` tasks of `image` run, and no task of another image still runs (even one shutting down)."""
+    running = [t for t in tasks if t["Status"]["State"] == "running"]
+    wanted = [t for t in running if t.get("DesiredState") == "running" and t["Spec"]["ContainerSpec"]["Image"] == image]
+    return len(wanted) == replicas == len(running)
+
+
+def _wait(
+    client: docker.DockerClient,
+    service_id: str,
+    image: str,
+    replicas: int,
+    previous_started: str | None,
+    updating: bool,
+    timeout: float,
+) -> tuple[str, str]:
+    """Wait for an update (or a create) to end: ("completed", "") or (Swarm's update state, why)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        attrs = _inspect(client, service_id)
+        status = attrs.get("UpdateStatus") or {}
+        state = status.get("State")
+        fresh = status.get("StartedAt") != previous_started
+        tasks = _tasks(client, service_id)
+        if updating and fresh and state in FAILED_UPDATE:
+            return str(state), f"{status.get('Message', '')}: {_failed_reason(client, tasks, image)}".strip(": ")
+        done = (not updating) or (fresh and state == "completed")
+        if done and _converged(tasks, image, replicas):
+            return "completed", ""
+        if not updating:
+            failed = [t for t in tasks if t["Status"]["State"] in FAILED_TASK]
+            if len(failed) >= replicas:
+                return "failed", _failed_reason(client, tasks, image)
+        if time.monotonic() > deadline:
+            raise DeployctlError(f"service {attrs['Spec']['Name']} did not converge within {timeout:.0f}s")
+        time.sleep(0.5)
+
+
+def _current(service: dict[str, Any]) -> tuple[str, set[str], int]:
+    spec = service["Spec"]
+    container = spec["TaskTemplate"]["ContainerSpec"]
+    names = {c["ConfigName"] for c in container.get("Configs") or []}
+    return str(container["Image"]), names, int(spec["Mode"].get("Replicated", {}).get("Replicas", 0))
+
+
+def _ensure_swarm_proxy(client: docker.DockerClient, stage: str, port: int, app_port: int, say: Say) -> None:
+    proxy = find_proxy(client, stage)
+    if proxy is None:
+        conf = render_dns_stage_conf(stage, service_name(stage), app_port, 1)
+        proxy = start_proxy(client, stage, port, conf, "swarm")
+        say(f"{stage}: proxy {proxy.name} serves 127.0.0.1:{port}")
+        return
+    current_port = published_port(proxy)
+    if current_port not in (None, port):
+        raise DeployctlError(f"stage {stage}: its proxy publishes 127.0.0.1:{current_port}, not {port}")
+    current = read_stage_conf(proxy)
+    generation = parse_generation(current)
+    if render_dns_stage_conf(stage, service_name(stage), app_port, generation) != current or proxy.status != "running":
+        ensure_proxy_running(proxy, render_dns_stage_conf(stage, service_name(stage), app_port, generation + 1))
+
+
+def _refresh_swarm_proxy(client: docker.DockerClient, stage: str, say: Say) -> None:
+    """After an update: the proxy's workers forget the resolved addresses of the tasks that are gone."""
+    proxy = find_proxy(client, stage)
+    if proxy is not None and not refresh_proxy(proxy):
+        say(f"{stage}: the proxy's old workers still ran at the deadline")
+
+
+def _remove_unused_configs(client: docker.DockerClient, stage: str, service: dict[str, Any]) -> None:
+    used = set()
+    for key in ("Spec", "PreviousSpec"):
+        container = (service.get(key) or {}).get("TaskTemplate", {}).get("ContainerSpec", {})
+        used |= {c["ConfigName"] for c in container.get("Configs") or []}
+    for config in client.configs.list(filters={"label": f"{STAGE_LABEL}={stage}"}):
+        if config.name not in used and is_rollout_resource(config.attrs["Spec"].get("Labels"), stage):
+            with suppress(APIError):  # still referenced by a task shutting down: the next deploy removes it
+                config.remove()
+
+
+def _deploy_spec(
+    client: docker.DockerClient,
+    stage: str,
+    spec: ReplicaSpec,
+    *,
+    replicas: int,
+    parallelism: int,
+    delay: float,
+    monitor: float,
+    proxy_port: int,
+    state_dir: Path,
+    images_dir: Path,
+    say: Say,
+    timeout: float,
+    load: HttpLoad | None,
+    action: Action,
+) -> RolloutResult:
+    check_stage(stage)
+    with stage_lock(state_dir, stage):
+        if not swarm_active(client):
+            raise DeployctlError(
+                f"stage {stage} uses the swarm engine but this Docker engine is not a swarm manager "
+                "(docker swarm init --advertise-addr 127.0.0.1)"
+            )
+        began = time.monotonic()
+        health = _image_health(client, spec)
+        ensure_proxy_image(client, images_dir, say)
+        network = ensure_stage_network(client, stage, "swarm")
+        configs = _ensure_configs(client, stage, spec)
+        definition = service_definition(
+            stage,
+            spec,
+            configs,
+            str(network.id),
+            replicas=replicas,
+            parallelism=parallelism,
+            delay=delay,
+            monitor=monitor,
+            health=health,
+        )
+        service = _find_service(client, stage)
+        previous_image = None
+        report: LoadReport | None = None
+        if service is None:
+            say(f"{stage}: creating service {definition.name} ({replicas} x {spec.image})")
+            service_id = _create(client, definition)
+            state, why = _wait(client, service_id, spec.image, replicas, None, False, timeout)
+            if state != "completed":
+                _remove_service(client, service_id)
+                return _finish(state_dir, stage, spec, "failed", replicas, began, action, None, why or state, (), None)
+            _ensure_swarm_proxy(client, stage, proxy_port, spec.port, say)
+        else:
+            service_id = str(service["ID"])
+            previous_image, config_names, current_replicas = _current(service)
+            _ensure_swarm_proxy(client, stage, proxy_port, spec.port, say)
+            wanted = {config.name for _, config in configs}
+            if (previous_image, config_names, current_replicas) == (spec.image, wanted, replicas) and _converged(
+                _tasks(client, service_id), spec.image, replicas
+            ):
+                say(f"{stage}: {replicas} tasks already run {spec.image}")
+                return _finish(
+                    state_dir, stage, spec, "unchanged", replicas, began, action, previous_image, "", (), None
+                )
+            previous_started = (service.get("UpdateStatus") or {}).get("StartedAt")
+            if load is not None:
+                load.start()
+            try:
+                say(f"{stage}: updating {definition.name} to {spec.image} (parallelism {parallelism}, delay {delay}s)")
+                _update(client, service_id, int(service["Version"]["Index"]), definition)
+                state, why = _wait(client, service_id, spec.image, replicas, previous_started, True, timeout)
+                say(f"{stage}: Swarm's update ended ({state}) after {time.monotonic() - began:.1f}s")
+                if state != "completed" and previous_image is not None:
+                    say(f"{stage}: Swarm rolled the update back ({why}); waiting for {previous_image} to serve")
+                    _wait(client, service_id, previous_image, current_replicas, None, False, timeout)
+                _refresh_swarm_proxy(client, stage, say)
+            finally:
+                report = load.stop() if load is not None else None
+            if state != "completed":
+                outcome: Outcome = "rolled_back" if state.startswith("rollback") else "failed"
+                return _finish(
+                    state_dir, stage, spec, outcome, replicas, began, action, previous_image, why or state, (), report
+                )
+        swaps = task_swaps(_tasks(client, service_id), spec.image, time.time()) if previous_image is not None else ()
+        _remove_unused_configs(client, stage, _inspect(client, service_id))
+        return _finish(state_dir, stage, spec, "deployed", replicas, began, action, previous_image, "", swaps, report)
+
+
+def _finish(
+    state_dir: Path,
+    stage: str,
+    spec: ReplicaSpec,
+    outcome: Outcome,
+    replicas: int,
+    began: float,
+    action: Action,
+    previous_image: str | None,
+    reason: str,
+    swaps: tuple[ReplicaSwap, ...],
+    load: LoadReport | None,
+) -> RolloutResult:
+    result = RolloutResult(
+        stage=stage,
+        image=spec.image,
+        previous_image=previous_image,
+        outcome=outcome,
+        replaced=len(swaps) if previous_image is not None else 0,
+        seconds=round(time.monotonic() - began, 3),
+        swaps=swaps,
+        rolled_back=outcome == "rolled_back",
+        reason=reason,
+        engine="swarm",
+        action=action,
+        load=load,
+    )
+    record = ReleaseRecord(spec, now_iso(), outcome, action, "swarm", replicas, reason)
+    append_record(state_dir, stage, record)
+    return result
+
+
+def deploy_swarm(
+    client: docker.DockerClient,
+    stage: str,
+    release: ImageRelease,
+    config_files: Sequence[RuntimeFile],
+    *,
+    replicas: int = 3,
+    parallelism: int = 1,
+    delay: float = 0.0,
+    monitor: float = 5.0,
+    proxy_port: int,
+    state_dir: Path,
+    images_dir: Path,
+    say: Say,
+    timeout: float = 600.0,
+    load: HttpLoad | None = None,
+) -> RolloutResult:
+    """Create or update the stage's Swarm service to `release`; Swarm rolls it back when a new task fails.
+
+    The result is `rolled_back` with Swarm's reason when the update was rolled back, `failed` when a first
+    deploy's tasks never became healthy (the service is then removed); `load` runs during an update.
+    """
+    check_stage(stage)
+    mounts = write_config_files(state_dir, stage, release, config_files)
+    return _deploy_spec(
+        client,
+        stage,
+        spec_for_release(release, mounts),
+        replicas=replicas,
+        parallelism=parallelism,
+        delay=delay,
+        monitor=monitor,
+        proxy_port=proxy_port,
+        state_dir=state_dir,
+        images_dir=images_dir,
+        say=say,
+        timeout=timeout,
+        load=load,
+        action="deploy",
+    )
+
+
+def rollback_swarm(
+    client: docker.DockerClient,
+    stage: str,
+    to: str | None = None,
+    *,
+    state_dir: Path,
+    images_dir: Path,
+    say: Say,
+    parallelism: int | None = None,
+    monitor: float = 1.0,
+    proxy_port: int | None = None,
+    timeout: float = 300.0,
+    load: HttpLoad | None = None,
+) -> RolloutResult:
+    """Return the stage's service to its previous release (or `to`), every task at once by default."""
+    check_stage(stage)
+    service = _find_service(client, stage)
+    if service is None:
+        raise DeployctlError(f"stage {stage}: no Swarm service to roll back")
+    image, _, replicas = _current(service)
+    try:
+        current_id: str | None = str(client.images.get(image).id)
+    except ImageNotFound:
+        current_id = None
+    records = [r for r in load_history(state_dir, stage) if r.engine == "swarm"]
+    target = rollback_target(records, current_id, to)
+    proxy = find_proxy(client, stage)
+    port = proxy_port or (published_port(proxy) if proxy is not None else None)
+    if port is None:
+        raise DeployctlError(f"stage {stage}: no proxy port given and no proxy to take it from")
+    say(f"{stage}: rolling back to {target.spec.image} (deployed {target.time})")
+    return _deploy_spec(
+        client,
+        stage,
+        target.spec,
+        replicas=replicas,
+        parallelism=parallelism or replicas,
+        delay=0.0,
+        monitor=monitor,
+        proxy_port=port,
+        state_dir=state_dir,
+        images_dir=images_dir,
+        say=say,
+        timeout=timeout,
+        load=load,
+        action="rollback",
+    )
+
+
+def remove_swarm_stage(client: docker.DockerClient, stage: str, say: Say, timeout: float = 60.0) -> list[str]:
+    """Remove the stage's service, its configs, proxy and network: only what carries the stage's labels."""
+    check_stage(stage)
+    removed = []
+    service = _find_service(client, stage) if swarm_active(client) else None
+    if service is not None:
+        _remove_service(client, str(service["ID"]))
+        removed.append(str(service["Spec"]["Name"]))
+        deadline = time.monotonic() + timeout
+        while client.containers.list(
+            all=True, filters={"label": f"com.docker.swarm.service.id={service['ID']}"}, ignore_removed=True
+        ):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+    proxy = find_proxy(client, stage)
+    if proxy is not None:
+        proxy.remove(force=True)
+        removed.append(str(proxy.name))
+    if swarm_active(client):
+        for config in client.configs.list(filters={"label": f"{STAGE_LABEL}={stage}"}):
+            if is_rollout_resource(config.attrs["Spec"].get("Labels"), stage):
+                try:
+                    config.remove()
+                    removed.append(str(config.name))
+                except (APIError, NotFound):
+                    pass
+    for network in client.networks.list(filters={"label": f"{STAGE_LABEL}={stage}"}):
+        if is_rollout_resource(network.attrs.get("Labels"), stage):
+            network.remove()
+            removed.append(str(network.name))
+    if removed:
+        say(f"{stage}: removed {', '.join(removed)}")
+    return removed

@@ -1,0 +1,71 @@
+"""Tiny release images for rollout tests, built here from `testapp/` until the immutable builder produces them."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import docker
+
+from deployctl.immutable.recipe import ImageRelease, RuntimeFile, ServiceSpec
+from deployctl.immutable.resources import RELEASE_LABEL, ROLE_LABEL
+from deployctl.lab.images import BASE_IMAGE, CONTEXT_LABEL, build_image, context_digest
+
+TESTAPP = Path(__file__).resolve().parent / "testapp"
+TEST_LABEL = "deployctl.test"
+CONFIG_DEST = "/etc/testapp/app.conf"
+
+
+def build_app(
+    client: docker.DockerClient, release: str, say: Callable[[str], None], *, broken: bool = False, test: str = "1"
+) -> ImageRelease:
+    """Build the test app as release `release` (its /health fails when `broken`), skipped when already built."""
+    base = client.images.get(BASE_IMAGE)
+    digest = context_digest(TESTAPP, str(base.id), release, str(broken), test)
+    tag = f"deployctl/testapp:{release}-{digest[:10]}"
+    try:
+        image = client.images.get(tag)
+    except docker.errors.ImageNotFound:
+        labels = {ROLE_LABEL: "app", RELEASE_LABEL: tag, CONTEXT_LABEL: digest, TEST_LABEL: test}
+        build_image(
+            client, TESTAPP, tag, labels, say, BASE_IMAGE=BASE_IMAGE, RELEASE=release, BROKEN="1" if broken else "0"
+        )
+        image = client.images.get(tag)
+    service = ServiceSpec(name="testapp", command=("python3", "/app/app.py"), port=8000, user="nobody")
+    return ImageRelease(app="testapp", image=tag, image_id=str(image.id), context_hash=digest, service=service)
+
+
+def app_config(version: str, health: str = "ok") -> list[RuntimeFile]:
+    """The stage's rendered config file for the test app: the version `/` answers (and `health=fail` to break it)."""
+    text = f"# rendered for the test stage\nversion={version}\nhealth={health}\n"
+    return [RuntimeFile(dest=CONFIG_DEST, content=text.encode())]
+
+
+def remove_test_images(client: docker.DockerClient, test: str) -> list[str]:
+    """Remove the test app images a test module built (by its `deployctl.test` label), and only those."""
+    removed = []
+    for image in client.images.list(filters={"label": f"{TEST_LABEL}={test}"}):
+        if image.labels.get(TEST_LABEL) == test and image.labels.get(ROLE_LABEL) == "app":
+            client.images.remove(str(image.id), force=True)
+            removed.append(str(image.id))
+    return removed
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now, for a stage's proxy."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def fetch(port: int, path: str = "/") -> tuple[int, str]:
+    """GET a path from a stage's proxy on 127.0.0.1 (the only address tests talk to): status and body."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()

@@ -1,0 +1,260 @@
+"""Rolling a stage's replicas behind its nginx proxy on the real Docker engine, under continuous HTTP load.
+
+The tests run in order on one stage: first deploy (v1), rollout to v2 under load, a broken v3 rolled back by
+itself, rollbacks (previous, then named), and a release that breaks half way (the swapped replica is rolled
+back). Every request goes to the stage's proxy on 127.0.0.1; every resource carries the stage's labels and
+is removed at the end, with the images this module built.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import pytest
+
+from deployctl.errors import DeployctlError
+from deployctl.immutable.history import load_history
+from deployctl.immutable.load import HttpLoad, LoadReport
+from deployctl.immutable.proxy import Upstream, find_proxy, read_stage_conf, reload_proxy, render_stage_conf
+from deployctl.immutable.recipe import ImageRelease
+from deployctl.immutable.replica import config_folder
+from deployctl.immutable.resources import RELEASE_LABEL, ROLE_LABEL, STAGE_LABEL, network_name, proxy_name
+from deployctl.immutable.rollout import RolloutResult, deploy_release, remove_stage, rollback_release, stage_status
+from deployctl.lab.engine import ensure_engine
+from deployctl.lab.images import ensure_base_image
+from tests.conftest import REPO
+from tests.integration.apps import (
+    CONFIG_DEST,
+    app_config,
+    build_app,
+    fetch,
+    free_port,
+    remove_test_images,
+)
+
+pytestmark = pytest.mark.integration
+
+STAGE = "itrollout"
+TEST = "rollout"
+IMAGES = REPO / "images"
+MIN_REQUESTS = 300
+
+
+def say(message: str) -> None:
+    sys.stderr.write(f"[{time.strftime('%X')}] {message}\n")
+
+
+@dataclass(frozen=True)
+class RolloutLab:
+    client: docker.DockerClient
+    port: int
+    state_dir: Path
+    v1: ImageRelease
+    v2: ImageRelease
+    v3_broken: ImageRelease
+    v4: ImageRelease
+
+
+@pytest.fixture(scope="module")
+def rollout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RolloutLab]:
+    """The engine, the base, the test releases; the stage removed before (a crashed run's) and after."""
+    state_dir = tmp_path_factory.mktemp("rollout-state")
+    client = ensure_engine(state_dir, say)
+    ensure_base_image(client, IMAGES, say)
+    remove_stage(client, STAGE, say)
+    releases = {name: build_app(client, name, say, broken=name == "v3", test=TEST) for name in ("v1", "v2", "v3", "v4")}
+    try:
+        yield RolloutLab(client, free_port(), state_dir, releases["v1"], releases["v2"], releases["v3"], releases["v4"])
+    finally:
+        try:
+            remove_stage(client, STAGE, say)
+        finally:
+            remove_test_images(client, TEST)
+    assert not client.containers.list(all=True, filters={"label": f"{STAGE_LABEL}={STAGE}"}, ignore_removed=True)
+
+
+def load_for(rollout: RolloutLab) -> HttpLoad:
+    """Continuous load on the stage's proxy: 4 threads, bounded to 3 minutes and 500,000 requests."""
+    return HttpLoad(f"http://127.0.0.1:{rollout.port}/", workers=4, max_seconds=180, max_requests=500_000)
+
+
+def deploy(
+    rollout: RolloutLab, release: ImageRelease, version: str, *, load: bool, health: str = "ok"
+) -> RolloutResult:
+    return deploy_release(
+        rollout.client,
+        STAGE,
+        release,
+        app_config(version, health),
+        replicas=3,
+        parallelism=1,
+        proxy_port=rollout.port,
+        state_dir=rollout.state_dir,
+        images_dir=IMAGES,
+        say=say,
+        load=load_for(rollout) if load else None,
+    )
+
+
+def figures(name: str, result: RolloutResult) -> None:
+    load = result.load
+    sent = f"{load.sent} sent, {load.failed} failed, {load.rate:.0f}/s" if load else "no load"
+    swaps = ", ".join(f"{s:.2f}" for s in result.swap_seconds)
+    sys.stderr.write(f"\n{name}: {result.outcome} in {result.seconds:.2f}s, swaps [{swaps}] s, {sent}\n")
+
+
+def serving(rollout: RolloutLab, count: int = 12) -> set[str]:
+    """The versions the proxy answers over `count` requests."""
+    versions = set()
+    for _ in range(count):
+        status, body = fetch(rollout.port)
+        assert status == 200, body
+        versions.add(body.split()[0])
+    return versions
+
+
+def assert_no_failures(load: LoadReport | None) -> LoadReport:
+    assert load is not None
+    assert load.failed == 0, load.errors
+    assert load.sent >= MIN_REQUESTS, f"only {load.sent} requests in {load.seconds}s"
+    return load
+
+
+def test_first_deploy_starts_the_replicas_then_the_proxy(rollout: RolloutLab) -> None:
+    result = deploy(rollout, rollout.v1, "v1", load=False)
+    figures("first deploy", result)
+    assert result.ok and result.outcome == "deployed" and result.previous_image is None
+    status = stage_status(rollout.client, STAGE)
+    assert status.proxy == proxy_name(STAGE) and status.proxy_running and status.port == rollout.port
+    assert len(status.replicas) == 3
+    assert all(r.health == "healthy" and r.in_upstream and r.image == rollout.v1.image for r in status.replicas)
+    assert serving(rollout) == {"version=v1"}
+    for container in rollout.client.containers.list(filters={"label": f"{STAGE_LABEL}={STAGE}"}):
+        assert container.labels[ROLE_LABEL] in ("app", "proxy")
+        ports = container.attrs["HostConfig"]["PortBindings"] or {}
+        if container.labels[ROLE_LABEL] == "app":
+            assert container.labels[RELEASE_LABEL] == rollout.v1.image
+            assert ports == {}
+            mounts = container.attrs["Mounts"]
+            assert [(m["Destination"], m["RW"]) for m in mounts] == [(CONFIG_DEST, False)]
+        else:
+            assert ports == {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(rollout.port)}]}
+    network = rollout.client.networks.get(network_name(STAGE))
+    assert network.attrs["Labels"][STAGE_LABEL] == STAGE
+
+
+def test_rollout_under_continuous_load_fails_no_request(rollout: RolloutLab) -> None:
+    result = deploy(rollout, rollout.v2, "v2", load=True)
+    figures("rollout v1 -> v2", result)
+    assert result.ok and result.outcome == "deployed", result.reason
+    assert result.previous_image == rollout.v1.image and result.replaced == 3 and len(result.swaps) == 3
+    load = assert_no_failures(result.load)
+    assert load.count("version=v1") > 0 and load.count("version=v2") > 0  # it switched during the load
+    assert serving(rollout) == {"version=v2"}
+    assert {r.image for r in stage_status(rollout.client, STAGE).replicas} == {rollout.v2.image}
+
+
+def test_deploying_the_running_release_again_changes_nothing(rollout: RolloutLab) -> None:
+    before = {r.name for r in stage_status(rollout.client, STAGE).replicas}
+    result = deploy(rollout, rollout.v2, "v2", load=False)
+    assert result.ok and result.outcome == "unchanged" and result.replaced == 0
+    assert {r.name for r in stage_status(rollout.client, STAGE).replicas} == before
+
+
+def test_a_broken_release_is_rolled_back_and_the_old_replicas_keep_serving(rollout: RolloutLab) -> None:
+    before = {r.name for r in stage_status(rollout.client, STAGE).replicas}
+    result = deploy(rollout, rollout.v3_broken, "v3", load=True)
+    figures("broken v3", result)
+    assert not result.ok and result.rolled_back and result.outcome == "rolled_back"
+    assert "unhealthy" in result.reason and "health check exit code 1" in result.reason
+    load = assert_no_failures(result.load)
+    assert load.count("version=v3") == 0
+    status = stage_status(rollout.client, STAGE)
+    assert {r.name for r in status.replicas} == before  # the old replicas never stopped
+    assert {r.image for r in status.replicas} == {rollout.v2.image}
+    assert serving(rollout) == {"version=v2"}
+
+
+def test_rollback_returns_to_the_previous_release_in_seconds(rollout: RolloutLab) -> None:
+    load = load_for(rollout)
+    began = time.monotonic()
+    result = rollback_release(rollout.client, STAGE, state_dir=rollout.state_dir, images_dir=IMAGES, say=say, load=load)
+    seconds = time.monotonic() - began
+    figures("rollback v2 -> v1", result)
+    assert result.ok and result.action == "rollback" and result.image == rollout.v1.image
+    assert seconds < 30, f"rollback took {seconds:.1f}s"
+    assert_no_failures(result.load)
+    assert serving(rollout) == {"version=v1"}
+
+
+def test_rollback_to_a_named_release(rollout: RolloutLab) -> None:
+    result = rollback_release(
+        rollout.client, STAGE, rollout.v2.image, state_dir=rollout.state_dir, images_dir=IMAGES, say=say, parallelism=1
+    )
+    assert result.ok and result.image == rollout.v2.image
+    assert serving(rollout) == {"version=v2"}
+
+
+def test_a_config_nginx_rejects_is_never_loaded(rollout: RolloutLab) -> None:
+    proxy = find_proxy(rollout.client, STAGE)
+    assert proxy is not None
+    current = read_stage_conf(proxy)
+    bad = render_stage_conf(STAGE, [Upstream("deployctl-itrollout-app-missing", 8000)], 999)
+    with pytest.raises(DeployctlError, match="host not found"):
+        reload_proxy(proxy, bad)
+    assert read_stage_conf(proxy) == current
+    assert serving(rollout) == {"version=v2"}
+
+
+def test_a_release_failing_half_way_rolls_the_swapped_replicas_back(rollout: RolloutLab) -> None:
+    files = app_config("v4")
+    host_file = config_folder(rollout.state_dir, STAGE, rollout.v4, files) / CONFIG_DEST.lstrip("/")
+    broken = False
+
+    def break_after_first_swap(message: str) -> None:
+        nonlocal broken
+        say(message)
+        if "drained and removed" in message and not broken:
+            broken = True
+            host_file.write_text("version=v4\nhealth=fail\n")  # in place: the mounted file changes in every v4
+
+    result = deploy_release(
+        rollout.client,
+        STAGE,
+        rollout.v4,
+        files,
+        replicas=3,
+        parallelism=1,
+        proxy_port=rollout.port,
+        state_dir=rollout.state_dir,
+        images_dir=IMAGES,
+        say=break_after_first_swap,
+        load=load_for(rollout),
+    )
+    figures("v4 failing half way", result)
+    assert broken and len(result.swaps) == 1
+    assert result.rolled_back and not result.ok and "unhealthy" in result.reason
+    assert result.load is not None and result.load.failed == 0, result.load.errors
+    status = stage_status(rollout.client, STAGE)
+    assert len(status.replicas) == 3 and {r.image for r in status.replicas} == {rollout.v2.image}
+    assert all(r.in_upstream and r.health == "healthy" for r in status.replicas)
+    assert serving(rollout) == {"version=v2"}
+
+
+def test_the_history_records_every_rollout(rollout: RolloutLab) -> None:
+    records = load_history(rollout.state_dir, STAGE)
+    assert [(r.spec.image, r.outcome, r.action) for r in records] == [
+        (rollout.v1.image, "deployed", "deploy"),
+        (rollout.v2.image, "deployed", "deploy"),
+        (rollout.v2.image, "unchanged", "deploy"),
+        (rollout.v3_broken.image, "rolled_back", "deploy"),
+        (rollout.v1.image, "deployed", "rollback"),
+        (rollout.v2.image, "deployed", "rollback"),
+        (rollout.v4.image, "rolled_back", "deploy"),
+    ]
+    assert all(r.spec.image_id.startswith("sha256:") for r in records)

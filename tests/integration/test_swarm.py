@@ -1,0 +1,164 @@
+"""The Swarm engine on a single-node swarm: a service update rolled by Swarm behind the stage's proxy.
+
+The swarm is created for this module when the engine has none (listening on 127.0.0.1 only) and left at the
+end, so the engine is left as it was found; so is Docker's `docker_gwbridge` network, which joining a swarm
+creates. Requests go to the stage's proxy on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import pytest
+
+from deployctl.immutable.load import HttpLoad
+from deployctl.immutable.recipe import ImageRelease
+from deployctl.immutable.resources import STAGE_LABEL, service_name
+from deployctl.immutable.rollout import RolloutResult
+from deployctl.immutable.swarm import deploy_swarm, remove_swarm_stage, rollback_swarm, swarm_active
+from deployctl.lab.engine import ensure_engine
+from deployctl.lab.images import ensure_base_image
+from tests.conftest import REPO
+from tests.integration.apps import app_config, build_app, fetch, free_port, remove_test_images
+
+pytestmark = pytest.mark.integration
+
+STAGE = "itswarm"
+TEST = "swarm"
+IMAGES = REPO / "images"
+GWBRIDGE = "docker_gwbridge"
+
+
+def say(message: str) -> None:
+    sys.stderr.write(f"[{time.strftime('%X')}] {message}\n")
+
+
+@dataclass(frozen=True)
+class SwarmLab:
+    client: docker.DockerClient
+    port: int
+    state_dir: Path
+    v1: ImageRelease
+    v2: ImageRelease
+    v3_broken: ImageRelease
+
+
+@pytest.fixture(scope="module")
+def swarm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SwarmLab]:
+    """A single-node swarm (made here when there is none, left at the end) and the test releases."""
+    state_dir = tmp_path_factory.mktemp("swarm-state")
+    client = ensure_engine(state_dir, say)
+    ensure_base_image(client, IMAGES, say)
+    releases = {name: build_app(client, name, say, broken=name == "v3", test=TEST) for name in ("v1", "v2", "v3")}
+    was_active = swarm_active(client)
+    had_gwbridge = bool([n for n in client.networks.list(names=[GWBRIDGE]) if n.name == GWBRIDGE])
+    if not was_active:
+        say("docker swarm init --advertise-addr 127.0.0.1 --listen-addr 127.0.0.1:2377")
+        client.swarm.init(advertise_addr="127.0.0.1", listen_addr="127.0.0.1:2377")
+    try:
+        remove_swarm_stage(client, STAGE, say)
+        yield SwarmLab(client, free_port(), state_dir, releases["v1"], releases["v2"], releases["v3"])
+    finally:
+        try:
+            remove_swarm_stage(client, STAGE, say)
+        finally:
+            if not was_active:
+                leave_swarm(client, had_gwbridge)
+            remove_test_images(client, TEST)
+    assert swarm_active(client) == was_active
+    assert not client.containers.list(all=True, filters={"label": f"{STAGE_LABEL}={STAGE}"}, ignore_removed=True)
+
+
+def leave_swarm(client: docker.DockerClient, had_gwbridge: bool) -> None:
+    """Leave the swarm this module made, and remove the docker_gwbridge network joining it created."""
+    client.swarm.leave(force=True)
+    if had_gwbridge:
+        return
+    for network in client.networks.list(names=[GWBRIDGE]):
+        if network.name == GWBRIDGE and not network.attrs.get("Containers"):
+            network.remove()
+
+
+def deploy(swarm: SwarmLab, release: ImageRelease, version: str, *, load: bool) -> RolloutResult:
+    return deploy_swarm(
+        swarm.client,
+        STAGE,
+        release,
+        app_config(version),
+        replicas=3,
+        parallelism=1,
+        delay=0.0,
+        monitor=2.0,
+        proxy_port=swarm.port,
+        state_dir=swarm.state_dir,
+        images_dir=IMAGES,
+        say=say,
+        load=HttpLoad(f"http://127.0.0.1:{swarm.port}/", workers=4, max_seconds=240) if load else None,
+    )
+
+
+def figures(name: str, result: RolloutResult) -> None:
+    load = result.load
+    sent = f"{load.sent} sent, {load.failed} failed, {load.rate:.0f}/s" if load else "no load"
+    swaps = ", ".join(f"{s:.2f}" for s in result.swap_seconds)
+    sys.stderr.write(f"\n{name}: {result.outcome} in {result.seconds:.2f}s, swaps [{swaps}] s, {sent}\n")
+
+
+def serving(swarm: SwarmLab, count: int = 12) -> set[str]:
+    versions = set()
+    for _ in range(count):
+        status, body = fetch(swarm.port)
+        assert status == 200, body
+        versions.add(body.split()[0])
+    return versions
+
+
+def service_spec(swarm: SwarmLab) -> dict[str, object]:
+    return dict(swarm.client.services.get(service_name(STAGE)).attrs["Spec"])
+
+
+def test_first_deploy_creates_the_service_and_the_proxy(swarm: SwarmLab) -> None:
+    result = deploy(swarm, swarm.v1, "v1", load=False)
+    figures("swarm create v1", result)
+    assert result.ok and result.engine == "swarm" and result.outcome == "deployed"
+    spec = swarm.client.services.get(service_name(STAGE)).attrs["Spec"]
+    assert spec["Labels"][STAGE_LABEL] == STAGE
+    assert spec["EndpointSpec"]["Mode"] == "dnsrr"
+    update = spec["UpdateConfig"]
+    assert (update["Parallelism"], update["FailureAction"], update["Order"]) == (1, "rollback", "start-first")
+    configs = spec["TaskTemplate"]["ContainerSpec"]["Configs"]
+    assert [c["File"]["Name"] for c in configs] == ["/etc/testapp/app.conf"]
+    assert serving(swarm) == {"version=v1"}
+
+
+def test_service_update_under_load_fails_no_request(swarm: SwarmLab) -> None:
+    result = deploy(swarm, swarm.v2, "v2", load=True)
+    figures("swarm update v1 -> v2", result)
+    assert result.ok and result.previous_image == swarm.v1.image, result.reason
+    assert result.load is not None and result.load.failed == 0, result.load.errors
+    assert result.load.count("version=v1") > 0 and result.load.count("version=v2") > 0
+    assert serving(swarm) == {"version=v2"}
+
+
+def test_a_broken_release_is_rolled_back_by_swarm(swarm: SwarmLab) -> None:
+    result = deploy(swarm, swarm.v3_broken, "v3", load=True)
+    figures("swarm broken v3", result)
+    assert not result.ok and result.rolled_back and result.outcome == "rolled_back"
+    assert "rollback" in result.reason and "unhealthy" in result.reason
+    assert result.load is not None and result.load.failed == 0, result.load.errors
+    assert result.load.count("version=v3") == 0
+    assert serving(swarm) == {"version=v2"}
+
+
+def test_rollback_returns_to_the_previous_release(swarm: SwarmLab) -> None:
+    load = HttpLoad(f"http://127.0.0.1:{swarm.port}/", workers=4, max_seconds=240)
+    result = rollback_swarm(swarm.client, STAGE, state_dir=swarm.state_dir, images_dir=IMAGES, say=say, load=load)
+    figures("swarm rollback v2 -> v1", result)
+    assert result.ok and result.image == swarm.v1.image and result.action == "rollback"
+    assert result.load is not None and result.load.failed == 0, result.load.errors
+    assert serving(swarm) == {"version=v1"}
