@@ -119,10 +119,18 @@ def rollback_target(records: Sequence[ReleaseRecord], current_image_id: str | No
                 return record
         known = ", ".join(dict.fromkeys(r.spec.image for r in served)) or "none"
         raise DeployctlError(f"rollback --to {to}: no release of that name ever served this stage (known: {known})")
+    current = next((r for r in served if r.spec.image_id == current_image_id), None)
     for record in served:
-        if record.spec.image_id != current_image_id:
+        if current is not None and _identity(record) != _identity(current):
+            return record
+        if current is None and record.spec.image_id != current_image_id:
             return record
     raise DeployctlError("rollback: this stage has no previous release to return to")
+
+
+def _identity(record: ReleaseRecord) -> tuple[str, tuple[str, ...]]:
+    """A release is its image and its per-stage config: a config-only change is a release of its own."""
+    return record.spec.image_id, tuple(sorted(mount.source for mount in record.spec.mounts))
 
 
 def current_release(records: Sequence[ReleaseRecord]) -> ReleaseRecord | None:

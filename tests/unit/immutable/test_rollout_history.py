@@ -107,3 +107,15 @@ def test_no_previous_release_is_an_error() -> None:
 def test_current_release_is_the_last_that_served() -> None:
     assert current_release(HISTORY) == record(V2, "unchanged")
     assert current_release([record(V3, "rolled_back")]) is None
+
+
+def test_a_config_only_release_is_rolled_back_to_the_previous_config() -> None:
+    """Same image, new per-stage config (e.g. a new version in a template): rollback returns to the old config."""
+    old_config = spec("v1", "1")
+    new_config = ReplicaSpec(
+        **{**old_config.__dict__, "mounts": (ConfigMount("/state/new/etc/webapp.ini", "/etc/webapp.ini", "0640"),)}
+    )
+    history = [record(old_config), record(new_config)]
+    assert rollback_target(history, old_config.image_id, None) == history[0]
+    with pytest.raises(DeployctlError, match="no previous release"):
+        rollback_target([record(old_config), record(old_config, "unchanged")], old_config.image_id, None)
