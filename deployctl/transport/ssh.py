@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import select
+import socket
 import time
 from pathlib import Path
 
@@ -76,6 +77,9 @@ class SshTransport:
         transport = client.get_transport()
         if transport is not None:
             transport.set_keepalive(30)
+            # Small SSH packets (channel open, exec, EOF) must not wait for delayed ACKs (about 40 ms each).
+            if isinstance(transport.sock, socket.socket):
+                transport.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._client = client
 
     def run(
