@@ -503,6 +503,14 @@ def _open_stage(
     ensure_stage_network(client, stage)
     proxy = find_proxy(client, stage)
     running = {str(c.name): c for c in _stage_app_containers(client, stage)}
+    if proxy is not None and proxy.status != "running":
+        # The stage serves nothing without its proxy (e.g. after the engine restarted and the proxy could not
+        # resolve replicas that had not come back yet): start the stage afresh rather than revive stale parts.
+        say(f"{stage}: its proxy is {proxy.status}, not serving: removing the stage's containers and starting afresh")
+        for container in running.values():
+            _remove(container, 0)
+        proxy.remove(force=True)
+        proxy, running = None, {}
     upstreams: list[Upstream] = []
     generation = 0
     conf: str | None = None
