@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import threading
+from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,6 +16,7 @@ from deployctl.cli.context import cli_context
 from deployctl.cli.render import OutputFormat, print_json, print_table, stderr, stdout
 from deployctl.errors import DeployctlError
 from deployctl.lab.state import load_lab_state
+from deployctl.ledger.applyrecord import fill_apply_record, recorded_apply
 from deployctl.model.connection import SshEndpoint, resolve_endpoint
 from deployctl.model.inventory import load_inventories
 from deployctl.model.playbook import load_playbook
@@ -159,10 +161,14 @@ def apply(
     }
     options = RunOptions(check=check, diff=diff, tags=_split_tags(tags), skip_tags=_split_tags(skip_tags))
     total = sum(len(play_hosts(inventory, play, limit)) * len(play.all_tasks()) for play in book.plays)
-    with _Printer(total, diff, quiet=output is OutputFormat.json) as printer:
+    with ExitStack() as stack:
+        record = None if check else stack.enter_context(recorded_apply(project, playbook, stage))
+        printer = stack.enter_context(_Printer(total, diff, quiet=output is OutputFormat.json))
         result = apply_playbook(
             book, inventory, endpoints, options, limit=limit, forks=forks, emit=printer, templar=templar
         )
+        if record is not None:
+            fill_apply_record(record, result)
     if output is OutputFormat.json:
         print_json(_json(result))
     else:

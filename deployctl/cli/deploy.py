@@ -16,7 +16,10 @@ from deployctl.model.playbook import Play, Playbook, load_playbook
 from deployctl.model.project import Project
 
 if TYPE_CHECKING:
+    from docker import DockerClient
+
     from deployctl.immutable.rollout import RolloutResult
+    from deployctl.ledger.recording import DeploymentRecord
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")]
 StageOption = Annotated[str, typer.Option("--stage", "-s", help="The stage to deploy to.")]
@@ -74,13 +77,9 @@ def deploy(
     Exit codes: 0 deployed (or already running), 2 the new release failed its health check and the
     stage was rolled back to what it ran, 4 invalid input.
     """
-    from deployctl.immutable.build import build_release, compile_with_base, render_runtime_files
-    from deployctl.immutable.load import HttpLoad
-    from deployctl.immutable.rollout import deploy_release
-    from deployctl.immutable.stages import stage_variables
-    from deployctl.immutable.swarm import deploy_swarm
     from deployctl.lab.engine import ensure_engine
     from deployctl.lab.images import ensure_base_image
+    from deployctl.ledger.deployrecord import stack_deploy_record
 
     project = cli_context(ctx).project()
     book = _playbook(project, playbook)
@@ -88,6 +87,35 @@ def deploy(
     client = ensure_engine(project.state_dir, say)
     ensure_base_image(client, project.root / "images", say)
     results: list[RolloutResult] = []
+    with stack_deploy_record(project, book.path, stage) as entry:
+        _deploy_targets(client, project, book, stage, targets, entry, results, parallelism, delay, load)
+    for result in results:
+        _render(result, output)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        stderr.print(f"deployctl: {failed[0].stage}: {failed[0].outcome}: {failed[0].reason}", markup=False)
+        raise typer.Exit(2)
+
+
+def _deploy_targets(
+    client: DockerClient,
+    project: Project,
+    book: Playbook,
+    stage: str,
+    targets: list[tuple[Play, InventoryHost]],
+    entry: DeploymentRecord,
+    results: list[RolloutResult],
+    parallelism: int,
+    delay: float,
+    load: bool,
+) -> None:
+    from deployctl.immutable.build import build_release, compile_with_base, render_runtime_files
+    from deployctl.immutable.load import HttpLoad
+    from deployctl.immutable.rollout import deploy_release
+    from deployctl.immutable.stages import stage_variables
+    from deployctl.immutable.swarm import deploy_swarm
+    from deployctl.ledger.deployrecord import record_rollout
+
     for play, host in targets:
         every_stage = stage_variables(project, book, play)
         containers = {
@@ -118,12 +146,7 @@ def deploy(
                 load=traffic,
             )
         )
-    for result in results:
-        _render(result, output)
-    failed = [r for r in results if not r.ok]
-    if failed:
-        stderr.print(f"deployctl: {failed[0].stage}: {failed[0].outcome}: {failed[0].reason}", markup=False)
-        raise typer.Exit(2)
+        record_rollout(entry, play.name, host.name, release, results[-1])
 
 
 def rollback(

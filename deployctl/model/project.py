@@ -11,7 +11,8 @@ from deployctl.model.yamlsource import LocatedList, LocatedMap, load_yaml_file
 
 CONFIG_NAME = "deployctl.yml"
 STAGE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
-KNOWN_KEYS = {"stages", "inventory_dir", "state_dir"}
+KNOWN_KEYS = {"stages", "inventory_dir", "state_dir", "ledger"}
+DEFAULT_LEDGER = "ledger.db"
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,12 @@ class Project:
     inventory_dir: Path
     state_dir: Path
     stages_line: int
+    ledger_path: Path | None = None
+
+    @property
+    def ledger(self) -> Path:
+        """The ledger database: `ledger` in deployctl.yml, else `<state_dir>/ledger.db`."""
+        return self.ledger_path or self.state_dir / DEFAULT_LEDGER
 
     @property
     def config_path(self) -> Path:
@@ -57,6 +64,15 @@ def _folder(config: LocatedMap, key: str, default: str, root: Path) -> Path:
     value = config.get(key, default)
     if not isinstance(value, str) or not value:
         raise InputError(CONFIG_NAME, config.line_of(key), key, "must be a folder path")
+    return (root / value).resolve()
+
+
+def _file(config: LocatedMap, key: str, root: Path) -> Path | None:
+    if key not in config:
+        return None
+    value = config.get(key)
+    if not isinstance(value, str) or not value or value.endswith("/"):
+        raise InputError(CONFIG_NAME, config.line_of(key), key, "must be a file path")
     return (root / value).resolve()
 
 
@@ -96,6 +112,7 @@ def load_project(root: Path) -> Project:
         inventory_dir=_folder(config, "inventory_dir", "inventories", root),
         state_dir=_folder(config, "state_dir", ".deployctl", root),
         stages_line=config.line_of("stages"),
+        ledger_path=_file(config, "ledger", root),
     )
 
 

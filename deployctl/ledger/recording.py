@@ -1,0 +1,75 @@
+"""Record a command's deployment in the ledger around the work it does (the edge `apply` and `deploy` share)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deployctl.ledger.db import open_ledger
+from deployctl.ledger.records import HostOutcome, ReleaseRow, begin_deployment, finish_deployment
+from deployctl.model.project import Project
+from deployctl.release.store import make_release
+
+
+@dataclass
+class DeploymentRecord:
+    """What the command fills in while it works: the outcome, the hosts, and request counts under load."""
+
+    connection: sqlite3.Connection
+    release: ReleaseRow
+    deployment_id: int
+    outcome: str = "failed"
+    reason: str = ""
+    hosts: list[HostOutcome] = field(default_factory=list)
+    requests_sent: int | None = None
+    requests_failed: int | None = None
+
+
+@contextmanager
+def recorded_deployment(
+    project: Project,
+    playbook: Path,
+    stage: str,
+    action: str,
+    strategy: str,
+    *,
+    release: ReleaseRow | None = None,
+    forced: bool = False,
+    force_reason: str = "",
+) -> Iterator[DeploymentRecord]:
+    """Snapshot the release (unless given), record the deployment as running, and record how it ended.
+
+    An exception records outcome `failed` (`interrupted` for Ctrl-C) with the error as the reason, then
+    propagates. A process killed outright leaves `running`, which `mark_interrupted` later settles.
+    """
+    connection = open_ledger(project.ledger)
+    try:
+        if release is None:
+            release = make_release(connection, project, playbook)
+        deployment_id = begin_deployment(
+            connection, stage, release.id, action, strategy, forced=forced, force_reason=force_reason
+        )
+        record = DeploymentRecord(connection, release, deployment_id)
+        try:
+            yield record
+        except KeyboardInterrupt:
+            record.outcome, record.reason = "interrupted", "interrupted by the user"
+            raise
+        except BaseException as error:
+            record.outcome, record.reason = "failed", str(error) or type(error).__name__
+            raise
+        finally:
+            finish_deployment(
+                connection,
+                deployment_id,
+                record.outcome,
+                record.hosts,
+                reason=record.reason,
+                requests_sent=record.requests_sent,
+                requests_failed=record.requests_failed,
+            )
+    finally:
+        connection.close()

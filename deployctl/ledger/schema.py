@@ -1,0 +1,119 @@
+"""The ledger's schema, as numbered migrations applied in order; `PRAGMA user_version` is the schema version.
+
+A migration is never edited once released: change the schema by appending a new one. Numbers may leave
+gaps (areas of the code reserve ranges), they only need to increase.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (
+        1,
+        """
+        CREATE TABLE releases (
+            id            TEXT PRIMARY KEY,          -- the first 12 hex digits of content_hash
+            content_hash  TEXT NOT NULL UNIQUE,      -- sha256 over the playbook folder and the inventories
+            playbook      TEXT NOT NULL,             -- the playbook, relative to the project root
+            snapshot_dir  TEXT NOT NULL,             -- where the snapshot of its content is kept
+            created_at    TEXT NOT NULL,
+            created_by    TEXT NOT NULL,
+            note          TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE release_images (
+            release_id    TEXT NOT NULL REFERENCES releases(id),
+            play          TEXT NOT NULL,
+            image         TEXT NOT NULL,             -- the content-addressed tag
+            image_id      TEXT NOT NULL,             -- the image digest (sha256:...)
+            context_hash  TEXT NOT NULL,
+            built_at      TEXT NOT NULL,
+            PRIMARY KEY (release_id, play)
+        );
+        CREATE TABLE deployments (
+            id            INTEGER PRIMARY KEY AUTOINCREMENT,
+            stage         TEXT NOT NULL,
+            release_id    TEXT REFERENCES releases(id),
+            action        TEXT NOT NULL,             -- apply, deploy, promote, rollback, fix
+            strategy      TEXT NOT NULL,             -- mutable, immutable, both
+            started_at    TEXT NOT NULL,
+            ended_at      TEXT,
+            outcome       TEXT NOT NULL,             -- running, ok, failed, stopped, rolled_back, interrupted
+            reason        TEXT NOT NULL DEFAULT '',
+            requests_sent   INTEGER,
+            requests_failed INTEGER,
+            forced        INTEGER NOT NULL DEFAULT 0,
+            force_reason  TEXT NOT NULL DEFAULT '',
+            by            TEXT NOT NULL,
+            pid           INTEGER NOT NULL,
+            machine       TEXT NOT NULL
+        );
+        CREATE INDEX deployments_by_stage ON deployments(stage, id);
+        CREATE TABLE deployment_hosts (
+            deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+            host          TEXT NOT NULL,
+            kind          TEXT NOT NULL,             -- vm or container
+            status        TEXT NOT NULL,             -- ok, changed, failed, unreachable, deployed, ...
+            detail        TEXT NOT NULL DEFAULT '{}', -- JSON: counts, image, replicas, ...
+            PRIMARY KEY (deployment_id, host)
+        );
+        CREATE TABLE verifications (
+            id            INTEGER PRIMARY KEY AUTOINCREMENT,
+            stage         TEXT NOT NULL,
+            release_id    TEXT REFERENCES releases(id),
+            started_at    TEXT NOT NULL,
+            ended_at      TEXT,
+            outcome       TEXT NOT NULL,             -- running, passed, failed, interrupted
+            by            TEXT NOT NULL
+        );
+        CREATE TABLE verification_hosts (
+            verification_id INTEGER NOT NULL REFERENCES verifications(id),
+            host          TEXT NOT NULL,
+            backend       TEXT NOT NULL,             -- ssh or docker
+            passed        INTEGER NOT NULL,
+            failed        INTEGER NOT NULL,
+            detail        TEXT NOT NULL DEFAULT '{}',
+            PRIMARY KEY (verification_id, host)
+        );
+        CREATE TABLE drift_scans (
+            id            INTEGER PRIMARY KEY AUTOINCREMENT,
+            stages        TEXT NOT NULL,             -- comma-separated stages scanned
+            started_at    TEXT NOT NULL,
+            ended_at      TEXT,
+            seconds       REAL,
+            hosts_scanned INTEGER NOT NULL DEFAULT 0,
+            hosts_drifted INTEGER NOT NULL DEFAULT 0,
+            items         INTEGER NOT NULL DEFAULT 0,
+            ignored       INTEGER NOT NULL DEFAULT 0,
+            outcome       TEXT NOT NULL,             -- running, clean, drift, error
+            by            TEXT NOT NULL
+        );
+        CREATE TABLE drift_items (
+            scan_id       INTEGER NOT NULL REFERENCES drift_scans(id),
+            stage         TEXT NOT NULL,
+            host          TEXT NOT NULL,
+            strategy      TEXT NOT NULL,             -- mutable or immutable
+            kind          TEXT NOT NULL,
+            resource      TEXT NOT NULL,
+            expected      TEXT NOT NULL,
+            actual        TEXT NOT NULL,
+            ignored       INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX drift_items_by_scan ON drift_items(scan_id);
+        CREATE TABLE package_baselines (
+            stage         TEXT NOT NULL,
+            host          TEXT NOT NULL,
+            deployment_id INTEGER REFERENCES deployments(id),
+            recorded_at   TEXT NOT NULL,
+            packages      TEXT NOT NULL,             -- JSON object: package name -> version
+            PRIMARY KEY (stage, host)
+        );
+        CREATE TABLE stage_locks (
+            stage         TEXT PRIMARY KEY,
+            command       TEXT NOT NULL,
+            by            TEXT NOT NULL,
+            pid           INTEGER NOT NULL,
+            machine       TEXT NOT NULL,
+            acquired_at   TEXT NOT NULL
+        );
+        """,
+    ),
+)

@@ -1,0 +1,84 @@
+"""Keep a release: copy its content into the state folder once, and record it in the ledger."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+from deployctl.errors import DeployctlError
+from deployctl.ledger.db import actor, now_iso
+from deployctl.ledger.records import ReleaseRow, get_release, save_release
+from deployctl.model.project import Project
+from deployctl.release.content import INVENTORY_FOLDER, ReleaseContent, collect_release
+
+MANIFEST = "release.json"
+
+
+def snapshot_dir(state_dir: Path, release_id: str) -> Path:
+    """Where a release's content is kept."""
+    return state_dir / "releases" / release_id
+
+
+def write_snapshot(content: ReleaseContent, folder: Path) -> None:
+    """Copy the release's files and a manifest into `folder`, atomically (nothing half-written is ever there)."""
+    if (folder / MANIFEST).is_file():
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        for item in content.files:
+            target = partial / item.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(item.source, target)
+        manifest = {
+            "content_hash": content.content_hash,
+            "playbook": content.playbook,
+            "playbook_source": content.playbook_source,
+            "files": {f.path: f.sha256 for f in content.files},
+        }
+        (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        if folder.exists():
+            shutil.rmtree(folder)
+        partial.rename(folder)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+
+
+def make_release(connection: sqlite3.Connection, project: Project, playbook: Path, note: str = "") -> ReleaseRow:
+    """The release of the playbook and inventories as they are now: snapshot and record it unless it exists."""
+    content = collect_release(project, playbook)
+    folder = snapshot_dir(project.state_dir, content.release_id)
+    write_snapshot(content, folder)
+    row = ReleaseRow(
+        id=content.release_id,
+        content_hash=content.content_hash,
+        playbook=content.playbook_source,
+        snapshot_dir=str(folder),
+        created_at=now_iso(),
+        created_by=actor(),
+        note=note,
+    )
+    return save_release(connection, row)
+
+
+def release_project(project: Project, release: ReleaseRow) -> tuple[Project, Path]:
+    """The project as the release saw it (its inventories) and the release's playbook, from its snapshot."""
+    folder = Path(release.snapshot_dir)
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        raise DeployctlError(f"release {release.id}: its snapshot {folder} is missing")
+    manifest = json.loads(manifest_path.read_text())
+    return replace(project, inventory_dir=folder / INVENTORY_FOLDER), folder / str(manifest["playbook"])
+
+
+def find_release(connection: sqlite3.Connection, wanted: str) -> ReleaseRow:
+    """The release named `wanted` (id or hash prefix), or an error listing what exists."""
+    release = get_release(connection, wanted)
+    if release is None:
+        raise DeployctlError(f"no release {wanted!r} in the ledger (see `deployctl release list`)")
+    return release
