@@ -8,7 +8,6 @@ is removed at the end, with the images this module built.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,16 +24,16 @@ from deployctl.immutable.recipe import ImageRelease
 from deployctl.immutable.replica import config_folder
 from deployctl.immutable.resources import RELEASE_LABEL, ROLE_LABEL, STAGE_LABEL, network_name, proxy_name
 from deployctl.immutable.rollout import RolloutResult, deploy_release, remove_stage, rollback_release, stage_status
-from deployctl.lab.engine import ensure_engine
-from deployctl.lab.images import ensure_base_image
 from tests.conftest import REPO
 from tests.integration.apps import (
     CONFIG_DEST,
     app_config,
-    build_app,
+    engine_with_releases,
     fetch,
+    figures,
     free_port,
     remove_test_images,
+    say,
 )
 
 pytestmark = pytest.mark.integration
@@ -43,10 +42,6 @@ STAGE = "itrollout"
 TEST = "rollout"
 IMAGES = REPO / "images"
 MIN_REQUESTS = 300
-
-
-def say(message: str) -> None:
-    sys.stderr.write(f"[{time.strftime('%X')}] {message}\n")
 
 
 @dataclass(frozen=True)
@@ -64,10 +59,8 @@ class RolloutLab:
 def rollout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RolloutLab]:
     """The engine, the base, the test releases; the stage removed before (a crashed run's) and after."""
     state_dir = tmp_path_factory.mktemp("rollout-state")
-    client = ensure_engine(state_dir, say)
-    ensure_base_image(client, IMAGES, say)
+    client, releases = engine_with_releases(state_dir, IMAGES, ("v1", "v2", "v3", "v4"), TEST)
     remove_stage(client, STAGE, say)
-    releases = {name: build_app(client, name, say, broken=name == "v3", test=TEST) for name in ("v1", "v2", "v3", "v4")}
     try:
         yield RolloutLab(client, free_port(), state_dir, releases["v1"], releases["v2"], releases["v3"], releases["v4"])
     finally:
@@ -99,13 +92,6 @@ def deploy(
         say=say,
         load=load_for(rollout) if load else None,
     )
-
-
-def figures(name: str, result: RolloutResult) -> None:
-    load = result.load
-    sent = f"{load.sent} sent, {load.failed} failed, {load.rate:.0f}/s" if load else "no load"
-    swaps = ", ".join(f"{s:.2f}" for s in result.swap_seconds)
-    sys.stderr.write(f"\n{name}: {result.outcome} in {result.seconds:.2f}s, swaps [{swaps}] s, {sent}\n")
 
 
 def serving(rollout: RolloutLab, count: int = 12) -> set[str]:

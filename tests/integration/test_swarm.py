@@ -7,8 +7,6 @@ creates. Requests go to the stage's proxy on 127.0.0.1 only.
 
 from __future__ import annotations
 
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +19,8 @@ from deployctl.immutable.recipe import ImageRelease
 from deployctl.immutable.resources import STAGE_LABEL, service_name
 from deployctl.immutable.rollout import RolloutResult
 from deployctl.immutable.swarm import deploy_swarm, remove_swarm_stage, rollback_swarm, swarm_active
-from deployctl.lab.engine import ensure_engine
-from deployctl.lab.images import ensure_base_image
 from tests.conftest import REPO
-from tests.integration.apps import app_config, build_app, fetch, free_port, remove_test_images
+from tests.integration.apps import app_config, engine_with_releases, fetch, figures, free_port, remove_test_images, say
 
 pytestmark = pytest.mark.integration
 
@@ -32,10 +28,6 @@ STAGE = "itswarm"
 TEST = "swarm"
 IMAGES = REPO / "images"
 GWBRIDGE = "docker_gwbridge"
-
-
-def say(message: str) -> None:
-    sys.stderr.write(f"[{time.strftime('%X')}] {message}\n")
 
 
 @dataclass(frozen=True)
@@ -52,9 +44,7 @@ class SwarmLab:
 def swarm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SwarmLab]:
     """A single-node swarm (made here when there is none, left at the end) and the test releases."""
     state_dir = tmp_path_factory.mktemp("swarm-state")
-    client = ensure_engine(state_dir, say)
-    ensure_base_image(client, IMAGES, say)
-    releases = {name: build_app(client, name, say, broken=name == "v3", test=TEST) for name in ("v1", "v2", "v3")}
+    client, releases = engine_with_releases(state_dir, IMAGES, ("v1", "v2", "v3"), TEST)
     was_active = swarm_active(client)
     had_gwbridge = bool([n for n in client.networks.list(names=[GWBRIDGE]) if n.name == GWBRIDGE])
     if not was_active:
@@ -100,13 +90,6 @@ def deploy(swarm: SwarmLab, release: ImageRelease, version: str, *, load: bool) 
         say=say,
         load=HttpLoad(f"http://127.0.0.1:{swarm.port}/", workers=4, max_seconds=240) if load else None,
     )
-
-
-def figures(name: str, result: RolloutResult) -> None:
-    load = result.load
-    sent = f"{load.sent} sent, {load.failed} failed, {load.rate:.0f}/s" if load else "no load"
-    swaps = ", ".join(f"{s:.2f}" for s in result.swap_seconds)
-    sys.stderr.write(f"\n{name}: {result.outcome} in {result.seconds:.2f}s, swaps [{swaps}] s, {sent}\n")
 
 
 def serving(swarm: SwarmLab, count: int = 12) -> set[str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.client
 import socket
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,11 +13,35 @@ import docker
 
 from deployctl.immutable.recipe import ImageRelease, RuntimeFile, ServiceSpec
 from deployctl.immutable.resources import RELEASE_LABEL, ROLE_LABEL
-from deployctl.lab.images import BASE_IMAGE, CONTEXT_LABEL, build_image, context_digest
+from deployctl.immutable.rollout import RolloutResult
+from deployctl.lab.engine import ensure_engine
+from deployctl.lab.images import BASE_IMAGE, CONTEXT_LABEL, build_image, context_digest, ensure_base_image
 
 TESTAPP = Path(__file__).resolve().parent / "testapp"
 TEST_LABEL = "deployctl.test"
 CONFIG_DEST = "/etc/testapp/app.conf"
+
+
+def say(message: str) -> None:
+    """Progress of the lab work, with the time, on stderr (pytest shows it with -s or on failure)."""
+    sys.stderr.write(f"[{time.strftime('%X')}] {message}\n")
+
+
+def engine_with_releases(
+    state_dir: Path, images_dir: Path, versions: tuple[str, ...], test: str
+) -> tuple[docker.DockerClient, dict[str, ImageRelease]]:
+    """The engine (started when needed), the base image, and the test app built as each version (v3 broken)."""
+    client = ensure_engine(state_dir, say)
+    ensure_base_image(client, images_dir, say)
+    return client, {name: build_app(client, name, say, broken=name == "v3", test=test) for name in versions}
+
+
+def figures(name: str, result: RolloutResult) -> None:
+    """A rollout's figures on stderr: outcome, time, seconds per swap, requests sent and failed."""
+    load = result.load
+    sent = f"{load.sent} sent, {load.failed} failed, {load.rate:.0f}/s" if load else "no load"
+    swaps = ", ".join(f"{s:.2f}" for s in result.swap_seconds)
+    sys.stderr.write(f"\n{name}: {result.outcome} in {result.seconds:.2f}s, swaps [{swaps}] s, {sent}\n")
 
 
 def build_app(
