@@ -52,6 +52,7 @@ from runners import (
     Scenario,
     ScenarioReport,
     ToolRunner,
+    compile_tool_sources,
     judge,
     make_runners,
     run_timed,
@@ -442,6 +443,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         f"Python {info['python']}; {info['cpus']} CPUs; load average {info['load_average_at_start']}",
         flush=True,
     )
+    compile_tool_sources()
     key = generate_key(workdir)
     fleet = Fleet(key)
     sizes: list[SizeResult] = []

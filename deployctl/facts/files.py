@@ -108,17 +108,17 @@ _DESCRIBE = f"""describe() {{
   elif [ -e "$1" ]; then t=other
   else echo absent; return 0
   fi
-  stat -c "stat $t %a %u %g %s %U %G" -- "$1" || {{ echo stat-failed; return 0; }}
+  s=$(stat -c "%a %u %g %s %U %G" -- "$1") || {{ echo stat-failed; return 0; }}
+  printf 'stat %s %s\\n' "$t" "$s"
   case $t in
     link) printf 'target %s\\n' "$(readlink -- "$1")" ;;
     file)
-      if [ -r "$1" ]; then
-        printf 'sha256 %s\\n' "$(sha256sum < "$1" | cut -d' ' -f1)"
-        if [ "$(stat -c %s -- "$1")" -le {CONTENT_LIMIT} ]; then
-          echo content-begin; base64 < "$1"; echo content-end
-        fi
+      if [ ! -r "$1" ]; then echo unreadable; return 0; fi
+      z=${{s#* * * }}; z=${{z%% *}}
+      if [ "$z" -le {CONTENT_LIMIT} ]; then
+        echo content-begin; base64 < "$1"; echo content-end
       else
-        echo unreadable
+        printf 'sha256 '; sha256sum < "$1"
       fi ;;
   esac
 }}
@@ -183,9 +183,13 @@ def _parse_description(path: str, lines: Iterator[str]) -> FileInfo:
         line = next(lines, "")
         if line == "unreadable":
             readable = False
-        elif line.startswith("sha256 "):
-            sha256 = line[len("sha256 ") :]
-            content = _parse_content(path, lines, int(size))
+        elif line == "content-begin":  # a small file: its checksum is computed here, one process less
+            content = _parse_content(path, lines)
+            sha256 = _sha256(content)
+        elif line.startswith("sha256 ") and int(size) > CONTENT_LIMIT:  # `sha256sum` output: "<hex>  -"
+            sha256 = line[len("sha256 ") :].split(" ", 1)[0]
+        else:
+            raise ValueError(f"file fact for {path}: content missing")
     return FileInfo(
         path=path,
         type=cast(FileType, kind),
@@ -202,11 +206,7 @@ def _parse_description(path: str, lines: Iterator[str]) -> FileInfo:
     )
 
 
-def _parse_content(path: str, lines: Iterator[str], size: int) -> bytes | None:
-    if size > CONTENT_LIMIT:
-        return None
-    if next(lines, "") != "content-begin":
-        raise ValueError(f"file fact for {path}: content missing")
+def _parse_content(path: str, lines: Iterator[str]) -> bytes:
     encoded: list[str] = []
     for line in lines:
         if line == "content-end":

@@ -57,8 +57,7 @@ class UserFact:
             f"set -- {shlex.quote(self.name)}\n"
             'if ! e=$(getent passwd -- "$1"); then echo absent; exit 0; fi\n'
             "printf 'passwd %s\\n' \"$e\"\n"
-            'printf \'primary %s\\n\' "$(id -gn -- "$1")"\n'
-            'printf \'groups %s\\n\' "$(id -Gn -- "$1")"'
+            'printf \'groups %s\\n\' "$(id -Gn -- "$1")"'  # the primary group first: one `id`, not two
         )
 
     def parse(self, raw: RawFact) -> UserInfo | None:
@@ -70,7 +69,10 @@ class UserFact:
 
 
 def parse_user_output(name: str, output: str) -> UserInfo | None:
-    """Parse `passwd <entry>`, `primary <group>` and `groups <all groups>` lines, or `absent`."""
+    """Parse `passwd <entry>` and `groups <all groups>` (`id -Gn`: the primary group first) lines, or `absent`.
+
+    An explicit `primary <group>` line, when present, names the primary group.
+    """
     fields: dict[str, str] = {}
     for line in output.splitlines():
         if line.strip() == "absent":
@@ -80,8 +82,9 @@ def parse_user_output(name: str, output: str) -> UserInfo | None:
     entry = fields.get("passwd", "").split(":")
     if len(entry) != 7:
         raise ValueError(f"user fact for {name}: unexpected output {output!r}")
-    primary = fields.get("primary", "").strip() or entry[3]
-    supplementary = {group for group in fields.get("groups", "").split() if group != primary}
+    groups = fields.get("groups", "").split()
+    primary = fields.get("primary", "").strip() or (groups[0] if groups else entry[3])
+    supplementary = {group for group in groups if group != primary}
     return UserInfo(
         name=entry[0],
         uid=int(entry[2]),

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import select
 import socket
+import threading
 import time
 from pathlib import Path
-
-import paramiko
 
 from deployctl.errors import ConnectionFailedError
 from deployctl.model.connection import SshEndpoint
@@ -19,6 +18,25 @@ from deployctl.transport.base import (
     render_command,
     with_become,
 )
+from deployctl.transport.sshlib import paramiko
+
+UnknownKeyType = paramiko.pkey.UnknownKeyType
+
+_KEYS: dict[str, paramiko.PKey] = {}
+_KEYS_LOCK = threading.Lock()
+
+
+def _private_key(path: str) -> paramiko.PKey:
+    """The private key at `path`, read and parsed once per run (not once per host)."""
+    with _KEYS_LOCK:
+        key = _KEYS.get(path)
+        if key is None:
+            key = paramiko.PKey.from_path(Path(path).expanduser())
+            certificate = Path(f"{path}-cert.pub").expanduser()
+            if certificate.exists():  # as paramiko's key_filename does
+                key.load_certificate(str(certificate))
+            _KEYS[path] = key
+        return key
 
 
 class _TrustPolicy(paramiko.MissingHostKeyPolicy):
@@ -26,6 +44,13 @@ class _TrustPolicy(paramiko.MissingHostKeyPolicy):
 
     def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
         return None
+
+
+def _close(client: paramiko.SSHClient, sock: socket.socket | None) -> None:
+    """Close a client whose connection failed, and its socket (paramiko does not own one it was given)."""
+    client.close()
+    if sock is not None:
+        sock.close()
 
 
 class SshTransport:
@@ -42,6 +67,12 @@ class SshTransport:
         if self._client is not None:
             return
         endpoint = self.endpoint
+        try:
+            key = _private_key(endpoint.key_file) if endpoint.key_file is not None else None
+        except (UnknownKeyType, ValueError) as exc:
+            raise ConnectionFailedError(f"{self.name}: {endpoint.key_file}: not a private key paramiko reads") from exc
+        except OSError as exc:
+            raise ConnectionFailedError(f"{self.name}: {endpoint.key_file}: {exc.strerror or exc}") from exc
         client = paramiko.SSHClient()
         if endpoint.host_key_checking:
             known_hosts = Path("~/.ssh/known_hosts").expanduser()
@@ -50,12 +81,19 @@ class SshTransport:
             client.set_missing_host_key_policy(paramiko.RejectPolicy())
         else:
             client.set_missing_host_key_policy(_TrustPolicy())
+        sock: socket.socket | None = None
         try:
+            # Small SSH packets (key exchange, auth, channel open, exec, EOF) must not wait for delayed
+            # ACKs (about 40 ms each): TCP_NODELAY is set before the handshake, not after it.
+            sock = socket.create_connection((endpoint.address, endpoint.port), timeout=self.connect_timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            # Only the given key is offered (no agent, no ~/.ssh lookup): one authentication attempt.
             client.connect(
                 endpoint.address,
                 port=endpoint.port,
                 username=endpoint.user,
-                key_filename=endpoint.key_file,
+                pkey=key,
+                sock=sock,
                 timeout=self.connect_timeout,
                 banner_timeout=self.connect_timeout,
                 auth_timeout=self.connect_timeout,
@@ -63,23 +101,20 @@ class SshTransport:
                 look_for_keys=endpoint.key_file is None,
             )
         except paramiko.BadHostKeyException as exc:
-            client.close()
+            _close(client, sock)
             raise ConnectionFailedError(f"{self.name} ({endpoint.label}): host key mismatch: {exc}") from exc
         except paramiko.SSHException as exc:
-            client.close()
+            _close(client, sock)
             reason = str(exc)
             if "not found in known_hosts" in reason:
                 reason += " (add it to ~/.ssh/known_hosts, or set ansible_host_key_checking: false)"
             raise ConnectionFailedError(f"{self.name} ({endpoint.label}): {reason}") from exc
         except (TimeoutError, OSError) as exc:
-            client.close()
+            _close(client, sock)
             raise ConnectionFailedError(f"{self.name} ({endpoint.label}): {exc.strerror or exc}") from exc
         transport = client.get_transport()
         if transport is not None:
             transport.set_keepalive(30)
-            # Small SSH packets (channel open, exec, EOF) must not wait for delayed ACKs (about 40 ms each).
-            if isinstance(transport.sock, socket.socket):
-                transport.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._client = client
 
     def run(

@@ -134,7 +134,9 @@ def test_garbled_file_output_is_an_error() -> None:
     with pytest.raises(ValueError, match="unexpected output"):
         parse_file_output("/x", "something else\n")
     with pytest.raises(ValueError, match="content cut short"):
-        parse_file_output("/x", "stat file 644 0 0 3 root root\nsha256 abc\ncontent-begin\nYWJj\n")
+        parse_file_output("/x", "stat file 644 0 0 3 root root\ncontent-begin\nYWJj\n")
+    with pytest.raises(ValueError, match="content missing"):
+        parse_file_output("/x", "stat file 644 0 0 3 root root\nsha256 abc  -\n")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,41 @@
+"""The SSH transport reads the private key once per run and reports an unreadable key as a connection error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from deployctl.errors import ConnectionFailedError
+from deployctl.model.connection import SshEndpoint
+from deployctl.transport.ssh import SshTransport, _private_key
+
+
+def _endpoint(key_file: Path) -> SshEndpoint:
+    return SshEndpoint(name="web1", address="127.0.0.1", port=1, user="u", key_file=str(key_file))
+
+
+def test_a_key_is_parsed_once_and_shared(tmp_path: Path) -> None:
+    path = tmp_path / "id_ed25519"
+    path.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+        )
+    )
+    first = _private_key(str(path))
+    assert first.get_name() == "ssh-ed25519"
+    assert _private_key(str(path)) is first
+
+
+def test_a_file_that_is_no_key_fails_before_any_connection(tmp_path: Path) -> None:
+    path = tmp_path / "not-a-key"
+    path.write_text("hello\n")
+    with pytest.raises(ConnectionFailedError, match="not a private key"):
+        SshTransport(_endpoint(path)).connect()
+
+
+def test_a_missing_key_file_is_a_connection_error(tmp_path: Path) -> None:
+    with pytest.raises(ConnectionFailedError, match="No such file"):
+        SshTransport(_endpoint(tmp_path / "missing")).connect()
