@@ -113,6 +113,9 @@ def compile_with_base(
     """Read the base image's facts for the play (one container run), then compile the play against them."""
     identity = base_image_id(client, image)
     facts = gather_base_facts(client, base_facts_needed(playbook, play, stage_vars), image)
+    more = base_facts_needed(playbook, play, stage_vars, facts)  # tasks chosen by the image's OS facts
+    if more:
+        facts.update(gather_base_facts(client, more, image))
     return compile_play(playbook, play, stage_vars, facts, base_image=image, base_image_id=identity)
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from deployctl.errors import DeployctlError
+from deployctl.facts.ansible import ANSIBLE_FACTS_KEY, IMAGE_FACTS, AnsibleFacts, fact_variables
 from deployctl.facts.base import Fact
 from deployctl.facts.files import FileInfo
 from deployctl.facts.packages import PackageFact, PackageInfo
@@ -54,7 +55,8 @@ from deployctl.immutable.recipe import RuntimeTemplate, ServiceSpec
 from deployctl.immutable.scopes import StageScopes
 from deployctl.immutable.unitfile import UnitFileError, UnitService, parse_service_unit
 from deployctl.lab.images import BASE_IMAGE
-from deployctl.model.playbook import Play, Playbook, Task, find_controller_file
+from deployctl.model.playbook import Block, Included, Play, Playbook, Task, find_task_file, first_found
+from deployctl.model.playbook import Step as PlayStep
 from deployctl.modules.base import Module, Plan, PutFile
 from deployctl.modules.params import ParamError, validate_params
 from deployctl.modules.planning import join_path, strip_trailing_slash
@@ -78,6 +80,8 @@ HEALTH_TOOLS = ("curl", "python3")
 """Packages the health check can use, in order of preference; their facts are always read from the base."""
 CONTEXT_FILES = "files"
 RELEASE_ROLE = "release"
+SILENT_ACTIONS = ("debug", "meta")
+"""Actions with nothing to bake and nothing lost (messages, handler flushes)."""
 _REPOSITORY_CHARS = re.compile(r"[^a-z0-9._-]+")
 
 
@@ -176,14 +180,25 @@ class _Output:
 class _PlayCompiler:
     """Compiles one play: renders, plans and translates its tasks in order."""
 
-    def __init__(self, playbook: Playbook, play: Play, stage_vars: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(
+        self,
+        playbook: Playbook,
+        play: Play,
+        stage_vars: Mapping[str, Mapping[str, Any]],
+        base_facts: Mapping[str, Any] | None = None,
+    ) -> None:
         self.playbook = playbook
         self.play = play
         self.templar = playbook.templar()
         if not stage_vars:
             raise CompileError("no stage variables: give the variables of every stage the image is promoted through")
-        self.scopes = StageScopes(self.templar, {key: {**scope, **play.vars} for key, scope in stage_vars.items()})
+        self.stage_vars = {key: {**scope, **play.vars} for key, scope in stage_vars.items()}
+        self.scopes = StageScopes(self.templar, self.stage_vars)
         self.registered = {task.register for task in play.all_tasks() if task.register}
+        self.image_vars = image_fact_variables(base_facts or {}) if play.gather_facts else {}
+        self.included: dict[str, Any] = {}
+        self.scope_cache: dict[tuple[int, int, int], StageScopes] = {}
+        self.noting = False
         self.out = _Output()
 
     # --- shared task plumbing ----------------------------------------------------------------------
@@ -201,11 +216,159 @@ class _PlayCompiler:
     def note(self, task: Task, reason: str, *, replaced: bool = False) -> None:
         (self.out.replaced if replaced else self.out.not_baked).append(TaskNote(task.name, str(task.origin), reason))
 
-    def tasks(self) -> Iterator[Task]:
-        for _section, tasks in self.play.sections():
-            for task in tasks:
-                if "never" not in task.tags:
-                    yield task
+    def tasks(self, noting: bool = False) -> Iterator[Task]:
+        """The play's tasks in order as the image gets them: roles' and included files' opened, actions done.
+
+        include_vars and set_fact values common to every stage feed the later tasks; include_tasks and
+        include_role pick their file with those values and the base image's facts. With `noting`, what
+        cannot be decided at build time (a rescue, a stage-specific include) is reported.
+        """
+        self.included = {}
+        self.noting = noting
+        for _section, steps in self.play.section_steps():
+            yield from self.walk(steps)
+
+    def walk(self, steps: tuple[PlayStep, ...]) -> Iterator[Task]:
+        for step in steps:
+            if isinstance(step, Block):
+                yield from self.walk(step.block)
+                for task in self.leaves(step.rescue):
+                    self.quiet_note(task, "rescue: runs only when a task of its block fails on a running host")
+                yield from self.walk(step.always)
+                continue
+            if "never" in step.tags:
+                continue
+            if step.delegate_to:
+                self.quiet_note(step, "delegate_to localhost: runs on the machine that deploys, not in the image")
+            elif step.check_mode:
+                self.quiet_note(step, "check_mode: reports only, nothing to bake")
+            elif step.is_action:
+                yield from self.action(step)
+            else:
+                yield step
+
+    def leaves(self, steps: tuple[PlayStep, ...]) -> Iterator[Task]:
+        for step in steps:
+            if isinstance(step, Block):
+                yield from self.leaves((*step.block, *step.rescue, *step.always))
+            else:
+                yield step
+
+    def quiet_note(self, task: Task, reason: str) -> None:
+        if self.noting:
+            self.note(task, reason)
+
+    def action(self, task: Task) -> Iterator[Task]:
+        """Evaluate an action at build time with the values every stage shares, or report it."""
+        if task.module in SILENT_ACTIONS:
+            return
+        scopes = self.task_scopes(task)
+        values = {
+            key: value for key, value in task.args.items() if key not in ("name",) or task.module != "include_vars"
+        }
+        specific = scopes.specific_names(values) | (scopes.specific_names(task.loop) if task.loop else set())
+        if task.when:
+            specific |= set().union(*(scopes.specific_names(f"{{{{ {c} }}}}") for c in task.when))
+        if specific:
+            self.quiet_note(task, f"{task.module} reads stage-specific variables ({_names(specific)})")
+            return
+        if task.module in ("fail", "assert"):
+            self.quiet_note(task, f"{task.module}: a check of a running host, not evaluated at build time")
+            return
+        try:
+            common = {**scopes.common}
+            if task.when and not all(self.templar.evaluate(c, common) for c in task.when):
+                return
+            items: list[Any] = [None]
+            if task.loop is not None:
+                rendered = self.templar.render(task.loop, common)
+                items = task.loop_items(rendered)
+                if task.loop_keyword == "with_first_found":
+                    items, _ = first_found(task, items, self.playbook.base_dir)
+            for item in items:
+                scope = common if task.loop is None else {**common, task.loop_var: item}
+                yield from self.run_action(task, scope)
+        except TemplateError as exc:
+            raise self.error(task, str(exc)) from None
+
+    def run_action(self, task: Task, scope: Mapping[str, Any]) -> Iterator[Task]:
+        if task.module == "set_fact":
+            self.included.update(self.templar.render(dict(task.args), scope))
+            return
+        if task.module == "include_vars":
+            name = str(self.templar.render(task.args.get("file", ""), scope))
+            path = find_task_file(task, task.module, name, self.playbook.base_dir)
+            if path is None or str(path) not in task.var_files:
+                raise self.error(task, f"include_vars: no file {name!r}", "file")
+            values = dict(task.var_files[str(path)])
+            self.included.update({str(task.args["name"]): values} if task.args.get("name") else values)
+            return
+        found: Included | None
+        if task.module == "include_role":
+            found = task.includes[str(task.args["name"])]
+        else:
+            name = str(self.templar.render(task.args.get("file", ""), scope))
+            path = find_task_file(task, task.module, name, self.playbook.base_dir)
+            found = task.includes.get(str(path)) if path is not None else None
+        if found is None:
+            raise self.error(task, f"include_tasks: no file {task.args.get('file')!r} for this image", "file")
+        if found.problem is not None:
+            raise self.error(task, f"included content cannot run: {found.problem}")
+        yield from self.walk(found.steps)
+
+    def reads_facts(self) -> bool:
+        """Whether any value of the play (tasks, included files, role and play variables) reads an `ansible_*` fact."""
+        values: list[Any] = [self.play.vars, self.play.role_defaults, self.play.role_vars]
+        pending = list(self.play.all_tasks())
+        while pending:
+            task = pending.pop()
+            values.extend((task.args, task.when, task.loop, task.vars, *task.var_files.values()))
+            if task.role is not None:
+                values.extend((task.role.defaults, task.role.vars, task.role.params))
+            for included in task.includes.values():
+                pending.extend(self.leaves(included.steps))
+        try:
+            return any(name.startswith("ansible_") for value in values for name in self.templar.referenced_names(value))
+        except TemplateError:
+            return True
+
+    def runtime_vars(self, task: Task, extra: Mapping[str, Any]) -> dict[str, Any]:
+        """The variables a deploy-time file needs on top of a stage's: the task's, and its role's and
+        the image's that no stage defines (a stage's value wins over a role default, as in Ansible)."""
+        role = task.role
+        low = {**self.play.role_defaults, **(role.defaults if role else {}), **self.image_vars}
+        unset = {name: value for name, value in low.items() if all(name not in s for s in self.stage_vars.values())}
+        high = {
+            **self.play.role_vars,
+            **(role.vars if role else {}),
+            **task.vars,
+            **self.included,
+            **(role.params if role else {}),
+            **({"role_name": role.name, "role_path": str(role.path)} if role else {}),
+        }
+        return {**unset, **high, **extra}
+
+    def task_scopes(self, task: Task) -> StageScopes:
+        """The stages' variables for a task: role defaults beneath, base image facts, role/task/included vars above."""
+        role = task.role
+        if role is None and not task.vars and not self.included and not self.image_vars and not self.play.role_defaults:
+            return self.scopes
+        key = (id(role), id(task.vars), hash(repr(sorted(self.included.items(), key=lambda kv: kv[0]))))
+        if key not in self.scope_cache:
+            low = {**self.play.role_defaults, **(role.defaults if role else {})}
+            high = {
+                **self.play.role_vars,
+                **(role.vars if role else {}),
+                **task.vars,
+                **self.included,
+                **(role.params if role else {}),
+                **({"role_name": role.name, "role_path": str(role.path)} if role else {}),
+            }
+            self.scope_cache[key] = StageScopes(
+                self.templar,
+                {name: {**low, **scope, **self.image_vars, **high} for name, scope in self.stage_vars.items()},
+            )
+        return self.scope_cache[key]
 
     def items(self, task: Task, scopes: StageScopes) -> list[dict[str, Any]] | str:
         """Each loop item's extra variables ([{}] without a loop), or why the loop cannot be known at build time."""
@@ -238,7 +401,7 @@ class _PlayCompiler:
     def source_file(self, task: Task, module: Module, params: Mapping[str, Any]) -> Path | None:
         if module.name not in CONTENT_MODULES or not params.get("src"):
             return None
-        source = find_controller_file(self.playbook.base_dir, module.name, str(params["src"]))
+        source = find_task_file(task, module.name, str(params["src"]), self.playbook.base_dir)
         if source is None:
             raise self.error(task, f"{module.name} src {params['src']!r} not found", "src")
         return source
@@ -247,11 +410,13 @@ class _PlayCompiler:
 
     def needed_facts(self) -> list[Fact[Any]]:
         facts: list[Fact[Any]] = [PackageFact(name) for name in HEALTH_TOOLS]
+        if self.play.gather_facts and self.reads_facts():
+            facts.append(AnsibleFacts())
         for task in self.tasks():
             module = self.module(task)
             if module.name in SERVICE_MODULES or module.name in UNBAKEABLE_MODULES:
                 continue
-            scopes = self.scopes.with_vars(task.vars)
+            scopes = self.task_scopes(task)
             try:
                 items = self.items(task, scopes)
             except CompileError:
@@ -272,7 +437,7 @@ class _PlayCompiler:
     def compile(self, base_facts: Mapping[str, Any], base_image: str, base_image_id: str) -> BuildRecipe:
         self.image = ImageFacts(base_facts)
         self.main = self.main_service()
-        for task in self.tasks():
+        for task in self.tasks(noting=True):
             self.task(task)
         for handler in self.play.handlers:
             self.note(
@@ -323,7 +488,7 @@ class _PlayCompiler:
             module = self.module(task)
             if module.name not in SERVICE_MODULES:
                 continue
-            scopes = self.scopes.with_vars(task.vars)
+            scopes = self.task_scopes(task)
             specific = scopes.specific_names({"name": task.args.get("name"), "state": task.args.get("state")})
             if specific:
                 raise self.error(
@@ -346,7 +511,7 @@ class _PlayCompiler:
         if module.name in UNBAKEABLE_MODULES:
             self.note(task, UNBAKEABLE_MODULES[module.name])
             return
-        scopes = self.scopes.with_vars(task.vars)
+        scopes = self.task_scopes(task)
         if task.when:
             specific = set().union(*(scopes.specific_names(f"{{{{ {c} }}}}") for c in task.when))
             if specific:
@@ -378,7 +543,7 @@ class _PlayCompiler:
                 task, f"the container's main process is {self.main.name} (CMD); no service manager", replaced=True
             )
             return
-        scopes = self.scopes.with_vars(task.vars)
+        scopes = self.task_scopes(task)
         specific = {key: names for key, value in task.args.items() if (names := scopes.specific_names(value))}
         if "name" in specific or "state" in specific:
             self.note(task, self.specific_reason(specific))
@@ -441,7 +606,7 @@ class _PlayCompiler:
             self.unit_file(task, module, source, scopes, extra, target, content_names)
             return
         if content_names:
-            self.runtime_file(task, module, params, source, target, content_names, {**task.vars, **extra})
+            self.runtime_file(task, module, params, source, target, content_names, self.runtime_vars(task, extra))
             return
         if source is not None:
             if module.name == "template":
@@ -681,9 +846,30 @@ class _PlayCompiler:
 # --- public API ----------------------------------------------------------------------------------------
 
 
-def base_facts_needed(playbook: Playbook, play: Play, stage_vars: Mapping[str, Mapping[str, Any]]) -> list[Fact[Any]]:
-    """The facts of the base image that compiling `play` needs (read them with gather_base_facts)."""
-    return _PlayCompiler(playbook, play, stage_vars).needed_facts()
+def image_fact_variables(base_facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The `ansible_*` facts an image has whatever host runs it (its OS), from the base image's facts.
+
+    Facts of the running host (hostname, addresses, memory...) are left out: they stay stage-specific.
+    """
+    gathered = base_facts.get(ANSIBLE_FACTS_KEY)
+    if not isinstance(gathered, Mapping):
+        return {}
+    return fact_variables({name: gathered[name] for name in IMAGE_FACTS if name in gathered})
+
+
+def base_facts_needed(
+    playbook: Playbook,
+    play: Play,
+    stage_vars: Mapping[str, Mapping[str, Any]],
+    base_facts: Mapping[str, Any] | None = None,
+) -> list[Fact[Any]]:
+    """The facts of the base image that compiling `play` needs (read them with gather_base_facts).
+
+    Given the facts already read, the tasks whose values depend on the image's OS facts (include_vars
+    chosen by `ansible_os_family`...) are rendered too: read what is still missing in a second pass.
+    """
+    needed = _PlayCompiler(playbook, play, stage_vars, base_facts).needed_facts()
+    return [fact for fact in needed if base_facts is None or fact.key not in base_facts]
 
 
 def compile_play(
@@ -703,5 +889,5 @@ def compile_play(
     the base image's facts (fact key -> parsed value) for `base_facts_needed`; `base_image_id` goes
     into the context hash, so a rebuilt base gives new tags.
     """
-    compiler = _PlayCompiler(playbook, play, stage_vars)
+    compiler = _PlayCompiler(playbook, play, stage_vars, base_facts)
     return compiler.compile(base_facts or {}, base_image, base_image_id)

@@ -19,8 +19,10 @@ from deployctl.model.playbook import (
     Play,
     Playbook,
     Task,
-    controller_file_candidates,
-    find_controller_file,
+    find_task_file,
+    leaf_tasks,
+    task_file_candidates,
+    task_variables,
 )
 from deployctl.modules.base import Module
 from deployctl.modules.params import ParamError, validate_params
@@ -61,13 +63,31 @@ def check_playbook(
     play's pattern targets (all of `host_vars` when None). Rendered arguments are validated against
     their module (`modules`, else the registry), partially when some could not be rendered yet.
     """
-    registered = {task.register for play in playbook.plays for task in play.all_tasks() if task.register}
-    known = frozenset(runtime_names) | registered | RUNTIME_MAGIC_NAMES
+    known = frozenset(runtime_names) | run_defined_names(playbook) | RUNTIME_MAGIC_NAMES
     for play in playbook.plays:
         targets = list(host_vars) if select is None else [host for host in select(play.hosts) if host in host_vars]
         for host in targets:
-            variables = {**host_vars[host], **play.vars, **magic_variables(host, playbook)}
+            variables = {**host_vars[host], **magic_variables(host, playbook)}
             _HostCheck(playbook, templar, host, variables, known, modules).play(play)
+
+
+def run_defined_names(playbook: Playbook) -> frozenset[str]:
+    """Variables only the run defines: registered results, set_fact keys, include_vars files' variables."""
+    names: set[str] = set()
+    for play in playbook.plays:
+        pending = list(play.all_tasks())
+        while pending:
+            task = pending.pop()
+            if task.register:
+                names.add(task.register)
+            if task.module == "set_fact":
+                names.update(task.args)
+            if task.module == "include_vars":
+                names.update([str(task.args["name"])] if task.args.get("name") else [])
+                names.update(name for values in task.var_files.values() for name in values)
+            for included in task.includes.values():
+                pending.extend(leaf_tasks(included.steps))
+    return frozenset(names)
 
 
 class _HostCheck:
@@ -91,9 +111,11 @@ class _HostCheck:
         self.context = f"host {host}"
 
     def play(self, play: Play) -> None:
+        self.current = play
         if play.become_user is not None:
             line = play.keyword_lines.get("become_user", play.origin.line)
-            self.render(play.become_user, self.variables, self.known, (play.origin.source, line, "become_user"))
+            variables = {**play.role_defaults, **self.variables, **play.vars, **play.role_vars}
+            self.render(play.become_user, variables, self.known, (play.origin.source, line, "become_user"))
         for task in play.all_tasks():
             self.task(task)
 
@@ -125,7 +147,7 @@ class _HostCheck:
             raise self.fail(where, exc.problem) from None
 
     def task(self, task: Task) -> None:
-        variables = {**self.variables, **task.vars}
+        variables = task_variables(self.current, task, self.variables)
         source = task.origin.source
         if task.become_user is not None:
             self.render(task.become_user, variables, self.known, (source, task.line_of("become_user"), "become_user"))
@@ -166,6 +188,8 @@ class _HostCheck:
     def body(self, task: Task, variables: Mapping[str, Any], known: frozenset[str]) -> None:
         if not self.conditions(task, "when", variables, known):
             return
+        if task.is_action or task.loop_keyword == "with_first_found":
+            return  # rendered by the run (set_fact, include_vars... and first_found choices)
         source = task.origin.source
         args: dict[str, Any] = {}
         partial = False
@@ -195,10 +219,11 @@ class _HostCheck:
         if task.module not in CONTROLLER_FILE_DIRS or not isinstance(src, str) or is_templated(src):
             return
         base_dir = self.playbook.base_dir
-        path = find_controller_file(base_dir, task.module, src)
+        path = find_task_file(task, task.module, src, base_dir)
         if path is None:
             searched = ", ".join(
-                self.playbook.display(p) for p in controller_file_candidates(base_dir, task.module, src)
+                self.playbook.display(p)
+                for p in task_file_candidates(task, CONTROLLER_FILE_DIRS[task.module], src, base_dir)
             )
             where = (task.origin.source, task.line_of("src"), f"{task.module}.src")
             raise self.fail(where, f"file not found: {src!r} (searched {searched})")

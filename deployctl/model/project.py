@@ -11,7 +11,7 @@ from deployctl.model.yamlsource import LocatedList, LocatedMap, load_yaml_file
 
 CONFIG_NAME = "deployctl.yml"
 STAGE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
-KNOWN_KEYS = {"stages", "inventory_dir", "state_dir", "ledger"}
+KNOWN_KEYS = {"stages", "inventory_dir", "state_dir", "ledger", "roles_path"}
 DEFAULT_LEDGER = "ledger.db"
 
 
@@ -25,6 +25,7 @@ class Project:
     state_dir: Path
     stages_line: int
     ledger_path: Path | None = None
+    roles_path: tuple[Path, ...] = ()
 
     @property
     def ledger(self) -> Path:
@@ -76,6 +77,24 @@ def _file(config: LocatedMap, key: str, root: Path) -> Path | None:
     return (root / value).resolve()
 
 
+def _roles_path(config: LocatedMap, root: Path) -> tuple[Path, ...]:
+    value = config.get("roles_path", [])
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(item, str) and item for item in items):
+        raise InputError(
+            CONFIG_NAME, config.line_of("roles_path"), "roles_path", "must be a folder or a list of folders"
+        )
+    return tuple((root / item).resolve() for item in items)
+
+
+def project_roles_path(start: Path) -> tuple[Path, ...]:
+    """The `roles_path` of the project holding `start` (nearest deployctl.yml), or () outside a project."""
+    for folder in (start.resolve(), *start.resolve().parents):
+        if (folder / CONFIG_NAME).is_file():
+            return load_project(folder).roles_path
+    return ()
+
+
 def load_project(root: Path) -> Project:
     """Load and validate `deployctl.yml` in `root`."""
     config = load_yaml_file(root / CONFIG_NAME, CONFIG_NAME)
@@ -113,6 +132,7 @@ def load_project(root: Path) -> Project:
         state_dir=_folder(config, "state_dir", ".deployctl", root),
         stages_line=config.line_of("stages"),
         ledger_path=_file(config, "ledger", root),
+        roles_path=_roles_path(config, root),
     )
 
 

@@ -15,9 +15,22 @@ from pathlib import Path
 from typing import Any
 
 from deployctl.errors import ConnectionFailedError, DeployctlError, InputError
+from deployctl.facts.ansible import ANSIBLE_FACTS_KEY, AnsibleFacts, fact_variables
 from deployctl.facts.base import Fact, FactBatch, batch
 from deployctl.model.inventory import InventoryHost
-from deployctl.model.playbook import Play, Playbook, Task, find_controller_file
+from deployctl.model.playbook import (
+    Block,
+    Included,
+    Play,
+    Playbook,
+    Step,
+    Task,
+    find_task_file,
+    first_found,
+    leaf_tasks,
+    task_variables,
+)
+from deployctl.model.yamlsource import LocatedMap, load_yaml_file
 from deployctl.modules.base import Module, Plan
 from deployctl.modules.params import ParamError, validate_params
 from deployctl.modules.registry import find_module
@@ -25,6 +38,7 @@ from deployctl.strategies.actions import compose_steps
 from deployctl.strategies.results import Status, TaskResult
 from deployctl.templating import Templar, TemplateError, mark_unsafe
 from deployctl.transport.base import Result, Transport, shell
+from deployctl.transport.local import LocalTransport
 
 CONTROLLER_SOURCES = ("copy", "template")
 UNIT_DIR_MARK = "/systemd/"
@@ -96,28 +110,127 @@ class HostRunner:
         self.known_facts: dict[str, Fact[Any]] = {}
         self.stale: set[str] = set()
         self.registered: dict[str, Any] = {}
+        self.gathered: dict[str, Any] = {}
+        self.included_vars: dict[str, Any] = {}
+        self.include_params: dict[str, Any] = {}
+        self.lookahead: Play | None = None
+        self.local: LocalTransport | None = None
         self.round_trips = 0
         self.failed = False
+        self.ended = False
+        self.rescuable = 0
 
     # --- plays -------------------------------------------------------------------------------------
 
     def run_play(self, play: Play) -> None:
         """Run every selected task of the play, flushing notified handlers after each section."""
+        self.ended = False
+        self.included_vars = {}
         self._prefetch(play)
+        self.lookahead = play
         notified: list[str] = []
-        for _section, tasks in play.sections():
-            for task in tasks:
-                if not self.options.selects(task):
-                    continue
-                result = self._run(play, task, handler=False)
-                if result.status == "changed":
-                    notified.extend(name for name in task.notify if name not in notified)
-                if result.status in ("failed", "unreachable") and not result.ignored:
-                    self.failed = True
-                    return
+        for _section, steps in play.section_steps():
+            if not self._run_steps(play, steps, notified):
+                self.failed = True
+                return
+            if self.ended:
+                return
             self._flush_handlers(play, notified)
             if self.failed:
                 return
+
+    def _run_steps(self, play: Play, steps: tuple[Step, ...], notified: list[str]) -> bool:
+        """Run steps in order; False at the first failure that is not ignored (blocks rescue theirs)."""
+        for step in steps:
+            if self.ended:
+                return True
+            if isinstance(step, Block):
+                if not self._run_block(play, step, notified):
+                    return False
+                continue
+            if not self.options.selects(step):
+                continue
+            if step.module in ("include_tasks", "include_role"):
+                if not self._include(play, step, notified):
+                    return False
+                continue
+            if step.module == "meta" and step.args.get("free_form") in ("flush_handlers", "end_host"):
+                if step.args["free_form"] == "end_host":
+                    self.ended = True
+                    return True
+                self._flush_handlers(play, notified)
+                if self.failed:
+                    return False
+                continue
+            result = self._run(play, step, handler=False)
+            if result.status == "changed":
+                notified.extend(name for name in step.notify if name not in notified)
+            if result.status in ("failed", "unreachable") and (not result.ignored or not step.ignore_errors):
+                return False
+        return True
+
+    def _run_block(self, play: Play, block: Block, notified: list[str]) -> bool:
+        """A failure in `block` runs `rescue` (which clears it when it succeeds); `always` runs anyway."""
+        self.rescuable += 1 if block.rescue else 0  # a failure the rescue handles is not the host's failure
+        try:
+            succeeded = self._run_steps(play, block.block, notified)
+        finally:
+            self.rescuable -= 1 if block.rescue else 0
+        if not succeeded and block.rescue:
+            succeeded = self._run_steps(play, block.rescue, notified)
+        always = self._run_steps(play, block.always, notified) if block.always else True
+        return succeeded and always
+
+    def _include(self, play: Play, task: Task, notified: list[str]) -> bool:
+        """include_tasks / include_role: pick the file (or role) for this host and run its steps."""
+        started = time.monotonic()
+        scope = self._scope(play, task)
+        try:
+            if task.when and not all(self.templar.evaluate(condition, scope) for condition in task.when):
+                return True
+            items: list[Any] = [None] if task.loop is None else self._loop_items(task, scope)
+            for index, item in enumerate(items):
+                extra = {} if task.loop is None else {task.loop_var: item}
+                if task.index_var:
+                    extra[task.index_var] = index
+                included = self._included(task, {**scope, **extra})
+                saved = self.include_params
+                self.include_params = {**saved, **task.vars, **extra}
+                try:
+                    ok = self._run_steps(play, included.steps, notified)
+                finally:
+                    self.include_params = saved
+                if not ok:
+                    return False
+        except (TemplateError, TaskError, InputError) as error:
+            outcome = _Outcome("failed", self._located(task, error))
+            result = self._result(play, task, outcome, False, started)
+            self.emit(result)
+            return result.ignored
+        return True
+
+    def _included(self, task: Task, scope: Mapping[str, Any]) -> Included:
+        found: Included | None
+        if task.module == "include_role":
+            found = task.includes[str(task.args["name"])]
+        else:
+            name = str(self.templar.render(task.args.get("file", ""), scope))
+            path = find_task_file(task, task.module, name, self.playbook.base_dir)
+            found = task.includes.get(str(path)) if path is not None else None
+            if found is None:
+                raise TaskError(f"include_tasks: no file {name!r} (among {', '.join(task.includes) or 'none'})")
+        if found.problem is not None:
+            raise TaskError(f"included content cannot run: {found.problem}")
+        return found
+
+    def _loop_items(self, task: Task, scope: Mapping[str, Any]) -> list[Any]:
+        rendered = self.templar.render(task.loop, scope)
+        if task.loop_keyword != "with_first_found":
+            return task.loop_items(rendered)
+        found, skip = first_found(task, task.loop_items(rendered), self.playbook.base_dir)
+        if not found and not skip:
+            raise TaskError("No file was found when using first_found")
+        return list(found)
 
     def _flush_handlers(self, play: Play, notified: list[str]) -> None:
         if not notified:
@@ -143,6 +256,8 @@ class HostRunner:
         if not needed:
             return
         needed += [self.known_facts[key] for key in sorted(self.stale) if key in self.known_facts]
+        if self.lookahead is not None:
+            needed += [fact for fact in self._play_facts(self.lookahead) if fact.key not in self.facts]
         facts_batch: FactBatch[Any] = batch(needed)
         result = self._exec(shell(facts_batch.script()), become=become, become_user=None)
         try:
@@ -154,22 +269,44 @@ class HostRunner:
         self.stale -= set(values)
 
     def _prefetch(self, play: Play) -> None:
-        """Read, in one round trip, the facts of every task whose arguments can be rendered now."""
+        """Read, in one round trip, Ansible's facts (gather_facts) and the facts of every task renderable now."""
+        self.lookahead = None
+        facts = self._play_facts(play)
+        if play.gather_facts and not self.gathered:
+            facts.insert(0, AnsibleFacts())
+        self._gather(facts, self._fact_become(play))
+        if ANSIBLE_FACTS_KEY in self.facts:  # gathered once per run, as Ansible does; never staled
+            self.gathered = fact_variables(self.facts.pop(ANSIBLE_FACTS_KEY))
+            self.known_facts.pop(ANSIBLE_FACTS_KEY, None)
+
+    def _play_tasks(self, play: Play) -> list[Task]:
+        """The play's tasks and handlers, with the candidate files of its includes."""
+        found: list[Task] = []
+        pending = list(play.all_tasks())
+        while pending:
+            task = pending.pop(0)
+            found.append(task)
+            for included in task.includes.values():
+                pending.extend(leaf_tasks(included.steps))
+        return found
+
+    def _play_facts(self, play: Play) -> list[Fact[Any]]:
+        """The facts of every task whose arguments can be rendered with what is known now."""
         facts: list[Fact[Any]] = []
-        for task in play.all_tasks():
-            if not self.options.selects(task) and task not in play.handlers:
+        for task in self._play_tasks(play):
+            if task.is_action or task.delegate_to or (not self.options.selects(task) and task not in play.handlers):
                 continue
             module = self._module(task)
             scope = self._scope(play, task)
             try:
-                items = [None] if task.loop is None else task.loop_items(self.templar.render(task.loop, scope))
+                items = [None] if task.loop is None else self._loop_items(task, scope)
                 for item in items:
                     item_scope = scope if task.loop is None else {**scope, task.loop_var: item}
                     params = self._params(task, module, item_scope, with_content=False)
                     facts.extend(module.facts(params))
-            except (DeployctlError, TemplateError):
+            except (DeployctlError, TemplateError, KeyError, TypeError):
                 continue  # depends on what the run registers; read when the task runs
-        self._gather(facts, self._fact_become(play))
+        return facts
 
     # --- tasks -------------------------------------------------------------------------------------
 
@@ -180,14 +317,23 @@ class HostRunner:
         return module
 
     def _scope(self, play: Play, task: Task) -> dict[str, Any]:
-        """Variables for a task, lowest precedence first: inventory, run, play, task, registered."""
-        return {**self.host.vars, **self.run_vars, **play.vars, **task.vars, **self.registered}
+        """Variables for a task with Ansible's precedence (see `task_variables`), include params on top."""
+        scope = task_variables(
+            play,
+            task,
+            self.host.vars,
+            facts=self.gathered,
+            magic=self.run_vars,
+            included=self.included_vars,
+            host_facts=self.registered,
+        )
+        return {**scope, **self.include_params} if self.include_params else scope
 
     def _params(self, task: Task, module: Module, scope: Mapping[str, Any], with_content: bool) -> dict[str, Any]:
         args = self.templar.render(dict(task.args), scope)
         params = validate_params(module, args)
         if module.name in CONTROLLER_SOURCES and params.get("src"):
-            source = find_controller_file(self.playbook.base_dir, module.name, str(params["src"]))
+            source = find_task_file(task, module.name, str(params["src"]), self.playbook.base_dir)
             if source is None:
                 raise TaskError(f"{module.name} src {params['src']!r} not found")
             params["_src_name"] = Path(str(params["src"])).name
@@ -208,10 +354,11 @@ class HostRunner:
             if task.loop is None:
                 outcome = self._run_once(play, task, scope, become, become_user)
             else:
-                loop_items = task.loop_items(self.templar.render(task.loop, scope))
+                loop_items = self._loop_items(task, scope)
                 outcomes = []
-                for item in loop_items:
-                    item_outcome = self._run_once(play, task, {**scope, task.loop_var: item}, become, become_user)
+                for index, item in enumerate(loop_items):
+                    item_scope = {**scope, task.loop_var: item, **({task.index_var: index} if task.index_var else {})}
+                    item_outcome = self._run_once(play, task, item_scope, become, become_user)
                     outcomes.append(item_outcome)
                     items.append(self._result(play, task, item_outcome, handler, started, label=repr(item)))
                 outcome = self._combine(task, outcomes, loop_items)
@@ -253,7 +400,7 @@ class HostRunner:
             message=outcome.message,
             origin=str(task.origin),
             diffs=plan.diffs if plan is not None and outcome.status in ("changed", "ok") else (),
-            ignored=outcome.status == "failed" and task.ignore_errors,
+            ignored=outcome.status == "failed" and (task.ignore_errors or self.rescuable > 0),
             handler=handler,
             seconds=round(time.monotonic() - started, 4),
             items=items,
@@ -277,6 +424,8 @@ class HostRunner:
             return _Outcome("skipped", "no items" if not outcomes else "skipped for every item", output=registered)
         changed = [o for o in outcomes if o.status == "changed"]
         message = "; ".join(o.message for o in changed) if changed else f"{len(outcomes)} items unchanged"
+        if task.is_action:
+            message = "; ".join(o.message for o in outcomes)
         return _Outcome("changed" if changed else "ok", message, output=registered)
 
     def _run_once(
@@ -286,17 +435,26 @@ class HostRunner:
             outcome = _Outcome("skipped", "conditional result was False")
             self._register(task, outcome, skipped=True)
             return outcome
+        if task.is_action:
+            outcome = self._judge(task, scope, self._action(task, scope))
+            self._register(task, outcome)
+            return outcome
         module = self._module(task)
         params = self._params(task, module, scope, with_content=True)
         facts = list(module.facts(params))
-        self._gather(facts, become)
-        plan = module.plan(params, {fact.key: self.facts[fact.key] for fact in facts})
+        if task.delegate_to:
+            local_facts = self._local_facts(facts, become)
+        else:
+            self._gather(facts, become)
+        known = local_facts if task.delegate_to else self.facts
+        plan = module.plan(params, {fact.key: known[fact.key] for fact in facts})
         output: dict[str, Any] = dict(plan.result)
+        check = self.options.check if task.check_mode is None else task.check_mode
         if plan.failed is not None:
             outcome = _Outcome("failed", plan.failed, plan, output)
         elif not plan.changed:
             outcome = _Outcome("ok", plan.summary, plan, output)
-        elif self.options.check:
+        elif check:
             if plan.captures_output:
                 outcome = _Outcome("skipped", "would run (command tasks do not run in check mode)", plan, output)
             else:
@@ -311,12 +469,15 @@ class HostRunner:
         output: dict[str, Any] = dict(plan.result)
         last: Result | None = None
         for step in compose_steps(plan.actions):
-            last = self._exec(list(step.command), become=become, become_user=become_user, stdin=step.stdin)
+            if task.delegate_to:
+                last = self._local().run(list(step.command), become=become, become_user=become_user, stdin=step.stdin)
+            else:
+                last = self._exec(list(step.command), become=become, become_user=become_user, stdin=step.stdin)
             if not last.ok and not plan.captures_output:
-                self._invalidate(module, plan)
+                self._invalidate(module, plan, task)
                 reason = (last.stderr or last.stdout).strip().splitlines()
                 return _Outcome("failed", f"{plan.summary}: exit {last.exit_code}: {reason[-1] if reason else ''}")
-        self._invalidate(module, plan)
+        self._invalidate(module, plan, task)
         if plan.captures_output and last is not None:
             output.update(
                 rc=last.exit_code,
@@ -332,12 +493,77 @@ class HostRunner:
                 return _Outcome("failed", f"non-zero return code {last.exit_code}: {detail}", plan, output)
         return _Outcome("changed", plan.summary, plan, output)
 
-    def _invalidate(self, module: Module, plan: Plan) -> None:
+    # --- controller-side actions and delegated steps ------------------------------------------------
+
+    def _action(self, task: Task, scope: dict[str, Any]) -> _Outcome:
+        """set_fact, include_vars, debug, fail, assert, meta: no module, nothing changes on the host."""
+        if task.module == "set_fact":
+            values = self.templar.render(dict(task.args), scope)
+            self.registered.update(mark_unsafe(values))
+            return _Outcome("ok", ", ".join(f"{name} set" for name in values), output={"ansible_facts": values})
+        if task.module == "include_vars":
+            return self._include_vars(task, scope)
+        if task.module == "debug":
+            if "var" in task.args:
+                name = str(task.args["var"])
+                value = self.templar.render("{{ " + name + " }}", scope)
+                return _Outcome("ok", f"{name}: {value!r}", output={name: value})
+            message = self.templar.render(task.args.get("msg", "Hello world!"), scope)
+            return _Outcome("ok", str(message), output={"msg": message})
+        if task.module == "fail":
+            return _Outcome("failed", str(self.templar.render(task.args.get("msg", "Failed as requested"), scope)))
+        if task.module == "assert":
+            for condition in task.args["that"]:
+                if not self.templar.evaluate(condition, scope):
+                    default = f"Assertion failed: {condition}"
+                    message = task.args.get("fail_msg", task.args.get("msg", default))
+                    return _Outcome("failed", str(self.templar.render(message, scope)), output={"assertion": condition})
+            return _Outcome(
+                "ok", str(self.templar.render(task.args.get("success_msg", "All assertions passed"), scope))
+            )
+        return _Outcome("ok", f"meta: {task.args.get('free_form')}")
+
+    def _include_vars(self, task: Task, scope: dict[str, Any]) -> _Outcome:
+        name = str(self.templar.render(task.args.get("file", ""), scope))
+        path = find_task_file(task, task.module, name, self.playbook.base_dir) if name else None
+        if path is None:
+            raise TaskError(f"include_vars: no file {name!r}")
+        values = task.var_files.get(str(path))
+        if values is None:  # a file the load could not foresee (a templated folder): read it now
+            content = load_yaml_file(path, self.playbook.display(path))
+            if content is not None and not isinstance(content, LocatedMap):
+                raise TaskError(f"include_vars: {self.playbook.display(path)} must be a mapping of variables")
+            values = dict(content or {})
+        loaded = {str(task.args["name"]): dict(values)} if task.args.get("name") else dict(values)
+        self.included_vars.update(loaded)
+        return _Outcome(
+            "ok", f"{self.playbook.display(path)}: {', '.join(sorted(loaded))}", output={"ansible_facts": loaded}
+        )
+
+    def _local(self) -> LocalTransport:
+        if self.local is None:
+            self.local = LocalTransport()
+        return self.local
+
+    def _local_facts(self, facts: list[Fact[Any]], become: bool) -> dict[str, Any]:
+        """The facts of a step delegated to this machine: read here, never cached with the host's."""
+        if not facts:
+            return {}
+        facts_batch: FactBatch[Any] = batch(facts)
+        result = self._local().run(shell(facts_batch.script()), become=become)
+        try:
+            return facts_batch.split(result.stdout)
+        except ValueError as exc:
+            raise TaskError(f"reading local facts failed: {exc}") from None
+
+    def _invalidate(self, module: Module, plan: Plan, task: Task) -> None:
         """Mark facts stale after a change; commands can change anything, so they stale everything.
 
         Facts derived from other state are staled with it: a written unit file changes what systemd
         reports, an apt run changes other packages (dependencies), a daemon-reload every service.
         """
+        if task.delegate_to:
+            return  # this machine changed, not the host
         self.stale |= set(plan.invalidates)
         if any(key.startswith("file:") and UNIT_DIR_MARK in key for key in plan.invalidates):
             self.stale |= {key for key in self.facts if key.startswith("service:")}

@@ -1,0 +1,361 @@
+"""Ansible's common `ansible_*` facts, read by one cheap POSIX shell snippet (no python on the host).
+
+The snippet runs a handful of small commands (one `grep -H` over the /etc and /proc files, `uname`,
+`hostname -f`, `id`, `ip -o -4 addr`, `date`) and prints sections fenced by `@@name` lines; it is
+added to the batched fact command of a play that gathers facts, so gathering costs no extra round
+trip. `parse_ansible_facts` is pure and gives Ansible's names and value types (without the `ansible_`
+prefix, as in `ansible_facts`); `fact_variables` adds the prefixed top-level variables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from deployctl.facts.base import RawFact
+from deployctl.facts.system import parse_os_release
+
+ANSIBLE_FACTS_KEY = "ansible_facts"
+
+_FILES = (
+    "/etc/os-release",
+    "/etc/debian_version",
+    "/etc/redhat-release",
+    "/etc/alpine-release",
+    "/etc/machine-id",
+    "/proc/meminfo",
+    "/proc/net/route",
+    "/proc/1/comm",
+)
+SCRIPT = "\n".join(
+    (
+        "echo @@files; grep -H '' " + " ".join(_FILES) + " 2>/dev/null",
+        "echo @@cpu; grep -E '^(processor|physical id|core id|cpu cores|model name)[[:space:]]*:' /proc/cpuinfo",
+        "echo @@uname; uname -s -r -m -n -v",
+        "echo @@fqdn; hostname -f 2>/dev/null || uname -n",
+        "echo @@id; id",
+        "echo @@addr; ip -o -4 addr show 2>/dev/null",
+        "echo @@mac; grep -H '' /sys/class/net/*/address /sys/class/net/*/mtu 2>/dev/null",
+        "echo @@date; date '+%s %Y-%m-%d %H:%M:%S %Z %z %A %B %j'",
+        'echo @@env; printf "HOME=%s\\nUSER=%s\\nSHELL=%s\\nPATH=%s\\n" "$HOME" "$USER" "$SHELL" "$PATH"',
+        "echo @@virt; [ -e /.dockerenv ] && echo docker; [ -e /run/.containerenv ] && echo podman; :",
+    )
+)
+
+OS_FAMILY: Mapping[str, str] = {
+    "debian": "Debian",
+    "ubuntu": "Debian",
+    "raspbian": "Debian",
+    "linuxmint": "Debian",
+    "kali": "Debian",
+    "devuan": "Debian",
+    "pop": "Debian",
+    "rhel": "RedHat",
+    "centos": "RedHat",
+    "fedora": "RedHat",
+    "rocky": "RedHat",
+    "almalinux": "RedHat",
+    "ol": "RedHat",
+    "amzn": "RedHat",
+    "scientific": "RedHat",
+    "sles": "Suse",
+    "opensuse-leap": "Suse",
+    "opensuse-tumbleweed": "Suse",
+    "opensuse": "Suse",
+    "arch": "Archlinux",
+    "manjaro": "Archlinux",
+    "alpine": "Alpine",
+    "gentoo": "Gentoo",
+}
+"""os-release ID -> ansible_os_family (Ansible's OS_FAMILY_MAP, for the distributions seen in practice)."""
+
+DISTRIBUTION: Mapping[str, str] = {
+    "debian": "Debian",
+    "ubuntu": "Ubuntu",
+    "raspbian": "Debian",
+    "linuxmint": "Linux Mint",
+    "kali": "Kali",
+    "devuan": "Devuan",
+    "pop": "Pop!_OS",
+    "rhel": "RedHat",
+    "centos": "CentOS",
+    "fedora": "Fedora",
+    "rocky": "Rocky",
+    "almalinux": "AlmaLinux",
+    "ol": "OracleLinux",
+    "amzn": "Amazon",
+    "scientific": "Scientific",
+    "sles": "SLES",
+    "opensuse-leap": "openSUSE Leap",
+    "opensuse-tumbleweed": "openSUSE Tumbleweed",
+    "arch": "Archlinux",
+    "manjaro": "Manjaro",
+    "alpine": "Alpine",
+    "gentoo": "Gentoo",
+}
+"""os-release ID -> ansible_distribution."""
+
+PKG_MGR: Mapping[str, str] = {
+    "Debian": "apt",
+    "RedHat": "dnf",
+    "Suse": "zypper",
+    "Archlinux": "pacman",
+    "Alpine": "apk",
+    "Gentoo": "portage",
+}
+
+
+def _sections(text: str) -> dict[str, list[str]]:
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith("@@") and line[2:].isalpha():
+            current = sections.setdefault(line[2:], [])
+        elif current is not None:
+            current.append(line)
+    return sections
+
+
+def _files(lines: list[str]) -> dict[str, str]:
+    """`grep -H ''` output (path:line) back into each file's text."""
+    found: dict[str, list[str]] = {}
+    for line in lines:
+        path, sep, rest = line.partition(":")
+        if sep:
+            found.setdefault(path, []).append(rest)
+    return {path: "\n".join(body) for path, body in found.items()}
+
+
+def _meminfo_mb(text: str) -> dict[str, int]:
+    values: dict[str, int] = {}
+    for line in text.splitlines():
+        key, _, rest = line.partition(":")
+        words = rest.split()
+        if words and words[0].isdigit():
+            values[key.strip()] = int(words[0]) // 1024
+    return values
+
+
+def _cpu(lines: list[str]) -> dict[str, Any]:
+    processors = 0
+    models: list[str] = []
+    sockets: set[str] = set()
+    cores = 0
+    for line in lines:
+        key, _, value = line.partition(":")
+        key, value = key.strip(), value.strip()
+        if key == "processor":
+            processors += 1
+        elif key == "model name":
+            models.append(value)
+        elif key == "physical id":
+            sockets.add(value)
+        elif key == "cpu cores" and value.isdigit():
+            cores = int(value)
+    count = len(sockets) or 1
+    per_socket = cores or max(processors // count, 1)
+    return {
+        "processor_vcpus": processors,
+        "processor_nproc": processors,
+        "processor_count": count,
+        "processor_cores": per_socket,
+        "processor_threads_per_core": max(processors // (count * per_socket), 1) if processors else 1,
+        "processor": [item for index, model in enumerate(models) for item in (str(index), model)],
+    }
+
+
+def _default_route(text: str) -> tuple[str, str] | None:
+    """(interface, gateway) of the IPv4 default route, from /proc/net/route."""
+    for line in text.splitlines()[1:]:
+        words = line.split()
+        if len(words) >= 3 and words[1] == "00000000":
+            gateway = bytes.fromhex(words[2])[::-1]
+            return words[0], ".".join(str(byte) for byte in gateway)
+    return None
+
+
+def _netmask(prefix: int) -> str:
+    bits = (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF if prefix else 0
+    return ".".join(str((bits >> shift) & 0xFF) for shift in (24, 16, 8, 0))
+
+
+def _addresses(lines: list[str]) -> list[dict[str, Any]]:
+    """`ip -o -4 addr show` lines: `2: eth0    inet 172.17.0.2/16 brd ... scope global eth0 ...`."""
+    found = []
+    for line in lines:
+        words = line.split()
+        if len(words) < 4 or words[2] != "inet" or "/" not in words[3]:
+            continue
+        address, _, prefix = words[3].partition("/")
+        bits = int(prefix) if prefix.isdigit() else 32
+        netmask = _netmask(bits)
+        network = ".".join(str(int(a) & int(m)) for a, m in zip(address.split("."), netmask.split("."), strict=False))
+        found.append(
+            {
+                "interface": words[1].split("@")[0],
+                "address": address,
+                "prefix": str(bits),
+                "netmask": netmask,
+                "network": network,
+                "broadcast": words[5] if len(words) > 5 and words[4] == "brd" else "",
+            }
+        )
+    return found
+
+
+def _interfaces(lines: list[str]) -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = {}
+    for line in lines:
+        path, sep, value = line.partition(":")
+        parts = path.split("/")
+        if sep and len(parts) == 6:
+            found.setdefault(parts[4], {})[parts[5]] = value.strip()
+    return found
+
+
+def _user(line: str) -> dict[str, Any]:
+    """`id` output: `uid=0(root) gid=0(root) groups=0(root)`."""
+    values: dict[str, Any] = {}
+    for word in line.split():
+        key, _, value = word.partition("=")
+        number, _, name = value.partition("(")
+        if key == "uid":
+            values.update(user_uid=int(number) if number.isdigit() else number, user_id=name.rstrip(")"))
+        elif key == "gid":
+            values.update(user_gid=int(number) if number.isdigit() else number)
+    return values
+
+
+def _distribution(release: Mapping[str, str], files: Mapping[str, str]) -> dict[str, str]:
+    distro_id = release.get("ID", "").lower()
+    like = release.get("ID_LIKE", "").lower().split()
+    family = OS_FAMILY.get(distro_id) or next((OS_FAMILY[item] for item in like if item in OS_FAMILY), "")
+    name = DISTRIBUTION.get(distro_id, release.get("NAME", "").split(" ")[0] or "NA")
+    version = release.get("VERSION_ID", "")
+    if distro_id == "debian" and files.get("/etc/debian_version", "").strip()[:1].isdigit():
+        version = files["/etc/debian_version"].strip()  # as Ansible: 12.5, not 12
+    elif distro_id == "alpine" and files.get("/etc/alpine-release"):
+        version = files["/etc/alpine-release"].strip()
+    release_name = release.get("VERSION_CODENAME") or release.get("UBUNTU_CODENAME") or ""
+    return {
+        "distribution": name,
+        "os_family": family or name,
+        "distribution_version": version or "NA",
+        "distribution_major_version": (version.split(".")[0] if version else "NA"),
+        "distribution_release": release_name or "NA",
+        "distribution_file_variety": family or name,
+        "pkg_mgr": PKG_MGR.get(family, "unknown"),
+    }
+
+
+def parse_ansible_facts(output: str) -> dict[str, Any]:
+    """The snippet's output as Ansible's facts (names without the `ansible_` prefix)."""
+    sections = _sections(output)
+    files = _files(sections.get("files", []))
+    release = parse_os_release(files.get("/etc/os-release", ""))
+    facts: dict[str, Any] = _distribution(release, files)
+    uname = (sections.get("uname") or [""])[0].split(maxsplit=3)  # sysname nodename release version... machine
+    if len(uname) == 4:
+        version, _, machine = uname[3].rpartition(" ")
+        facts.update(system=uname[0], nodename=uname[1], kernel=uname[2], kernel_version=version)
+        facts.update(architecture=machine, machine=machine)
+    fqdn = (sections.get("fqdn") or [""])[0].strip() or facts.get("nodename", "")
+    hostname = facts.get("nodename", fqdn).split(".")[0]
+    facts.update(hostname=hostname, fqdn=fqdn, domain=fqdn.partition(".")[2])
+    facts.update(_cpu(sections.get("cpu", [])))
+    memory = _meminfo_mb(files.get("/proc/meminfo", ""))
+    facts.update(
+        memtotal_mb=memory.get("MemTotal", 0),
+        memfree_mb=memory.get("MemFree", 0),
+        swaptotal_mb=memory.get("SwapTotal", 0),
+        swapfree_mb=memory.get("SwapFree", 0),
+    )
+    init = files.get("/proc/1/comm", "").strip()
+    facts["service_mgr"] = "systemd" if init == "systemd" else (init or "service")
+    facts["machine_id"] = files.get("/etc/machine-id", "").strip()
+    facts.update(_user((sections.get("id") or [""])[0]))
+    interfaces = _interfaces(sections.get("mac", []))
+    addresses = _addresses(sections.get("addr", []))
+    facts["interfaces"] = sorted(interfaces)
+    facts["all_ipv4_addresses"] = [item["address"] for item in addresses if not item["address"].startswith("127.")]
+    for name, attributes in interfaces.items():
+        own = [item for item in addresses if item["interface"] == name]
+        entry: dict[str, Any] = {"device": name, "active": True, "macaddress": attributes.get("address", "")}
+        if attributes.get("mtu", "").isdigit():
+            entry["mtu"] = int(attributes["mtu"])
+        if own:
+            entry["ipv4"] = {key: own[0][key] for key in ("address", "broadcast", "netmask", "network", "prefix")}
+        facts[name.replace("-", "_").replace(".", "_")] = entry
+    route = _default_route(files.get("/proc/net/route", ""))
+    facts["default_ipv4"] = {}
+    if route is not None:
+        interface, gateway = route
+        route_address = next((item for item in addresses if item["interface"] == interface), None)
+        facts["default_ipv4"] = {
+            "interface": interface,
+            "gateway": gateway,
+            "alias": interface,
+            "macaddress": interfaces.get(interface, {}).get("address", ""),
+            **(
+                {key: route_address[key] for key in ("address", "broadcast", "netmask", "network", "prefix")}
+                if route_address
+                else {}
+            ),
+        }
+    date = (sections.get("date") or [""])[0].split()
+    if len(date) >= 8:
+        facts["date_time"] = {
+            "epoch": date[0],
+            "date": date[1],
+            "time": date[2],
+            "tz": date[3],
+            "tz_offset": date[4],
+            "weekday": date[5],
+            "month": date[6],
+            "julian": date[7] if len(date) > 7 else "",
+            "year": date[1][:4],
+            "hour": date[2][:2],
+            "minute": date[2][3:5],
+            "second": date[2][6:8],
+            "iso8601": f"{date[1]}T{date[2]}",
+        }
+    env = dict(line.partition("=")[::2] for line in sections.get("env", []) if "=" in line)
+    facts["env"] = {key: value for key, value in env.items() if value}
+    virt = [line.strip() for line in sections.get("virt", []) if line.strip()]
+    facts["virtualization_type"] = virt[0] if virt else "NA"
+    facts["virtualization_role"] = "guest" if virt else "NA"
+    return facts
+
+
+def fact_variables(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The variables gathered facts give a play: `ansible_facts` and every fact as `ansible_<name>`."""
+    return {ANSIBLE_FACTS_KEY: dict(facts), **{f"ansible_{name}": value for name, value in facts.items()}}
+
+
+IMAGE_FACTS = (
+    "distribution",
+    "os_family",
+    "distribution_version",
+    "distribution_major_version",
+    "distribution_release",
+    "distribution_file_variety",
+    "pkg_mgr",
+    "system",
+    "architecture",
+    "machine",
+)
+"""The facts an image has whatever runs it (its OS), as opposed to those of the host running it."""
+
+
+@dataclass(frozen=True)
+class AnsibleFacts:
+    """Ansible's common facts about the host (`gather_facts`), in the play's batched fact command."""
+
+    key: str = "ansible_facts"
+
+    def script(self) -> str:
+        return SCRIPT
+
+    def parse(self, raw: RawFact) -> dict[str, Any]:
+        return parse_ansible_facts(raw.output)
