@@ -789,3 +789,36 @@ def remove_stage(client: docker.DockerClient, stage: str, say: Say) -> list[str]
     if removed:
         say(f"{stage}: removed {', '.join(removed)}")
     return removed
+
+
+def replace_replicas(
+    client: docker.DockerClient,
+    stage: str,
+    release: ImageRelease,
+    config_files: Sequence[RuntimeFile],
+    names: Sequence[str],
+    *,
+    state_dir: Path,
+    say: Say,
+    settings: RolloutSettings | None = None,
+) -> RolloutResult:
+    """Replace the named replicas of a stage by fresh ones of `release`, one at a time, behind its proxy.
+
+    Drift's `--fix`: a replica changed in place (or running another image or config) is swapped for a new
+    container of the release, with the same health checks, upstream updates and draining as a rollout.
+    """
+    check_stage(stage)
+    began = time.monotonic()
+    settings = settings or RolloutSettings()
+    mounts = write_config_files(state_dir, stage, release, config_files)
+    spec, image = _resolve_image(client, spec_for_release(release, mounts))
+    health = _healthcheck_for(image, spec)
+    with stage_lock(state_dir, stage):
+        run = _open_stage(client, stage, None, settings, say)
+        retire = [name for name in names if name in run.serving]
+        rolled = _roll(run, spec, health, retire, len(retire), 1, 0) if retire else _RollOutcome((), None, ())
+    outcome: Outcome = "deployed" if rolled.failure is None else "failed"
+    return RolloutResult(
+        stage, spec.image, spec.image, outcome, len(rolled.swaps), _since(began), rolled.swaps,
+        reason=rolled.failure or "",
+    )  # fmt: skip

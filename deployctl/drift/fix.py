@@ -1,0 +1,173 @@
+"""`drift --fix`: re-converge drifted VMs to their release in place, replace drifted containers (the edge).
+
+Packages installed by hand are removed and packages removed by hand are installed again (at the baseline's
+version), then the release's playbook is applied to the drifted VMs; drifted replicas are swapped for fresh
+containers of the release's image with its config. Each fix is recorded in the ledger (action `fix`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from contextlib import ExitStack
+
+from deployctl.drift.compare import NOT_INSTALLED
+from deployctl.drift.model import DriftReport, HostScan
+from deployctl.errors import DeployctlError
+from deployctl.lab.state import load_lab_state
+from deployctl.ledger.applyrecord import RetainedConnections, fill_apply_record, record_baselines
+from deployctl.ledger.locks import stage_lock
+from deployctl.ledger.recording import recorded_deployment
+from deployctl.ledger.records import HostOutcome, ReleaseRow, get_release
+from deployctl.model.connection import resolve_endpoint
+from deployctl.model.inventory import load_inventories
+from deployctl.model.playbook import load_playbook
+from deployctl.model.project import Project
+from deployctl.release.store import release_project
+from deployctl.strategies.hostrun import RunOptions
+from deployctl.strategies.mutable import apply_playbook
+from deployctl.transport.base import Transport
+
+APT = ["env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-y", "-q"]
+
+
+def package_commands(host: HostScan) -> list[list[str]]:
+    """The apt commands that return a VM's packages to its baseline (hand-installed ones go, removed ones return)."""
+    remove = sorted(i.resource for i in host.items if i.kind == "package" and i.expected == NOT_INSTALLED)
+    install = sorted(
+        f"{i.resource}={i.expected}"
+        for i in host.items
+        if i.kind == "package" and i.expected != NOT_INSTALLED and " " not in i.expected and "," not in i.expected
+    )
+    commands = []
+    if remove:
+        commands.append([*APT, "remove", "--", *remove])
+    if install:
+        commands.append([*APT, "install", "--allow-downgrades", "--", *install])
+    return commands
+
+
+def _release(connection: sqlite3.Connection, release_id: str) -> ReleaseRow:
+    row = get_release(connection, release_id)
+    if row is None:
+        raise DeployctlError(f"release {release_id} is not in the ledger")
+    return row
+
+
+def fix_vms(
+    project: Project, connection: sqlite3.Connection, stage: str, release_id: str, hosts: Sequence[HostScan]
+) -> list[str]:
+    """Return drifted VMs of one stage to a release: packages first, then the release's playbook."""
+    row = _release(connection, release_id)
+    release_proj, playbook_path = release_project(project, row)
+    inventory = load_inventories(release_proj, [stage])[stage]
+    book = load_playbook(playbook_path, display=release_proj.display(playbook_path))
+    current = load_inventories(project, [stage])[stage]
+    lab = load_lab_state(project.state_dir)
+    names = [h.host for h in hosts]
+    endpoints = {}
+    for name in names:
+        known = current.hosts.get(name) or inventory.hosts[name]
+        endpoints[name] = resolve_endpoint(
+            name,
+            known.vars,
+            lab.endpoints if lab else None,
+            (known.origin.source, known.origin.line),
+            current.path.parent,
+        )
+    lines = []
+    connections = RetainedConnections()
+    try:
+        for host in hosts:
+            for command in package_commands(host):
+                transport: Transport = connections(endpoints[host.host])
+                done = transport.run(command, become=True)
+                lines.append(f"fix: {stage}/{host.host}: {' '.join(command[5:])}: exit {done.exit_code}")
+        with recorded_deployment(project, playbook_path, stage, "fix", "mutable", release=row) as record:
+            result = apply_playbook(
+                book, inventory, endpoints, RunOptions(), limit=",".join(names), transport_factory=connections
+            )
+            fill_apply_record(record, result)
+            record_baselines(record, result, connections, stage)
+    finally:
+        connections.close()
+    lines += [
+        f"fix: {stage}/{h}: re-converged ({r.changed} changed, {r.failed} failed)" for h, r in result.recap.items()
+    ]
+    return lines
+
+
+def fix_containers(
+    project: Project,
+    stage: str,
+    release_id: str,
+    target: str,
+    scans: Sequence[HostScan],
+    connection: sqlite3.Connection,
+) -> list[str]:
+    """Replace a stage's drifted replicas by fresh containers of the release (or roll the stage for a count)."""
+    import docker
+
+    from deployctl.immutable.build import build_release, compile_with_base, render_runtime_files
+    from deployctl.immutable.rollout import deploy_release, replace_replicas
+    from deployctl.immutable.stages import stage_variables
+
+    row = _release(connection, release_id)
+    release_proj, playbook_path = release_project(project, row)
+    book = load_playbook(playbook_path, display=release_proj.display(playbook_path))
+    inventory = load_inventories(release_proj, [stage])[stage]
+    host = inventory.hosts[target]
+    play = next(p for p in book.plays if any(h.name == target for h in inventory.select(p.hosts)))
+    containers = {
+        name: scope
+        for name, scope in stage_variables(release_proj, book, play).items()
+        if scope.get("deployctl_strategy") == "immutable"
+    }
+    client = docker.from_env()
+    lines: list[str] = []
+    recipe = compile_with_base(client, book, play, containers)
+    release = build_release(client, recipe, lines.append)
+    files = render_runtime_files(release, book, containers[target])
+    with recorded_deployment(project, playbook_path, stage, "fix", "immutable", release=row) as record:
+        if any(i.kind == "replicas" for s in scans for i in s.items):
+            replicas = int(host.vars.get("deployctl_replicas", 3))
+            port = int(host.vars["deployctl_proxy_port"])
+            result = deploy_release(
+                client, stage, release, files, replicas=replicas, proxy_port=port, state_dir=project.state_dir,
+                images_dir=project.root / "images", say=lines.append,
+            )  # fmt: skip
+        else:
+            names = [s.host for s in scans]
+            result = replace_replicas(
+                client, stage, release, files, names, state_dir=project.state_dir, say=lines.append
+            )
+        detail = {"image": release.image, "image_id": release.image_id, "replaced": result.replaced}
+        record.hosts.append(HostOutcome(target, "container", result.outcome, detail))
+        record.outcome = "ok" if result.ok else "failed"
+        record.reason = result.reason
+    return [f"fix: {stage}/{target}: {line}" for line in lines] + [
+        f"fix: {stage}/{target}: {result.replaced} replicas replaced ({result.outcome})"
+    ]
+
+
+def fix_drift(project: Project, connection: sqlite3.Connection, report: DriftReport) -> list[str]:
+    """Fix every drifted VM and container target of a report; a progress line per step."""
+    lines: list[str] = []
+    vms: dict[tuple[str, str], list[HostScan]] = {}
+    containers: dict[tuple[str, str, str], list[HostScan]] = {}
+    for host in report.hosts:
+        if host.status != "drifted" or host.release is None:
+            continue
+        if host.target == "vm":
+            vms.setdefault((host.stage, host.release), []).append(host)
+        else:
+            containers.setdefault((host.stage, host.release, host.inventory_host), []).append(host)
+    stages = sorted({stage for stage, _ in vms} | {stage for stage, _, _ in containers})
+    with ExitStack() as locks:
+        for stage in stages:  # in one order, so two fixes cannot wait on each other
+            locks.enter_context(stage_lock(connection, stage, "drift --fix", lines.append))
+        for (stage, release_id), hosts in vms.items():
+            lines += fix_vms(project, connection, stage, release_id, hosts)
+        for (stage, release_id, target), scans in containers.items():
+            lines += fix_containers(project, stage, release_id, target, scans, connection)
+    return lines

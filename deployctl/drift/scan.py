@@ -1,0 +1,233 @@
+"""A drift scan of stages: find each host's and container's release in the ledger, scan them all at once.
+
+For every host of a stage (in its inventory now, or deployed to before): the release last deployed to it
+(`last_deployed`), that release's snapshot (its playbook and inventory, as deployed), and the scan that
+fits it: a VM over SSH, a container target with the docker SDK. A host never deployed is reported as such.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from deployctl.drift.compare import ContainerExpectation
+from deployctl.drift.ignore import (
+    IGNORE_VARIABLE,
+    IgnoreRule,
+    default_container_rules,
+    default_vm_rules,
+    rules_from_variable,
+)
+from deployctl.drift.model import DriftItem, DriftReport, HostScan, HostStatus, Strategy, Target
+from deployctl.drift.parity import parity_matrix
+from deployctl.drift.vms import VmRelease, scan_vm
+from deployctl.errors import ConnectionFailedError, DeployctlError, InputError
+from deployctl.lab.state import load_lab_state
+from deployctl.ledger.db import now_iso
+from deployctl.ledger.drift import baselines, save_scan
+from deployctl.ledger.records import DeploymentRow, HostOutcome, get_release, last_deployed
+from deployctl.model.connection import resolve_endpoint
+from deployctl.model.inventory import Inventory, InventoryHost, load_inventories
+from deployctl.model.playbook import load_playbook
+from deployctl.model.project import Project
+from deployctl.release.store import release_project
+from deployctl.transport.pool import DEFAULT_FORKS, run_each
+from deployctl.transport.ssh import SshTransport
+
+if TYPE_CHECKING:
+    import docker
+
+DEFAULT_REPLICAS = 3
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One thing to scan: a VM, or a stage's container target."""
+
+    stage: str
+    host: InventoryHost
+    target: Target
+    release: VmRelease
+    rules: tuple[IgnoreRule, ...]
+    deployment: HostOutcome
+
+
+def _never_deployed(stage: str, host: InventoryHost) -> HostScan:
+    target: Target = "container" if host.strategy == "immutable" else "vm"
+    strategy = _strategy(target)
+    item = DriftItem(stage, host.name, target, strategy, "deployment", "release", "a release", "never deployed")
+    return HostScan(stage, host.name, target, strategy, host.name, None, "never_deployed", "never deployed", (item,))
+
+
+class _Releases:
+    """Release snapshots, loaded once each: their playbook and each stage's inventory as deployed."""
+
+    def __init__(self, project: Project, connection: sqlite3.Connection) -> None:
+        self.project = project
+        self.connection = connection
+        self.loaded: dict[tuple[str, str], VmRelease] = {}
+
+    def get(self, release_id: str, stage: str) -> VmRelease:
+        key = (release_id, stage)
+        if key not in self.loaded:
+            row = get_release(self.connection, release_id)
+            if row is None:
+                raise DeployctlError(f"release {release_id} is in a deployment but not in the ledger")
+            project, playbook_path = release_project(self.project, row)
+            inventory = load_inventories(project, [stage])[stage]
+            book = load_playbook(playbook_path, display=project.display(playbook_path))
+            self.loaded[key] = VmRelease(row.id, book, inventory, book.templar())
+        return self.loaded[key]
+
+
+def host_rules(host: InventoryHost) -> tuple[IgnoreRule, ...]:
+    """The host's `deployctl_drift_ignore` rules (from its inventory, group_vars or host_vars)."""
+    origin = host.var_origins.get(IGNORE_VARIABLE)
+    source, line = (origin.source, origin.line) if origin else (host.origin.source, host.origin.line)
+    return rules_from_variable(host.vars.get(IGNORE_VARIABLE), source, line)
+
+
+def _jobs(
+    project: Project,
+    stage: str,
+    inventory: Inventory,
+    deployed: dict[str, tuple[DeploymentRow, HostOutcome]],
+    releases: _Releases,
+    file_rules: Sequence[IgnoreRule],
+) -> tuple[list[_Job], list[HostScan]]:
+    jobs: list[_Job] = []
+    scans: list[HostScan] = []
+    names = list(inventory.hosts) + [name for name in deployed if name not in inventory.hosts]
+    for name in names:
+        if name not in deployed:
+            scans.append(_never_deployed(stage, inventory.hosts[name]))
+            continue
+        deployment, outcome = deployed[name]
+        if deployment.release_id is None:
+            raise DeployctlError(f"{stage}: {name}: its last deployment ({deployment.id}) names no release")
+        release = releases.get(deployment.release_id, stage)
+        host = release.inventory.hosts.get(name) or inventory.hosts.get(name)
+        if host is None:
+            raise DeployctlError(f"{stage}: {name}: not in the inventory of release {release.release_id}")
+        current = inventory.hosts.get(name, host)
+        target: Target = "container" if outcome.kind == "container" else "vm"
+        defaults = default_container_rules() if target == "container" else default_vm_rules()
+        rules = (*host_rules(current), *file_rules, *defaults)
+        jobs.append(_Job(stage, current if target == "vm" else host, target, release, rules, outcome))
+    return jobs, scans
+
+
+def scan_stages(
+    project: Project,
+    connection: sqlite3.Connection,
+    stages: Sequence[str],
+    file_rules: Sequence[IgnoreRule] = (),
+    *,
+    forks: int = DEFAULT_FORKS,
+    docker_client: Callable[[], docker.DockerClient] | None = None,
+) -> DriftReport:
+    """Scan the stages' VMs and containers in parallel against their releases; record the scan in the ledger."""
+    started_at = now_iso()
+    began = time.monotonic()
+    releases = _Releases(project, connection)
+    inventories = load_inventories(project, list(stages))
+    jobs: list[_Job] = []
+    scans: list[HostScan] = []
+    package_baselines: dict[str, dict[str, Any]] = {}
+    for stage in stages:
+        stage_jobs, stage_scans = _jobs(
+            project, stage, inventories[stage], last_deployed(connection, stage), releases, file_rules
+        )
+        jobs += stage_jobs
+        scans += stage_scans
+        package_baselines[stage] = {host: b.packages for host, b in baselines(connection, stage).items()}
+    lab = load_lab_state(project.state_dir)
+    client: docker.DockerClient | None = None
+    if any(job.target == "container" for job in jobs):
+        client = docker_client() if docker_client is not None else _docker_client()
+
+    def run(job: _Job) -> list[HostScan]:
+        if job.target == "container":
+            assert client is not None
+            return _scan_containers(project, client, job)
+        inventory = inventories[job.stage]
+        endpoint = resolve_endpoint(
+            job.host.name,
+            job.host.vars,
+            lab.endpoints if lab else None,
+            (job.host.origin.source, job.host.origin.line),
+            inventory.path.parent,
+        )
+        with SshTransport(endpoint) as transport:
+            return [
+                scan_vm(job.host, transport, job.release, package_baselines[job.stage].get(job.host.name), job.rules)
+            ]
+
+    for outcome in run_each(jobs, run, forks):
+        if outcome.error is not None:
+            if isinstance(outcome.error, InputError) or not isinstance(outcome.error, DeployctlError):
+                raise outcome.error
+            job = outcome.item
+            status: HostStatus = "unreachable" if isinstance(outcome.error, ConnectionFailedError) else "error"
+            scans.append(
+                HostScan(
+                    job.stage,
+                    job.host.name,
+                    job.target,
+                    _strategy(job.target),
+                    job.host.name,
+                    job.release.release_id,
+                    status,
+                    str(outcome.error),
+                )
+            )
+        else:
+            scans.extend(outcome.value or ())
+    order = {stage: index for index, stage in enumerate(stages)}
+    scans.sort(key=lambda s: (order[s.stage], s.target != "vm", s.host))
+    report = DriftReport(
+        scanned_at=started_at,
+        seconds=round(time.monotonic() - began, 3),
+        stages=tuple(stages),
+        hosts=tuple(scans),
+        parity=parity_matrix(stages, scans),
+    )
+    scan_id = save_scan(connection, report, started_at)
+    return DriftReport(**{**report.__dict__, "scan_id": scan_id})
+
+
+def _strategy(target: Target) -> Strategy:
+    return "immutable" if target == "container" else "mutable"
+
+
+def _docker_client() -> docker.DockerClient:
+    import docker as docker_sdk
+
+    try:
+        return docker_sdk.from_env()
+    except docker_sdk.errors.DockerException as error:
+        raise DeployctlError(f"the Docker engine does not answer: {error}") from error
+
+
+def _scan_containers(project: Project, client: docker.DockerClient, job: _Job) -> list[HostScan]:
+    from deployctl.drift.containers import expected_mounts, scan_target
+
+    image_id = str(job.deployment.detail.get("image_id", ""))
+    replicas = job.host.vars.get("deployctl_replicas", DEFAULT_REPLICAS)
+    expected = ContainerExpectation(
+        image_id=image_id,
+        replicas=replicas if isinstance(replicas, int) else DEFAULT_REPLICAS,
+        mounts=expected_mounts(project.state_dir, job.stage, image_id),
+    )
+    return scan_target(client, job.stage, job.host.name, job.release.release_id, expected, job.rules)
+
+
+def resolve_ignore_file(project: Project, ignore_file: Path | None) -> Path:
+    """The ignore file to read: the one given, else the project's `drift-ignore`."""
+    from deployctl.drift.ignore import IGNORE_FILE
+
+    return ignore_file if ignore_file is not None else project.root / IGNORE_FILE
