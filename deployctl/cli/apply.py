@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import difflib
 import threading
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from deployctl.cli.context import cli_context
-from deployctl.cli.render import OutputFormat, print_json, print_table, stderr, stdout
+from deployctl.cli.render import OutputFormat, print_json, print_table, say, stderr, stdout
 from deployctl.errors import DeployctlError
 from deployctl.lab.state import load_lab_state
-from deployctl.ledger.applyrecord import fill_apply_record, recorded_apply
+from deployctl.ledger.applyrecord import RetainedConnections, fill_apply_record, record_baselines, recorded_apply
+from deployctl.ledger.db import open_ledger
+from deployctl.ledger.locks import stage_lock
 from deployctl.model.connection import SshEndpoint, resolve_endpoint
 from deployctl.model.inventory import load_inventories
 from deployctl.model.playbook import load_playbook
@@ -80,6 +81,8 @@ class _Printer:
     def __call__(self, result: TaskResult) -> None:
         if self.quiet:
             return
+        from rich.markup import escape
+
         with self.lock:
             style = STATUS_STYLE[result.status]
             label = "handler " if result.handler else ""
@@ -162,13 +165,21 @@ def apply(
     options = RunOptions(check=check, diff=diff, tags=_split_tags(tags), skip_tags=_split_tags(skip_tags))
     total = sum(len(play_hosts(inventory, play, limit)) * len(play.all_tasks()) for play in book.plays)
     with ExitStack() as stack:
-        record = None if check else stack.enter_context(recorded_apply(project, playbook, stage))
+        record = None
+        if not check:  # a check changes nothing: it takes no lock and records no deployment
+            ledger = stack.enter_context(closing(open_ledger(project.ledger)))
+            stack.enter_context(stage_lock(ledger, stage, "apply", say))
+            record = stack.enter_context(recorded_apply(project, playbook, stage, ledger))
         printer = stack.enter_context(_Printer(total, diff, quiet=output is OutputFormat.json))
+        connections = RetainedConnections()  # kept open: a package baseline is read over them (drift)
+        stack.callback(connections.close)
         result = apply_playbook(
-            book, inventory, endpoints, options, limit=limit, forks=forks, emit=printer, templar=templar
-        )
+            book, inventory, endpoints, options, limit=limit, forks=forks, emit=printer, templar=templar,
+            transport_factory=connections,
+        )  # fmt: skip
         if record is not None:
             fill_apply_record(record, result)
+            record_baselines(record, result, connections, stage)
     if output is OutputFormat.json:
         print_json(_json(result))
     else:

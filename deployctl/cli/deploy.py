@@ -1,152 +1,160 @@
-"""`deployctl deploy` and `deployctl rollback`: the immutable strategy (build the image, roll containers)."""
+"""`deployctl deploy` and `deployctl rollback`: a release to a stage's VMs (mutable) and containers (immutable)."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from deployctl.cli.context import cli_context
 from deployctl.cli.render import OutputFormat, print_json, print_table, say, stderr
-from deployctl.errors import DeployctlError, InputError
-from deployctl.model.inventory import InventoryHost, load_inventories
-from deployctl.model.playbook import Play, Playbook, load_playbook
 from deployctl.model.project import Project
 
 if TYPE_CHECKING:
     from docker import DockerClient
 
     from deployctl.immutable.rollout import RolloutResult
-    from deployctl.ledger.recording import DeploymentRecord
+    from deployctl.ledger.records import ReleaseRow
+    from deployctl.release.deploy import StageDeployment
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")]
 StageOption = Annotated[str, typer.Option("--stage", "-s", help="The stage to deploy to.")]
-DEFAULT_REPLICAS = 3
+DEPLOY_FAILED_EXIT = 2
 
 
-def _int_var(host: InventoryHost, name: str, default: int | None) -> int:
-    value = host.vars.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        origin = host.var_origins.get(name)
-        where = (origin.source, origin.line) if origin else (host.origin.source, host.origin.line)
-        raise InputError(where[0], where[1], name, f"must be a positive whole number for {host.name}, got {value!r}")
-    return value
+def default_playbook(project: Project, playbook: Path | None) -> Path:
+    """The playbook a release is made of: `--playbook`, else playbooks/webapp.yml."""
+    return (playbook or project.root / "playbooks" / "webapp.yml").resolve()
 
 
-def _container_targets(project: Project, stage: str, book: Playbook) -> list[tuple[Play, InventoryHost]]:
-    inventory = load_inventories(project)[project.require_stage(stage)]
-    targets = [
-        (play, host) for play in book.plays for host in inventory.select(play.hosts) if host.strategy == "immutable"
-    ]
-    if not targets:
-        raise DeployctlError(
-            f"no container target in the {stage} inventory for {book.source} "
-            "(a host of a play's group with deployctl_strategy: immutable)"
-        )
-    return targets
+def engine(project: Project) -> Callable[[], DockerClient]:
+    """A factory of the Docker client: the engine is started (and the base image checked) only when needed."""
+    client: list[DockerClient] = []
+
+    def factory() -> DockerClient:
+        if not client:
+            from deployctl.lab.engine import ensure_engine
+
+            client.append(ensure_engine(project.state_dir, say))
+        return client[0]
+
+    return factory
 
 
-def _playbook(project: Project, playbook: Path | None) -> Playbook:
-    path = (playbook or project.root / "playbooks" / "webapp.yml").resolve()
-    return load_playbook(path, display=project.display(path))
+def resolve_release(
+    connection: sqlite3.Connection, project: Project, release: str | None, playbook: Path | None
+) -> ReleaseRow:
+    """The release named by `--release`, else one made from the working tree (snapshotted, recorded)."""
+    from deployctl.release.store import find_release, make_release
+
+    if release is not None:
+        return find_release(connection, release)
+    return make_release(connection, project, default_playbook(project, playbook))
 
 
-def _render(result: RolloutResult, output: OutputFormat) -> None:
-    if output is OutputFormat.json:
-        print_json(asdict(result))
-        return
+def render_rollout(result: RolloutResult) -> None:
+    """One container target's rollout as a table and a summary line."""
     rows = [[s.new, s.old or "-", f"{s.seconds:.2f}"] for s in result.swaps]
     print_table(f"{result.stage}: {result.action} {result.outcome}", ["NEW REPLICA", "REPLACED", "SECONDS"], rows)
     load = f", {result.load.sent} requests sent, {result.load.failed} failed" if result.load else ""
     say(f"{result.stage}: {result.image} ({result.outcome}) in {result.seconds:.1f} s{load}")
 
 
+def deployment_json(release: ReleaseRow, deployment_id: int, strategy: str, done: StageDeployment) -> dict[str, Any]:
+    """The deployment as JSON: the first container rollout's fields at the top (as `deploy` always gave), the
+    release, the deployment, the VMs' apply and every rollout."""
+    payload: dict[str, Any] = asdict(done.rollouts[0]) if done.rollouts else {}
+    payload.update(
+        {
+            "release": {"id": release.id, "content_hash": release.content_hash, "playbook": release.playbook},
+            "deployment_id": deployment_id,
+            "strategy": strategy,
+            "deployment_outcome": done.outcome,
+            "vms": None
+            if done.vms is None
+            else {"exit_code": done.vms.exit_code, "recap": {h: asdict(r) for h, r in done.vms.recap.items()}},
+            "containers": [asdict(r) for r in done.rollouts],
+        }
+    )
+    return payload
+
+
+def render_deployment(
+    release: ReleaseRow, deployment_id: int, strategy: str, done: StageDeployment, output: OutputFormat
+) -> None:
+    """The deployment's result: JSON, or the VMs' recap and each rollout's table."""
+    if output is OutputFormat.json:
+        print_json(deployment_json(release, deployment_id, strategy, done))
+        return
+    if done.vms is not None:
+        rows = [[h, str(r.ok), str(r.changed), str(r.failed), str(r.unreachable)] for h, r in done.vms.recap.items()]
+        print_table("VMs (mutable)", ["HOST", "OK", "CHANGED", "FAILED", "UNREACHABLE"], rows)
+    for result in done.rollouts:
+        render_rollout(result)
+    say(f"deployment #{deployment_id}: release {release.id} ({strategy}) {done.outcome}")
+
+
 def deploy(
     ctx: typer.Context,
     stage: StageOption,
-    playbook: Annotated[Path | None, typer.Option(help="Playbook to bake (default playbooks/webapp.yml).")] = None,
+    release: Annotated[
+        str | None, typer.Option("--release", "-r", help="Release id or content hash (default: the working tree).")
+    ] = None,
+    playbook: Annotated[
+        Path | None,
+        typer.Option(help="Playbook of the release made from the working tree (default playbooks/webapp.yml)."),
+    ] = None,
     parallelism: Annotated[int, typer.Option(help="Replicas replaced at once.", min=1)] = 1,
     delay: Annotated[float, typer.Option(help="Seconds between batches.", min=0)] = 0.0,
     load: Annotated[bool, typer.Option("--load", help="Send HTTP load to the stage's proxy during the roll.")] = False,
     output: FormatOption = OutputFormat.table,
 ) -> None:
-    """Bake the playbook into an image (once, for every stage) and roll the stage's containers to it.
+    """Deploy a release to the stage: its VMs in place over SSH, its containers rolled to the release's image.
 
-    Exit codes: 0 deployed (or already running), 2 the new release failed its health check and the
-    stage was rolled back to what it ran, 4 invalid input.
+    Without --release, a release is made from the working tree (snapshotted; its image built when missing).
+    Exit codes: 0 deployed (or already running), 2 a host failed (a failed container roll returns to what
+    ran), 4 invalid input, 5 the stage is locked by another command.
     """
-    from deployctl.lab.engine import ensure_engine
-    from deployctl.lab.images import ensure_base_image
-    from deployctl.ledger.deployrecord import stack_deploy_record
+    from deployctl.ledger.db import open_ledger
+    from deployctl.ledger.deployrecord import strategy_of
+    from deployctl.ledger.locks import stage_lock
+    from deployctl.ledger.recording import recorded_deployment
+    from deployctl.release.deploy import DeployOptions, check_vm_input, deploy_to_stage, stage_targets
+    from deployctl.release.images import build_release_images, load_release
 
     project = cli_context(ctx).project()
-    book = _playbook(project, playbook)
-    targets = _container_targets(project, stage, book)
-    client = ensure_engine(project.state_dir, say)
-    ensure_base_image(client, project.root / "images", say)
-    results: list[RolloutResult] = []
-    with stack_deploy_record(project, book.path, stage) as entry:
-        _deploy_targets(client, project, book, stage, targets, entry, results, parallelism, delay, load)
-    for result in results:
-        _render(result, output)
-    failed = [r for r in results if not r.ok]
-    if failed:
-        stderr.print(f"deployctl: {failed[0].stage}: {failed[0].outcome}: {failed[0].reason}", markup=False)
-        raise typer.Exit(2)
+    project.require_stage(stage)
+    client = engine(project)
+    connection = open_ledger(project.ledger)
+    try:
+        row = resolve_release(connection, project, release, playbook)
+        loaded = load_release(project, row)
+        targets = stage_targets(loaded, stage)
+        check_vm_input(loaded, targets)
+        strategy = strategy_of(len(targets.vm_hosts), len(targets.containers))
+        with stage_lock(connection, stage, "deploy", say):
+            if targets.containers:
+                from deployctl.lab.images import ensure_base_image
 
-
-def _deploy_targets(
-    client: DockerClient,
-    project: Project,
-    book: Playbook,
-    stage: str,
-    targets: list[tuple[Play, InventoryHost]],
-    entry: DeploymentRecord,
-    results: list[RolloutResult],
-    parallelism: int,
-    delay: float,
-    load: bool,
-) -> None:
-    from deployctl.immutable.build import build_release, compile_with_base, render_runtime_files
-    from deployctl.immutable.load import HttpLoad
-    from deployctl.immutable.rollout import deploy_release
-    from deployctl.immutable.stages import stage_variables
-    from deployctl.immutable.swarm import deploy_swarm
-    from deployctl.ledger.deployrecord import record_rollout
-
-    for play, host in targets:
-        every_stage = stage_variables(project, book, play)
-        containers = {
-            name: scope for name, scope in every_stage.items() if scope.get("deployctl_strategy") == "immutable"
-        }
-        recipe = compile_with_base(client, book, play, containers)
-        release = build_release(client, recipe, say)
-        for note in release.not_baked:
-            say(f"not baked: {note}")
-        files = render_runtime_files(release, book, containers[host.name])
-        port = _int_var(host, "deployctl_proxy_port", None)
-        replicas = _int_var(host, "deployctl_replicas", DEFAULT_REPLICAS)
-        traffic = HttpLoad(f"http://127.0.0.1:{port}/", workers=2, max_seconds=900) if load else None
-        roll = deploy_swarm if host.vars.get("deployctl_engine") == "swarm" else deploy_release
-        results.append(
-            roll(
-                client,
-                stage,
-                release,
-                files,
-                replicas=replicas,
-                parallelism=parallelism,
-                delay=delay,
-                proxy_port=port,
-                state_dir=project.state_dir,
-                images_dir=project.root / "images",
-                say=say,
-                load=traffic,
-            )
-        )
-        record_rollout(entry, play.name, host.name, release, results[-1])
+                ensure_base_image(client(), project.root / "images", say)
+                build_release_images(client(), connection, loaded, say)
+            options = DeployOptions(parallelism=parallelism, delay=delay, load=load)
+            with recorded_deployment(
+                project, Path(row.playbook), stage, "deploy", strategy, release=row, connection=connection
+            ) as record:
+                done = deploy_to_stage(client() if targets.containers else None, loaded, targets, record, options, say)
+    finally:
+        connection.close()
+    render_deployment(row, record.deployment_id, strategy, done, output)
+    if not done.ok:
+        failed = next((r for r in done.rollouts if not r.ok), None)
+        why = f"{failed.outcome}: {failed.reason}" if failed else (record.reason or done.outcome)
+        stderr.print(f"deployctl: {stage}: deployment #{record.deployment_id} {done.outcome}: {why}", markup=False)
+        raise typer.Exit(DEPLOY_FAILED_EXIT)
 
 
 def rollback(
@@ -157,15 +165,29 @@ def rollback(
 ) -> None:
     """Return the stage's containers to the previous release (or `--to` one): the image is local, it takes seconds."""
     from deployctl.immutable.rollout import rollback_release
-    from deployctl.lab.engine import ensure_engine
+    from deployctl.ledger.db import open_ledger
+    from deployctl.ledger.deployrecord import fill_rollback, recorded_rollback
+    from deployctl.ledger.locks import stage_lock
+    from deployctl.model.inventory import load_inventories
 
     project = cli_context(ctx).project()
     project.require_stage(stage)
-    client = ensure_engine(project.state_dir, say)
-    result = rollback_release(
-        client, stage, to, state_dir=project.state_dir, images_dir=project.root / "images", say=say
-    )
-    _render(result, output)
+    inventory = load_inventories(project)[stage]
+    target = next((h.name for h in inventory.hosts.values() if h.strategy == "immutable"), f"{stage}-containers")
+    client = engine(project)()
+    connection = open_ledger(project.ledger)
+    try:
+        with stage_lock(connection, stage, "rollback", say), recorded_rollback(connection, stage) as record:
+            result = rollback_release(
+                client, stage, to, state_dir=project.state_dir, images_dir=project.root / "images", say=say
+            )
+            fill_rollback(record, stage, target, result)
+    finally:
+        connection.close()
+    if output is OutputFormat.json:
+        print_json({**asdict(result), "deployment_id": record.deployment_id, "release_id": record.release_id})
+    else:
+        render_rollout(result)
     if not result.ok:
         stderr.print(f"deployctl: {stage}: rollback {result.outcome}: {result.reason}", markup=False)
-        raise typer.Exit(2)
+        raise typer.Exit(DEPLOY_FAILED_EXIT)

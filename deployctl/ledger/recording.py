@@ -39,18 +39,32 @@ def recorded_deployment(
     release: ReleaseRow | None = None,
     forced: bool = False,
     force_reason: str = "",
+    source_stage: str = "",
+    gates: str = "[]",
+    connection: sqlite3.Connection | None = None,
 ) -> Iterator[DeploymentRecord]:
     """Snapshot the release (unless given), record the deployment as running, and record how it ended.
 
     An exception records outcome `failed` (`interrupted` for Ctrl-C) with the error as the reason, then
     propagates. A process killed outright leaves `running`, which `mark_interrupted` later settles.
+    A promotion gives the stage it promotes from and the gates it checked (JSON). With `connection`
+    given, the ledger the caller holds is used (and left open).
     """
-    connection = open_ledger(project.ledger)
+    owned = connection is None
+    connection = connection if connection is not None else open_ledger(project.ledger)
     try:
         if release is None:
             release = make_release(connection, project, playbook)
         deployment_id = begin_deployment(
-            connection, stage, release.id, action, strategy, forced=forced, force_reason=force_reason
+            connection,
+            stage,
+            release.id,
+            action,
+            strategy,
+            forced=forced,
+            force_reason=force_reason,
+            source_stage=source_stage,
+            gates=gates,
         )
         record = DeploymentRecord(connection, release, deployment_id)
         try:
@@ -72,4 +86,5 @@ def recorded_deployment(
                 requests_failed=record.requests_failed,
             )
     finally:
-        connection.close()
+        if owned:
+            connection.close()

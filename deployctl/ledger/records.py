@@ -12,7 +12,7 @@ import os
 import socket
 import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from deployctl.ledger.db import actor, now_iso, transaction
@@ -43,6 +43,8 @@ class ReleaseImage:
     image_id: str
     context_hash: str
     built_at: str
+    spec: str = "{}"
+    """What a deploy needs besides the image (its service, per-stage templates), as JSON."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,12 @@ class DeploymentRow:
     by: str
     pid: int
     machine: str
+    source_stage: str = ""
+    gates: str = "[]"
+    """The promotion gates checked before it, as JSON: a list of {gate, passed, reason}."""
+
+
+_DEPLOYMENT_FIELDS = frozenset(f.name for f in fields(DeploymentRow))
 
 
 def _release(row: sqlite3.Row) -> ReleaseRow:
@@ -82,7 +90,8 @@ def _release(row: sqlite3.Row) -> ReleaseRow:
 
 
 def _deployment(row: sqlite3.Row) -> DeploymentRow:
-    values = {key: row[key] for key in row.keys()}  # noqa: SIM118
+    # Columns other areas may add to the table later are not part of this row type.
+    values = {key: row[key] for key in row.keys() if key in _DEPLOYMENT_FIELDS}  # noqa: SIM118
     values["forced"] = bool(values["forced"])
     return DeploymentRow(**values)
 
@@ -129,9 +138,9 @@ def save_release_image(connection: sqlite3.Connection, image: ReleaseImage) -> N
     """Record (or replace) the image a release's play was baked into."""
     with transaction(connection):
         connection.execute(
-            "INSERT OR REPLACE INTO release_images (release_id, play, image, image_id, context_hash, built_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (image.release_id, image.play, image.image, image.image_id, image.context_hash, image.built_at),
+            "INSERT OR REPLACE INTO release_images (release_id, play, image, image_id, context_hash, built_at, spec)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (image.release_id, image.play, image.image, image.image_id, image.context_hash, image.built_at, image.spec),
         )
 
 
@@ -150,23 +159,29 @@ def begin_deployment(
     *,
     forced: bool = False,
     force_reason: str = "",
+    source_stage: str = "",
+    gates: str = "[]",
+    outcome: str = "running",
 ) -> int:
-    """Record that a deployment starts now (outcome `running`); return its id."""
+    """Record that a deployment starts now (outcome `running`, or `refused` by a gate); return its id."""
     with transaction(connection):
         cursor = connection.execute(
             "INSERT INTO deployments (stage, release_id, action, strategy, started_at, outcome, forced, force_reason,"
-            " by, pid, machine) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+            " by, pid, machine, source_stage, gates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 stage,
                 release_id,
                 action,
                 strategy,
                 now_iso(),
+                outcome,
                 int(forced),
                 force_reason,
                 actor(),
                 os.getpid(),
                 socket.gethostname(),
+                source_stage,
+                gates,
             ),
         )
     assert cursor.lastrowid is not None
@@ -198,6 +213,27 @@ def finish_deployment(
                 for h in hosts
             ],
         )
+
+
+def set_deployment_release(connection: sqlite3.Connection, deployment_id: int, release_id: str | None) -> None:
+    """Name the release a deployment turned out to deploy (a rollback learns it from the image it returned to)."""
+    with transaction(connection):
+        connection.execute("UPDATE deployments SET release_id = ? WHERE id = ?", (release_id, deployment_id))
+
+
+def release_of_image(connection: sqlite3.Connection, stage: str, image: str) -> str | None:
+    """The release of the newest successful deployment of `stage` whose containers ran `image` (tag or id)."""
+    rows = connection.execute(
+        "SELECT d.release_id, h.detail FROM deployments d JOIN deployment_hosts h ON h.deployment_id = d.id"
+        " WHERE d.stage = ? AND d.outcome = 'ok' AND h.kind = 'container' AND d.release_id IS NOT NULL"
+        " ORDER BY d.id DESC",
+        (stage,),
+    )
+    for row in rows:
+        detail = json.loads(row["detail"])
+        if image in (detail.get("image"), detail.get("image_id")):
+            return str(row["release_id"])
+    return None
 
 
 def get_deployment(connection: sqlite3.Connection, deployment_id: int) -> DeploymentRow | None:

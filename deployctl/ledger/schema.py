@@ -1,7 +1,7 @@
 """The ledger's schema, as numbered migrations applied in order; `PRAGMA user_version` is the schema version.
 
-A migration is never edited once released: change the schema by appending a new one. Numbers may leave
-gaps (areas of the code reserve ranges), they only need to increase.
+A migration is never edited once released: change the schema by appending a new one, numbered one more
+than the last (a unit test checks the numbers run 1, 2, 3, ... so that no migration can be skipped).
 """
 
 from __future__ import annotations
@@ -114,6 +114,44 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             machine       TEXT NOT NULL,
             acquired_at   TEXT NOT NULL
         );
+        """,
+    ),
+    (
+        2,
+        """
+        -- Drift: every VM and container a scan looked at, with its status (clean ones too: history needs them).
+        CREATE TABLE drift_hosts (
+            scan_id       INTEGER NOT NULL REFERENCES drift_scans(id),
+            stage         TEXT NOT NULL,
+            host          TEXT NOT NULL,             -- VM name or container name
+            target        TEXT NOT NULL,             -- vm or container
+            strategy      TEXT NOT NULL,             -- mutable or immutable
+            inventory_host TEXT NOT NULL,            -- the inventory's name (a container's target, e.g. qa-web)
+            release_id    TEXT,                      -- the release it was last deployed with (NULL: never)
+            status        TEXT NOT NULL,             -- clean, drifted, never_deployed, unreachable, error
+            items         INTEGER NOT NULL DEFAULT 0,
+            ignored       INTEGER NOT NULL DEFAULT 0,
+            message       TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (scan_id, stage, host)
+        );
+        CREATE INDEX drift_scans_by_time ON drift_scans(started_at);
+        """,
+    ),
+    (
+        3,
+        """
+        -- Promotion: the stage a release was promoted from, and the gates checked (JSON list).
+        ALTER TABLE deployments ADD COLUMN source_stage TEXT NOT NULL DEFAULT '';
+        ALTER TABLE deployments ADD COLUMN gates TEXT NOT NULL DEFAULT '[]';
+        -- Verifications: who runs them (a killed one is found and marked interrupted), how long, why failed.
+        ALTER TABLE verifications ADD COLUMN pid INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE verifications ADD COLUMN machine TEXT NOT NULL DEFAULT '';
+        ALTER TABLE verifications ADD COLUMN seconds REAL;
+        ALTER TABLE verifications ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+        ALTER TABLE verifications ADD COLUMN deployment_id INTEGER REFERENCES deployments(id);
+        CREATE INDEX verifications_by_stage ON verifications(stage, id);
+        -- A release image's deploy spec (service, per-stage templates) as JSON: deployed without a rebuild.
+        ALTER TABLE release_images ADD COLUMN spec TEXT NOT NULL DEFAULT '{}';
         """,
     ),
 )

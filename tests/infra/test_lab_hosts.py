@@ -8,9 +8,16 @@ import pytest
 
 from deployctl.lab.machines import lab_machines
 
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("lab")]
+pytestmark = [pytest.mark.integration, pytest.mark.infra_ssh]
 
 testinfra_hosts = [f"ssh://{machine.name}" for machine in lab_machines(os.environ)]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _lab_up(request: pytest.FixtureRequest) -> None:
+    """Without `--hosts` (the test suite), bring the lab up first; `deployctl verify` names running hosts."""
+    if request.config.option.hosts is None:
+        request.getfixturevalue("lab")
 
 
 def test_sshd_is_active_and_enabled(host) -> None:  # type: ignore[no-untyped-def]

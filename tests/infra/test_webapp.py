@@ -1,12 +1,23 @@
-"""testinfra checks of the demo webapp on dev and qa after `deployctl apply` (SSH backend)."""
+"""testinfra checks of the demo webapp on VMs (SSH backend).
+
+In the test suite: on dev and qa after `deployctl apply`. `deployctl verify --stage S` runs them on the
+stage's VMs instead (`--hosts ssh://...` with its own `--ssh-config`), as they are.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("webapp")]
+pytestmark = [pytest.mark.integration, pytest.mark.infra_ssh]
 
 testinfra_hosts = ["ssh://dev-vm1", "ssh://qa-vm1", "ssh://qa-vm2"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _webapp_applied(request: pytest.FixtureRequest) -> None:
+    """Without `--hosts` (the test suite), apply the webapp to dev and qa first; with it, check what runs."""
+    if request.config.option.hosts is None:
+        request.getfixturevalue("webapp")
 
 
 def test_service_is_active_enabled_and_listening(host) -> None:  # type: ignore[no-untyped-def]

@@ -42,6 +42,10 @@ def test_a_new_ledger_is_in_wal_mode_at_the_latest_schema(tmp_path: Path) -> Non
     assert {"releases", "deployments", "deployment_hosts", "verifications", "drift_scans", "stage_locks"} <= tables
 
 
+def test_migrations_are_numbered_one_by_one_so_none_can_be_skipped() -> None:
+    assert [version for version, _ in schema.MIGRATIONS] == list(range(1, len(schema.MIGRATIONS) + 1))
+
+
 def test_migrations_apply_once_and_only_newer_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "ledger.db"
     open_ledger(path).close()

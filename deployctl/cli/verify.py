@@ -1,0 +1,75 @@
+"""`deployctl verify --stage S`: the testinfra checks of tests/infra/ on every host of the stage, recorded."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from deployctl.cli.context import cli_context
+from deployctl.cli.deploy import FormatOption, StageOption, engine
+from deployctl.cli.render import OutputFormat, print_json, print_table, say, stderr
+
+if TYPE_CHECKING:
+    from deployctl.release.verification import StageVerification
+
+VERIFY_FAILED_EXIT = 2
+
+
+def verification_json(done: StageVerification) -> dict[str, Any]:
+    """A recorded verification as JSON."""
+    return {
+        "verification_id": done.verification_id,
+        "stage": done.stage,
+        "release_id": done.release_id,
+        "deployment_id": done.deployment_id,
+        "passed": done.passed,
+        "reason": done.reason,
+        "seconds": round(done.seconds, 3),
+        "hosts": [
+            {"host": h.host, "backend": h.backend, "passed": h.passed, "failed": h.failed, **dict(h.detail)}
+            for run in done.runs
+            for h in run.results
+        ],
+    }
+
+
+def render_verification(done: StageVerification, output: OutputFormat) -> None:
+    """Per host: backend, checks passed and failed; then the verdict."""
+    if output is OutputFormat.json:
+        print_json(verification_json(done))
+        return
+    rows = [
+        [h.host, h.backend, str(h.passed), str(h.failed), ", ".join(h.detail.get("failures", [])) or "-"]
+        for run in done.runs
+        for h in run.results
+    ]
+    print_table(f"verify {done.stage}", ["HOST", "BACKEND", "PASSED", "FAILED", "FAILED CHECKS"], rows)
+    verdict = "passed" if done.passed else f"failed: {done.reason}"
+    say(
+        f"verification #{done.verification_id} of {done.stage} (release {done.release_id or 'unknown'}) "
+        f"{verdict} in {done.seconds:.1f} s"
+    )
+
+
+def verify(ctx: typer.Context, stage: StageOption, output: FormatOption = OutputFormat.table) -> None:
+    """Run tests/infra/ on every host of the stage (SSH for VMs, Docker for containers) and record the result.
+
+    Exit codes: 0 passed, 2 a check failed, 5 the stage is locked by another command.
+    """
+    from deployctl.ledger.db import open_ledger
+    from deployctl.ledger.locks import stage_lock
+    from deployctl.release.verification import verify_and_record
+
+    project = cli_context(ctx).project()
+    project.require_stage(stage)
+    connection = open_ledger(project.ledger)
+    try:
+        with stage_lock(connection, stage, "verify", say):
+            done = verify_and_record(connection, project, stage, engine(project), say)
+    finally:
+        connection.close()
+    render_verification(done, output)
+    if not done.passed:
+        stderr.print(f"deployctl: {stage}: verification #{done.verification_id} failed: {done.reason}", markup=False)
+        raise typer.Exit(VERIFY_FAILED_EXIT)

@@ -1,0 +1,229 @@
+"""Deploy a release to a stage: its snapshot applied to the stage's VMs (mutable), its recorded images rolled
+out to the stage's container targets (immutable), one deployment in the ledger with every host's result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from deployctl.errors import DeployctlError, InputError
+from deployctl.lab.state import load_lab_state
+from deployctl.ledger.applyrecord import RetainedConnections, fill_apply_record, record_baselines
+from deployctl.ledger.deployrecord import deployment_outcome, record_rollout
+from deployctl.ledger.recording import DeploymentRecord
+from deployctl.model.connection import SshEndpoint, resolve_endpoint
+from deployctl.model.inventory import Inventory, InventoryHost, load_inventories
+from deployctl.model.playbook import Play
+from deployctl.release.images import LoadedRelease, container_scopes, recorded_image_release
+from deployctl.strategies.results import RunResult, TaskResult
+from deployctl.transport.base import Transport
+from deployctl.transport.pool import DEFAULT_FORKS
+from deployctl.transport.ssh import SshTransport
+
+if TYPE_CHECKING:
+    from docker import DockerClient
+
+    from deployctl.immutable.rollout import RolloutResult
+
+Say = Callable[[str], None]
+DEFAULT_REPLICAS = 3
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    """How to roll: replicas replaced at once, seconds between batches, HTTP load during the roll, SSH forks."""
+
+    parallelism: int = 1
+    delay: float = 0.0
+    load: bool = False
+    forks: int = DEFAULT_FORKS
+
+
+@dataclass(frozen=True)
+class StageTargets:
+    """The stage's hosts the release reaches: VMs (mutable) and container targets (immutable) by play."""
+
+    stage: str
+    inventory: Inventory
+    vm_hosts: tuple[InventoryHost, ...]
+    containers: tuple[tuple[Play, InventoryHost], ...]
+
+
+@dataclass
+class StageDeployment:
+    """What a deployment did: the VMs' apply (None without VMs) and each container target's rollout."""
+
+    vms: RunResult | None = None
+    rollouts: list[RolloutResult] = field(default_factory=list)
+    outcome: str = "failed"
+
+    @property
+    def ok(self) -> bool:
+        """True when every VM and container target runs the release."""
+        return self.outcome == "ok"
+
+
+def int_var(host: InventoryHost, name: str, default: int | None) -> int:
+    """A positive whole number from the host's variables, else an error naming the file and line it came from."""
+    value = host.vars.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        origin = host.var_origins.get(name)
+        where = (origin.source, origin.line) if origin else (host.origin.source, host.origin.line)
+        raise InputError(where[0], where[1], name, f"must be a positive whole number for {host.name}, got {value!r}")
+    return value
+
+
+def stage_targets(loaded: LoadedRelease, stage: str) -> StageTargets:
+    """The stage's VM hosts and container targets of the release's plays, from the release's inventories."""
+    from deployctl.strategies.mutable import targeted_hosts
+
+    inventory = load_inventories(loaded.project)[loaded.project.require_stage(stage)]
+    vms = tuple(targeted_hosts(inventory, loaded.playbook, None))
+    containers = tuple(
+        (play, host)
+        for play in loaded.playbook.plays
+        for host in inventory.select(play.hosts)
+        if host.strategy == "immutable"
+    )
+    if not vms and not containers:
+        raise DeployctlError(f"no host of the {stage} inventory matches the plays of {loaded.row.playbook}")
+    return StageTargets(stage, inventory, vms, containers)
+
+
+def check_vm_input(loaded: LoadedRelease, targets: StageTargets) -> None:
+    """Validate the playbook against the VMs' variables before any host is touched (file, line, field)."""
+    from deployctl.model.playbook_checks import check_playbook
+
+    names = {host.name for host in targets.vm_hosts}
+    if not names:
+        return
+    check_playbook(
+        loaded.playbook,
+        loaded.playbook.templar(),
+        {host.name: host.vars for host in targets.vm_hosts},
+        runtime_names=set(),
+        select=lambda pattern: [h.name for h in targets.inventory.select(pattern) if h.name in names],
+    )
+
+
+def apply_to_vms(
+    loaded: LoadedRelease,
+    targets: StageTargets,
+    forks: int,
+    say: Say,
+    connections: Callable[[SshEndpoint], Transport] = SshTransport,
+) -> RunResult:
+    """Apply the release's playbook in place to the stage's VMs over SSH (the mutable strategy)."""
+    from deployctl.strategies.hostrun import RunOptions
+    from deployctl.strategies.mutable import apply_playbook
+
+    lab = load_lab_state(loaded.project.state_dir)
+    endpoints = {
+        host.name: resolve_endpoint(
+            host.name,
+            host.vars,
+            lab.endpoints if lab else None,
+            (host.origin.source, host.origin.line),
+            targets.inventory.path.parent,
+        )
+        for host in targets.vm_hosts
+    }
+
+    def emit(result: TaskResult) -> None:
+        if result.status in ("changed", "failed", "unreachable"):
+            say(f"{result.status}: [{result.host}] {result.task}" + (f": {result.message}" if result.message else ""))
+
+    say(f"{targets.stage}: applying release {loaded.row.id} to {', '.join(h.name for h in targets.vm_hosts)}")
+    return apply_playbook(
+        loaded.playbook,
+        targets.inventory,
+        endpoints,
+        RunOptions(),
+        limit=None,
+        forks=forks,
+        emit=emit,
+        templar=loaded.playbook.templar(),
+        transport_factory=connections,
+    )
+
+
+def roll_containers(
+    client: DockerClient,
+    loaded: LoadedRelease,
+    targets: StageTargets,
+    record: DeploymentRecord,
+    options: DeployOptions,
+    say: Say,
+) -> list[RolloutResult]:
+    """Roll each container target of the stage to the release's recorded image (by digest), with its stage files."""
+    from deployctl.immutable.build import render_runtime_files
+    from deployctl.immutable.load import HttpLoad
+    from deployctl.immutable.rollout import deploy_release
+    from deployctl.immutable.swarm import deploy_swarm
+
+    results: list[RolloutResult] = []
+    scopes: dict[str, dict[str, dict[str, Any]]] = {}
+    for play, host in targets.containers:
+        image = recorded_image_release(client, record.connection, loaded.row.id, play.name)
+        if play.name not in scopes:
+            scopes[play.name] = container_scopes(loaded, play)
+        files = render_runtime_files(image, loaded.playbook, scopes[play.name][host.name])
+        port = int_var(host, "deployctl_proxy_port", None)
+        replicas = int_var(host, "deployctl_replicas", DEFAULT_REPLICAS)
+        traffic = HttpLoad(f"http://127.0.0.1:{port}/", workers=2, max_seconds=900) if options.load else None
+        roll = deploy_swarm if host.vars.get("deployctl_engine") == "swarm" else deploy_release
+        result = roll(
+            client,
+            targets.stage,
+            image,
+            files,
+            replicas=replicas,
+            parallelism=options.parallelism,
+            delay=options.delay,
+            proxy_port=port,
+            state_dir=loaded.project.state_dir,
+            images_dir=loaded.project.root / "images",
+            say=say,
+            load=traffic,
+        )
+        results.append(result)
+        record_rollout(record, host.name, image, result)
+    return results
+
+
+def deploy_to_stage(
+    client: DockerClient | None,
+    loaded: LoadedRelease,
+    targets: StageTargets,
+    record: DeploymentRecord,
+    options: DeployOptions,
+    say: Say,
+) -> StageDeployment:
+    """Apply the release to the stage's VMs, then roll its containers; fill `record` with every host's result.
+
+    The containers are rolled only when the VMs took the release (a failed apply stops the deployment).
+    """
+    done = StageDeployment()
+    if targets.vm_hosts:
+        connections = RetainedConnections()  # kept open: the package baseline is read over them (drift)
+        try:
+            done.vms = apply_to_vms(loaded, targets, options.forks, say, connections)
+            fill_apply_record(record, done.vms)
+            record_baselines(record, done.vms, connections, targets.stage)
+        finally:
+            connections.close()
+    if targets.containers and (done.vms is None or done.vms.exit_code == 0):
+        if client is None:
+            raise DeployctlError(f"{targets.stage} has container targets but no Docker engine was given")
+        done.rollouts = roll_containers(client, loaded, targets, record, options, say)
+    elif targets.containers:
+        record.reason = "; ".join(filter(None, (record.reason, "containers not rolled: the VMs' apply failed")))
+    done.outcome = deployment_outcome(
+        done.vms.exit_code if done.vms is not None else None, [r.outcome for r in done.rollouts]
+    )
+    if targets.containers and not done.rollouts:
+        done.outcome = "failed"
+    record.outcome = done.outcome
+    return done
