@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
+import os
 import posixpath
 import re
 import secrets
@@ -25,15 +27,28 @@ from jinja2 import meta, nodes
 from jinja2.exceptions import FilterArgumentError
 from jinja2.filters import sync_do_unique
 from jinja2.runtime import Context
+from jinja2.utils import missing
 
 from deployctl.errors import DeployctlError
+from deployctl.lookups import (
+    ERROR_MODES,
+    LOOKUP_FUNCTIONS,
+    LOOKUP_SITE_VAR,
+    SUPPORTED_LOOKUPS,
+    LookupFailure,
+    LookupSite,
+    LookupUndefinedError,
+    LookupUsageError,
+    lookup_value,
+    run_lookup,
+)
 from deployctl.model.connection import parse_bool
 
 OMIT = f"__omit_place_holder__{secrets.token_hex(8)}"
 """The value of the `omit` variable: a mapping key or list item rendering to it is dropped, as in Ansible."""
 
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
-UNSUPPORTED_GLOBALS = ("lookup", "query", "q")
+LOG = logging.getLogger(__name__)
 
 
 class TemplateError(DeployctlError):
@@ -50,6 +65,10 @@ class TemplateError(DeployctlError):
         else:
             message = f"{template}:{line}: {problem}" if line is not None else f"{template}: {problem}"
         super().__init__(message)
+
+
+class UnsupportedLookupError(TemplateError):
+    """A lookup plugin deployctl does not have (or one not named literally): refused when the content loads."""
 
 
 class UnsafeText(str):
@@ -306,13 +325,6 @@ def _unique_in_order(values: Iterable[Any]) -> list[Any]:
     return found
 
 
-def _unsupported(name: str) -> Callable[..., Any]:
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise jinja2.TemplateRuntimeError(f"{name}(): lookup plugins are not supported")
-
-    return refuse
-
-
 FILTERS: dict[str, Callable[..., Any]] = {
     "to_json": _to_json,
     "to_nice_json": _to_nice_json,
@@ -540,11 +552,14 @@ class Templar:
     """Renders values, conditions and template files with Ansible's Jinja2 semantics.
 
     `search_paths` are where `{% include %}` and relative template names are found (for a playbook:
-    its `templates/` folder, then its own folder). Compiled templates are cached per instance.
+    its `templates/` folder, then its own folder). `lookup_site` is where lookups find relative file
+    names when the variables carry no task's site (see `deployctl.lookups`). Compiled templates are
+    cached per instance.
     """
 
-    def __init__(self, search_paths: Sequence[Path] = ()) -> None:
+    def __init__(self, search_paths: Sequence[Path] = (), lookup_site: LookupSite | None = None) -> None:
         self.search_paths = tuple(search_paths)
+        self.lookup_site = lookup_site or LookupSite(self.search_paths)
         self._env = _Environment(
             loader=_SearchPathLoader(self.search_paths),
             undefined=_Undefined,
@@ -556,8 +571,8 @@ class Templar:
         self._env.filters.update(FILTERS)
         self._env.tests.update(TESTS)
         self._env.globals["omit"] = OMIT
-        for name in UNSUPPORTED_GLOBALS:
-            self._env.globals[name] = _unsupported(name)
+        for name in LOOKUP_FUNCTIONS:
+            self._env.globals[name] = self._lookup_function(name)
         self._templates: dict[str, jinja2.Template] = {}
         self._expressions: dict[str, Callable[..., Any]] = {}
         self._single: dict[str, str | None] = {}
@@ -615,7 +630,9 @@ class Templar:
         With `variables`, names defined there are followed: `{{ url }}` with `url: "{{ host }}"` gives
         both `url` and `host`. Jinja globals (`range`, `omit`...) are not variables and are left out.
         """
-        names = self._direct_names(value, set())
+        site = variables.get(LOOKUP_SITE_VAR) if variables is not None else None
+        site = site if isinstance(site, LookupSite) else self.lookup_site
+        names = self._direct_names(value, set(), site)
         if variables is None:
             return names
         found: set[str] = set()
@@ -626,7 +643,7 @@ class Templar:
                 continue
             found.add(name)
             if name in variables:
-                pending.extend(self._direct_names(variables[name], set()) - found)
+                pending.extend(self._direct_names(variables[name], set(), site) - found)
         return found
 
     def condition_names(self, condition: str | bool, variables: Mapping[str, Any] | None = None) -> set[str]:
@@ -645,6 +662,7 @@ class Templar:
                     self._template(value)
                 else:
                     self._expression(inner)
+                _check_lookups(self._env.parse(value))
         elif isinstance(value, Mapping):
             for key, item in value.items():
                 self.check_syntax(key)
@@ -659,6 +677,7 @@ class Templar:
             expression = self.condition_expression(condition)
             if expression:
                 self._expression(expression)
+                _check_lookups(self._env.parse(f"{{{{ {expression} }}}}"))
 
     def check_file_syntax(self, path: Path, display: str | None = None) -> None:
         """Compile a template file; a syntax error raises TemplateError with the file and its line."""
@@ -666,6 +685,7 @@ class Templar:
         name = str(path if path.is_absolute() else path.absolute())
         try:
             self._env.get_template(name)
+            _check_lookups(self._env.parse(Path(name).read_text(encoding="utf-8")), shown)
         except jinja2.TemplateNotFound:
             raise TemplateError("template file not found", shown) from None
         except jinja2.TemplateSyntaxError as exc:
@@ -761,9 +781,10 @@ class Templar:
             self._templates[text] = compiled
         return compiled
 
-    def _direct_names(self, value: Any, seen_files: set[str]) -> set[str]:
+    def _direct_names(self, value: Any, seen_files: set[str], site: LookupSite) -> set[str]:
+        """The names a value reads; `lookup('vars', 'x')` reads x, `lookup('template', 'f')` what f reads."""
         if isinstance(value, Path):
-            return self._file_names(value, seen_files)
+            return self._file_names(value, seen_files, site)
         if isinstance(value, str):
             if not is_templated(value):
                 return set()
@@ -772,18 +793,32 @@ class Templar:
                     ast = self._env.parse(value)
                 except jinja2.TemplateSyntaxError as exc:
                     raise TemplateError(_problem(exc)) from None
-                self._names[value] = frozenset(meta.find_undeclared_variables(ast) - set(self._env.globals))
-            return set(self._names[value])
+                self._names[value] = self._ast_names(ast)
+            return set(self._names[value]) | self._lookup_template_names(value, seen_files, site)
         names: set[str] = set()
         if isinstance(value, Mapping):
             for key, item in value.items():
-                names |= self._direct_names(key, seen_files) | self._direct_names(item, seen_files)
+                names |= self._direct_names(key, seen_files, site) | self._direct_names(item, seen_files, site)
         elif isinstance(value, list | tuple):
             for item in value:
-                names |= self._direct_names(item, seen_files)
+                names |= self._direct_names(item, seen_files, site)
         return names
 
-    def _file_names(self, path: Path, seen_files: set[str]) -> set[str]:
+    def _ast_names(self, ast: nodes.Template) -> frozenset[str]:
+        names = set(meta.find_undeclared_variables(ast)) - set(self._env.globals)
+        return frozenset(names | set(_constant_lookup_terms(ast, "vars")))
+
+    def _lookup_template_names(self, value: str, seen_files: set[str], site: LookupSite) -> set[str]:
+        if "template" not in value:
+            return set()
+        names: set[str] = set()
+        for name in _constant_lookup_terms(self._env.parse(value), "template"):
+            path = site.find(name, "templates")
+            if path is not None:
+                names |= self._file_names(path, seen_files, site)
+        return names
+
+    def _file_names(self, path: Path, seen_files: set[str], site: LookupSite | None = None) -> set[str]:
         name = str(path if path.is_absolute() else path.absolute())
         if name in seen_files:
             return set()
@@ -796,14 +831,64 @@ class Templar:
             raise TemplateError(f"cannot read: {exc}", str(path)) from None
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(_problem(exc), str(path), exc.lineno) from None
-        names = set(meta.find_undeclared_variables(ast)) - set(self._env.globals)
+        names = set(self._ast_names(ast))
         for included in meta.find_referenced_templates(ast):
             if included is not None:
                 for folder in (*self.search_paths, path.parent):
                     if (folder / included).is_file():
-                        names |= self._file_names(folder / included, seen_files)
+                        names |= self._file_names(folder / included, seen_files, site)
                         break
+        for name in _constant_lookup_terms(ast, "template"):
+            found = (site or self.lookup_site).find(name, "templates")
+            if found is not None:
+                names |= self._file_names(found, seen_files, site)
         return names
+
+    def _lookup_function(self, function: str) -> Callable[..., Any]:
+        """`lookup()` (joined text unless `wantlist=True`) or `query()`/`q()` (a list), see deployctl.lookups."""
+        always_list = function != "lookup"
+
+        @jinja2.pass_context
+        def call(
+            context: Context, plugin: Any, *terms: Any, wantlist: bool = False, errors: str = "strict", **options: Any
+        ) -> Any:
+            _fail_if_undefined([plugin, *terms, *options.values()])
+            if errors not in ERROR_MODES:
+                raise jinja2.TemplateRuntimeError(f"{function}(): errors must be one of {', '.join(ERROR_MODES)}")
+            site = context.get(LOOKUP_SITE_VAR)
+            try:
+                found = run_lookup(
+                    str(plugin),
+                    terms,
+                    options,
+                    site if isinstance(site, LookupSite) else self.lookup_site,
+                    variable=lambda name: _context_variable(context, name),
+                    render_template=lambda path, extra: self._lookup_template(context, path, extra),
+                    environ=os.environ,
+                )
+            except LookupUndefinedError as exc:
+                raise jinja2.UndefinedError(str(exc)) from None
+            except LookupUsageError as exc:
+                raise jinja2.TemplateRuntimeError(f"{function}('{plugin}'): {exc}") from None
+            except LookupFailure as exc:
+                if errors == "strict":
+                    raise jinja2.TemplateRuntimeError(f"{function}('{plugin}'): {exc}") from None
+                if errors == "warn":
+                    LOG.warning("Lookup failed but the error is being ignored: %s", exc)
+                return [] if always_list or wantlist else None
+            return mark_unsafe(lookup_value(found, always_list or bool(wantlist)))
+
+        return call
+
+    def _lookup_template(self, context: Context, path: Path, extra: Mapping[str, Any]) -> str:
+        """The template lookup: a template file rendered with the calling template's variables."""
+        try:
+            template = self._env.get_template(str(path.absolute()))
+            return template.render({**context.get_all(), **extra})
+        except jinja2.UndefinedError:
+            raise
+        except (jinja2.TemplateError, OSError, UnicodeDecodeError) as exc:
+            raise LookupFailure(f"{path}: {_problem(exc)}") from None
 
     def _file_error(self, exc: BaseException, problem: str, name: str, shown: str) -> TemplateError:
         where = _innermost_template_line(exc)
@@ -820,6 +905,49 @@ class Templar:
             return str(Path(shown).parent / Path(filename).relative_to(Path(main).parent))
         except ValueError:
             return filename
+
+
+def _lookup_calls(ast: nodes.Template) -> list[nodes.Call]:
+    return [
+        call
+        for call in ast.find_all(nodes.Call)
+        if isinstance(call.node, nodes.Name) and call.node.name in LOOKUP_FUNCTIONS
+    ]
+
+
+def _check_lookups(ast: nodes.Template, template: str | None = None) -> None:
+    """Refuse, before any host is contacted, a lookup plugin deployctl does not have (or one not named literally)."""
+    for call in _lookup_calls(ast):
+        function = call.node.name if isinstance(call.node, nodes.Name) else "lookup"
+        first = call.args[0] if call.args else None
+        if not isinstance(first, nodes.Const) or not isinstance(first.value, str):
+            problem = f"{function}(): name the lookup plugin with a quoted string"
+            raise UnsupportedLookupError(problem, template, call.lineno if template else None)
+        if first.value not in SUPPORTED_LOOKUPS:
+            supported = ", ".join(SUPPORTED_LOOKUPS)
+            raise UnsupportedLookupError(
+                f"unsupported lookup plugin {first.value!r} in {function}() (supported: {supported})",
+                template,
+                call.lineno if template else None,
+            )
+
+
+def _constant_lookup_terms(ast: nodes.Template, plugin: str) -> list[str]:
+    """The literal terms of the `plugin` lookups in a template (`lookup('vars', 'x')` gives x)."""
+    return [
+        str(arg.value)
+        for call in _lookup_calls(ast)
+        if call.args and isinstance(call.args[0], nodes.Const) and call.args[0].value == plugin
+        for arg in call.args[1:]
+        if isinstance(arg, nodes.Const) and isinstance(arg.value, str)
+    ]
+
+
+def _context_variable(context: Context, name: str) -> Any:
+    value = context.resolve_or_missing(name)
+    if value is missing or isinstance(value, jinja2.Undefined):
+        raise LookupUndefinedError(f"No variable found with this name: {name}")
+    return value
 
 
 def _truth(value: Any, condition: str) -> bool:

@@ -55,7 +55,17 @@ from deployctl.immutable.recipe import RuntimeTemplate, ServiceSpec
 from deployctl.immutable.scopes import StageScopes
 from deployctl.immutable.unitfile import UnitFileError, UnitService, parse_service_unit
 from deployctl.lab.images import BASE_IMAGE
-from deployctl.model.playbook import Block, Included, Play, Playbook, Task, find_task_file, first_found
+from deployctl.lookups import LOOKUP_SITE_VAR, LookupFailure, LookupSite, LookupUsageError
+from deployctl.model.playbook import (
+    Block,
+    Included,
+    Play,
+    Playbook,
+    Task,
+    find_task_file,
+    first_found,
+    include_vars_values,
+)
 from deployctl.model.playbook import Step as PlayStep
 from deployctl.modules.base import Module, Plan, PutFile
 from deployctl.modules.params import ParamError, validate_params
@@ -197,7 +207,7 @@ class _PlayCompiler:
         self.registered = {task.register for task in play.all_tasks() if task.register}
         self.image_vars = image_fact_variables(base_facts or {}) if play.gather_facts else {}
         self.included: dict[str, Any] = {}
-        self.scope_cache: dict[tuple[int, int, int], StageScopes] = {}
+        self.scope_cache: dict[tuple[int, int, int, LookupSite], StageScopes] = {}
         self.noting = False
         self.out = _Output()
 
@@ -284,12 +294,14 @@ class _PlayCompiler:
                 rendered = self.templar.render(task.loop, common)
                 items = task.loop_items(rendered)
                 if task.loop_keyword == "with_first_found":
-                    items, _ = first_found(task, items, self.playbook.base_dir)
+                    items = list(first_found(task, items, self.playbook.base_dir))
             for item in items:
                 scope = common if task.loop is None else {**common, task.loop_var: item}
                 yield from self.run_action(task, scope)
         except TemplateError as exc:
             raise self.error(task, str(exc)) from None
+        except (LookupFailure, LookupUsageError) as exc:
+            raise self.error(task, str(exc), task.loop_keyword) from None
 
     def run_action(self, task: Task, scope: Mapping[str, Any]) -> Iterator[Task]:
         if task.module == "set_fact":
@@ -298,9 +310,9 @@ class _PlayCompiler:
         if task.module == "include_vars":
             name = str(self.templar.render(task.args.get("file", ""), scope))
             path = find_task_file(task, task.module, name, self.playbook.base_dir)
-            if path is None or str(path) not in task.var_files:
+            if path is None:
                 raise self.error(task, f"include_vars: no file {name!r}", "file")
-            values = dict(task.var_files[str(path)])
+            values = include_vars_values(task, path, self.playbook.display(path))
             self.included.update({str(task.args["name"]): values} if task.args.get("name") else values)
             return
         found: Included | None
@@ -351,12 +363,12 @@ class _PlayCompiler:
     def task_scopes(self, task: Task) -> StageScopes:
         """The stages' variables for a task: role defaults beneath, base image facts, role/task/included vars above."""
         role = task.role
-        if role is None and not task.vars and not self.included and not self.image_vars and not self.play.role_defaults:
-            return self.scopes
-        key = (id(role), id(task.vars), hash(repr(sorted(self.included.items(), key=lambda kv: kv[0]))))
+        site = task.lookup_site
+        key = (id(role), id(task.vars), hash(repr(sorted(self.included.items(), key=lambda kv: kv[0]))), site)
         if key not in self.scope_cache:
             low = {**self.play.role_defaults, **(role.defaults if role else {})}
             high = {
+                LOOKUP_SITE_VAR: site,
                 **self.play.role_vars,
                 **(role.vars if role else {}),
                 **task.vars,

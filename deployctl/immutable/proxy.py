@@ -295,6 +295,19 @@ def _put_file(container: Container, folder: str, name: str, content: bytes) -> N
         raise DeployctlError(f"could not write {folder}/{name} into {container.name}")
 
 
+def parse_resolved(getent_output: str) -> set[str]:
+    """The names `getent hosts NAME...` resolved: the second and later words of each line."""
+    return {name for line in getent_output.splitlines() for name in line.split()[1:]}
+
+
+def unresolved_names(container: Container, names: list[str]) -> set[str]:
+    """The names the proxy cannot resolve now (Docker's embedded DNS lost them, e.g. after a swarm leave)."""
+    if not names:
+        return set()
+    _, output = _exec(container, ["getent", "hosts", *names])
+    return set(names) - parse_resolved(output)
+
+
 def read_stage_conf(container: Container) -> str:
     """The stage config the proxy has (the image's placeholder until deployctl writes one); also when stopped."""
     try:

@@ -47,9 +47,11 @@ from deployctl.immutable.proxy import (
     parse_upstreams,
     published_port,
     read_stage_conf,
+    refresh_proxy,
     reload_proxy,
     render_stage_conf,
     start_proxy,
+    unresolved_names,
     wait_workers_gone,
 )
 from deployctl.immutable.recipe import ImageRelease, RuntimeFile
@@ -496,6 +498,30 @@ def _matches(container: Container, spec: ReplicaSpec) -> bool:
     }
 
 
+def _reregister_lost_names(
+    client: docker.DockerClient,
+    stage: str,
+    proxy: Container,
+    serving: dict[str, Upstream],
+    running: dict[str, Container],
+    say: Say,
+) -> None:
+    """Give back a name to replicas the proxy cannot resolve, by reconnecting them to the stage network.
+
+    Docker's embedded DNS drops the names of running containers in some engine events (leaving a swarm is
+    one); nginx then refuses every reload. Reconnecting a container registers its name again.
+    """
+    lost = unresolved_names(proxy, sorted(serving))
+    if not lost:
+        return
+    network = client.networks.get(network_name(stage))
+    for name in sorted(lost):
+        say(f"{stage}: the proxy cannot resolve {name}: reconnecting it to {network.name} to register its name")
+        network.disconnect(running[name])
+        network.connect(running[name])
+    refresh_proxy(proxy)  # its workers resolve the reconnected replicas' new addresses
+
+
 def _open_stage(
     client: docker.DockerClient, stage: str, port: int | None, settings: RolloutSettings, say: Say
 ) -> _StageRun:
@@ -532,6 +558,8 @@ def _open_stage(
         if name not in serving:
             say(f"{stage}: removing {name}, a replica no upstream names (left by an interrupted rollout)")
             _remove(container, 0)
+    if proxy is not None and proxy.status == "running":
+        _reregister_lost_names(client, stage, proxy, serving, running, say)
     run = _StageRun(client, stage, settings, say, proxy, port, generation, conf)
     run.serving = serving
     run.containers = {name: running[name] for name in serving}

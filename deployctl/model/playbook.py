@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from deployctl.errors import InputError
+from deployctl.lookups import LOOKUP_SITE_VAR, LookupSite, split_names
+from deployctl.lookups import first_found as first_found_lookup
 from deployctl.model.connection import parse_bool
 from deployctl.model.inventory import Origin
 from deployctl.model.project import project_roles_path
@@ -33,7 +35,7 @@ from deployctl.model.yamlsource import LocatedList, LocatedMap, load_yaml_file
 from deployctl.modules.base import Module
 from deployctl.modules.params import ParamError, validate_params
 from deployctl.modules.registry import canonical_name, find_module
-from deployctl.templating import Templar, TemplateError, is_templated
+from deployctl.templating import Templar, TemplateError, UnsupportedLookupError, is_templated
 
 PLAY_KEYWORDS = (
     "name",
@@ -247,6 +249,11 @@ class Task:
     index_var: str | None = None
 
     @property
+    def lookup_site(self) -> LookupSite:
+        """Where this task's lookups and files are found: its folders, and its kind's subfolder (`vars/`...)."""
+        return LookupSite(self.file_dirs, FIRST_FOUND_DIRS.get(self.module, "files"))
+
+    @property
     def is_action(self) -> bool:
         """Whether the task is a controller-side action (set_fact, include_tasks...) rather than a module."""
         return self.module in ACTIONS
@@ -321,10 +328,12 @@ def task_variables(
 
     Role defaults (the play's roles, then the task's own role), inventory, gathered facts, magic
     variables, play vars and vars_files, role vars (the play's, then the task's role), block and task
-    vars, include_vars, set_fact and registered results, role params.
+    vars, include_vars, set_fact and registered results, role params. The task's LookupSite rides along
+    (under a name no content uses) so that its lookups find files as Ansible does.
     """
     role = task.role
     return {
+        LOOKUP_SITE_VAR: task.lookup_site,
         **play.role_defaults,
         **(role.defaults if role else {}),
         **inventory,
@@ -402,7 +411,7 @@ class Playbook:
 
     def templar(self) -> Templar:
         """A Templar whose includes resolve like Ansible's: `templates/`, then the playbook's folder."""
-        return Templar([self.base_dir / "templates", self.base_dir])
+        return Templar([self.base_dir / "templates", self.base_dir], LookupSite((self.base_dir,)))
 
 
 def _display(path: Path, base_dir: Path, source: str) -> str:
@@ -430,15 +439,7 @@ def find_controller_file(base_dir: Path, module: str, name: str) -> Path | None:
 
 def task_file_candidates(task: Task, kind: str, name: str, base_dir: Path) -> list[Path]:
     """Where a task's file is looked for: `<dir>/<kind>/name` then `<dir>/name` for each of its file dirs."""
-    path = Path(name)
-    if path.is_absolute():
-        return [path]
-    found: list[Path] = []
-    for folder in task.file_dirs or (base_dir,):
-        for candidate in (folder / kind / path, folder / path):
-            if candidate not in found:
-                found.append(candidate)
-    return found
+    return LookupSite(task.file_dirs or (base_dir,)).candidates(name, kind)
 
 
 def find_task_file(task: Task, module: str, name: str, base_dir: Path) -> Path | None:
@@ -447,42 +448,25 @@ def find_task_file(task: Task, module: str, name: str, base_dir: Path) -> Path |
     return next((path for path in task_file_candidates(task, kind, name, base_dir) if path.is_file()), None)
 
 
-def first_found(task: Task, items: Sequence[Any], base_dir: Path) -> tuple[list[str], bool]:
-    """The first existing file among `with_first_found` items (names, or `files`/`paths`/`skip` mappings).
+def first_found(task: Task, items: Sequence[Any], base_dir: Path) -> list[str]:
+    """The first existing file among `with_first_found` items, with the first_found lookup's resolver.
 
-    Returns the found path (or nothing) and whether an empty result is allowed (`skip: true`).
+    Returns the found path, or nothing with `skip: true`; else raises LookupFailure.
     """
-    kind = FIRST_FOUND_DIRS.get(task.module, "files")
-    skip = False
-    for item in items:
-        names: list[str] = []
-        paths: list[str] = []
-        if isinstance(item, Mapping):
-            names = [str(name) for name in _as_list(item.get("files", []))]
-            paths = [str(path) for path in _as_list(item.get("paths", []))]
-            skip = skip or bool(parse_bool(item.get("skip", False)))
-        else:
-            names = [str(item)]
-        for name in names:
-            if paths:
-                roots = task.file_dirs or (base_dir,)
-                candidates = [
-                    Path(folder) / name if Path(folder).is_absolute() else root / folder / name
-                    for folder in paths
-                    for root in roots
-                ]
-            else:
-                candidates = task_file_candidates(task, kind, name, base_dir)
-            hit = next((c for c in candidates if c.is_file()), None)
-            if hit is not None:
-                return [str(hit)], skip
-    return [], skip
+    site = task.lookup_site if task.file_dirs else LookupSite((base_dir,), task.lookup_site.kind)
+    return first_found_lookup(site, items)
 
 
-def _as_list(value: Any) -> list[Any]:
-    if isinstance(value, str):
-        return [part for part in re.split(r"[,;:]", value) if part] if "," in value or ";" in value else [value]
-    return list(value) if isinstance(value, list | tuple) else [value]
+def include_vars_values(task: Task, path: Path, display: str) -> dict[str, Any]:
+    """The variables include_vars loads from `path`: as the load validated them, else read now (a file
+    the load could not foresee, found by a lookup or in a templated folder)."""
+    values = task.var_files.get(str(path))
+    if values is not None:
+        return dict(values)
+    content = load_yaml_file(path, display)
+    if content is not None and not isinstance(content, LocatedMap):
+        raise InputError(display, getattr(content, "line", 1), None, "a vars file must be a mapping of variables")
+    return dict(_plain(content or {}))
 
 
 def _plain(value: Any) -> Any:
@@ -570,7 +554,7 @@ class _PlaybookLoader:
         self.base_dir = shared.base_dir
         self.modules = shared.modules
         if shared.templar is None:
-            shared.templar = Templar([self.base_dir / "templates", self.base_dir])
+            shared.templar = Templar([self.base_dir / "templates", self.base_dir], LookupSite((self.base_dir,)))
         self.templar = shared.templar
 
     def child(self, path: Path) -> _PlaybookLoader:
@@ -598,6 +582,8 @@ class _PlaybookLoader:
         else:
             try:
                 self.templar.check_syntax(value)
+            except UnsupportedLookupError as exc:
+                self.unsupported(line, field, exc.problem)  # listed with the others; loading goes on
             except TemplateError as exc:
                 raise self.error(line, field, exc.problem) from None
 
@@ -667,6 +653,8 @@ class _PlaybookLoader:
             else:
                 try:
                     self.templar.check_syntax(item)
+                except UnsupportedLookupError as exc:
+                    self.shared.problems.append(InputError(shown, name_line, f"{field}.{name}", exc.problem))
                 except TemplateError as exc:
                     raise InputError(shown, name_line, f"{field}.{name}", exc.problem) from None
             found[name] = (_plain(item), Origin(shown, name_line))
@@ -1423,8 +1411,8 @@ class _PlaybookLoader:
         if task.loop_keyword == "with_first_found" and isinstance(task.loop, list):
             for item in task.loop:
                 if isinstance(item, Mapping):
-                    files = _as_list(item.get("files", []))
-                    paths = _as_list(item.get("paths", [])) or [""]
+                    files = split_names(item.get("files", []), ",;")
+                    paths = split_names(item.get("paths", []), ",:;") or [""]
                     names.extend(str(Path(folder) / str(name)) for name in files for folder in paths)
                 else:
                     names.append(str(item))

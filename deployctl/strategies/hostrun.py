@@ -1,15 +1,18 @@
 """Run a play's tasks on one host: render, read facts (batched), plan, apply the changes, register.
 
 The host's facts for every task of a play are read in one round trip before the first task; a
-changed task usually costs one more. Facts that a change makes stale are read again only when a
-later task needs them. Planning is the modules' pure functions; this runner does the I/O, through a
-Transport it is given, and knows nothing of SSH.
+changed task usually costs one more. To know the later tasks' parameters, the lookahead walks the
+play in run order on the controller, evaluating set_fact, include_vars, includes and their `when`
+as the run will (what depends on the host, like a command's registered output, is left for later).
+Facts that a change makes stale are read again only when a later task needs them. Planning is the
+modules' pure functions; this runner does the I/O, through a Transport it is given, and knows nothing
+of SSH.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ from typing import Any
 from deployctl.errors import ConnectionFailedError, DeployctlError, InputError
 from deployctl.facts.ansible import ANSIBLE_FACTS_KEY, AnsibleFacts, fact_variables
 from deployctl.facts.base import Fact, FactBatch, batch
+from deployctl.lookups import LookupFailure, LookupUsageError
 from deployctl.model.inventory import InventoryHost
 from deployctl.model.playbook import (
     Block,
@@ -27,10 +31,9 @@ from deployctl.model.playbook import (
     Task,
     find_task_file,
     first_found,
-    leaf_tasks,
+    include_vars_values,
     task_variables,
 )
-from deployctl.model.yamlsource import LocatedMap, load_yaml_file
 from deployctl.modules.base import Module, Plan
 from deployctl.modules.params import ParamError, validate_params
 from deployctl.modules.registry import find_module
@@ -43,6 +46,8 @@ from deployctl.transport.local import LocalTransport
 CONTROLLER_SOURCES = ("copy", "template")
 UNIT_DIR_MARK = "/systemd/"
 """A file fact whose path has this part is a systemd unit (or drop-in): changing it stales service facts."""
+LOOKAHEAD_ERRORS = (DeployctlError, TemplateError, KeyError, TypeError, LookupFailure, LookupUsageError)
+"""What rendering a task ahead of its turn may raise: it then waits for the run."""
 OUTPUT_LIMIT = 64 * 1024
 """At most this much of a command's stdout and stderr is kept in results."""
 
@@ -70,6 +75,16 @@ class RunOptions:
 
 class TaskError(DeployctlError):
     """A task failed on a host for a reason the user can read (bad value, missing file...)."""
+
+
+@dataclass
+class _Walk:
+    """The controller-side state the lookahead carries through a play: set_fact, include_vars, include params."""
+
+    registered: dict[str, Any]
+    included: dict[str, Any]
+    params: dict[str, Any]
+    facts: list[Fact[Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -227,10 +242,10 @@ class HostRunner:
         rendered = self.templar.render(task.loop, scope)
         if task.loop_keyword != "with_first_found":
             return task.loop_items(rendered)
-        found, skip = first_found(task, task.loop_items(rendered), self.playbook.base_dir)
-        if not found and not skip:
-            raise TaskError("No file was found when using first_found")
-        return list(found)
+        try:
+            return list(first_found(task, task.loop_items(rendered), self.playbook.base_dir))
+        except (LookupFailure, LookupUsageError) as exc:
+            raise TaskError(str(exc)) from None
 
     def _flush_handlers(self, play: Play, notified: list[str]) -> None:
         if not notified:
@@ -255,9 +270,12 @@ class HostRunner:
         needed = [fact for fact in facts if fact.key not in self.facts or fact.key in self.stale]
         if not needed:
             return
-        needed += [self.known_facts[key] for key in sorted(self.stale) if key in self.known_facts]
         if self.lookahead is not None:
-            needed += [fact for fact in self._play_facts(self.lookahead) if fact.key not in self.facts]
+            for fact in self._play_facts(self.lookahead):  # stale ones too: refreshed below, once
+                self.known_facts.setdefault(fact.key, fact)
+                if fact.key not in self.facts:
+                    needed.append(fact)
+        needed += [self.known_facts[key] for key in sorted(self.stale) if key in self.known_facts]
         facts_batch: FactBatch[Any] = batch(needed)
         result = self._exec(shell(facts_batch.script()), become=become, become_user=None)
         try:
@@ -279,34 +297,81 @@ class HostRunner:
             self.gathered = fact_variables(self.facts.pop(ANSIBLE_FACTS_KEY))
             self.known_facts.pop(ANSIBLE_FACTS_KEY, None)
 
-    def _play_tasks(self, play: Play) -> list[Task]:
-        """The play's tasks and handlers, with the candidate files of its includes."""
-        found: list[Task] = []
-        pending = list(play.all_tasks())
-        while pending:
-            task = pending.pop(0)
-            found.append(task)
-            for included in task.includes.values():
-                pending.extend(leaf_tasks(included.steps))
-        return found
-
     def _play_facts(self, play: Play) -> list[Fact[Any]]:
-        """The facts of every task whose arguments can be rendered with what is known now."""
-        facts: list[Fact[Any]] = []
-        for task in self._play_tasks(play):
-            if task.is_action or task.delegate_to or (not self.options.selects(task) and task not in play.handlers):
-                continue
+        """The facts of every task whose arguments can be rendered with what is known now.
+
+        The play's steps are walked in run order from the state known now: set_fact, include_vars and
+        includes are evaluated as the run will, so later tasks render with their values. What cannot
+        be evaluated (it reads a command's registered output...) is left out, and read when it runs.
+        """
+        walk = _Walk(dict(self.registered), dict(self.included_vars), dict(self.include_params))
+        for _section, steps in play.section_steps():
+            self._walk_steps(play, steps, walk)
+        self._walk_steps(play, play.handlers, walk, handlers=True)
+        return walk.facts
+
+    def _walk_steps(self, play: Play, steps: Sequence[Step], walk: _Walk, *, handlers: bool = False) -> None:
+        for step in steps:
+            if isinstance(step, Block):
+                self._walk_steps(play, (*step.block, *step.rescue, *step.always), walk)
+            elif handlers or self.options.selects(step):
+                self._walk_task(play, step, walk)
+
+    def _walk_task(self, play: Play, task: Task, walk: _Walk) -> None:
+        """One task of the lookahead: its facts, or what it defines for the tasks after it."""
+        scope = self._scope(play, task, walk)
+        try:
+            items: list[Any] = [None] if task.loop is None else self._loop_items(task, scope)
+        except LOOKAHEAD_ERRORS:
+            items = []
+        if task.module in ("include_tasks", "include_role"):
+            self._walk_include(play, task, scope, items, walk)
+        elif task.module in ("set_fact", "include_vars"):
+            self._walk_definitions(task, scope, items, walk)
+        elif not task.is_action and not task.delegate_to:
             module = self._module(task)
-            scope = self._scope(play, task)
-            try:
-                items = [None] if task.loop is None else self._loop_items(task, scope)
-                for item in items:
+            for item in items:
+                try:
                     item_scope = scope if task.loop is None else {**scope, task.loop_var: item}
-                    params = self._params(task, module, item_scope, with_content=False)
-                    facts.extend(module.facts(params))
-            except (DeployctlError, TemplateError, KeyError, TypeError):
-                continue  # depends on what the run registers; read when the task runs
-        return facts
+                    walk.facts.extend(module.facts(self._params(task, module, item_scope, with_content=False)))
+                except LOOKAHEAD_ERRORS:
+                    continue  # depends on what the run registers; read when the task runs
+        if task.register and task.module != "set_fact" and task.register not in self.registered:
+            walk.registered.pop(task.register, None)  # known only once the task has run on the host
+
+    def _walk_definitions(self, task: Task, scope: Mapping[str, Any], items: list[Any], walk: _Walk) -> None:
+        """set_fact and include_vars in the lookahead: their values for the later tasks, unless unknown."""
+        for item in items or [None]:
+            item_scope = scope if task.loop is None else {**scope, task.loop_var: item}
+            try:
+                if not items or not self._when(task, item_scope):
+                    raise TaskError("not known now")
+                if task.module == "set_fact":
+                    walk.registered.update(mark_unsafe(self.templar.render(dict(task.args), item_scope)))
+                else:
+                    walk.included.update(self._vars_to_include(task, item_scope)[1])
+            except LOOKAHEAD_ERRORS:
+                if task.module == "set_fact":
+                    for name in task.args:
+                        walk.registered.pop(name, None)
+
+    def _walk_include(self, play: Play, task: Task, scope: Mapping[str, Any], items: list[Any], walk: _Walk) -> None:
+        """An include in the lookahead: the file (or role) it picks, or every candidate when that is unknown."""
+        saved = walk.params
+        for index, item in enumerate(items or [None]):
+            extra = {} if task.loop is None else {task.loop_var: item}
+            if task.index_var:
+                extra[task.index_var] = index
+            walk.params = {**saved, **task.vars, **extra}
+            try:
+                if not self._when(task, {**scope, **extra}):
+                    continue
+                chosen: list[Included] = [self._included(task, {**scope, **extra})] if items else []
+            except LOOKAHEAD_ERRORS:
+                chosen = []
+            for included in chosen or list(task.includes.values()):
+                self._walk_steps(play, included.steps, walk)
+        walk.params = saved
 
     # --- tasks -------------------------------------------------------------------------------------
 
@@ -316,18 +381,25 @@ class HostRunner:
             raise AssertionError(f"unknown module {task.module}")
         return module
 
-    def _scope(self, play: Play, task: Task) -> dict[str, Any]:
-        """Variables for a task with Ansible's precedence (see `task_variables`), include params on top."""
+    def _scope(self, play: Play, task: Task, walk: _Walk | None = None) -> dict[str, Any]:
+        """Variables for a task with Ansible's precedence (see `task_variables`), include params on top.
+
+        With `walk`, the lookahead's set_fact, include_vars and include params stand for the run's.
+        """
+        params = walk.params if walk is not None else self.include_params
         scope = task_variables(
             play,
             task,
             self.host.vars,
             facts=self.gathered,
             magic=self.run_vars,
-            included=self.included_vars,
-            host_facts=self.registered,
+            included=walk.included if walk is not None else self.included_vars,
+            host_facts=walk.registered if walk is not None else self.registered,
         )
-        return {**scope, **self.include_params} if self.include_params else scope
+        return {**scope, **params} if params else scope
+
+    def _when(self, task: Task, scope: Mapping[str, Any]) -> bool:
+        return all(self.templar.evaluate(condition, scope) for condition in task.when)
 
     def _params(self, task: Task, module: Module, scope: Mapping[str, Any], with_content: bool) -> dict[str, Any]:
         args = self.templar.render(dict(task.args), scope)
@@ -523,18 +595,17 @@ class HostRunner:
             )
         return _Outcome("ok", f"meta: {task.args.get('free_form')}")
 
-    def _include_vars(self, task: Task, scope: dict[str, Any]) -> _Outcome:
+    def _vars_to_include(self, task: Task, scope: Mapping[str, Any]) -> tuple[Path, dict[str, Any]]:
+        """The file an include_vars task loads for this host, and the variables it defines."""
         name = str(self.templar.render(task.args.get("file", ""), scope))
         path = find_task_file(task, task.module, name, self.playbook.base_dir) if name else None
         if path is None:
             raise TaskError(f"include_vars: no file {name!r}")
-        values = task.var_files.get(str(path))
-        if values is None:  # a file the load could not foresee (a templated folder): read it now
-            content = load_yaml_file(path, self.playbook.display(path))
-            if content is not None and not isinstance(content, LocatedMap):
-                raise TaskError(f"include_vars: {self.playbook.display(path)} must be a mapping of variables")
-            values = dict(content or {})
-        loaded = {str(task.args["name"]): dict(values)} if task.args.get("name") else dict(values)
+        values = include_vars_values(task, path, self.playbook.display(path))
+        return path, ({str(task.args["name"]): dict(values)} if task.args.get("name") else dict(values))
+
+    def _include_vars(self, task: Task, scope: dict[str, Any]) -> _Outcome:
+        path, loaded = self._vars_to_include(task, scope)
         self.included_vars.update(loaded)
         return _Outcome(
             "ok", f"{self.playbook.display(path)}: {', '.join(sorted(loaded))}", output={"ansible_facts": loaded}

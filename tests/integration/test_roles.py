@@ -2,8 +2,9 @@
 
 `roles_content/site.yml` applies three roles (motd, heartbeat and their dependency common) with OS-family
 vars files chosen by gathered facts, key=value arguments, handlers, role defaults that the inventory
-overrides, include_tasks/include_vars/import_role, a block with rescue, set_fact, delegate_to localhost and
-check_mode; a second run must report 0 changed. The role-based demo webapp goes through both strategies.
+overrides, include_tasks/include_vars/import_role, include_vars of a first_found lookup and a file lookup, a
+block with rescue, set_fact, delegate_to localhost and check_mode; a second run must report 0 changed. The
+role-based demo webapp goes through both strategies.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ def test_roles_converge_with_facts_and_ansible_precedence(converged: dict[str, A
     assert motd[1] == "stage=qa color=green owner=play-vars by=motd-role port=8080"
     assert "mem_mb_positive=True init=systemd" in motd[2]
     assert not motd[2].startswith("ipv4=none")
+    assert motd[3] == "family=debian family banner=Managed by deployctl"  # include_vars of lookup('first_found')
     facts = read(lab, "dev-vm1", "/etc/deployctl-roles-test/facts.txt")
     assert facts.startswith("Debian 12 (apt based), ") and facts.endswith("vCPU\nport=8080\n")  # include_vars, set_fact
     assert read(lab, "dev-vm1", "/etc/deployctl-roles-test/block.txt") == "rescued=yes\n"
@@ -80,20 +82,20 @@ def test_second_run_reports_zero_changed(converged: dict[str, Any]) -> None:
         assert changed == {}, changed
         assert {host: r["changed"] for host, r in result["recap"].items()} == dict.fromkeys(hosts, 0)
         assert result["connections"] == len(hosts)
-        assert result["round_trips"] <= len(hosts) * noop_round_trip_bound()
+        assert result["round_trips"] == len(hosts) * noop_round_trip_bound()
 
 
 def noop_round_trip_bound() -> int:
-    """Round trips per host for a no-op run of the content: one for every fact renderable at the start (with
-    the ansible_* facts), one more after each task that defines variables (set_fact, include_vars: what they
-    choose is read then), and two for each command (it runs, and it stales what was read)."""
+    """Round trips per host for a no-op run of the content: one for the gathered facts (and the facts of every
+    task renderable without them); one, once the facts are known, for the facts of every later task (set_fact,
+    include_vars, includes and their `when` are evaluated ahead on the controller); and two for each command
+    that runs (it runs, and what it may have changed is read again for the tasks after it)."""
     from deployctl.model.playbook import load_playbook
 
     play = load_playbook(REPO / CONTENT / "site.yml").plays[0]
     tasks = list(play.all_tasks())
-    defining = sum(1 for task in tasks if task.module in ("set_fact", "include_vars"))
     commands = sum(1 for task in tasks if task.module in ("command", "shell") and task not in play.handlers)
-    return 1 + defining + 2 * commands
+    return 1 + (1 if play.gather_facts else 0) + 2 * commands
 
 
 def test_lint_lists_every_unsupported_keyword_and_module() -> None:
@@ -110,11 +112,12 @@ def test_lint_lists_every_unsupported_keyword_and_module() -> None:
         ("site.yml", 3, "strategy"),
         ("site.yml", 8, "docker_container"),
         ("site.yml", 11, "until"),
+        ("site.yml", 13, "debug.msg"),
         ("main.yml", 4, "yum"),
     }
     refused = deployctl("apply", f"{CONTENT}/unsupported/site.yml", "--stage", "dev", check=False)
     assert refused.returncode == 4
-    assert "3 more problem(s)" in refused.stderr and "roles/legacy/tasks/main.yml:4: yum" in refused.stderr
+    assert "4 more problem(s)" in refused.stderr and "roles/legacy/tasks/main.yml:4: yum" in refused.stderr
 
 
 def test_role_based_webapp_through_both_strategies(lab: LabState) -> None:

@@ -17,7 +17,7 @@ import pytest
 from deployctl.immutable.load import HttpLoad
 from deployctl.immutable.recipe import ImageRelease
 from deployctl.immutable.resources import STAGE_LABEL, service_name
-from deployctl.immutable.rollout import RolloutResult
+from deployctl.immutable.rollout import RolloutResult, deploy_release, remove_stage
 from deployctl.immutable.swarm import deploy_swarm, remove_swarm_stage, rollback_swarm, swarm_active
 from tests.conftest import REPO
 from tests.integration.apps import app_config, engine_with_releases, fetch, figures, free_port, remove_test_images, say
@@ -28,6 +28,7 @@ STAGE = "itswarm"
 TEST = "swarm"
 IMAGES = REPO / "images"
 GWBRIDGE = "docker_gwbridge"
+CONTAINER_STAGE = "itswarmleave"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class SwarmLab:
     v1: ImageRelease
     v2: ImageRelease
     v3_broken: ImageRelease
+    was_active: bool
+    had_gwbridge: bool
+    container_port: int
 
 
 @pytest.fixture(scope="module")
@@ -47,21 +51,53 @@ def swarm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SwarmLab]:
     client, releases = engine_with_releases(state_dir, IMAGES, ("v1", "v2", "v3"), TEST)
     was_active = swarm_active(client)
     had_gwbridge = bool([n for n in client.networks.list(names=[GWBRIDGE]) if n.name == GWBRIDGE])
-    if not was_active:
+    remove_stage(client, CONTAINER_STAGE, say)
+    container_port = free_port()
+    if not was_active:  # a container stage made before the swarm, to check that it deploys after leaving it
+        assert deploy_containers(client, state_dir, releases["v1"], "v1", container_port).ok
         say("docker swarm init --advertise-addr 127.0.0.1 --listen-addr 127.0.0.1:2377")
         client.swarm.init(advertise_addr="127.0.0.1", listen_addr="127.0.0.1:2377")
     try:
         remove_swarm_stage(client, STAGE, say)
-        yield SwarmLab(client, free_port(), state_dir, releases["v1"], releases["v2"], releases["v3"])
+        yield SwarmLab(
+            client,
+            free_port(),
+            state_dir,
+            releases["v1"],
+            releases["v2"],
+            releases["v3"],
+            was_active,
+            had_gwbridge,
+            container_port,
+        )
     finally:
         try:
             remove_swarm_stage(client, STAGE, say)
+            remove_stage(client, CONTAINER_STAGE, say)
         finally:
-            if not was_active:
+            if not was_active and swarm_active(client):
                 leave_swarm(client, had_gwbridge)
             remove_test_images(client, TEST)
     assert swarm_active(client) == was_active
     assert not client.containers.list(all=True, filters={"label": f"{STAGE_LABEL}={STAGE}"}, ignore_removed=True)
+
+
+def deploy_containers(
+    client: docker.DockerClient, state_dir: Path, release: ImageRelease, version: str, port: int
+) -> RolloutResult:
+    """Deploy the test app to the container-engine stage (not a swarm service)."""
+    return deploy_release(
+        client,
+        CONTAINER_STAGE,
+        release,
+        app_config(version),
+        replicas=2,
+        parallelism=1,
+        proxy_port=port,
+        state_dir=state_dir,
+        images_dir=IMAGES,
+        say=say,
+    )
 
 
 def leave_swarm(client: docker.DockerClient, had_gwbridge: bool) -> None:
@@ -145,3 +181,14 @@ def test_rollback_returns_to_the_previous_release(swarm: SwarmLab) -> None:
     assert result.ok and result.image == swarm.v1.image and result.action == "rollback"
     assert result.load is not None and result.load.failed == 0, result.load.errors
     assert serving(swarm) == {"version=v1"}
+
+
+def test_a_container_stage_made_before_the_swarm_deploys_after_leaving_it(swarm: SwarmLab) -> None:
+    """Leaving a swarm drops the DNS names of running containers; the next deploy gives them back."""
+    if swarm.was_active:
+        pytest.fail("the engine was in a swarm before this module: it cannot leave a swarm it did not make")
+    leave_swarm(swarm.client, swarm.had_gwbridge)
+    result = deploy_containers(swarm.client, swarm.state_dir, swarm.v2, "v2", swarm.container_port)
+    figures("container stage after swarm leave v1 -> v2", result)
+    assert result.ok, result.reason
+    assert {fetch(swarm.container_port)[1].split()[0] for _ in range(6)} == {"version=v2"}

@@ -191,6 +191,13 @@ def test_the_same_content_reading_a_common_variable_is_baked(compile_recipe: Com
     assert recipe.files[source] == b"Welcome to webapp\n"
 
 
+def test_lookups_run_on_the_controller_and_bake(compile_recipe: Compile, variant: Variant) -> None:
+    recipe = compile_recipe(variant("lookups"))
+    (copy,) = [line for line in instructions(recipe) if line.startswith("COPY ") and "/etc/webapp/motd" in line]
+    source, _ = json.loads(copy.removeprefix("COPY "))
+    assert recipe.files[source] == b"webapp.py #!/usr/bin/env python3\n"
+
+
 def test_a_host_magic_variable_is_stage_specific_even_for_one_host(compile_recipe: Compile, variant: Variant) -> None:
     recipe = compile_recipe(variant("host_file"), ("dev",))
     (host,) = recipe.runtime_templates  # with one stage, only the host's own name differs

@@ -12,6 +12,7 @@ from deployctl.immutable.proxy import (
     established_peers,
     parse_generation,
     parse_nginx_workers,
+    parse_resolved,
     parse_upstreams,
     render_dns_stage_conf,
     render_stage_conf,
@@ -164,3 +165,9 @@ def test_reload_output_splits_into_the_workers_before_and_what_nginx_said() -> N
     before, said = split_reload_output(output)
     assert parse_nginx_workers(before).all == frozenset({21, 30, 31})
     assert "host not found" in said
+
+
+def test_the_names_getent_resolved_are_read_from_its_lines() -> None:
+    output = "192.168.0.3     deployctl-dev-app-1\n192.168.0.4     deployctl-dev-app-2 alias\n"
+    assert parse_resolved(output) == {"deployctl-dev-app-1", "deployctl-dev-app-2", "alias"}
+    assert parse_resolved("") == set()

@@ -78,8 +78,10 @@ def test_every_unsupported_thing_is_listed_with_file_and_line() -> None:
         ("main.yml", 4, "yum"),
         ("site.yml", 8, "docker_container"),
         ("site.yml", 11, "until"),
+        ("site.yml", 13, "debug.msg"),
     ]
-    assert str(caught.value).startswith("unsupported/site.yml:3: strategy: unsupported keyword 'strategy'\n3 more")
+    assert str(caught.value).startswith("unsupported/site.yml:3: strategy: unsupported keyword 'strategy'\n4 more")
+    assert "site.yml:13: debug.msg: unsupported lookup plugin 'dig' in lookup()" in str(caught.value)
 
 
 def test_import_tasks_and_role_path(tmp_path: Path) -> None:

@@ -194,3 +194,61 @@ def test_task_outcomes(tmp_path: Path, task: str, status: str, message: str) -> 
     assert message in first.message
     ran_after = [r.task for r in result.results] == ["t", "after"]
     assert ran_after is (status != "failed" or first.ignored)
+
+
+DEFINING = """\
+- hosts: all
+  tasks:
+    - name: OS variables, chosen by a gathered fact
+      include_vars: "{{ lookup('first_found', params) }}"
+      vars:
+        params:
+          files: ["{{ ansible_os_family }}-none.yml", default.yml]
+          paths: [vars]
+    - set_fact:
+        conf_dir: "{{ root }}/{{ family_dir }}"
+    - file: path={{ conf_dir }} state=directory
+    - set_fact: note="{{ ansible_system }}"
+      when: family_dir == 'generic'
+    - set_fact: never="{{ ansible_system }}"
+      when: family_dir == 'other'
+    - copy: content="{{ note }} {{ never | default('-') }}\\n" dest={{ conf_dir }}/note
+    - include_tasks: "more-{{ family_dir }}.yml"
+"""
+
+
+def test_set_fact_and_include_vars_are_looked_ahead_on_the_controller(tmp_path: Path) -> None:
+    root, inventory = make_project(tmp_path, playbook=DEFINING)
+    (root / "playbooks" / "vars").mkdir()
+    (root / "playbooks" / "vars" / "default.yml").write_text("family_dir: generic\n")
+    (root / "playbooks" / "tasks").mkdir()
+    (root / "playbooks" / "tasks" / "more-generic.yml").write_text("- copy: content=more dest={{ conf_dir }}/more\n")
+    first = run(root, inventory)
+    assert first.exit_code == 0, [r.message for r in first.results if r.status == "failed"]
+    assert (tmp_path / "target" / "generic" / "note").read_text() == "Linux -\n"
+    second = run(root, inventory)
+    assert second.recap["local1"].changed == 0
+    # the gathered facts and what needs none; then, the facts known, every later task's facts at once
+    # (the include_vars, set_fact, `when` and include before them evaluated ahead on the controller)
+    assert second.round_trips == 2
+
+
+def test_a_registered_command_output_is_read_after_the_command_runs(tmp_path: Path) -> None:
+    playbook = DEFINING.replace(
+        "    - file: path={{ conf_dir }} state=directory\n",
+        "    - command: echo {{ root }}/{{ family_dir }}\n"
+        "      register: out\n"
+        "      changed_when: false\n"
+        "    - file: path={{ out.stdout }} state=directory\n",
+    )
+    root, inventory = make_project(tmp_path, playbook=playbook)
+    (root / "playbooks" / "vars").mkdir()
+    (root / "playbooks" / "vars" / "default.yml").write_text("family_dir: generic\n")
+    (root / "playbooks" / "tasks").mkdir()
+    (root / "playbooks" / "tasks" / "more-generic.yml").write_text("- copy: content=more dest={{ conf_dir }}/more\n")
+    assert run(root, inventory).exit_code == 0
+    second = run(root, inventory)
+    assert second.recap["local1"].changed == 0
+    # the gathered facts; the command (it needs no facts); then every later task's facts, read once the
+    # command has run (what it ran may have changed anything, and the file task needs its output)
+    assert second.round_trips == 3

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from deployctl.errors import ConnectionFailedError
 from deployctl.model.connection import SshEndpoint
-from deployctl.transport.ssh import SshTransport, _private_key
+from deployctl.transport.ssh import SshTransport, _private_key, load_private_key
+from deployctl.transport.sshlib import paramiko
 
 
 def _endpoint(key_file: Path) -> SshEndpoint:
@@ -39,3 +41,30 @@ def test_a_file_that_is_no_key_fails_before_any_connection(tmp_path: Path) -> No
 def test_a_missing_key_file_is_a_connection_error(tmp_path: Path) -> None:
     with pytest.raises(ConnectionFailedError, match="No such file"):
         SshTransport(_endpoint(tmp_path / "missing")).connect()
+
+
+@pytest.mark.parametrize(
+    "key_format", [serialization.PrivateFormat.TraditionalOpenSSL, serialization.PrivateFormat.OpenSSH]
+)
+def test_an_rsa_key_loads_in_either_format_and_signs(tmp_path: Path, key_format: serialization.PrivateFormat) -> None:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = tmp_path / "id_rsa"
+    path.write_bytes(private.private_bytes(serialization.Encoding.PEM, key_format, serialization.NoEncryption()))
+    key = load_private_key(path)
+    assert isinstance(key, paramiko.RSAKey)
+    public = paramiko.RSAKey(key=private.public_key())
+    assert public.verify_ssh_sig(b"data", paramiko.Message(key.sign_ssh_data(b"data").asbytes()))
+
+
+def test_a_key_with_a_passphrase_is_refused_with_the_reason(tmp_path: Path) -> None:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = tmp_path / "id_rsa"
+    path.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.BestAvailableEncryption(b"secret"),
+        )
+    )
+    with pytest.raises(ConnectionFailedError, match="protected by a passphrase"):
+        SshTransport(_endpoint(path)).connect()
