@@ -24,8 +24,11 @@ class _TrustPolicy(paramiko.MissingHostKeyPolicy):
         return None
 
 
-def connect_and_run(port: int, key_file: str) -> None:
-    """Open one SSH connection to 127.0.0.1:`port`, run `true`, and raise unless it exits 0."""
+def connect_and_run(port: int, key_file: str, pkey: paramiko.PKey | None = None) -> None:
+    """Open one SSH connection to 127.0.0.1:`port`, run `true`, and raise unless it exits 0.
+
+    With `pkey` (the key already loaded) the connection does not read and check the key file itself.
+    """
     client = paramiko.SSHClient()
     client.set_missing_host_key_policy(_TrustPolicy())
     try:
@@ -33,7 +36,8 @@ def connect_and_run(port: int, key_file: str) -> None:
             LOOPBACK,
             port=port,
             username=SSH_USER,
-            key_filename=key_file,
+            key_filename=None if pkey is not None else key_file,
+            pkey=pkey,
             timeout=10,
             allow_agent=False,
             look_for_keys=False,
