@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import threading
 from contextlib import ExitStack, closing
 from dataclasses import asdict
@@ -25,6 +24,7 @@ from deployctl.model.playbook_checks import check_playbook
 from deployctl.strategies.hostrun import RunOptions
 from deployctl.strategies.mutable import apply_playbook, play_hosts, targeted_hosts
 from deployctl.strategies.results import RunResult, TaskResult
+from deployctl.textdiff import unified_diff
 from deployctl.transport.pool import DEFAULT_FORKS
 
 if TYPE_CHECKING:
@@ -35,17 +35,6 @@ STATUS_STYLE = {"ok": "green", "changed": "yellow", "failed": "red", "skipped": 
 
 def _split_tags(values: list[str] | None) -> frozenset[str]:
     return frozenset(tag.strip() for value in values or [] for tag in value.split(",") if tag.strip())
-
-
-def unified_diff(resource: str, before: str, after: str) -> str:
-    """A unified diff of one resource's before and after text."""
-    lines = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        after.splitlines(keepends=True),
-        fromfile=f"before: {resource}",
-        tofile=f"after: {resource}",
-    )
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
 class _Printer:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from deployctl.drift.model import DriftItem
 from deployctl.strategies.results import TaskResult
+from deployctl.textdiff import unified_diff
 
 MODULE_KINDS: Mapping[str, str] = {
     "apt": "package",
@@ -70,17 +71,6 @@ def _changed_lines(before: str, after: str) -> tuple[str, str]:
     return shown(added), shown(removed)
 
 
-def unified(resource: str, before: str, after: str) -> str:
-    """A unified diff from what runs (actual) to what the release declares (expected)."""
-    lines = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        after.splitlines(keepends=True),
-        fromfile=f"actual: {resource}",
-        tofile=f"expected: {resource}",
-    )
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
-
-
 def _content_item(base: DriftItem, before: str, after: str) -> DriftItem:
     if before.startswith("state: ") or after.startswith("state: "):
         return DriftItem(**{**base.__dict__, "expected": _one_line(after), "actual": _one_line(before)})
@@ -88,7 +78,12 @@ def _content_item(base: DriftItem, before: str, after: str) -> DriftItem:
         return DriftItem(**{**base.__dict__, "expected": f"{len(after.splitlines())} lines", "actual": ABSENT})
     expected, actual = _changed_lines(before, after)
     return DriftItem(
-        **{**base.__dict__, "expected": expected, "actual": actual, "diff": unified(base.resource, before, after)}
+        **{
+            **base.__dict__,
+            "expected": expected,
+            "actual": actual,
+            "diff": unified_diff(base.resource, before, after, ("actual", "expected")),
+        }
     )
 
 

@@ -58,13 +58,13 @@ from deployctl.lab.images import BASE_IMAGE
 from deployctl.lookups import LOOKUP_SITE_VAR, LookupFailure, LookupSite, LookupUsageError
 from deployctl.model.playbook import (
     Block,
-    Included,
     Play,
     Playbook,
     Task,
     find_task_file,
     first_found,
     include_vars_values,
+    included_content,
 )
 from deployctl.model.playbook import Step as PlayStep
 from deployctl.modules.base import Module, Plan, PutFile
@@ -315,13 +315,8 @@ class _PlayCompiler:
             values = include_vars_values(task, path, self.playbook.display(path))
             self.included.update({str(task.args["name"]): values} if task.args.get("name") else values)
             return
-        found: Included | None
-        if task.module == "include_role":
-            found = task.includes[str(task.args["name"])]
-        else:
-            name = str(self.templar.render(task.args.get("file", ""), scope))
-            path = find_task_file(task, task.module, name, self.playbook.base_dir)
-            found = task.includes.get(str(path)) if path is not None else None
+        name = "" if task.module == "include_role" else str(self.templar.render(task.args.get("file", ""), scope))
+        found = included_content(task, name, self.playbook.base_dir)
         if found is None:
             raise self.error(task, f"include_tasks: no file {task.args.get('file')!r} for this image", "file")
         if found.problem is not None:

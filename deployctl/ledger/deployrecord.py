@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from deployctl.immutable.recipe import ImageRelease
 from deployctl.immutable.rollout import RolloutResult
-from deployctl.ledger.recording import DeploymentRecord
+from deployctl.ledger.recording import DeploymentRecord, outcome_of_errors
 from deployctl.ledger.records import (
     HostOutcome,
     begin_deployment,
@@ -79,13 +79,8 @@ def recorded_rollback(connection: sqlite3.Connection, stage: str) -> Iterator[Ro
     """Record a rollback of `stage`'s containers; the release it returns to is found from the image, afterwards."""
     record = RollbackRecord(connection, begin_deployment(connection, stage, None, "rollback", "immutable"))
     try:
-        yield record
-    except KeyboardInterrupt:
-        record.outcome, record.reason = "interrupted", "interrupted by the user"
-        raise
-    except BaseException as error:
-        record.outcome, record.reason = "failed", str(error) or type(error).__name__
-        raise
+        with outcome_of_errors(record):
+            yield record
     finally:
         finish_deployment(connection, record.deployment_id, record.outcome, record.hosts, reason=record.reason)
         set_deployment_release(connection, record.deployment_id, record.release_id)

@@ -7,11 +7,32 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from deployctl.ledger.db import open_ledger
 from deployctl.ledger.records import HostOutcome, ReleaseRow, begin_deployment, finish_deployment
 from deployctl.model.project import Project
 from deployctl.release.store import make_release
+
+
+class Settled(Protocol):
+    """A record whose outcome and reason the work sets."""
+
+    outcome: str
+    reason: str
+
+
+@contextmanager
+def outcome_of_errors(record: Settled) -> Iterator[None]:
+    """An exception that ends the work sets the record's outcome (`interrupted` for Ctrl-C, else `failed`)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        record.outcome, record.reason = "interrupted", "interrupted by the user"
+        raise
+    except BaseException as error:
+        record.outcome, record.reason = "failed", str(error) or type(error).__name__
+        raise
 
 
 @dataclass
@@ -68,13 +89,8 @@ def recorded_deployment(
         )
         record = DeploymentRecord(connection, release, deployment_id)
         try:
-            yield record
-        except KeyboardInterrupt:
-            record.outcome, record.reason = "interrupted", "interrupted by the user"
-            raise
-        except BaseException as error:
-            record.outcome, record.reason = "failed", str(error) or type(error).__name__
-            raise
+            with outcome_of_errors(record):
+                yield record
         finally:
             finish_deployment(
                 connection,

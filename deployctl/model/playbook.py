@@ -448,6 +448,14 @@ def find_task_file(task: Task, module: str, name: str, base_dir: Path) -> Path |
     return next((path for path in task_file_candidates(task, kind, name, base_dir) if path.is_file()), None)
 
 
+def included_content(task: Task, file_name: str, base_dir: Path) -> Included | None:
+    """What an `include_role` (by its name) or `include_tasks` (by its rendered file name) brings, if loaded."""
+    if task.module == "include_role":
+        return task.includes[str(task.args["name"])]
+    path = find_task_file(task, task.module, file_name, base_dir)
+    return task.includes.get(str(path)) if path is not None else None
+
+
 def first_found(task: Task, items: Sequence[Any], base_dir: Path) -> list[str]:
     """The first existing file among `with_first_found` items, with the first_found lookup's resolver.
 

@@ -32,6 +32,7 @@ from deployctl.model.playbook import (
     find_task_file,
     first_found,
     include_vars_values,
+    included_content,
     task_variables,
 )
 from deployctl.modules.base import Module, Plan
@@ -225,15 +226,10 @@ class HostRunner:
         return True
 
     def _included(self, task: Task, scope: Mapping[str, Any]) -> Included:
-        found: Included | None
-        if task.module == "include_role":
-            found = task.includes[str(task.args["name"])]
-        else:
-            name = str(self.templar.render(task.args.get("file", ""), scope))
-            path = find_task_file(task, task.module, name, self.playbook.base_dir)
-            found = task.includes.get(str(path)) if path is not None else None
-            if found is None:
-                raise TaskError(f"include_tasks: no file {name!r} (among {', '.join(task.includes) or 'none'})")
+        name = "" if task.module == "include_role" else str(self.templar.render(task.args.get("file", ""), scope))
+        found = included_content(task, name, self.playbook.base_dir)
+        if found is None:
+            raise TaskError(f"include_tasks: no file {name!r} (among {', '.join(task.includes) or 'none'})")
         if found.problem is not None:
             raise TaskError(f"included content cannot run: {found.problem}")
         return found
