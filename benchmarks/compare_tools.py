@@ -31,6 +31,7 @@ from types import FrameType
 from typing import Any
 
 import floor
+import runners
 from fleet import (
     BenchHost,
     Fleet,
@@ -391,9 +392,12 @@ def environment_info(args: argparse.Namespace) -> dict[str, Any]:
         "repeat": {"deployctl": args.repeat, "pyinfra": args.repeat, "ansible-core": args.ansible_repeat},
         "floor_samples": args.floor_samples,
         "settings": {
-            "deployctl": "apply --format json --forks N (check: --check --diff)",
+            "deployctl": (
+                f"apply --format json --forks N (check: --check --diff), gather_facts: {str(args.gather_facts).lower()}"
+            ),
             "ansible-core": (
-                "forks=N, pipelining=True, interpreter_python=/usr/bin/python3, gather_facts: false, "
+                "forks=N, pipelining=True, interpreter_python=/usr/bin/python3, "
+                f"gather_facts: {str(args.gather_facts).lower()}, "
                 "ControlMaster=auto ControlPersist=60s (fresh control dir per run), host_key_checking=False"
             ),
             "pyinfra": "-y --sudo --parallel N (check: --sudo --parallel N --dry --diff)",
@@ -417,6 +421,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--floor-samples", type=int, default=3, help="floor samples each way; the best is kept (3)")
     parser.add_argument("--ready-timeout", type=float, default=300.0, help="seconds for the hosts to boot (300)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
+    parser.add_argument(
+        "--gather-facts",
+        action="store_true",
+        help="deployctl and ansible-core gather facts (the workload with gather_facts: true); pyinfra is unchanged",
+    )
     args = parser.parse_args(argv)
     if any(n < 1 or n > 200 for n in args.hosts) or min(args.repeat, args.ansible_repeat, args.floor_samples) < 1:
         parser.error("--hosts must be 1..200; --repeat, --ansible-repeat and --floor-samples at least 1")
@@ -434,6 +443,20 @@ def write_json(path: Path, info: dict[str, Any], sizes: Sequence[SizeResult]) ->
     path.write_text(json.dumps(payload, indent=2) + "\n")
 
 
+GATHER_FACTS_PLAYBOOK = "playbook-gather-facts.yml"
+"""The workload with facts gathered (written at run time, not committed)."""
+
+
+def gather_facts_workload() -> Path:
+    """The workload with `gather_facts: true`, written beside it (its templates and files resolve the same)."""
+    text = runners.PLAYBOOK.read_text()
+    if "  gather_facts: false\n" not in text:
+        raise RuntimeError(f"{runners.PLAYBOOK}: no `gather_facts: false` line to turn on")
+    path = runners.PLAYBOOK.with_name(GATHER_FACTS_PLAYBOOK)
+    path.write_text(text.replace("  gather_facts: false\n", "  gather_facts: true\n"))
+    return path
+
+
 def run(args: argparse.Namespace, workdir: Path) -> int:
     """Start the hosts, measure every N, print the tables, write the JSON; return the exit code."""
     info = environment_info(args)
@@ -444,6 +467,8 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         flush=True,
     )
     compile_tool_sources()
+    if args.gather_facts:
+        runners.PLAYBOOK = gather_facts_workload()
     key = generate_key(workdir)
     fleet = Fleet(key)
     sizes: list[SizeResult] = []
