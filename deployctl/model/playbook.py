@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import glob
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -1070,29 +1070,32 @@ class _PlaybookLoader:
             origin=Origin(self.source, data.line),
         )
 
+    def located_args(
+        self, value: Any, line: int, key: str, free_form: str | None, params: Iterable[str], what: str
+    ) -> list[tuple[str, Any, int]]:
+        """Arguments as (name, value, line): from a mapping, or from `key=value` words (and free-form text)."""
+        if isinstance(value, LocatedMap):
+            return [(str(name), item, value.line_of(name)) for name, item in value.items()]
+        if isinstance(value, str):
+            try:
+                inline = parse_inline_args(value, free_form, set(params))
+            except ValueError as exc:
+                raise self.error(line, key, str(exc)) from None
+            return [(name, item, line) for name, item in inline.items()]
+        if value is not None:
+            raise self.error(line, key, f"{what} must be a mapping or a key=value string")
+        return []
+
     def action_args(self, data: LocatedMap, key: str, spec: ActionSpec) -> tuple[dict[str, Any], dict[str, int]]:
         """The arguments of an action or import: a mapping, `key=value` words or free-form text."""
         value = data[key]
         line = data.line_of(key)
-        raw: list[tuple[str, Any, int]] = []
-        if isinstance(value, LocatedMap):
-            raw.extend((str(name), item, value.line_of(name)) for name, item in value.items())
-        elif isinstance(value, str):
-            if spec.any_keys:
-                try:
-                    inline = parse_inline_args(value, None, ())
-                except ValueError as exc:
-                    raise self.error(line, key, str(exc)) from None
-            elif spec.free_form is not None and value.split() and "=" not in value.split()[0]:
-                inline = {spec.free_form: value.strip()}
-            else:
-                try:
-                    inline = parse_inline_args(value, spec.free_form, set(spec.params))
-                except ValueError as exc:
-                    raise self.error(line, key, str(exc)) from None
-            raw.extend((name, item, line) for name, item in inline.items())
-        elif value is not None:
-            raise self.error(line, key, "arguments must be a mapping or a key=value string")
+        free_form = None if spec.any_keys else spec.free_form
+        raw: list[tuple[str, Any, int]]
+        if free_form is not None and isinstance(value, str) and value.split() and "=" not in value.split()[0]:
+            raw = [(free_form, value.strip(), line)]
+        else:
+            raw = self.located_args(value, line, key, free_form, () if spec.any_keys else spec.params, "arguments")
         if "args" in data and isinstance(data["args"], LocatedMap):
             raw.extend((str(name), item, data["args"].line_of(name)) for name, item in data["args"].items())
         args: dict[str, Any] = {}
@@ -1507,18 +1510,9 @@ class _PlaybookLoader:
             if not isinstance(extra, LocatedMap):
                 raise self.error(data.line_of("args"), "args", "must be a mapping of module arguments")
             raw.extend((str(name), value, extra.line_of(name)) for name, value in extra.items())
-        value = data[key]
-        line = data.line_of(key)
-        if isinstance(value, LocatedMap):
-            raw.extend((str(name), item, value.line_of(name)) for name, item in value.items())
-        elif isinstance(value, str):
-            try:
-                inline = parse_inline_args(value, module.free_form, set(module.params))
-            except ValueError as exc:
-                raise self.error(line, key, str(exc)) from None
-            raw.extend((name, item, line) for name, item in inline.items())
-        elif value is not None:
-            raise self.error(line, key, "module arguments must be a mapping or a key=value string")
+        raw.extend(
+            self.located_args(data[key], data.line_of(key), key, module.free_form, module.params, "module arguments")
+        )
         aliases = {alias: name for name, param in module.params.items() for alias in param.aliases}
         args: dict[str, Any] = {}
         lines: dict[str, int] = {}
