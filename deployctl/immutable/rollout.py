@@ -604,7 +604,7 @@ def _rollout(
         if len(old_names) == count and all(_matches(run.containers[n], spec) for n in old_names) and run.proxy:
             say(f"{stage}: {count} replicas already run {spec.image}")
             result = RolloutResult(stage, spec.image, previous_image, "unchanged", 0, _since(began), action=action)
-            _record(state_dir, stage, spec, result, count)
+            record_history(state_dir, stage, spec, result, count)
             return result
         load_running = load is not None and run.proxy is not None
         if load is not None and load_running:
@@ -650,7 +650,7 @@ def _rollout(
             action=action,
             load=report,
         )
-        _record(state_dir, stage, spec, result, count)
+        record_history(state_dir, stage, spec, result, count)
         return result
 
 
@@ -658,7 +658,8 @@ def _since(began: float) -> float:
     return round(time.monotonic() - began, 3)
 
 
-def _record(state_dir: Path, stage: str, spec: ReplicaSpec, result: RolloutResult, replicas: int) -> None:
+def record_history(state_dir: Path, stage: str, spec: ReplicaSpec, result: RolloutResult, replicas: int) -> None:
+    """Append a rollout's result (either engine) to the stage's release history."""
     record = ReleaseRecord(
         spec=spec,
         time=now_iso(),

@@ -39,10 +39,7 @@ from deployctl.errors import DeployctlError
 from deployctl.immutable.history import (
     Action,
     Outcome,
-    ReleaseRecord,
-    append_record,
     load_history,
-    now_iso,
     rollback_target,
 )
 from deployctl.immutable.load import HttpLoad, LoadReport
@@ -70,7 +67,7 @@ from deployctl.immutable.resources import (
     service_name,
     stage_labels,
 )
-from deployctl.immutable.rollout import ReplicaSwap, RolloutResult, replica_failure, stage_lock
+from deployctl.immutable.rollout import ReplicaSwap, RolloutResult, record_history, replica_failure, stage_lock
 
 Say = Callable[[str], None]
 SECOND = 1_000_000_000
@@ -99,6 +96,17 @@ class ServiceDefinition:
     update_config: UpdateConfig
     rollback_config: RollbackConfig
     endpoint_spec: EndpointSpec
+
+    def api_arguments(self) -> dict[str, Any]:
+        """The keyword arguments create and update both take: all but the task template."""
+        return {
+            "name": self.name,
+            "labels": self.labels,
+            "mode": self.mode,
+            "update_config": self.update_config,
+            "rollback_config": self.rollback_config,
+            "endpoint_spec": self.endpoint_spec,
+        }
 
 
 def swarm_configs(stage: str, spec: ReplicaSpec) -> list[SwarmConfig]:
@@ -211,29 +219,13 @@ def _inspect(client: docker.DockerClient, service_id: str) -> dict[str, Any]:
 
 def _create(client: docker.DockerClient, definition: ServiceDefinition) -> str:
     created = client.api.create_service(  # type: ignore[no-untyped-call]
-        definition.task_template,
-        name=definition.name,
-        labels=definition.labels,
-        mode=definition.mode,
-        update_config=definition.update_config,
-        rollback_config=definition.rollback_config,
-        endpoint_spec=definition.endpoint_spec,
+        definition.task_template, **definition.api_arguments()
     )
     return str(created["ID"])
 
 
 def _update(client: docker.DockerClient, service_id: str, version: int, definition: ServiceDefinition) -> None:
-    client.api.update_service(
-        service_id,
-        version,
-        task_template=definition.task_template,
-        name=definition.name,
-        labels=definition.labels,
-        mode=definition.mode,
-        update_config=definition.update_config,
-        rollback_config=definition.rollback_config,
-        endpoint_spec=definition.endpoint_spec,
-    )
+    client.api.update_service(service_id, version, task_template=definition.task_template, **definition.api_arguments())
 
 
 def _remove_service(client: docker.DockerClient, service_id: str) -> None:
@@ -496,8 +488,7 @@ def _finish(
         action=action,
         load=load,
     )
-    record = ReleaseRecord(spec, now_iso(), outcome, action, "swarm", replicas, reason)
-    append_record(state_dir, stage, record)
+    record_history(state_dir, stage, spec, result, replicas)
     return result
 
 
