@@ -8,8 +8,10 @@ import socket
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from deployctl.errors import DeployctlError
 from deployctl.ledger.schema import MIGRATIONS
@@ -33,6 +35,12 @@ def actor() -> str:
     except (KeyError, OSError):
         user = str(os.getuid())
     return f"{user}@{socket.gethostname()}"
+
+
+def row_values(row: sqlite3.Row, record: type[Any]) -> dict[str, Any]:
+    """A row's columns that are fields of the dataclass `record` (columns later migrations add are left out)."""
+    names = {field.name for field in fields(record)}
+    return {key: row[key] for key in row.keys() if key in names}  # noqa: SIM118 (a Row iterates values, not keys)
 
 
 def latest_version() -> int:

@@ -12,10 +12,10 @@ import os
 import socket
 import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from deployctl.ledger.db import actor, now_iso, transaction
+from deployctl.ledger.db import actor, now_iso, row_values, transaction
 
 HostKind = Literal["vm", "container"]
 
@@ -82,16 +82,12 @@ class DeploymentRow:
     """The promotion gates checked before it, as JSON: a list of {gate, passed, reason}."""
 
 
-_DEPLOYMENT_FIELDS = frozenset(f.name for f in fields(DeploymentRow))
-
-
 def _release(row: sqlite3.Row) -> ReleaseRow:
-    return ReleaseRow(**{key: row[key] for key in row.keys()})  # noqa: SIM118 (sqlite3.Row has no __iter__ of keys)
+    return ReleaseRow(**row_values(row, ReleaseRow))
 
 
 def _deployment(row: sqlite3.Row) -> DeploymentRow:
-    # Columns other areas may add to the table later are not part of this row type.
-    values = {key: row[key] for key in row.keys() if key in _DEPLOYMENT_FIELDS}  # noqa: SIM118
+    values = row_values(row, DeploymentRow)
     values["forced"] = bool(values["forced"])
     return DeploymentRow(**values)
 
@@ -147,7 +143,7 @@ def save_release_image(connection: sqlite3.Connection, image: ReleaseImage) -> N
 def release_images(connection: sqlite3.Connection, release_id: str) -> list[ReleaseImage]:
     """The images of a release, by play."""
     rows = connection.execute("SELECT * FROM release_images WHERE release_id = ? ORDER BY play", (release_id,))
-    return [ReleaseImage(**{key: r[key] for key in r.keys()}) for r in rows]  # noqa: SIM118
+    return [ReleaseImage(**row_values(r, ReleaseImage)) for r in rows]
 
 
 def begin_deployment(

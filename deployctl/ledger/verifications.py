@@ -7,10 +7,10 @@ import os
 import socket
 import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
-from deployctl.ledger.db import actor, now_iso, transaction
+from deployctl.ledger.db import actor, now_iso, row_values, transaction
 from deployctl.ledger.records import process_alive
 
 
@@ -43,11 +43,8 @@ class VerificationRow:
     deployment_id: int | None = None
 
 
-_FIELDS = frozenset(f.name for f in fields(VerificationRow))
-
-
 def _row(row: sqlite3.Row) -> VerificationRow:
-    return VerificationRow(**{key: row[key] for key in row.keys() if key in _FIELDS})  # noqa: SIM118
+    return VerificationRow(**row_values(row, VerificationRow))
 
 
 def begin_verification(
