@@ -24,6 +24,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,12 +38,19 @@ from deployctl.immutable.rollout import RolloutResult, deploy_release, remove_st
 from deployctl.immutable.swarm import deploy_swarm, remove_swarm_stage, rollback_swarm, swarm_active  # noqa: E402
 from deployctl.lab.engine import ensure_engine  # noqa: E402
 from deployctl.lab.images import ensure_base_image  # noqa: E402
-from tests.integration.apps import app_config, build_app, free_port, remove_test_images  # noqa: E402
+from tests.integration.apps import (  # noqa: E402
+    app_config,
+    build_app,
+    free_port,
+    has_gwbridge,
+    join_swarm,
+    leave_swarm,
+    remove_test_images,
+)
 
 STAGE = "benchrollout"
 TEST_LABEL = "bench-rollout"
 IMAGES = REPO / "images"
-GWBRIDGE = "docker_gwbridge"
 
 
 @dataclass(frozen=True)
@@ -98,20 +106,24 @@ def print_rows(rows: list[Row]) -> None:
         print(f"{r.engine:<10}{r.scenario:<26}{r.outcome:<13}{r.seconds:>8.2f}{swap:>24}{sent}{mark}")
 
 
-def container_scenarios(
+def scenarios(
+    engine: str,
     client: docker.DockerClient,
     releases: dict[str, ImageRelease],
     args: argparse.Namespace,
     state_dir: Path,
     say: Callable[[str], None],
 ) -> list[Row]:
+    """First deploy, a rollout under load, a broken release rolled back, a rollback: on one engine."""
     port = free_port()
+    swarm = engine == "swarm"
 
     def load() -> HttpLoad:
         return HttpLoad(f"http://127.0.0.1:{port}/", workers=args.workers, max_seconds=600)
 
     def deploy(name: str, with_load: bool) -> RolloutResult:
-        return deploy_release(
+        roll = partial(deploy_swarm, monitor=args.monitor) if swarm else deploy_release
+        return roll(
             client,
             STAGE,
             releases[name],
@@ -125,47 +137,13 @@ def container_scenarios(
             load=load() if with_load else None,
         )
 
-    rows = [row("container", "first deploy v1", "deployed", deploy("v1", False))]
-    rows.append(row("container", "rollout v1 -> v2", "deployed", deploy("v2", True)))
-    rows.append(row("container", "broken v3 (rolled back)", "rolled_back", deploy("v3", True)))
-    rollback = rollback_release(client, STAGE, state_dir=state_dir, images_dir=IMAGES, say=say, load=load())
-    rows.append(row("container", "rollback v2 -> v1", "deployed", rollback))
-    return rows
-
-
-def swarm_scenarios(
-    client: docker.DockerClient,
-    releases: dict[str, ImageRelease],
-    args: argparse.Namespace,
-    state_dir: Path,
-    say: Callable[[str], None],
-) -> list[Row]:
-    port = free_port()
-
-    def load() -> HttpLoad:
-        return HttpLoad(f"http://127.0.0.1:{port}/", workers=args.workers, max_seconds=600)
-
-    def deploy(name: str, with_load: bool) -> RolloutResult:
-        return deploy_swarm(
-            client,
-            STAGE,
-            releases[name],
-            app_config(name),
-            replicas=args.replicas,
-            parallelism=args.parallelism,
-            monitor=args.monitor,
-            proxy_port=port,
-            state_dir=state_dir,
-            images_dir=IMAGES,
-            say=say,
-            load=load() if with_load else None,
-        )
-
-    rows = [row("swarm", "create service v1", "deployed", deploy("v1", False))]
-    rows.append(row("swarm", "update v1 -> v2", "deployed", deploy("v2", True)))
-    rows.append(row("swarm", "broken v3 (rolled back)", "rolled_back", deploy("v3", True)))
-    rollback = rollback_swarm(client, STAGE, state_dir=state_dir, images_dir=IMAGES, say=say, load=load())
-    rows.append(row("swarm", "rollback v2 -> v1", "deployed", rollback))
+    first, update = ("create service v1", "update v1 -> v2") if swarm else ("first deploy v1", "rollout v1 -> v2")
+    rows = [row(engine, first, "deployed", deploy("v1", False))]
+    rows.append(row(engine, update, "deployed", deploy("v2", True)))
+    rows.append(row(engine, "broken v3 (rolled back)", "rolled_back", deploy("v3", True)))
+    roll_back = rollback_swarm if swarm else rollback_release
+    rollback = roll_back(client, STAGE, state_dir=state_dir, images_dir=IMAGES, say=say, load=load())
+    rows.append(row(engine, "rollback v2 -> v1", "deployed", rollback))
     return rows
 
 
@@ -177,23 +155,18 @@ def run_swarm(
     say: Callable[[str], None],
 ) -> list[Row]:
     was_active = swarm_active(client)
-    had_gwbridge = any(n.name == GWBRIDGE for n in client.networks.list(names=[GWBRIDGE]))
+    had_gwbridge = has_gwbridge(client)
     if not was_active:
-        say("docker swarm init --advertise-addr 127.0.0.1 --listen-addr 127.0.0.1:2377")
-        client.swarm.init(advertise_addr="127.0.0.1", listen_addr="127.0.0.1:2377")
+        join_swarm(client, say)
     try:
         remove_swarm_stage(client, STAGE, say)
-        return swarm_scenarios(client, releases, args, state_dir, say)
+        return scenarios("swarm", client, releases, args, state_dir, say)
     finally:
         try:
             remove_swarm_stage(client, STAGE, say)
         finally:
             if not was_active:
-                client.swarm.leave(force=True)
-                if not had_gwbridge:
-                    for network in client.networks.list(names=[GWBRIDGE]):
-                        if network.name == GWBRIDGE and not network.attrs.get("Containers"):
-                            network.remove()
+                leave_swarm(client, had_gwbridge)
 
 
 def main() -> int:
@@ -220,7 +193,7 @@ def main() -> int:
         releases = {n: build_app(client, n, say, broken=n == "v3", test=TEST_LABEL) for n in ("v1", "v2", "v3")}
         try:
             remove_stage(client, STAGE, say)
-            rows += container_scenarios(client, releases, args, state_dir, say)
+            rows += scenarios("container", client, releases, args, state_dir, say)
             remove_stage(client, STAGE, say)
             if args.swarm:
                 rows += run_swarm(client, releases, args, state_dir / "swarm", say)

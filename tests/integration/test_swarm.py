@@ -20,14 +20,24 @@ from deployctl.immutable.resources import STAGE_LABEL, service_name
 from deployctl.immutable.rollout import RolloutResult, deploy_release, remove_stage
 from deployctl.immutable.swarm import deploy_swarm, remove_swarm_stage, rollback_swarm, swarm_active
 from tests.conftest import REPO
-from tests.integration.apps import app_config, engine_with_releases, fetch, figures, free_port, remove_test_images, say
+from tests.integration.apps import (
+    app_config,
+    engine_with_releases,
+    fetch,
+    figures,
+    free_port,
+    has_gwbridge,
+    join_swarm,
+    leave_swarm,
+    remove_test_images,
+    say,
+)
 
 pytestmark = pytest.mark.integration
 
 STAGE = "itswarm"
 TEST = "swarm"
 IMAGES = REPO / "images"
-GWBRIDGE = "docker_gwbridge"
 CONTAINER_STAGE = "itswarmleave"
 
 
@@ -50,13 +60,12 @@ def swarm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SwarmLab]:
     state_dir = tmp_path_factory.mktemp("swarm-state")
     client, releases = engine_with_releases(state_dir, IMAGES, ("v1", "v2", "v3"), TEST)
     was_active = swarm_active(client)
-    had_gwbridge = bool([n for n in client.networks.list(names=[GWBRIDGE]) if n.name == GWBRIDGE])
+    had_gwbridge = has_gwbridge(client)
     remove_stage(client, CONTAINER_STAGE, say)
     container_port = free_port()
     if not was_active:  # a container stage made before the swarm, to check that it deploys after leaving it
         assert deploy_containers(client, state_dir, releases["v1"], "v1", container_port).ok
-        say("docker swarm init --advertise-addr 127.0.0.1 --listen-addr 127.0.0.1:2377")
-        client.swarm.init(advertise_addr="127.0.0.1", listen_addr="127.0.0.1:2377")
+        join_swarm(client, say)
     try:
         remove_swarm_stage(client, STAGE, say)
         yield SwarmLab(
@@ -98,16 +107,6 @@ def deploy_containers(
         images_dir=IMAGES,
         say=say,
     )
-
-
-def leave_swarm(client: docker.DockerClient, had_gwbridge: bool) -> None:
-    """Leave the swarm this module made, and remove the docker_gwbridge network joining it created."""
-    client.swarm.leave(force=True)
-    if had_gwbridge:
-        return
-    for network in client.networks.list(names=[GWBRIDGE]):
-        if network.name == GWBRIDGE and not network.attrs.get("Containers"):
-            network.remove()
 
 
 def deploy(swarm: SwarmLab, release: ImageRelease, version: str, *, load: bool) -> RolloutResult:

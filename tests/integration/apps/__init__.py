@@ -20,6 +20,7 @@ from deployctl.lab.images import BASE_IMAGE, CONTEXT_LABEL, build_image, context
 TESTAPP = Path(__file__).resolve().parent / "testapp"
 TEST_LABEL = "deployctl.test"
 CONFIG_DEST = "/etc/testapp/app.conf"
+GWBRIDGE = "docker_gwbridge"
 
 
 def say(message: str) -> None:
@@ -95,3 +96,24 @@ def fetch(port: int, path: str = "/") -> tuple[int, str]:
         return response.status, response.read().decode()
     finally:
         connection.close()
+
+
+def has_gwbridge(client: docker.DockerClient) -> bool:
+    """Whether Docker's `docker_gwbridge` network exists (joining a swarm creates it)."""
+    return any(network.name == GWBRIDGE for network in client.networks.list(names=[GWBRIDGE]))
+
+
+def join_swarm(client: docker.DockerClient, say: Callable[[str], None]) -> None:
+    """Make the engine a single-node swarm that listens on 127.0.0.1 only."""
+    say("docker swarm init --advertise-addr 127.0.0.1 --listen-addr 127.0.0.1:2377")
+    client.swarm.init(advertise_addr="127.0.0.1", listen_addr="127.0.0.1:2377")
+
+
+def leave_swarm(client: docker.DockerClient, had_gwbridge: bool) -> None:
+    """Leave the swarm `join_swarm` made, and remove the docker_gwbridge network joining it created."""
+    client.swarm.leave(force=True)
+    if had_gwbridge:
+        return
+    for network in client.networks.list(names=[GWBRIDGE]):
+        if network.name == GWBRIDGE and not network.attrs.get("Containers"):
+            network.remove()
