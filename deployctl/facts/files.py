@@ -6,7 +6,7 @@ import base64
 import binascii
 import hashlib
 import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, cast
 
@@ -101,7 +101,7 @@ def _sha256(content: bytes | None) -> str | None:
     return hashlib.sha256(content).hexdigest() if content is not None else None
 
 
-_DESCRIBE = f"""describe() {{
+_DESCRIBE_FUNCTIONS = f"""describe() {{
   if [ -L "$1" ]; then t=link
   elif [ -d "$1" ]; then t=directory
   elif [ -f "$1" ]; then t=file
@@ -112,21 +112,26 @@ _DESCRIBE = f"""describe() {{
   printf 'stat %s %s\\n' "$t" "$s"
   case $t in
     link) printf 'target %s\\n' "$(readlink -- "$1")" ;;
-    file)
-      if [ ! -r "$1" ]; then echo unreadable; return 0; fi
-      z=${{s#* * * }}; z=${{z%% *}}
-      if [ "$z" -le {CONTENT_LIMIT} ]; then
-        echo content-begin; base64 < "$1"; echo content-end
-      else
-        printf 'sha256 '; sha256sum < "$1"
-      fi ;;
+    file) z=${{s#* * * }}; content "$1" "${{z%% *}}" ;;
   esac
 }}
-describe "$1"
-if [ -L "$1" ] && r=$(readlink -f -- "$1") && [ -n "$r" ]; then
-  printf 'resolved %s\\n' "$r"
-  describe "$r"
-fi"""
+content() {{
+  if [ ! -r "$1" ]; then echo unreadable
+  elif [ "$2" -le {CONTENT_LIMIT} ]; then echo content-begin; base64 < "$1"; echo content-end
+  else printf 'sha256 '; sha256sum < "$1"
+  fi
+}}
+describe_path() {{
+  describe "$1"
+  if [ -L "$1" ] && r=$(readlink -f -- "$1") && [ -n "$r" ]; then
+    printf 'resolved %s\\n' "$r"
+    describe "$r"
+  fi
+}}"""
+"""Shell functions printing what FileFact parses: `describe_path PATH` (a path, and the file a link resolves to)."""
+
+_FIND_FORMAT = "%y %m %U %G %s %u %g %p\\n"
+"""find's line per path: type letter, octal mode, uid, gid, size, owner, group, the path as given."""
 
 
 @dataclass(frozen=True)
@@ -139,8 +144,13 @@ class FileFact:
     def key(self) -> str:
         return f"file:{self.path}"
 
+    @property
+    def group(self) -> PathsGroup | None:
+        """Read with every other path of the batch by one `find`, when `path` is one it can take."""
+        return PATHS if groupable_path(self.path) else None
+
     def script(self) -> str:
-        return f"set -- {shlex.quote(self.path)}\n{_DESCRIBE}"
+        return f"{_DESCRIBE_FUNCTIONS}\ndescribe_path {shlex.quote(self.path)}"
 
     def parse(self, raw: RawFact) -> FileInfo:
         return parse_file_output(self.path, raw.output)
@@ -148,6 +158,67 @@ class FileFact:
     def value_from_json(self, data: Any) -> FileInfo:
         """The fact's value from its JSON form (test fixtures)."""
         return FileInfo.from_json(self.path, data)
+
+
+def groupable_path(path: str) -> bool:
+    """Whether `path` can go through the grouped `find`: absolute (never an expression to find), and one line
+    that `read` gives back unchanged (no newline, no trailing blank)."""
+    return path.startswith("/") and "\n" not in path and path == path.rstrip(" \t")
+
+
+@dataclass(frozen=True)
+class PathsGroup:
+    """Every FileFact of a batch read together: one GNU `find -printf` gives type, mode and owner of all paths,
+    then one `base64` per small regular file (links are described and followed one by one, as FileFact does).
+
+    Without GNU find (no `-printf`: the sentinel line for `/` is missing) each path is described on its own.
+    The output is one block per path, headed by the batch's marker and the path, in FileFact's format.
+    """
+
+    name: str = "paths"
+
+    def script(self, facts: Sequence[Any], marker: str) -> str:
+        paths = " ".join(shlex.quote(fact.path) for fact in facts)
+        header = shlex.quote(f"{marker} path ")
+        return f"""{_DESCRIBE_FUNCTIONS}
+set -- {paths}
+m=$(find / "$@" -maxdepth 0 -printf '{_FIND_FORMAT}')
+case $m in
+  "d "*" /"|"d "*" /
+"*) ;;
+  *) for p do printf '%s%s\\n' {header} "$p"; describe_path "$p"; done; exit 0 ;;
+esac
+sentinel=1
+while read -r y mode uid gid size owner group p; do
+  if [ -n "$sentinel" ]; then sentinel=; continue; fi
+  printf '%s%s\\n' {header} "$p"
+  case $y in
+    l) describe_path "$p"; continue ;;
+    d) t=directory ;;
+    f) t=file ;;
+    *) t=other ;;
+  esac
+  printf 'stat %s %s %s %s %s %s %s\\n' "$t" "$mode" "$uid" "$gid" "$size" "$owner" "$group"
+  if [ "$t" = file ]; then content "$p" "$size"; fi
+done <<EOF
+$m
+EOF"""
+
+    def split(self, facts: Sequence[Any], raw: RawFact, marker: str) -> dict[str, Any]:
+        header = f"{marker} path "
+        blocks: dict[str, str] = {}
+        for block in ("\n" + raw.output).split("\n" + header)[1:]:
+            path, _, body = block.partition("\n")
+            blocks[path] = body
+        return {
+            fact.key: parse_file_output(fact.path, blocks[fact.path])
+            if fact.path in blocks
+            else FileInfo(path=fact.path, type="absent")
+            for fact in facts
+        }
+
+
+PATHS = PathsGroup()
 
 
 def parse_file_output(path: str, output: str) -> FileInfo:

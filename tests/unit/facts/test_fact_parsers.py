@@ -289,3 +289,79 @@ def test_exists_expands_a_leading_tilde_to_home(tmp_path: Path) -> None:
     done = subprocess.run(["/bin/sh", "-c", facts.script()], capture_output=True, text=True, check=True, env=env)
     values = facts.split(done.stdout)
     assert (values["exists:~/*.done"], values["exists:~/missing"], values["exists:/~/x"]) == (True, False, False)
+
+
+def _scratch_tree(root: Path) -> list[str]:
+    """Every kind of path FileFact describes, under `root`; returns the paths to read."""
+    (root / "text.conf").write_text("hello\nworld\n")
+    (root / "text.conf").chmod(0o640)
+    (root / "binary.bin").write_bytes(b"bin\x00\x01\xffary")
+    (root / "empty").write_bytes(b"")
+    (root / "large.bin").write_bytes(b"\0" * (CONTENT_LIMIT + 1))
+    (root / "adir").mkdir()
+    (root / "adir").chmod(0o2775)
+    (root / "setuid").write_text("x\n")
+    (root / "setuid").chmod(0o4755)
+    (root / "it's a $name `x` here").write_text("quoted\n")
+    (root / "link").symlink_to("text.conf")
+    (root / "dirlink").symlink_to("adir")
+    (root / "dangling").symlink_to("nowhere")
+    (root / "loop1").symlink_to("loop2")
+    (root / "loop2").symlink_to("loop1")
+    subprocess.run(["mkfifo", str(root / "fifo")], check=True)
+    names = [p.name for p in root.iterdir()] + ["missing", "text.conf/under-a-file", "adir/"]
+    return [str(root / name) for name in sorted(names)]
+
+
+def _read_alone_and_grouped(paths: list[str], env: dict[str, str] | None = None) -> tuple[dict, dict]:
+    alone: dict[str, Any] = {}
+    for path in paths:  # each FileFact on its own: the snippet the captured outputs test
+        fact = FileFact(path)
+        done = subprocess.run(["/bin/sh", "-c", fact.script()], capture_output=True, text=True, check=True)
+        alone[fact.key] = fact.parse(RawFact(done.stdout, done.returncode))
+    facts = batch([FileFact(path) for path in paths])
+    script = facts.script()
+    assert script.count("find / ") == 1, "the paths are read by one find"
+    done = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, check=True, env=env)
+    return alone, facts.split(done.stdout)
+
+
+def test_paths_read_together_are_described_as_each_alone(tmp_path: Path) -> None:
+    paths = _scratch_tree(tmp_path)
+    alone, grouped = _read_alone_and_grouped(paths)
+    assert grouped == alone
+    assert grouped[f"file:{tmp_path}/link"].followed().content == b"hello\nworld\n"
+    assert grouped[f"file:{tmp_path}/adir"].mode == "2775"
+    assert grouped[f"file:{tmp_path}/large.bin"].content is None
+    assert grouped[f"file:{tmp_path}/fifo"].type == "other"
+    assert grouped[f"file:{tmp_path}/missing"].type == "absent"
+
+
+def test_grouped_paths_take_their_metadata_from_find_not_stat(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    paths = [p for p in _scratch_tree(tree) if not Path(p).is_symlink()]
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "stat").write_text("#!/bin/sh\nexit 1\n")
+    (fake / "stat").chmod(0o755)
+    alone, grouped = _read_alone_and_grouped(paths, env={"PATH": f"{fake}:/usr/bin:/bin"})
+    assert grouped == alone
+
+
+def test_paths_fall_back_to_one_by_one_without_gnu_find(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    paths = _scratch_tree(tree)
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "find").write_text("#!/bin/sh\necho 'find: unrecognized: -printf' >&2\nexit 1\n")
+    (fake / "find").chmod(0o755)
+    alone, grouped = _read_alone_and_grouped(paths, env={"PATH": f"{fake}:/usr/bin:/bin"})
+    assert grouped == alone
+
+
+def test_paths_find_cannot_take_are_read_alone() -> None:
+    assert FileFact("/etc/app.conf").group is not None
+    for path in ("relative/app.conf", "-name", "/etc/new\nline", "/etc/trailing "):
+        assert FileFact(path).group is None
