@@ -32,9 +32,10 @@ from deployctl.ledger.drift import baselines, save_scan
 from deployctl.ledger.records import DeploymentRow, HostOutcome, get_release, last_deployed
 from deployctl.model.connection import resolve_endpoint
 from deployctl.model.inventory import Inventory, InventoryHost, load_inventories
-from deployctl.model.playbook import load_playbook
+from deployctl.model.playbook import Playbook, load_playbook
 from deployctl.model.project import Project
 from deployctl.release.store import release_project
+from deployctl.templating import Templar
 from deployctl.transport.pool import DEFAULT_FORKS, run_each
 from deployctl.transport.ssh import SshTransport
 
@@ -70,17 +71,25 @@ class _Releases:
         self.project = project
         self.connection = connection
         self.loaded: dict[tuple[str, str], VmRelease] = {}
+        self.books: dict[str, tuple[Project, Playbook, Templar]] = {}
 
-    def get(self, release_id: str, stage: str) -> VmRelease:
-        key = (release_id, stage)
-        if key not in self.loaded:
+    def _book(self, release_id: str) -> tuple[Project, Playbook, Templar]:
+        """The release's snapshot project and playbook, loaded once for every stage."""
+        if release_id not in self.books:
             row = get_release(self.connection, release_id)
             if row is None:
                 raise DeployctlError(f"release {release_id} is in a deployment but not in the ledger")
             project, playbook_path = release_project(self.project, row)
-            inventory = load_inventories(project, [stage])[stage]
             book = load_playbook(playbook_path, display=project.display(playbook_path))
-            self.loaded[key] = VmRelease(row.id, book, inventory, book.templar())
+            self.books[release_id] = (project, book, book.templar())
+        return self.books[release_id]
+
+    def get(self, release_id: str, stage: str) -> VmRelease:
+        key = (release_id, stage)
+        if key not in self.loaded:
+            project, book, templar = self._book(release_id)
+            inventory = load_inventories(project, [stage])[stage]
+            self.loaded[key] = VmRelease(release_id, book, inventory, templar)
         return self.loaded[key]
 
 

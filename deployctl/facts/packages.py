@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,9 +34,20 @@ class PackageInfo:
         )
 
 
+_DPKG_FORMAT = "${Package}|${db:Status-Abbrev}|${Version}\\n"
+"""dpkg-query's line per package (one per architecture): name, status letters, version."""
+
+_POLICY_LINES = r"s/^\([^ ].*\):$/policy \1/p; s/^ *Candidate: */candidate /p"
+"""sed keeps apt-cache policy's header per package (`name:`) and its candidate line."""
+
+
 @dataclass(frozen=True)
 class PackageFact:
-    """The installed version (`dpkg-query`) and the candidate version (`apt-cache policy`) of one package."""
+    """The installed version of one package (`dpkg-query`) and, when it is not installed, apt's candidate
+    (`apt-cache policy`, which costs more than the rest of a no-op's facts): what an install would get.
+
+    The candidate of an installed package (for state=latest) is CandidateFact's.
+    """
 
     name: str
 
@@ -44,35 +55,97 @@ class PackageFact:
     def key(self) -> str:
         return f"package:{self.name}"
 
+    @property
+    def group(self) -> PackagesGroup:
+        """Read with every other package of the batch: one dpkg-query, at most one apt-cache."""
+        return PACKAGES
+
     def script(self) -> str:
-        return (
-            f"set -- {shlex.quote(self.name)}\n"
-            "dpkg-query -W -f='dpkg ${db:Status-Abbrev}|${Version}\\n' -- \"$1\" 2>/dev/null\n"
-            "apt-cache policy -- \"$1\" 2>/dev/null | sed -n 's/^ *Candidate: */candidate /p'\n"
-            "true"
-        )
+        return PACKAGES.script([self], "")
 
     def parse(self, raw: RawFact) -> PackageInfo:
-        return parse_package_output(self.name, raw.output)
+        return PACKAGES.split([self], raw, "")[self.key]
 
     def value_from_json(self, data: Any) -> PackageInfo:
         """The fact's value from its JSON form (test fixtures)."""
         return PackageInfo.from_json(self.name, data)
 
 
-def parse_package_output(name: str, output: str) -> PackageInfo:
-    """Parse `dpkg <status>|<version>` lines (one per architecture) and a `candidate <version>` line."""
-    installed: str | None = None
-    candidate: str | None = None
-    for line in output.splitlines():
-        if line.startswith("dpkg "):
-            status, _, version = line[len("dpkg ") :].partition("|")
-            if installed is None and len(status) >= 2 and status[1] not in _NOT_INSTALLED_STATUSES and version:
-                installed = version
-        elif line.startswith("candidate "):
-            value = line[len("candidate ") :].strip()
-            candidate = None if value in ("", "(none)") else value
-    return PackageInfo(name=name, installed=installed, candidate=candidate)
+@dataclass(frozen=True)
+class CandidateFact:
+    """apt's candidate version of one package (None when apt has none), installed or not."""
+
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"candidate:{self.name}"
+
+    @property
+    def group(self) -> PackagesGroup:
+        return PACKAGES
+
+    def script(self) -> str:
+        return PACKAGES.script([self], "")
+
+    def parse(self, raw: RawFact) -> str | None:
+        return PACKAGES.split([self], raw, "")[self.key]
+
+    def value_from_json(self, data: Any) -> str | None:
+        """The fact's value from its JSON form (test fixtures): a version or null."""
+        return None if data is None else str(data)
+
+
+@dataclass(frozen=True)
+class PackagesGroup:
+    """Every PackageFact and CandidateFact of a batch: one `dpkg-query` for the installed versions, then one
+    `apt-cache policy` for the packages not installed and those whose candidate is asked for (none on a no-op
+    of packages already installed)."""
+
+    name: str = "packages"
+
+    def script(self, facts: Sequence[Any], marker: str) -> str:
+        installed = [f.name for f in facts if isinstance(f, PackageFact)]
+        candidates = [f.name for f in facts if isinstance(f, CandidateFact)]
+        return f"""set -f
+set -- {" ".join(shlex.quote(name) for name in installed)}
+d=
+if [ $# -gt 0 ]; then d=$(dpkg-query -W -f='{_DPKG_FORMAT}' -- "$@" 2>/dev/null); printf '%s\\n' "$d"; fi
+nl='
+'
+ask={shlex.quote(" ".join(candidates))}
+for n do
+  case "$nl$d" in *"$nl$n|"?[!nc]*) ;; *) ask="$ask $n" ;; esac
+done
+if [ -n "$ask" ]; then apt-cache policy -- $ask 2>/dev/null | sed -n '{_POLICY_LINES}'; fi
+true"""
+
+    def split(self, facts: Sequence[Any], raw: RawFact, marker: str) -> dict[str, Any]:
+        installed: dict[str, str] = {}
+        candidate: dict[str, str | None] = {}
+        policy: str | None = None
+        for line in raw.output.splitlines():
+            if line.startswith("policy "):
+                policy = line[len("policy ") :]
+            elif line.startswith("candidate "):
+                if policy is not None:
+                    value = line[len("candidate ") :].strip()
+                    candidate[policy] = None if value in ("", "(none)") else value
+            elif line.count("|") >= 2:
+                name, status, version = line.split("|", 2)
+                if name not in installed and len(status) >= 2 and status[1] not in _NOT_INSTALLED_STATUSES and version:
+                    installed[name] = version
+        values: dict[str, Any] = {}
+        for fact in facts:
+            if isinstance(fact, CandidateFact):
+                values[fact.key] = candidate.get(fact.name)
+            else:
+                version = installed.get(fact.name)
+                values[fact.key] = PackageInfo(fact.name, version, None if version else candidate.get(fact.name))
+        return values
+
+
+PACKAGES = PackagesGroup()
 
 
 @dataclass(frozen=True)
@@ -88,10 +161,10 @@ class AptCacheAgeFact:
 
     def script(self) -> str:
         return (
-            "ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 || { echo never; exit 0; }\n"
-            "now=$(date +%s)\n"
+            "set -- /var/lib/apt/lists/*_Packages*\n"
+            '[ -e "$1" ] || { echo never; exit 0; }\n'
             "for f in /var/lib/apt/periodic/update-success-stamp /var/lib/apt/lists; do\n"
-            '  if [ -e "$f" ]; then echo "age $((now - $(stat -c %Y -- "$f")))"; exit 0; fi\n'
+            '  if [ -e "$f" ]; then echo "age $(($(date +%s) - $(date -r "$f" +%s)))"; exit 0; fi\n'
             "done\n"
             "echo never"
         )

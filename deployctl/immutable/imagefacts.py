@@ -118,6 +118,8 @@ class ImageFacts:
             installed = None if removing else (version or candidate or INSTALLED_UNKNOWN)
             self.record(key, PackageInfo(name=name, installed=installed, candidate=candidate))
             keys.add(key)
+            if self.has(f"candidate:{name}"):  # the base's lists, refreshed in the same step: same candidate
+                keys.add(f"candidate:{name}")
         return keys
 
     def _next_id(self, kind: str, system: bool) -> int:

@@ -22,11 +22,11 @@ allow_unauthenticated, allow_downgrade, dpkg_options, only_upgrade, policy_rc_d,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from deployctl.facts.base import Fact
-from deployctl.facts.packages import AptCacheAgeFact, PackageFact, PackageInfo
+from deployctl.facts.packages import AptCacheAgeFact, CandidateFact, PackageFact, PackageInfo
 from deployctl.modules.base import Diff, Module, Param, Plan, RunCommand, no_change
 from deployctl.modules.planning import fact, failed
 
@@ -69,9 +69,16 @@ def _refresh_wanted(params: Mapping[str, Any]) -> bool:
     return bool(params["update_cache"] or params["cache_valid_time"])
 
 
+def _state(params: Mapping[str, Any]) -> str:
+    return {"installed": "present", "removed": "absent"}.get(params["state"], params["state"])
+
+
 def apt_facts(params: Mapping[str, Any]) -> Sequence[Fact[Any]]:
     """Each package's versions, and the lists' age when a refresh may be due."""
-    facts: list[Fact[Any]] = [PackageFact(spec.name) for spec in _specs(params)]
+    specs = _specs(params)
+    facts: list[Fact[Any]] = [PackageFact(spec.name) for spec in specs]
+    if _state(params) == "latest":  # the candidate of an installed package: is it upgradable?
+        facts += [CandidateFact(spec.name) for spec in specs]
     if _refresh_wanted(params):
         facts.append(AptCacheAgeFact())
     return facts
@@ -91,7 +98,7 @@ def _check_specs(specs: list[PackageSpec], state: str) -> str | None:
 
 def plan_apt(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
     """Plan the package changes (and the list refresh they need); see the module docstring."""
-    state = {"installed": "present", "removed": "absent"}.get(params["state"], params["state"])
+    state = _state(params)
     specs = _specs(params)
     if not specs and not _refresh_wanted(params):
         return failed("one of name or update_cache is required")
@@ -116,6 +123,8 @@ def plan_apt(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
             result={"cache_updated": True},
         )
     packages = [(spec, fact(facts, f"package:{spec.name}", PackageInfo)) for spec in specs]
+    if state == "latest":
+        packages = [(spec, replace(info, candidate=facts[f"candidate:{spec.name}"])) for spec, info in packages]
     if state == "absent":
         return _plan_remove(packages)
     return _plan_install(packages, state, refresh_due, update, params["install_recommends"])
@@ -162,8 +171,8 @@ def _plan_install(
     )
     verb = "install" if all(info.installed is None for _, info in wanted) else "install/upgrade"
     invalidates = [f"package:{spec.name}" for spec, _ in wanted]
-    if refresh_due:
-        invalidates.append(CACHE_AGE_KEY)
+    if refresh_due:  # new lists: new candidates
+        invalidates += [CACHE_AGE_KEY, *(f"candidate:{spec.name}" for spec, _ in packages if state == "latest")]
     return Plan(
         changed=True,
         summary=f"{verb} {', '.join(spec.word for spec, _ in wanted)}"

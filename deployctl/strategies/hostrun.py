@@ -637,7 +637,7 @@ class HostRunner:
         if plan.captures_output:
             self.stale |= set(self.facts)
         elif module.name in ("apt", "package"):
-            self.stale |= {key for key in self.facts if key.startswith("package:")}
+            self.stale |= {key for key in self.facts if key.startswith(("package:", "candidate:"))}
         elif module.name in ("systemd", "service"):
             self.stale |= {key for key in self.facts if key.startswith("service:")}
 

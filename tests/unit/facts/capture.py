@@ -1,4 +1,4 @@
-"""Re-capture the real fact output the parser tests read (run by hand: `python tests/unit/facts/capture.py`).
+"""Re-capture the real fact output the parser tests read (by hand: `python tests/unit/facts/capture.py [CASE...]`).
 
 Each fact's snippet runs as the batch runs it (`( snippet ) 2>/dev/null` under /bin/sh) either on this
 machine, against files made under /tmp/deployctl-capture, or in a lab container with `docker exec`
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from deployctl.facts.base import Fact
 from deployctl.facts.files import FileFact, PathExistsFact
-from deployctl.facts.packages import AptCacheAgeFact, PackageFact
+from deployctl.facts.packages import AptCacheAgeFact, CandidateFact, PackageFact
 from deployctl.facts.services import ServiceFact
 from deployctl.facts.sysctl import SysctlFact
 from deployctl.facts.users import GroupFact, UserFact
@@ -58,6 +58,8 @@ LOCAL: dict[str, Fact[object]] = {
     "package-unknown": PackageFact("no-such-package-deployctl"),
     "package-multiarch": PackageFact("libc6"),
     "package-upgradable": PackageFact("bash"),
+    "candidate-upgradable": CandidateFact("bash"),
+    "candidate-unknown": CandidateFact("no-such-package-deployctl"),
     "service-no-systemd": ServiceFact("ssh"),
     "user-supplementary": UserFact("postgres"),
     "group-with-members": GroupFact("ssl-cert"),
@@ -93,11 +95,14 @@ def run(prefix: list[str], fact: Fact[object]) -> subprocess.CompletedProcess[st
     return subprocess.run([*prefix, "/bin/sh", "-c", script], capture_output=True, text=True, check=False)
 
 
-def main() -> int:
+def main(only: list[str]) -> int:
+    """Capture every case, or only the cases named on the command line."""
     subprocess.run(["/bin/sh", "-c", SETUP], check=True)
     unprivileged = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
     for prefix, facts in (([], LOCAL), (unprivileged, UNPRIVILEGED), (["docker", "exec", LAB], IN_LAB)):
         for name, fact in facts.items():
+            if only and name not in only:
+                continue
             result = run(prefix, fact)
             (CAPTURED / f"{name}.txt").write_text(result.stdout)
             (CAPTURED / f"{name}.rc").write_text(f"{result.returncode}\n")
@@ -106,4 +111,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -15,7 +15,7 @@ import pytest
 
 from deployctl.facts.base import Fact, RawFact, batch
 from deployctl.facts.files import CONTENT_LIMIT, FileFact, FileInfo, PathExistsFact, parse_file_output
-from deployctl.facts.packages import AptCacheAgeFact, PackageFact, PackageInfo
+from deployctl.facts.packages import AptCacheAgeFact, CandidateFact, PackageFact, PackageInfo
 from deployctl.facts.services import NO_SYSTEMD, ServiceFact, ServiceInfo
 from deployctl.facts.sysctl import SysctlFact
 from deployctl.facts.users import GroupFact, GroupInfo, UserFact
@@ -154,22 +154,50 @@ def test_path_exists(name: str, pattern: str, expected: bool) -> None:
 @pytest.mark.parametrize(
     ("name", "package", "installed", "candidate"),
     [
-        ("package-installed", "openssh-server", "1:9.2p1-2+deb12u10", "1:9.2p1-2+deb12u10"),
+        ("package-installed", "openssh-server", "1:9.2p1-2+deb12u10", None),
         ("package-uninstalled", "nginx", None, "1.22.1-9+deb12u11"),
         ("package-unknown", "no-such-package-deployctl", None, None),
-        ("package-multiarch", "libc6", "2.36-9+deb12u14", "2.36-9+deb12u14"),
-        ("package-upgradable", "bash", "5.2.15-2+b8", "5.2.15-2+b13"),
+        ("package-multiarch", "libc6", "2.36-9+deb12u14", None),
+        ("package-upgradable", "bash", "5.2.15-2+b8", None),
     ],
 )
 def test_packages(name: str, package: str, installed: str | None, candidate: str | None) -> None:
+    """An installed package's candidate is not read (apt-cache is the slow part): CandidateFact's job."""
     assert PackageFact(package).parse(captured(name)) == PackageInfo(package, installed, candidate)
 
 
+def test_candidates() -> None:
+    assert CandidateFact("bash").parse(captured("candidate-upgradable")) == "5.2.15-2+b13"
+    assert CandidateFact("no-such-package-deployctl").parse(captured("candidate-unknown")) is None
+
+
 def test_package_states_that_are_not_installed() -> None:
-    output = "dpkg rc |1.2-1\ndpkg un |\ndpkg pn |\ncandidate (none)\n"
+    output = "x|rc |1.2-1\nx|un |\nx|pn |\npolicy x\ncandidate (none)\n"
     assert PackageFact("x").parse(RawFact(output, 0)) == PackageInfo("x", None, None)
-    half = "dpkg iU |1.2-1\ncandidate 1.2-1\n"
+    half = "x|iU |1.2-1\npolicy x\ncandidate 1.2-1\n"
     assert PackageFact("x").parse(RawFact(half, 0)).installed == "1.2-1"
+
+
+def test_packages_of_a_batch_are_read_by_one_dpkg_query_and_one_apt_cache() -> None:
+    wanted: list[Fact[Any]] = [
+        PackageFact("bash"),
+        PackageFact("dpkg"),
+        PackageFact("no-such-package-deployctl"),
+        CandidateFact("bash"),
+    ]
+    facts = batch(wanted)
+    script = facts.script()
+    assert script.count("dpkg-query -W") == 1 and script.count("apt-cache policy") == 1
+    done = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, check=True)
+    values = facts.split(done.stdout)
+    alone = {}
+    for fact in wanted:
+        one = subprocess.run(["/bin/sh", "-c", fact.script()], capture_output=True, text=True, check=True)
+        alone[fact.key] = fact.parse(RawFact(one.stdout, one.returncode))
+    assert values == alone
+    assert values["package:bash"].installed and values["package:bash"].candidate is None
+    assert values["package:no-such-package-deployctl"] == PackageInfo("no-such-package-deployctl", None, None)
+    assert values["candidate:bash"]
 
 
 def test_apt_cache_age() -> None:
