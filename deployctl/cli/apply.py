@@ -13,6 +13,7 @@ import typer
 from deployctl.cli.context import cli_context
 from deployctl.cli.render import OutputFormat, print_json, print_table, say, stderr, stdout
 from deployctl.errors import DeployctlError
+from deployctl.facts.cache import FactCache
 from deployctl.lab.state import load_lab_state
 from deployctl.ledger.applyrecord import RetainedConnections, fill_apply_record, record_baselines, recorded_apply
 from deployctl.ledger.db import open_ledger
@@ -164,7 +165,7 @@ def apply(
         stack.callback(connections.close)
         result = apply_playbook(
             book, inventory, endpoints, options, limit=limit, forks=forks, emit=printer, templar=templar,
-            transport_factory=connections,
+            transport_factory=connections, fact_cache=FactCache.in_state_dir(project.state_dir),
         )  # fmt: skip
         if record is not None:
             fill_apply_record(record, result)

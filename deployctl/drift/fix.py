@@ -14,6 +14,7 @@ from contextlib import ExitStack
 from deployctl.drift.compare import NOT_INSTALLED
 from deployctl.drift.model import DriftReport, HostScan
 from deployctl.errors import DeployctlError
+from deployctl.facts.cache import FactCache
 from deployctl.lab.state import load_lab_state
 from deployctl.ledger.applyrecord import RetainedConnections, fill_apply_record, record_baselines
 from deployctl.ledger.locks import stage_lock
@@ -85,7 +86,13 @@ def fix_vms(
                 lines.append(f"fix: {stage}/{host.host}: {' '.join(command[5:])}: exit {done.exit_code}")
         with recorded_deployment(project, playbook_path, stage, "fix", "mutable", release=row) as record:
             result = apply_playbook(
-                book, inventory, endpoints, RunOptions(), limit=",".join(names), transport_factory=connections
+                book,
+                inventory,
+                endpoints,
+                RunOptions(),
+                limit=",".join(names),
+                transport_factory=connections,
+                fact_cache=FactCache.in_state_dir(project.state_dir),
             )
             fill_apply_record(record, result)
             record_baselines(record, result, connections, stage)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,11 +27,12 @@ from deployctl.drift.model import DriftItem, DriftReport, HostScan, HostStatus, 
 from deployctl.drift.parity import parity_matrix
 from deployctl.drift.vms import VmRelease, scan_vm
 from deployctl.errors import ConnectionFailedError, DeployctlError, InputError
+from deployctl.facts.cache import FactCache
 from deployctl.lab.state import load_lab_state
 from deployctl.ledger.db import now_iso
 from deployctl.ledger.drift import baselines, save_scan
 from deployctl.ledger.records import DeploymentRow, HostOutcome, get_release, last_deployed
-from deployctl.model.connection import resolve_endpoint
+from deployctl.model.connection import SshEndpoint, resolve_endpoint
 from deployctl.model.inventory import Inventory, InventoryHost, load_inventories
 from deployctl.model.playbook import Playbook, load_playbook
 from deployctl.model.project import Project
@@ -93,6 +95,38 @@ class _Releases:
         return self.loaded[key]
 
 
+class _Connections:
+    """SSH connections opened ahead, in the background, each taken once by the scan of its host."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=DEFAULT_FORKS)
+        self.opening: dict[tuple[str, str], tuple[SshTransport, Future[None]]] = {}
+
+    def start(self, key: tuple[str, str], endpoint: SshEndpoint) -> None:
+        transport = SshTransport(endpoint)
+        self.opening[key] = (transport, self.pool.submit(transport.connect))
+
+    def take(self, key: tuple[str, str]) -> SshTransport | None:
+        """The host's connection once open (its error is raised), or None when none was started."""
+        found = self.opening.pop(key, None)
+        if found is None:
+            return None
+        transport, opened = found
+        try:
+            opened.result()
+        except BaseException:
+            transport.close()
+            raise
+        return transport
+
+    def close(self) -> None:
+        """Close the connections no scan took (the scan failed before reaching them)."""
+        self.pool.shutdown(wait=True)
+        for transport, _opened in self.opening.values():
+            transport.close()
+        self.opening.clear()
+
+
 def host_rules(host: InventoryHost) -> tuple[IgnoreRule, ...]:
     """The host's `deployctl_drift_ignore` rules (from its inventory, group_vars or host_vars)."""
     origin = host.var_origins.get(IGNORE_VARIABLE)
@@ -144,17 +178,56 @@ def scan_stages(
     began = time.monotonic()
     releases = _Releases(project, connection)
     inventories = load_inventories(project, list(stages))
+    deployed = {stage: last_deployed(connection, stage) for stage in stages}
+    lab = load_lab_state(project.state_dir)
+
+    def endpoint(stage: str, host: InventoryHost) -> SshEndpoint:
+        return resolve_endpoint(
+            host.name,
+            host.vars,
+            lab.endpoints if lab else None,
+            (host.origin.source, host.origin.line),
+            inventories[stage].path.parent,
+        )
+
+    # The current inventories are checked: connect to their deployed VMs while the releases load.
+    warm = _Connections()
+    try:
+        for stage in stages:
+            for name, (_row, outcome) in deployed[stage].items():
+                host = inventories[stage].hosts.get(name)
+                if host is not None and outcome.kind != "container":
+                    warm.start((stage, name), endpoint(stage, host))
+        return _scan(project, connection, stages, file_rules, forks, docker_client, started_at, began,
+                     releases, inventories, deployed, warm, endpoint)  # fmt: skip
+    finally:
+        warm.close()
+
+
+def _scan(
+    project: Project,
+    connection: sqlite3.Connection,
+    stages: Sequence[str],
+    file_rules: Sequence[IgnoreRule],
+    forks: int,
+    docker_client: Callable[[], docker.DockerClient] | None,
+    started_at: str,
+    began: float,
+    releases: _Releases,
+    inventories: dict[str, Inventory],
+    deployed: dict[str, dict[str, tuple[DeploymentRow, HostOutcome]]],
+    warm: _Connections,
+    endpoint: Callable[[str, InventoryHost], SshEndpoint],
+) -> DriftReport:
     jobs: list[_Job] = []
     scans: list[HostScan] = []
     package_baselines: dict[str, dict[str, Any]] = {}
     for stage in stages:
-        stage_jobs, stage_scans = _jobs(
-            project, stage, inventories[stage], last_deployed(connection, stage), releases, file_rules
-        )
+        stage_jobs, stage_scans = _jobs(project, stage, inventories[stage], deployed[stage], releases, file_rules)
         jobs += stage_jobs
         scans += stage_scans
         package_baselines[stage] = {host: b.packages for host, b in baselines(connection, stage).items()}
-    lab = load_lab_state(project.state_dir)
+    fact_cache = FactCache.in_state_dir(project.state_dir)
     client: docker.DockerClient | None = None
     if any(job.target == "container" for job in jobs):
         client = docker_client() if docker_client is not None else _docker_client()
@@ -163,17 +236,17 @@ def scan_stages(
         if job.target == "container":
             assert client is not None
             return _scan_containers(project, client, job)
-        inventory = inventories[job.stage]
-        endpoint = resolve_endpoint(
-            job.host.name,
-            job.host.vars,
-            lab.endpoints if lab else None,
-            (job.host.origin.source, job.host.origin.line),
-            inventory.path.parent,
-        )
-        with SshTransport(endpoint) as transport:
+        transport = warm.take((job.stage, job.host.name)) or SshTransport(endpoint(job.stage, job.host))
+        with transport:
             return [
-                scan_vm(job.host, transport, job.release, package_baselines[job.stage].get(job.host.name), job.rules)
+                scan_vm(
+                    job.host,
+                    transport,
+                    job.release,
+                    package_baselines[job.stage].get(job.host.name),
+                    job.rules,
+                    fact_cache,
+                )
             ]
 
     for outcome in run_each(jobs, run, forks):

@@ -16,6 +16,7 @@ from deployctl.drift.model import HostScan, HostStatus, host_status
 from deployctl.drift.packages import PACKAGE_LIST_KEY, PackageListFact
 from deployctl.errors import ConnectionFailedError, DeployctlError
 from deployctl.facts.base import Fact
+from deployctl.facts.cache import FactCache
 from deployctl.facts.files import FileInfo
 from deployctl.facts.packages import PackageInfo
 from deployctl.model.inventory import Inventory, InventoryHost
@@ -66,13 +67,20 @@ class VmFacts:
     round_trips: int = 0
 
 
-def check_release(host: InventoryHost, transport: Transport, release: VmRelease, extra: Sequence[Fact[Any]]) -> VmFacts:
+def check_release(
+    host: InventoryHost,
+    transport: Transport,
+    release: VmRelease,
+    extra: Sequence[Fact[Any]],
+    fact_cache: FactCache | None = None,
+) -> VmFacts:
     """Plan the release's plays for `host` in check mode (facts in one round trip, extras with them)."""
     found = VmFacts()
     emit: Emit = found.results.append
     variables = run_variables(release.inventory, release.playbook, host, check=True)
+    hint = fact_cache.hint(host.name) if fact_cache is not None else None
     runner = _ScanRunner(
-        host, transport, release.playbook, variables, CHECK, emit, templar=release.templar, extra=extra
+        host, transport, release.playbook, variables, CHECK, emit, templar=release.templar, fact_hint=hint, extra=extra
     )
     for play in release.playbook.plays:
         if any(h.name == host.name for h in play_hosts(release.inventory, play, None)):
@@ -80,6 +88,8 @@ def check_release(host: InventoryHost, transport: Transport, release: VmRelease,
             if runner.failed:
                 break
     runner.gather_left()
+    if fact_cache is not None:
+        fact_cache.remember(host.name, runner.gathered)
     found.facts = runner.facts
     found.round_trips = runner.round_trips
     return found
@@ -114,11 +124,12 @@ def scan_vm(
     release: VmRelease,
     baseline: Mapping[str, str] | None,
     rules: Sequence[IgnoreRule],
+    fact_cache: FactCache | None = None,
 ) -> HostScan:
     """One VM's drift from its release: planned changes, and packages changed since the baseline."""
 
     try:
-        found = check_release(host, transport, release, [PackageListFact()])
+        found = check_release(host, transport, release, [PackageListFact()], fact_cache)
     except ConnectionFailedError as error:
         return _failed(host, release, "unreachable", str(error))
     except DeployctlError as error:

@@ -39,6 +39,10 @@ class LocatedList(list[Any]):
         return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
 
 
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser when PyYAML has it (several times faster); the pure-Python one otherwise. Both give lines."""
+
+
 def _convert(node: Node, loader: yaml.SafeLoader, source: str) -> Any:
     if isinstance(node, MappingNode):
         loader.flatten_mapping(node)
@@ -67,7 +71,7 @@ def _convert(node: Node, loader: yaml.SafeLoader, source: str) -> Any:
 
 def parse_yaml(text: str, source: str) -> Any:
     """Parse one YAML document, keeping lines; a syntax error becomes an InputError with its line."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         return None if node is None else _convert(node, loader, source)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from deployctl.errors import DeployctlError, InputError
+from deployctl.facts.cache import FactCache
 from deployctl.lab.state import load_lab_state
 from deployctl.ledger.applyrecord import RetainedConnections, fill_apply_record, record_baselines
 from deployctl.ledger.deployrecord import deployment_outcome, record_rollout
@@ -146,6 +147,7 @@ def apply_to_vms(
         emit=emit,
         templar=loaded.playbook.templar(),
         transport_factory=connections,
+        fact_cache=FactCache.in_state_dir(loaded.project.state_dir),
     )
 
 

@@ -113,8 +113,10 @@ class HostRunner:
         emit: Emit,
         modules: Mapping[str, Module] | None = None,
         templar: Templar | None = None,
+        fact_hint: Mapping[str, Any] | None = None,
     ) -> None:
         self.host = host
+        self.fact_hint = fact_hint  # last run's gathered facts: only to look ahead before gathering
         self.transport = transport
         self.playbook = playbook
         self.templar: Templar = templar or playbook.templar()  # shared: templates compile once per run
@@ -285,7 +287,14 @@ class HostRunner:
     def _prefetch(self, play: Play) -> None:
         """Read, in one round trip, Ansible's facts (gather_facts) and the facts of every task renderable now."""
         self.lookahead = None
-        facts = self._play_facts(play)
+        guessing = bool(play.gather_facts and not self.gathered and self.fact_hint)
+        if guessing:  # look ahead with last run's facts: reads the facts that fact-chosen content needs now
+            self.gathered = dict(self.fact_hint or {})
+        try:
+            facts = self._play_facts(play)
+        finally:
+            if guessing:
+                self.gathered = {}
         if play.gather_facts and not self.gathered:
             facts.insert(0, AnsibleFacts())
         self._gather(facts, self._fact_become(play))

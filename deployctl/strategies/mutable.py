@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from deployctl.errors import ConnectionFailedError
+from deployctl.facts.cache import FactCache
 from deployctl.model.connection import SshEndpoint
 from deployctl.model.inventory import Inventory, InventoryHost
 from deployctl.model.playbook import Play, Playbook
@@ -75,8 +76,13 @@ def apply_playbook(
     transport_factory: TransportFactory = SshTransport,
     modules: Mapping[str, Module] | None = None,
     templar: Templar | None = None,
+    fact_cache: FactCache | None = None,
 ) -> RunResult:
-    """Apply every play to its hosts; failed hosts drop out, a batch over max_fail_percentage stops the run."""
+    """Apply every play to its hosts; failed hosts drop out, a batch over max_fail_percentage stops the run.
+
+    With `fact_cache`, each host's last gathered facts guide its first round trip, and the facts gathered
+    now are kept for the next run.
+    """
     started = time.monotonic()
     result = RunResult(playbook=playbook.source, stage=inventory.stage, check=options.check)
     lock = threading.Lock()
@@ -96,8 +102,9 @@ def apply_playbook(
         if host.name not in runners:
             variables = run_variables(inventory, playbook, host, options.check)
             transport = connections.get(host.name)
+            hint = fact_cache.hint(host.name) if fact_cache is not None else None
             runners[host.name] = HostRunner(
-                host, transport, playbook, variables, options, record, modules, shared_templar
+                host, transport, playbook, variables, options, record, modules, shared_templar, hint
             )
         return runners[host.name]
 
@@ -138,6 +145,9 @@ def apply_playbook(
     finally:
         connections.close()
         result.connections = len(connections.open)
+        if fact_cache is not None:
+            for name, runner in runners.items():
+                fact_cache.remember(name, runner.gathered)
         result.round_trips = sum(runner.round_trips for runner in runners.values())
         result.seconds = round(time.monotonic() - started, 3)
     return result

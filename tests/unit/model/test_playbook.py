@@ -221,8 +221,7 @@ def test_display_defaults_to_the_path(tmp_path: Path) -> None:
 BAD_PLAYBOOKS = [
     (
         "bad_yaml.yml",
-        "playbooks/bad_yaml.yml:4: invalid YAML: while parsing a block collection expected <block end>, "
-        "but found '<block mapping start>'",
+        "playbooks/bad_yaml.yml:4: invalid YAML: while parsing a block collection did not find expected '-' indicator",
     ),
     ("bad_not_a_list.yml", "playbooks/bad_not_a_list.yml:1: a playbook must be a non-empty list of plays"),
     (
