@@ -48,6 +48,7 @@ OMIT = f"__omit_place_holder__{secrets.token_hex(8)}"
 """The value of the `omit` variable: a mapping key or list item rendering to it is dropped, as in Ansible."""
 
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
+_MARKUP = re.compile("|".join(re.escape(marker) for marker in TEMPLATE_MARKERS))
 LOG = logging.getLogger(__name__)
 
 
@@ -91,7 +92,7 @@ def mark_unsafe(value: Any) -> Any:
 def is_templated(value: Any) -> bool:
     """Whether `value` (a string, or any string inside a mapping or list) contains Jinja markup."""
     if isinstance(value, str):
-        return not isinstance(value, UnsafeText) and any(marker in value for marker in TEMPLATE_MARKERS)
+        return "{" in value and not isinstance(value, UnsafeText) and _MARKUP.search(value) is not None
     if isinstance(value, Mapping):
         return any(is_templated(key) or is_templated(item) for key, item in value.items())
     if isinstance(value, list | tuple):
@@ -710,7 +711,10 @@ class Templar:
     def _scope(self, variables: Mapping[str, Any]) -> dict[str, Any]:
         scope: dict[str, Any] = {}
         for name, value in variables.items():
-            lazy = isinstance(value, Mapping | list | tuple) or (isinstance(value, str) and is_templated(value))
+            if isinstance(value, str):
+                lazy = "{" in value and is_templated(value)
+            else:
+                lazy = isinstance(value, Mapping | list | tuple)
             scope[name] = _LazyVariable(name, value, scope, self) if lazy else value
         return scope
 

@@ -100,13 +100,18 @@ class FactBatch(Generic[T]):
         return [_Unit(tuple(facts), groups[name]) for name, facts in grouped.items()] + units
 
     def script(self) -> str:
-        """One shell script that runs every snippet (a group's once), each in a subshell, fenced by markers."""
+        """One shell script that runs every snippet (a group's once), each in a subshell, fenced by markers.
+
+        The output is collected and written at the end, at once: written as the snippets print it, it would
+        cross SSH in dozens of small packets, each costing both ends more than the bytes in it.
+        """
         parts = []
         for index, unit in enumerate(self._units()):
             parts.append(f"printf '\\n{self.marker} {index}\\n'")
             parts.append(f"( {unit.script(self.marker)}\n) 2>/dev/null")
             parts.append(f"printf '\\n{self.marker} {index} rc=%s\\n' \"$?\"")
-        return "\n".join(parts) + "\n"
+        body = "\n".join(parts)
+        return f"deployctl_facts=$(\n{body}\n)\nprintf '%s\\n' \"$deployctl_facts\"\n"
 
     def split(self, stdout: str) -> dict[str, Any]:
         """Parse the batch's output into each fact's value, keyed by the fact's key."""
