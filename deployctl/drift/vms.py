@@ -13,12 +13,11 @@ from typing import Any
 from deployctl.drift.compare import config_values, package_items, plan_items
 from deployctl.drift.ignore import IgnoreRule, split_ignored
 from deployctl.drift.model import HostScan, HostStatus, host_status
-from deployctl.drift.packages import PACKAGE_LIST_KEY, PackageListFact
 from deployctl.errors import ConnectionFailedError, DeployctlError
 from deployctl.facts.base import Fact
 from deployctl.facts.cache import FactCache
 from deployctl.facts.files import FileInfo
-from deployctl.facts.packages import PackageInfo
+from deployctl.facts.packages import PACKAGE_LIST_KEY, PackageInfo, PackageListFact
 from deployctl.model.inventory import Inventory, InventoryHost
 from deployctl.model.playbook import Playbook
 from deployctl.strategies.hostrun import Emit, HostRunner, RunOptions

@@ -1,6 +1,6 @@
 """Ansible's common `ansible_*` facts, read by one cheap POSIX shell snippet (no python on the host).
 
-The snippet runs a handful of small commands (one `grep -H` over the /etc and /proc files, `uname`,
+The snippet runs a handful of small commands (one `grep -H` over the /etc, /proc and /sys files, `uname`,
 `hostname -f`, `id`, `ip -o -4 addr`, `date`) and prints sections fenced by `@@name` lines; it is
 added to the batched fact command of a play that gathers facts, so gathering costs no extra round
 trip. `parse_ansible_facts` is pure and gives Ansible's names and value types (without the `ansible_`
@@ -27,16 +27,18 @@ _FILES = (
     "/proc/meminfo",
     "/proc/net/route",
     "/proc/1/comm",
+    "/proc/cpuinfo",
+    "/sys/class/net/*/address",
+    "/sys/class/net/*/mtu",
 )
+"""Read by one `grep -H ''` (one process): the interfaces' files are globbed by the shell."""
 SCRIPT = "\n".join(
     (
         "echo @@files; grep -H '' " + " ".join(_FILES) + " 2>/dev/null",
-        "echo @@cpu; grep -E '^(processor|physical id|core id|cpu cores|model name)[[:space:]]*:' /proc/cpuinfo",
         "echo @@uname; uname -s -r -m -n -v",
         "echo @@fqdn; hostname -f 2>/dev/null || uname -n",
         "echo @@id; id",
         "echo @@addr; ip -o -4 addr show 2>/dev/null",
-        "echo @@mac; grep -H '' /sys/class/net/*/address /sys/class/net/*/mtu 2>/dev/null",
         "echo @@date; date '+%s %Y-%m-%d %H:%M:%S %Z %z %A %B %j'",
         'echo @@env; printf "HOME=%s\\nUSER=%s\\nSHELL=%s\\nPATH=%s\\n" "$HOME" "$USER" "$SHELL" "$PATH"',
         "echo @@virt; [ -e /.dockerenv ] && echo docker; [ -e /run/.containerenv ] && echo podman; :",
@@ -104,6 +106,9 @@ PKG_MGR: Mapping[str, str] = {
     "Alpine": "apk",
     "Gentoo": "portage",
 }
+
+
+_NET = "/sys/class/net/"
 
 
 def _sections(text: str) -> dict[str, list[str]]:
@@ -252,7 +257,9 @@ def _distribution(release: Mapping[str, str], files: Mapping[str, str]) -> dict[
 def parse_ansible_facts(output: str) -> dict[str, Any]:
     """The snippet's output as Ansible's facts (names without the `ansible_` prefix)."""
     sections = _sections(output)
-    files = _files(sections.get("files", []))
+    lines = sections.get("files", [])
+    files = _files([line for line in lines if not line.startswith(_NET)])
+    interface_lines = [line for line in lines if line.startswith(_NET)]
     release = parse_os_release(files.get("/etc/os-release", ""))
     facts: dict[str, Any] = _distribution(release, files)
     uname = (sections.get("uname") or [""])[0].split(maxsplit=3)  # sysname nodename release version... machine
@@ -263,7 +270,7 @@ def parse_ansible_facts(output: str) -> dict[str, Any]:
     fqdn = (sections.get("fqdn") or [""])[0].strip() or facts.get("nodename", "")
     hostname = facts.get("nodename", fqdn).split(".")[0]
     facts.update(hostname=hostname, fqdn=fqdn, domain=fqdn.partition(".")[2])
-    facts.update(_cpu(sections.get("cpu", [])))
+    facts.update(_cpu(files.get("/proc/cpuinfo", "").splitlines()))
     memory = _meminfo_mb(files.get("/proc/meminfo", ""))
     facts.update(
         memtotal_mb=memory.get("MemTotal", 0),
@@ -275,7 +282,7 @@ def parse_ansible_facts(output: str) -> dict[str, Any]:
     facts["service_mgr"] = "systemd" if init == "systemd" else (init or "service")
     facts["machine_id"] = files.get("/etc/machine-id", "").strip()
     facts.update(_user((sections.get("id") or [""])[0]))
-    interfaces = _interfaces(sections.get("mac", []))
+    interfaces = _interfaces(interface_lines)
     addresses = _addresses(sections.get("addr", []))
     facts["interfaces"] = sorted(interfaces)
     facts["all_ipv4_addresses"] = [item["address"] for item in addresses if not item["address"].startswith("127.")]

@@ -34,8 +34,9 @@ class PackageInfo:
         )
 
 
-_DPKG_FORMAT = "${Package}|${db:Status-Abbrev}|${Version}\\n"
-"""dpkg-query's line per package (one per architecture): name, status letters, version."""
+_DPKG_FORMAT = "${Package}|${db:Status-Abbrev}|${Version}|${binary:Package}\\n"
+"""dpkg-query's line per package (one per architecture): name, status letters, version, name with architecture."""
+PACKAGE_LIST_KEY = "packages:installed"
 
 _POLICY_LINES = r"s/^\([^ ].*\):$/policy \1/p; s/^ *Candidate: */candidate /p"
 """sed keeps apt-cache policy's header per package (`name:`) and its candidate line."""
@@ -97,6 +98,24 @@ class CandidateFact:
 
 
 @dataclass(frozen=True)
+class PackageListFact:
+    """Every installed package (by `binary:Package`, with `:arch` where dpkg names it so) and its version;
+    empty where dpkg is missing. With it in a batch, its one `dpkg-query` serves the batch's PackageFacts."""
+
+    key: str = PACKAGE_LIST_KEY
+
+    @property
+    def group(self) -> PackagesGroup:
+        return PACKAGES
+
+    def script(self) -> str:
+        return PACKAGES.script([self], "")
+
+    def parse(self, raw: RawFact) -> dict[str, str]:
+        return PACKAGES.split([self], raw, "")[self.key]
+
+
+@dataclass(frozen=True)
 class PackagesGroup:
     """Every PackageFact and CandidateFact of a batch: one `dpkg-query` for the installed versions, then one
     `apt-cache policy` for the packages not installed and those whose candidate is asked for (none on a no-op
@@ -107,10 +126,12 @@ class PackagesGroup:
     def script(self, facts: Sequence[Any], marker: str) -> str:
         installed = [f.name for f in facts if isinstance(f, PackageFact)]
         candidates = [f.name for f in facts if isinstance(f, CandidateFact)]
+        every = any(isinstance(f, PackageListFact) for f in facts)
+        query = "dpkg-query -W -f='" + _DPKG_FORMAT + "'" + ("" if every else ' -- "$@"')
         return f"""set -f
 set -- {" ".join(shlex.quote(name) for name in installed)}
 d=
-if [ $# -gt 0 ]; then d=$(dpkg-query -W -f='{_DPKG_FORMAT}' -- "$@" 2>/dev/null); printf '%s\\n' "$d"; fi
+if [ $# -gt 0 ] || [ {"1" if every else "0"} = 1 ]; then d=$({query} 2>/dev/null); printf '%s\\n' "$d"; fi
 nl='
 '
 ask={shlex.quote(" ".join(candidates))}
@@ -122,6 +143,7 @@ true"""
 
     def split(self, facts: Sequence[Any], raw: RawFact, marker: str) -> dict[str, Any]:
         installed: dict[str, str] = {}
+        listing: dict[str, str] = {}
         candidate: dict[str, str | None] = {}
         policy: str | None = None
         for line in raw.output.splitlines():
@@ -131,13 +153,16 @@ true"""
                 if policy is not None:
                     value = line[len("candidate ") :].strip()
                     candidate[policy] = None if value in ("", "(none)") else value
-            elif line.count("|") >= 2:
-                name, status, version = line.split("|", 2)
-                if name not in installed and len(status) >= 2 and status[1] not in _NOT_INSTALLED_STATUSES and version:
-                    installed[name] = version
+            elif line.count("|") >= 3:
+                name, status, version, arch_name = line.split("|", 3)
+                if len(status) >= 2 and status[1] not in _NOT_INSTALLED_STATUSES and version:
+                    installed.setdefault(name, version)
+                    listing[arch_name or name] = version
         values: dict[str, Any] = {}
         for fact in facts:
-            if isinstance(fact, CandidateFact):
+            if isinstance(fact, PackageListFact):
+                values[fact.key] = listing
+            elif isinstance(fact, CandidateFact):
                 values[fact.key] = candidate.get(fact.name)
             else:
                 version = installed.get(fact.name)

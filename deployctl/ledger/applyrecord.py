@@ -132,7 +132,7 @@ def baseline_hosts(result: RunResult, recorded: Iterable[str]) -> list[str]:
 
 def record_baselines(record: DeploymentRecord, result: RunResult, connections: RetainedConnections, stage: str) -> None:
     """Record the package list of each host that needs a baseline, read over the run's open connection."""
-    from deployctl.drift.packages import PackageListFact
+    from deployctl.facts.packages import PackageListFact
     from deployctl.ledger.drift import baselines, save_baseline
 
     hosts = [h for h in baseline_hosts(result, baselines(record.connection, stage)) if h in connections.open]

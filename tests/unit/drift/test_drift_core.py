@@ -20,10 +20,11 @@ from deployctl.drift.compare import (
 from deployctl.drift.containers import overlay_changes
 from deployctl.drift.ignore import default_container_rules, rules_from_text, rules_from_variable, split_ignored
 from deployctl.drift.model import DriftItem, DriftReport, HostScan, host_status
-from deployctl.drift.packages import parse_package_list
 from deployctl.drift.parity import parity_matrix
 from deployctl.drift.render import report_html, report_json, report_junit
 from deployctl.errors import InputError
+from deployctl.facts.base import RawFact
+from deployctl.facts.packages import PackageListFact
 from deployctl.ledger.db import open_ledger
 from deployctl.ledger.drift import baselines, save_baseline, save_scan, scan_history
 from deployctl.modules.base import Diff
@@ -76,8 +77,8 @@ def test_packages_since_the_baseline_added_removed_and_upgraded() -> None:
 
 
 def test_dpkg_list_keeps_installed_packages_only() -> None:
-    output = "ii |curl|7.88\nrc |gone|1.0\nii |libc6:amd64|2.36\nun |never|\n"
-    assert parse_package_list(output) == {"curl": "7.88", "libc6:amd64": "2.36"}
+    output = "curl|ii |7.88|curl\ngone|rc |1.0|gone\nlibc6|ii |2.36|libc6:amd64\nnever|un ||never\n"
+    assert PackageListFact().parse(RawFact(output, 0)) == {"curl": "7.88", "libc6:amd64": "2.36"}
 
 
 def _state(**changes: object) -> ContainerState:

@@ -39,14 +39,14 @@ def test_debian_lab_host_facts() -> None:
         "interface": "eth0",
         "gateway": "172.17.0.1",
         "alias": "eth0",
-        "macaddress": "02:42:ac:11:00:03",
-        "address": "172.17.0.3",
+        "macaddress": "02:42:ac:11:00:07",
+        "address": "172.17.0.7",
         "broadcast": "172.17.255.255",
         "netmask": "255.255.0.0",
         "network": "172.17.0.0",
         "prefix": "16",
     }
-    assert facts["all_ipv4_addresses"] == ["172.17.0.3"] and facts["interfaces"] == ["eth0", "lo"]
+    assert facts["all_ipv4_addresses"] == ["172.17.0.7"] and facts["interfaces"] == ["eth0", "lo"]
     assert facts["eth0"]["mtu"] == 1500 and facts["env"]["HOME"] == "/root"
     assert facts["virtualization_type"] == "docker" and facts["date_time"]["date"].count("-") == 2
 

@@ -15,7 +15,7 @@ import pytest
 
 from deployctl.facts.base import Fact, RawFact, batch
 from deployctl.facts.files import CONTENT_LIMIT, FileFact, FileInfo, PathExistsFact, parse_file_output
-from deployctl.facts.packages import AptCacheAgeFact, CandidateFact, PackageFact, PackageInfo
+from deployctl.facts.packages import AptCacheAgeFact, CandidateFact, PackageFact, PackageInfo, PackageListFact
 from deployctl.facts.services import NO_SYSTEMD, ServiceFact, ServiceInfo
 from deployctl.facts.sysctl import SysctlFact
 from deployctl.facts.users import GroupFact, GroupInfo, UserFact
@@ -172,9 +172,9 @@ def test_candidates() -> None:
 
 
 def test_package_states_that_are_not_installed() -> None:
-    output = "x|rc |1.2-1\nx|un |\nx|pn |\npolicy x\ncandidate (none)\n"
+    output = "x|rc |1.2-1|x\nx|un ||x\nx|pn ||x\npolicy x\ncandidate (none)\n"
     assert PackageFact("x").parse(RawFact(output, 0)) == PackageInfo("x", None, None)
-    half = "x|iU |1.2-1\npolicy x\ncandidate 1.2-1\n"
+    half = "x|iU |1.2-1|x\npolicy x\ncandidate 1.2-1\n"
     assert PackageFact("x").parse(RawFact(half, 0)).installed == "1.2-1"
 
 
@@ -198,6 +198,19 @@ def test_packages_of_a_batch_are_read_by_one_dpkg_query_and_one_apt_cache() -> N
     assert values["package:bash"].installed and values["package:bash"].candidate is None
     assert values["package:no-such-package-deployctl"] == PackageInfo("no-such-package-deployctl", None, None)
     assert values["candidate:bash"]
+
+
+def test_a_package_list_in_the_batch_serves_its_packages_with_one_dpkg_query() -> None:
+    wanted: list[Fact[Any]] = [PackageFact("bash"), PackageFact("no-such-package-deployctl"), PackageListFact()]
+    facts = batch(wanted)
+    script = facts.script()
+    assert script.count("dpkg-query -W") == 1
+    done = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, check=True)
+    values = facts.split(done.stdout)
+    listing = values["packages:installed"]
+    assert values["package:bash"].installed == listing["bash"]
+    assert values["package:no-such-package-deployctl"].installed is None
+    assert len(listing) > 50 and "no-such-package-deployctl" not in listing
 
 
 def test_apt_cache_age() -> None:
