@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from deployctl.drift.compare import ContainerExpectation
 from deployctl.drift.ignore import (
@@ -28,11 +28,11 @@ from deployctl.drift.parity import parity_matrix
 from deployctl.drift.vms import VmRelease, scan_vm
 from deployctl.errors import ConnectionFailedError, DeployctlError, InputError
 from deployctl.facts.cache import FactCache
-from deployctl.lab.state import load_lab_state
+from deployctl.lab.state import LabState, load_lab_state
 from deployctl.ledger.db import now_iso
 from deployctl.ledger.drift import baselines, save_scan
 from deployctl.ledger.records import DeploymentRow, HostOutcome, get_release, last_deployed
-from deployctl.model.connection import SshEndpoint, resolve_endpoint
+from deployctl.model.connection import resolve_endpoint
 from deployctl.model.inventory import Inventory, InventoryHost, load_inventories
 from deployctl.model.playbook import Playbook, load_playbook
 from deployctl.model.project import Project
@@ -95,22 +95,39 @@ class _Releases:
         return self.loaded[key]
 
 
-class _Connections:
-    """SSH connections opened ahead, in the background, each taken once by the scan of its host."""
+class _VmConnections:
+    """SSH connections to the stages' VMs: opened ahead in the background, each taken once by its host's scan."""
 
-    def __init__(self) -> None:
+    def __init__(self, inventories: Mapping[str, Inventory], lab: LabState | None) -> None:
+        self.inventories = inventories
+        self.lab = lab
         self.pool = ThreadPoolExecutor(max_workers=DEFAULT_FORKS)
         self.opening: dict[tuple[str, str], tuple[SshTransport, Future[None]]] = {}
 
-    def start(self, key: tuple[str, str], endpoint: SshEndpoint) -> None:
-        transport = SshTransport(endpoint)
-        self.opening[key] = (transport, self.pool.submit(transport.connect))
+    def _transport(self, stage: str, host: InventoryHost) -> SshTransport:
+        endpoint = resolve_endpoint(
+            host.name,
+            host.vars,
+            self.lab.endpoints if self.lab else None,
+            (host.origin.source, host.origin.line),
+            self.inventories[stage].path.parent,
+        )
+        return SshTransport(endpoint)
 
-    def take(self, key: tuple[str, str]) -> SshTransport | None:
-        """The host's connection once open (its error is raised), or None when none was started."""
-        found = self.opening.pop(key, None)
+    def open_ahead(self, deployed: Mapping[str, Mapping[str, tuple[DeploymentRow, HostOutcome]]]) -> None:
+        """Start connecting to every VM of the current inventories that has a deployment."""
+        for stage, hosts in deployed.items():
+            for name, (_row, outcome) in hosts.items():
+                host = self.inventories[stage].hosts.get(name)
+                if host is not None and outcome.kind != "container":
+                    transport = self._transport(stage, host)
+                    self.opening[(stage, name)] = (transport, self.pool.submit(transport.connect))
+
+    def take(self, stage: str, host: InventoryHost) -> SshTransport:
+        """The host's connection: the one opened ahead (its error is raised here), else a new one."""
+        found = self.opening.pop((stage, host.name), None)
         if found is None:
-            return None
+            return self._transport(stage, host)
         transport, opened = found
         try:
             opened.result()
@@ -176,57 +193,45 @@ def scan_stages(
     """Scan the stages' VMs and containers in parallel against their releases; record the scan in the ledger."""
     started_at = now_iso()
     began = time.monotonic()
-    releases = _Releases(project, connection)
     inventories = load_inventories(project, list(stages))
     deployed = {stage: last_deployed(connection, stage) for stage in stages}
-    lab = load_lab_state(project.state_dir)
-
-    def endpoint(stage: str, host: InventoryHost) -> SshEndpoint:
-        return resolve_endpoint(
-            host.name,
-            host.vars,
-            lab.endpoints if lab else None,
-            (host.origin.source, host.origin.line),
-            inventories[stage].path.parent,
-        )
-
-    # The current inventories are checked: connect to their deployed VMs while the releases load.
-    warm = _Connections()
+    connections = _VmConnections(inventories, load_lab_state(project.state_dir))
     try:
+        connections.open_ahead(deployed)  # the inventories are checked: connect while the releases load
+        releases = _Releases(project, connection)
+        jobs: list[_Job] = []
+        scans: list[HostScan] = []
         for stage in stages:
-            for name, (_row, outcome) in deployed[stage].items():
-                host = inventories[stage].hosts.get(name)
-                if host is not None and outcome.kind != "container":
-                    warm.start((stage, name), endpoint(stage, host))
-        return _scan(project, connection, stages, file_rules, forks, docker_client, started_at, began,
-                     releases, inventories, deployed, warm, endpoint)  # fmt: skip
+            stage_jobs, stage_scans = _jobs(project, stage, inventories[stage], deployed[stage], releases, file_rules)
+            jobs += stage_jobs
+            scans += stage_scans
+        scans += _run_jobs(project, connection, jobs, connections, forks, docker_client)
     finally:
-        warm.close()
+        connections.close()
+    order = {stage: index for index, stage in enumerate(stages)}
+    scans.sort(key=lambda s: (order[s.stage], s.target != "vm", s.host))
+    report = DriftReport(
+        scanned_at=started_at,
+        seconds=round(time.monotonic() - began, 3),
+        stages=tuple(stages),
+        hosts=tuple(scans),
+        parity=parity_matrix(stages, scans),
+    )
+    scan_id = save_scan(connection, report, started_at)
+    return DriftReport(**{**report.__dict__, "scan_id": scan_id})
 
 
-def _scan(
+def _run_jobs(
     project: Project,
     connection: sqlite3.Connection,
-    stages: Sequence[str],
-    file_rules: Sequence[IgnoreRule],
+    jobs: Sequence[_Job],
+    connections: _VmConnections,
     forks: int,
     docker_client: Callable[[], docker.DockerClient] | None,
-    started_at: str,
-    began: float,
-    releases: _Releases,
-    inventories: dict[str, Inventory],
-    deployed: dict[str, dict[str, tuple[DeploymentRow, HostOutcome]]],
-    warm: _Connections,
-    endpoint: Callable[[str, InventoryHost], SshEndpoint],
-) -> DriftReport:
-    jobs: list[_Job] = []
-    scans: list[HostScan] = []
-    package_baselines: dict[str, dict[str, Any]] = {}
-    for stage in stages:
-        stage_jobs, stage_scans = _jobs(project, stage, inventories[stage], deployed[stage], releases, file_rules)
-        jobs += stage_jobs
-        scans += stage_scans
-        package_baselines[stage] = {host: b.packages for host, b in baselines(connection, stage).items()}
+) -> list[HostScan]:
+    """Scan every job at once: VMs over their connections, container targets with the docker SDK."""
+    stages = {job.stage for job in jobs}
+    package_baselines = {stage: {h: b.packages for h, b in baselines(connection, stage).items()} for stage in stages}
     fact_cache = FactCache.in_state_dir(project.state_dir)
     client: docker.DockerClient | None = None
     if any(job.target == "container" for job in jobs):
@@ -236,19 +241,11 @@ def _scan(
         if job.target == "container":
             assert client is not None
             return _scan_containers(project, client, job)
-        transport = warm.take((job.stage, job.host.name)) or SshTransport(endpoint(job.stage, job.host))
-        with transport:
-            return [
-                scan_vm(
-                    job.host,
-                    transport,
-                    job.release,
-                    package_baselines[job.stage].get(job.host.name),
-                    job.rules,
-                    fact_cache,
-                )
-            ]
+        baseline = package_baselines[job.stage].get(job.host.name)
+        with connections.take(job.stage, job.host) as transport:
+            return [scan_vm(job.host, transport, job.release, baseline, job.rules, fact_cache)]
 
+    scans: list[HostScan] = []
     for outcome in run_each(jobs, run, forks):
         if outcome.error is not None:
             if isinstance(outcome.error, InputError) or not isinstance(outcome.error, DeployctlError):
@@ -269,17 +266,7 @@ def _scan(
             )
         else:
             scans.extend(outcome.value or ())
-    order = {stage: index for index, stage in enumerate(stages)}
-    scans.sort(key=lambda s: (order[s.stage], s.target != "vm", s.host))
-    report = DriftReport(
-        scanned_at=started_at,
-        seconds=round(time.monotonic() - began, 3),
-        stages=tuple(stages),
-        hosts=tuple(scans),
-        parity=parity_matrix(stages, scans),
-    )
-    scan_id = save_scan(connection, report, started_at)
-    return DriftReport(**{**report.__dict__, "scan_id": scan_id})
+    return scans
 
 
 def _strategy(target: Target) -> Strategy:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from deployctl.facts.cache import FactCache
 from deployctl.model.connection import SshEndpoint
 from deployctl.model.inventory import Inventory, load_inventory
 from deployctl.model.playbook import load_playbook
@@ -71,7 +72,7 @@ def make_project(tmp_path: Path, hosts: str = "local1:", playbook: str = PLAYBOO
     return root, load_inventory(load_project(root), "test")
 
 
-def run(root: Path, inventory: Inventory, **options: object) -> RunResult:
+def run(root: Path, inventory: Inventory, fact_cache: FactCache | None = None, **options: object) -> RunResult:
     playbook = load_playbook(root / "playbooks" / "site.yml", display="playbooks/site.yml")
     endpoints = {name: SshEndpoint(name, "127.0.0.1") for name in inventory.hosts}
     return apply_playbook(
@@ -80,6 +81,7 @@ def run(root: Path, inventory: Inventory, **options: object) -> RunResult:
         endpoints,
         RunOptions(**options),  # type: ignore[arg-type]
         transport_factory=lambda endpoint: LocalTransport(endpoint.name),
+        fact_cache=fact_cache,
     )
 
 
@@ -231,6 +233,26 @@ def test_set_fact_and_include_vars_are_looked_ahead_on_the_controller(tmp_path: 
     # the gathered facts and what needs none; then, the facts known, every later task's facts at once
     # (the include_vars, set_fact, `when` and include before them evaluated ahead on the controller)
     assert second.round_trips == 2
+
+
+def test_facts_gathered_last_time_guide_the_first_round_trip(tmp_path: Path) -> None:
+    root, inventory = make_project(tmp_path, playbook=DEFINING)
+    (root / "playbooks" / "vars").mkdir()
+    (root / "playbooks" / "vars" / "default.yml").write_text("family_dir: generic\n")
+    (root / "playbooks" / "tasks").mkdir()
+    (root / "playbooks" / "tasks" / "more-generic.yml").write_text("- copy: content=more dest={{ conf_dir }}/more\n")
+    cache = FactCache(tmp_path / "facts")
+    first = run(root, inventory, cache)
+    assert first.exit_code == 0
+    assert (cache.hint("local1") or {}).get("ansible_system") == "Linux"
+    second = run(root, inventory, cache)
+    assert second.recap["local1"].changed == 0
+    assert second.round_trips == 1  # the fact-chosen files' facts came with the gathering
+    (cache.folder / "local1.json").write_text('{"ansible_os_family": "Elsewhere"}')  # a wrong guess
+    third = run(root, inventory, cache)
+    assert third.recap["local1"].changed == 0 and third.round_trips == 2  # costs a round trip, not a wrong plan
+    (cache.folder / "local1.json").write_text("not json")
+    assert cache.hint("local1") is None
 
 
 def test_a_registered_command_output_is_read_after_the_command_runs(tmp_path: Path) -> None:
