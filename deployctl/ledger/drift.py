@@ -11,9 +11,12 @@ import json
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from deployctl.drift.model import DriftItem, DriftReport
 from deployctl.ledger.db import actor, now_iso, transaction
+
+if TYPE_CHECKING:  # not imported at run time: an apply reads baselines and needs no drift model
+    from deployctl.drift.model import DriftItem, DriftReport
 
 
 @dataclass(frozen=True)
