@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,15 +38,31 @@ from deployctl.immutable.resources import ROLE_LABEL, STAGE_LABEL, is_rollout_re
 MOUNT_POINT = "mount point (the mounted file is checked as config)"
 
 
-def stage_replicas(client: docker.DockerClient, stage: str) -> list[Container]:
-    """The stage's app replicas (containers a rollout started), by label."""
-    found = client.containers.list(
-        all=True, filters={"label": [f"{STAGE_LABEL}={stage}", f"{ROLE_LABEL}=app"]}, ignore_removed=True
-    )
-    return sorted(
-        (c for c in found if is_stage_resource(c.labels, stage, "app") and is_rollout_resource(c.labels, stage)),
-        key=lambda c: str(c.name),
-    )
+class ReplicaIndex:
+    """Every stage's app replicas (containers a rollout started, by label), listed once for a whole scan, and
+    the environment of each image they run, read once: one list call, one inspect per container and image."""
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+        self.image_env: dict[str, tuple[str, ...]] = {}
+        self._lock = threading.Lock()
+        self._by_stage: dict[str, list[Container]] | None = None
+
+    def replicas(self, stage: str) -> list[Container]:
+        """The stage's replicas, by name."""
+        with self._lock:
+            if self._by_stage is None:
+                found = self.client.containers.list(
+                    all=True, filters={"label": f"{ROLE_LABEL}=app"}, ignore_removed=True
+                )
+                by_stage: dict[str, list[Container]] = {}
+                for container in found:
+                    labels = container.labels
+                    owner = labels.get(STAGE_LABEL, "")
+                    if is_stage_resource(labels, owner, "app") and is_rollout_resource(labels, owner):
+                        by_stage.setdefault(owner, []).append(container)
+                self._by_stage = {key: sorted(group, key=lambda c: str(c.name)) for key, group in by_stage.items()}
+            return list(self._by_stage.get(stage, []))
 
 
 def _read(path: str) -> bytes | None:
@@ -159,7 +176,7 @@ def container_facts(release_id: str, state: ContainerState) -> dict[str, str]:
 
 
 def scan_target(
-    client: docker.DockerClient,
+    index: ReplicaIndex,
     stage: str,
     target: str,
     release_id: str,
@@ -168,11 +185,10 @@ def scan_target(
 ) -> list[HostScan]:
     """Every replica of a stage's container target against its release; a target-level scan for the count."""
     scans: list[HostScan] = []
-    image_env: dict[str, tuple[str, ...]] = {}
     try:
-        replicas = stage_replicas(client, stage)
+        replicas = index.replicas(stage)
         for container in replicas:
-            state = read_state(client, container, image_env)
+            state = read_state(index.client, container, index.image_env)
             mount_points = [IgnoreRule("path", dest, f"path:{dest}", MOUNT_POINT) for dest in sorted(state.mounts)]
             kept, ignored = split_ignored(container_items(stage, state, expected), [*mount_points, *rules])
             scans.append(

@@ -44,6 +44,8 @@ from deployctl.transport.ssh import SshTransport
 if TYPE_CHECKING:
     import docker
 
+    from deployctl.drift.containers import ReplicaIndex
+
 DEFAULT_REPLICAS = 3
 
 
@@ -233,14 +235,16 @@ def _run_jobs(
     stages = {job.stage for job in jobs}
     package_baselines = {stage: {h: b.packages for h, b in baselines(connection, stage).items()} for stage in stages}
     fact_cache = FactCache.in_state_dir(project.state_dir)
-    client: docker.DockerClient | None = None
+    index: ReplicaIndex | None = None
     if any(job.target == "container" for job in jobs):
-        client = docker_client() if docker_client is not None else _docker_client()
+        from deployctl.drift.containers import ReplicaIndex
+
+        index = ReplicaIndex(docker_client() if docker_client is not None else _docker_client())
 
     def run(job: _Job) -> list[HostScan]:
         if job.target == "container":
-            assert client is not None
-            return _scan_containers(project, client, job)
+            assert index is not None
+            return _scan_containers(project, index, job)
         baseline = package_baselines[job.stage].get(job.host.name)
         with connections.take(job.stage, job.host) as transport:
             return [scan_vm(job.host, transport, job.release, baseline, job.rules, fact_cache)]
@@ -282,7 +286,7 @@ def _docker_client() -> docker.DockerClient:
         raise DeployctlError(f"the Docker engine does not answer: {error}") from error
 
 
-def _scan_containers(project: Project, client: docker.DockerClient, job: _Job) -> list[HostScan]:
+def _scan_containers(project: Project, index: ReplicaIndex, job: _Job) -> list[HostScan]:
     from deployctl.drift.containers import expected_mounts, scan_target
 
     image_id = str(job.deployment.detail.get("image_id", ""))
@@ -292,7 +296,7 @@ def _scan_containers(project: Project, client: docker.DockerClient, job: _Job) -
         replicas=replicas if isinstance(replicas, int) else DEFAULT_REPLICAS,
         mounts=expected_mounts(project.state_dir, job.stage, image_id),
     )
-    return scan_target(client, job.stage, job.host.name, job.release.release_id, expected, job.rules)
+    return scan_target(index, job.stage, job.host.name, job.release.release_id, expected, job.rules)
 
 
 def resolve_ignore_file(project: Project, ignore_file: Path | None) -> Path:
