@@ -1,7 +1,7 @@
 """Ansible's common `ansible_*` facts, read by one cheap POSIX shell snippet (no python on the host).
 
-The snippet runs a handful of small commands (one `grep -H` over the /etc, /proc and /sys files, `uname`,
-`hostname -f`, `id`, `ip -o -4 addr`, `date`) and prints sections fenced by `@@name` lines; it is
+The snippet runs five small commands (one `grep -H` over the /etc, /proc and /sys files, `uname`,
+`hostname -f`, `ip -o -4 addr`, `date`) and prints sections fenced by `@@name` lines; it is
 added to the batched fact command of a play that gathers facts, so gathering costs no extra round
 trip. `parse_ansible_facts` is pure and gives Ansible's names and value types (without the `ansible_`
 prefix, as in `ansible_facts`); `fact_variables` adds the prefixed top-level variables.
@@ -27,6 +27,7 @@ _FILES = (
     "/proc/meminfo",
     "/proc/net/route",
     "/proc/1/comm",
+    "/proc/self/status",
     "/proc/cpuinfo",
     "/sys/class/net/*/address",
     "/sys/class/net/*/mtu",
@@ -37,10 +38,10 @@ SCRIPT = "\n".join(
         "echo @@files; grep -H '' " + " ".join(_FILES) + " 2>/dev/null",
         "echo @@uname; uname -s -r -m -n -v",
         "echo @@fqdn; hostname -f 2>/dev/null || uname -n",
-        "echo @@id; id",
         "echo @@addr; ip -o -4 addr show 2>/dev/null",
         "echo @@date; date '+%s %Y-%m-%d %H:%M:%S %Z %z %A %B %j'",
-        'echo @@env; printf "HOME=%s\\nUSER=%s\\nSHELL=%s\\nPATH=%s\\n" "$HOME" "$USER" "$SHELL" "$PATH"',
+        "echo @@env; "
+        + 'printf "HOME=%s\\nUSER=%s\\nLOGNAME=%s\\nSHELL=%s\\nPATH=%s\\n" "$HOME" "$USER" "$LOGNAME" "$SHELL" "$PATH"',
         "echo @@virt; [ -e /.dockerenv ] && echo docker; [ -e /run/.containerenv ] && echo podman; :",
     )
 )
@@ -219,16 +220,18 @@ def _interfaces(lines: list[str]) -> dict[str, dict[str, str]]:
     return found
 
 
-def _user(line: str) -> dict[str, Any]:
-    """`id` output: `uid=0(root) gid=0(root) groups=0(root)`."""
+def _user(status: str, env: Mapping[str, str]) -> dict[str, Any]:
+    """As Ansible: the real uid and gid (from /proc/self/status of the snippet's own `grep`, which runs as the
+    snippet does) and the user name as Python's getpass.getuser() finds it (LOGNAME, then USER)."""
     values: dict[str, Any] = {}
-    for word in line.split():
-        key, _, value = word.partition("=")
-        number, _, name = value.partition("(")
-        if key == "uid":
-            values.update(user_uid=int(number) if number.isdigit() else number, user_id=name.rstrip(")"))
-        elif key == "gid":
-            values.update(user_gid=int(number) if number.isdigit() else number)
+    for line in status.splitlines():
+        key, _, rest = line.partition(":")
+        ids = rest.split()
+        if key in ("Uid", "Gid") and ids and ids[0].isdigit():
+            values["user_uid" if key == "Uid" else "user_gid"] = int(ids[0])
+    name = env.get("LOGNAME") or env.get("USER")
+    if name or "user_uid" in values:
+        values["user_id"] = name or str(values["user_uid"])
     return values
 
 
@@ -281,7 +284,7 @@ def parse_ansible_facts(output: str) -> dict[str, Any]:
     init = files.get("/proc/1/comm", "").strip()
     facts["service_mgr"] = "systemd" if init == "systemd" else (init or "service")
     facts["machine_id"] = files.get("/etc/machine-id", "").strip()
-    facts.update(_user((sections.get("id") or [""])[0]))
+
     interfaces = _interfaces(interface_lines)
     addresses = _addresses(sections.get("addr", []))
     facts["interfaces"] = sorted(interfaces)
@@ -329,6 +332,7 @@ def parse_ansible_facts(output: str) -> dict[str, Any]:
         }
     env = dict(line.partition("=")[::2] for line in sections.get("env", []) if "=" in line)
     facts["env"] = {key: value for key, value in env.items() if value}
+    facts.update(_user(files.get("/proc/self/status", ""), facts["env"]))
     virt = [line.strip() for line in sections.get("virt", []) if line.strip()]
     facts["virtualization_type"] = virt[0] if virt else "NA"
     facts["virtualization_role"] = "guest" if virt else "NA"

@@ -1,7 +1,8 @@
 """The ansible_* facts parser against real output captured on a lab host (`ansible_captured/`).
 
 Re-capture: run `deployctl.facts.ansible.SCRIPT` as the fact batch runs it (`( script ) 2>/dev/null` under
-/bin/sh) on a lab host with become, e.g. `docker exec deployctl-lab-dev-vm1 /bin/sh -c ...`.
+/bin/sh) on a lab host with become as deployctl does it, e.g. `docker exec -u vagrant deployctl-lab-dev-vm1 sudo
+-n -H /bin/sh -c ...` (sudo sets USER and LOGNAME, which give ansible_user_id as in Ansible).
 """
 
 from __future__ import annotations
@@ -91,3 +92,14 @@ def test_the_snippet_batches_with_other_facts() -> None:
     marker = facts_batch.marker
     output = f"\n{marker} 0\n{CAPTURED.read_text()}\n{marker} 0 rc=0\n"
     assert facts_batch.split(output)["ansible_facts"]["hostname"] == "dev-vm1"
+
+
+def test_user_facts_come_from_the_snippets_process_and_environment_as_in_ansible() -> None:
+    output = (
+        "@@files\n/proc/self/status:Uid:\t1000\t1000\t1000\t1000\n/proc/self/status:Gid:\t1001\t1001\t1001\t1001\n"
+        "@@env\nHOME=/home/vagrant\nUSER=someone\nLOGNAME=vagrant\n"
+    )
+    facts = parse_ansible_facts(output)
+    assert (facts["user_id"], facts["user_uid"], facts["user_gid"]) == ("vagrant", 1000, 1001)  # LOGNAME first
+    bare = parse_ansible_facts("@@files\n/proc/self/status:Uid:\t0\t0\t0\t0\n@@env\n")
+    assert (bare["user_id"], bare["user_uid"]) == ("0", 0)
