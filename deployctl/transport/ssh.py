@@ -180,6 +180,11 @@ class SshTransport:
         try:
             channel.exec_command(line)
             stdout, stderr = self._exchange(channel, stdin or b"", deadline, line)
+            # Wait for the exit status on its event: after EOF the channel's fd stays readable, and a select
+            # loop waiting for the status would spin (under load, stealing the GIL from every other host).
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not channel.status_event.wait(remaining):
+                raise ConnectionFailedError(f"{self.name}: `{line}` timed out")
             return channel.recv_exit_status(), stdout, stderr
         finally:
             channel.close()
@@ -208,8 +213,8 @@ class SshTransport:
                 err.append(channel.recv_stderr(65536))
                 progressed = True
             idle = not channel.recv_ready() and not channel.recv_stderr_ready()
-            if idle and not pending and channel.exit_status_ready() and (channel.eof_received or channel.closed):
-                break
+            if idle and not pending and (channel.eof_received or channel.closed):
+                break  # nothing more can arrive after EOF
             if progressed:
                 continue
             if deadline is not None and time.monotonic() > deadline:
