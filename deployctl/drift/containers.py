@@ -97,7 +97,7 @@ OVERLAY_DRIVER = "overlay2"
 
 
 def _in_lower(relative: str, lower_dirs: Sequence[str]) -> bool:
-    return any(os.path.lexists(Path(lower) / relative) for lower in lower_dirs)
+    return any(os.path.lexists(f"{lower}/{relative}") for lower in lower_dirs)  # plain strings: a hot loop
 
 
 def overlay_changes(upper_dir: str, lower_dirs: Sequence[str]) -> list[tuple[str, int]]:
@@ -109,9 +109,9 @@ def overlay_changes(upper_dir: str, lower_dirs: Sequence[str]) -> list[tuple[str
     changes: list[tuple[str, int]] = []
     for root, dirs, files in os.walk(upper_dir):
         for name in sorted(dirs) + sorted(files):
-            full = Path(root) / name
-            relative = str(full.relative_to(upper_dir))
-            info = full.lstat()
+            full = f"{root}/{name}"
+            relative = full[len(upper_dir) :].lstrip("/")
+            info = os.lstat(full)
             if stat.S_ISCHR(info.st_mode) and info.st_rdev == 0:
                 changes.append(("/" + relative, 2))
             else:

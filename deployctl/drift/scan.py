@@ -281,9 +281,12 @@ def _docker_client() -> docker.DockerClient:
     import docker as docker_sdk
 
     try:
-        return docker_sdk.from_env()
+        client = docker_sdk.from_env()
     except docker_sdk.errors.DockerException as error:
         raise DeployctlError(f"the Docker engine does not answer: {error}") from error
+    if client.api.base_url.startswith("http+docker://"):  # a local socket: no proxy to look up per request
+        client.api.trust_env = False
+    return client
 
 
 def _scan_containers(project: Project, index: ReplicaIndex, job: _Job) -> list[HostScan]:

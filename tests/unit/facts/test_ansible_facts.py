@@ -103,3 +103,16 @@ def test_user_facts_come_from_the_snippets_process_and_environment_as_in_ansible
     assert (facts["user_id"], facts["user_uid"], facts["user_gid"]) == ("vagrant", 1000, 1001)  # LOGNAME first
     bare = parse_ansible_facts("@@files\n/proc/self/status:Uid:\t0\t0\t0\t0\n@@env\n")
     assert (bare["user_id"], bare["user_uid"]) == ("0", 0)
+
+
+def test_kernels_without_proc_arch_are_read_with_uname() -> None:
+    uname = "Linux web1 5.10.0-28-amd64 #1 SMP Debian 5.10.209-2 x86_64"
+    output = f"@@files\n/proc/sys/kernel/ostype:Linux\n@@uname\n{uname}\n"
+    facts = parse_ansible_facts(output)
+    assert (facts["system"], facts["nodename"], facts["kernel"], facts["architecture"]) == (
+        "Linux",
+        "web1",
+        "5.10.0-28-amd64",
+        "x86_64",
+    )
+    assert facts["kernel_version"] == "#1 SMP Debian 5.10.209-2"
