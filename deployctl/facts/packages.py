@@ -42,8 +42,27 @@ _POLICY_LINES = r"s/^\([^ ].*\):$/policy \1/p; s/^ *Candidate: */candidate /p"
 """sed keeps apt-cache policy's header per package (`name:`) and its candidate line."""
 
 
+class _PackagesGroupFact:
+    """A fact the packages group reads (one dpkg-query, at most one apt-cache for the whole batch); read alone,
+    it runs the group's snippet for itself."""
+
+    @property
+    def key(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def group(self) -> PackagesGroup:
+        return PACKAGES
+
+    def script(self) -> str:
+        return PACKAGES.script([self], "")
+
+    def parse(self, raw: RawFact) -> Any:
+        return PACKAGES.split([self], raw, "")[self.key]
+
+
 @dataclass(frozen=True)
-class PackageFact:
+class PackageFact(_PackagesGroupFact):
     """The installed version of one package (`dpkg-query`) and, when it is not installed, apt's candidate
     (`apt-cache policy`, which costs more than the rest of a no-op's facts): what an install would get.
 
@@ -56,24 +75,13 @@ class PackageFact:
     def key(self) -> str:
         return f"package:{self.name}"
 
-    @property
-    def group(self) -> PackagesGroup:
-        """Read with every other package of the batch: one dpkg-query, at most one apt-cache."""
-        return PACKAGES
-
-    def script(self) -> str:
-        return PACKAGES.script([self], "")
-
-    def parse(self, raw: RawFact) -> PackageInfo:
-        return PACKAGES.split([self], raw, "")[self.key]
-
     def value_from_json(self, data: Any) -> PackageInfo:
         """The fact's value from its JSON form (test fixtures)."""
         return PackageInfo.from_json(self.name, data)
 
 
 @dataclass(frozen=True)
-class CandidateFact:
+class CandidateFact(_PackagesGroupFact):
     """apt's candidate version of one package (None when apt has none), installed or not."""
 
     name: str
@@ -82,37 +90,19 @@ class CandidateFact:
     def key(self) -> str:
         return f"candidate:{self.name}"
 
-    @property
-    def group(self) -> PackagesGroup:
-        return PACKAGES
-
-    def script(self) -> str:
-        return PACKAGES.script([self], "")
-
-    def parse(self, raw: RawFact) -> str | None:
-        return PACKAGES.split([self], raw, "")[self.key]
-
     def value_from_json(self, data: Any) -> str | None:
         """The fact's value from its JSON form (test fixtures): a version or null."""
         return None if data is None else str(data)
 
 
 @dataclass(frozen=True)
-class PackageListFact:
+class PackageListFact(_PackagesGroupFact):
     """Every installed package (by `binary:Package`, with `:arch` where dpkg names it so) and its version;
     empty where dpkg is missing. With it in a batch, its one `dpkg-query` serves the batch's PackageFacts."""
 
-    key: str = PACKAGE_LIST_KEY
-
     @property
-    def group(self) -> PackagesGroup:
-        return PACKAGES
-
-    def script(self) -> str:
-        return PACKAGES.script([self], "")
-
-    def parse(self, raw: RawFact) -> dict[str, str]:
-        return PACKAGES.split([self], raw, "")[self.key]
+    def key(self) -> str:
+        return PACKAGE_LIST_KEY
 
 
 @dataclass(frozen=True)
@@ -165,8 +155,8 @@ true"""
             elif isinstance(fact, CandidateFact):
                 values[fact.key] = candidate.get(fact.name)
             else:
-                version = installed.get(fact.name)
-                values[fact.key] = PackageInfo(fact.name, version, None if version else candidate.get(fact.name))
+                found = installed.get(fact.name)
+                values[fact.key] = PackageInfo(fact.name, found, None if found else candidate.get(fact.name))
         return values
 
 

@@ -70,7 +70,8 @@ def _refresh_wanted(params: Mapping[str, Any]) -> bool:
 
 
 def _state(params: Mapping[str, Any]) -> str:
-    return {"installed": "present", "removed": "absent"}.get(params["state"], params["state"])
+    state = str(params["state"])
+    return {"installed": "present", "removed": "absent"}.get(state, state)
 
 
 def apt_facts(params: Mapping[str, Any]) -> Sequence[Fact[Any]]:

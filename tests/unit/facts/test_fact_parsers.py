@@ -378,27 +378,26 @@ def test_paths_read_together_are_described_as_each_alone(tmp_path: Path) -> None
     assert grouped[f"file:{tmp_path}/missing"].type == "absent"
 
 
-def test_grouped_paths_take_their_metadata_from_find_not_stat(tmp_path: Path) -> None:
+def _with_broken(tmp_path: Path, command: str, script: str) -> tuple[list[str], dict[str, str]]:
+    """A scratch tree, and a PATH in which `command` is a stand-in that runs `script`."""
     tree = tmp_path / "tree"
     tree.mkdir()
-    paths = [p for p in _scratch_tree(tree) if not Path(p).is_symlink()]
     fake = tmp_path / "bin"
     fake.mkdir()
-    (fake / "stat").write_text("#!/bin/sh\nexit 1\n")
-    (fake / "stat").chmod(0o755)
-    alone, grouped = _read_alone_and_grouped(paths, env={"PATH": f"{fake}:/usr/bin:/bin"})
+    (fake / command).write_text(f"#!/bin/sh\n{script}\n")
+    (fake / command).chmod(0o755)
+    return _scratch_tree(tree), {"PATH": f"{fake}:/usr/bin:/bin"}
+
+
+def test_grouped_paths_take_their_metadata_from_find_not_stat(tmp_path: Path) -> None:
+    paths, env = _with_broken(tmp_path, "stat", "exit 1")
+    alone, grouped = _read_alone_and_grouped([p for p in paths if not Path(p).is_symlink()], env=env)
     assert grouped == alone
 
 
 def test_paths_fall_back_to_one_by_one_without_gnu_find(tmp_path: Path) -> None:
-    tree = tmp_path / "tree"
-    tree.mkdir()
-    paths = _scratch_tree(tree)
-    fake = tmp_path / "bin"
-    fake.mkdir()
-    (fake / "find").write_text("#!/bin/sh\necho 'find: unrecognized: -printf' >&2\nexit 1\n")
-    (fake / "find").chmod(0o755)
-    alone, grouped = _read_alone_and_grouped(paths, env={"PATH": f"{fake}:/usr/bin:/bin"})
+    paths, env = _with_broken(tmp_path, "find", "echo 'find: unrecognized: -printf' >&2; exit 1")
+    alone, grouped = _read_alone_and_grouped(paths, env=env)
     assert grouped == alone
 
 

@@ -219,12 +219,18 @@ DEFINING = """\
 """
 
 
-def test_set_fact_and_include_vars_are_looked_ahead_on_the_controller(tmp_path: Path) -> None:
+def defining_project(tmp_path: Path) -> tuple[Path, Inventory]:
+    """A project running DEFINING, with its vars file and included tasks."""
     root, inventory = make_project(tmp_path, playbook=DEFINING)
     (root / "playbooks" / "vars").mkdir()
     (root / "playbooks" / "vars" / "default.yml").write_text("family_dir: generic\n")
     (root / "playbooks" / "tasks").mkdir()
     (root / "playbooks" / "tasks" / "more-generic.yml").write_text("- copy: content=more dest={{ conf_dir }}/more\n")
+    return root, inventory
+
+
+def test_set_fact_and_include_vars_are_looked_ahead_on_the_controller(tmp_path: Path) -> None:
+    root, inventory = defining_project(tmp_path)
     first = run(root, inventory)
     assert first.exit_code == 0, [r.message for r in first.results if r.status == "failed"]
     assert (tmp_path / "target" / "generic" / "note").read_text() == "Linux -\n"
@@ -236,11 +242,7 @@ def test_set_fact_and_include_vars_are_looked_ahead_on_the_controller(tmp_path: 
 
 
 def test_facts_gathered_last_time_guide_the_first_round_trip(tmp_path: Path) -> None:
-    root, inventory = make_project(tmp_path, playbook=DEFINING)
-    (root / "playbooks" / "vars").mkdir()
-    (root / "playbooks" / "vars" / "default.yml").write_text("family_dir: generic\n")
-    (root / "playbooks" / "tasks").mkdir()
-    (root / "playbooks" / "tasks" / "more-generic.yml").write_text("- copy: content=more dest={{ conf_dir }}/more\n")
+    root, inventory = defining_project(tmp_path)
     cache = FactCache(tmp_path / "facts")
     first = run(root, inventory, cache)
     assert first.exit_code == 0
