@@ -711,10 +711,7 @@ class Templar:
     def _scope(self, variables: Mapping[str, Any]) -> dict[str, Any]:
         scope: dict[str, Any] = {}
         for name, value in variables.items():
-            if isinstance(value, str):
-                lazy = "{" in value and is_templated(value)
-            else:
-                lazy = isinstance(value, Mapping | list | tuple)
+            lazy = is_templated(value) if isinstance(value, str) else isinstance(value, Mapping | list | tuple)
             scope[name] = _LazyVariable(name, value, scope, self) if lazy else value
         return scope
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 T_co = TypeVar("T_co", covariant=True)
@@ -86,6 +87,7 @@ class FactBatch(Generic[T]):
     facts: tuple[Fact[T], ...]
     marker: str
 
+    @cached_property
     def _units(self) -> list[_Unit]:
         units: list[_Unit] = []
         grouped: dict[str, list[Fact[Any]]] = {}
@@ -106,7 +108,7 @@ class FactBatch(Generic[T]):
         cross SSH in dozens of small packets, each costing both ends more than the bytes in it.
         """
         parts = []
-        for index, unit in enumerate(self._units()):
+        for index, unit in enumerate(self._units):
             parts.append(f"printf '\\n{self.marker} {index}\\n'")
             parts.append(f"( {unit.script(self.marker)}\n) 2>/dev/null")
             parts.append(f"printf '\\n{self.marker} {index} rc=%s\\n' \"$?\"")
@@ -116,7 +118,7 @@ class FactBatch(Generic[T]):
     def split(self, stdout: str) -> dict[str, Any]:
         """Parse the batch's output into each fact's value, keyed by the fact's key."""
         values: dict[str, Any] = {}
-        for index, unit in enumerate(self._units()):
+        for index, unit in enumerate(self._units):
             name = unit.group.name if unit.group else unit.facts[0].key
             start_marker = f"\n{self.marker} {index}\n"
             start = stdout.find(start_marker)

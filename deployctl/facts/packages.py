@@ -116,12 +116,15 @@ class PackagesGroup:
     def script(self, facts: Sequence[Any], marker: str) -> str:
         installed = [f.name for f in facts if isinstance(f, PackageFact)]
         candidates = [f.name for f in facts if isinstance(f, CandidateFact)]
-        every = any(isinstance(f, PackageListFact) for f in facts)
-        query = "dpkg-query -W -f='" + _DPKG_FORMAT + "'" + ("" if every else ' -- "$@"')
+        if any(isinstance(f, PackageListFact) for f in facts):  # the list: every package, in the same query
+            read = f"d=$(dpkg-query -W -f='{_DPKG_FORMAT}' 2>/dev/null); printf '%s\\n' \"$d\""
+        elif installed:
+            read = f"d=$(dpkg-query -W -f='{_DPKG_FORMAT}' -- \"$@\" 2>/dev/null); printf '%s\\n' \"$d\""
+        else:
+            read = "d="
         return f"""set -f
 set -- {" ".join(shlex.quote(name) for name in installed)}
-d=
-if [ $# -gt 0 ] || [ {"1" if every else "0"} = 1 ]; then d=$({query} 2>/dev/null); printf '%s\\n' "$d"; fi
+{read}
 nl='
 '
 ask={shlex.quote(" ".join(candidates))}
