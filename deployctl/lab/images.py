@@ -115,26 +115,35 @@ def build_image(
     log: list[str] = []
     step: str | None = None
     image_id = ""
+    partial = ""  # the stream's chunks are not whole lines: a line can come in several
+
+    def take(lines: list[str]) -> None:
+        nonlocal step
+        for text in (piece.rstrip() for line in lines for piece in _ANSI_ESCAPE.sub("", line).splitlines()):
+            if not text:
+                continue
+            if text.startswith("Step "):
+                step = text
+                say(text)
+            elif not text.lstrip().startswith(BUILDER_NOISE):
+                log.append(text)
+
     try:
         for chunk in client.api.build(
             path=str(context), tag=tag, labels=labels, buildargs=buildargs, rm=True, forcerm=True, decode=True
         ):
             if "stream" in chunk:
-                for text in _ANSI_ESCAPE.sub("", str(chunk["stream"])).splitlines():
-                    text = text.rstrip()
-                    if not text:
-                        continue
-                    if text.startswith("Step "):
-                        step = text
-                        say(text)
-                    elif not text.lstrip().startswith(BUILDER_NOISE):
-                        log.append(text)
+                *lines, partial = (partial + str(chunk["stream"])).split("\n")
+                take(lines)
             if isinstance(chunk.get("aux"), dict) and "ID" in chunk["aux"]:
                 image_id = str(chunk["aux"]["ID"])
             if "error" in chunk:
+                take([partial])
                 raise ImageBuildError(tag, str(chunk["error"]).strip(), step, log[-BUILD_LOG_TAIL:])
     except APIError as exc:
+        take([partial])
         raise ImageBuildError(tag, str(exc.explanation or exc), step, log[-BUILD_LOG_TAIL:]) from exc
+    take([partial])
     return image_id or str(client.images.get(tag).id)
 
 
