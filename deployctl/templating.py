@@ -47,6 +47,9 @@ from deployctl.model.connection import parse_bool
 OMIT = f"__omit_place_holder__{secrets.token_hex(8)}"
 """The value of the `omit` variable: a mapping key or list item rendering to it is dropped, as in Ansible."""
 
+ANY_VARIABLE = "vars"
+"""Ansible's variable holding every variable: what content reads when it reads a variable by a computed name."""
+
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 _MARKUP = re.compile("|".join(re.escape(marker) for marker in TEMPLATE_MARKERS))
 LOG = logging.getLogger(__name__)
@@ -630,6 +633,7 @@ class Templar:
 
         With `variables`, names defined there are followed: `{{ url }}` with `url: "{{ host }}"` gives
         both `url` and `host`. Jinja globals (`range`, `omit`...) are not variables and are left out.
+        A `vars` or `template` lookup of a computed name reads `vars` (it may read any variable).
         """
         site = variables.get(LOOKUP_SITE_VAR) if variables is not None else None
         site = site if isinstance(site, LookupSite) else self.lookup_site
@@ -807,6 +811,8 @@ class Templar:
 
     def _ast_names(self, ast: nodes.Template) -> frozenset[str]:
         names = set(meta.find_undeclared_variables(ast)) - set(self._env.globals)
+        if _computed_lookup_terms(ast, ("vars", "template")):
+            names.add(ANY_VARIABLE)  # `lookup('vars', name)` with a computed name may read any variable
         return frozenset(names | set(_constant_lookup_terms(ast, "vars")))
 
     def _lookup_template_names(self, value: str, seen_files: set[str], site: LookupSite) -> set[str]:
@@ -942,6 +948,16 @@ def _constant_lookup_terms(ast: nodes.Template, plugin: str) -> list[str]:
         for arg in call.args[1:]
         if isinstance(arg, nodes.Const) and isinstance(arg.value, str)
     ]
+
+
+def _computed_lookup_terms(ast: nodes.Template, plugins: tuple[str, ...]) -> bool:
+    """Whether a lookup of one of `plugins` has a term computed at run time (not a literal string)."""
+    return any(
+        not (isinstance(arg, nodes.Const) and isinstance(arg.value, str))
+        for call in _lookup_calls(ast)
+        if call.args and isinstance(call.args[0], nodes.Const) and call.args[0].value in plugins
+        for arg in call.args[1:]
+    )
 
 
 def _context_variable(context: Context, name: str) -> Any:

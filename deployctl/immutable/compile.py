@@ -56,6 +56,7 @@ from deployctl.immutable.scopes import StageScopes
 from deployctl.immutable.unitfile import UnitFileError, UnitService, parse_service_unit
 from deployctl.lab.images import BASE_IMAGE
 from deployctl.lookups import LOOKUP_SITE_VAR, LookupFailure, LookupSite, LookupUsageError
+from deployctl.model.factreads import reads_facts
 from deployctl.model.playbook import (
     Block,
     Play,
@@ -324,20 +325,9 @@ class _PlayCompiler:
         yield from self.walk(found.steps)
 
     def reads_facts(self) -> bool:
-        """Whether any value of the play (tasks, included files, role and play variables) reads an `ansible_*` fact."""
-        values: list[Any] = [self.play.vars, self.play.role_defaults, self.play.role_vars]
-        pending = list(self.play.all_tasks())
-        while pending:
-            task = pending.pop()
-            values.extend((task.args, task.when, task.loop, task.vars, *task.var_files.values()))
-            if task.role is not None:
-                values.extend((task.role.defaults, task.role.vars, task.role.params))
-            for included in task.includes.values():
-                pending.extend(self.leaves(included.steps))
-        try:
-            return any(name.startswith("ansible_") for value in values for name in self.templar.referenced_names(value))
-        except TemplateError:
-            return True
+        """Whether the play can read an `ansible_*` fact with any stage's variables (deployctl.model.factreads)."""
+        base_dir = self.playbook.base_dir
+        return any(reads_facts(self.play, self.templar, base_dir, scope) for scope in self.stage_vars.values())
 
     def runtime_vars(self, task: Task, extra: Mapping[str, Any]) -> dict[str, Any]:
         """The variables a deploy-time file needs on top of a stage's: the task's, and its role's and

@@ -21,6 +21,7 @@ from deployctl.errors import ConnectionFailedError, DeployctlError, InputError
 from deployctl.facts.ansible import ANSIBLE_FACTS_KEY, AnsibleFacts, fact_variables
 from deployctl.facts.base import Fact, FactBatch, batch
 from deployctl.lookups import LookupFailure, LookupUsageError
+from deployctl.model.factreads import reads_facts
 from deployctl.model.inventory import InventoryHost
 from deployctl.model.playbook import (
     Block,
@@ -287,7 +288,8 @@ class HostRunner:
     def _prefetch(self, play: Play) -> None:
         """Read, in one round trip, Ansible's facts (gather_facts) and the facts of every task renderable now."""
         self.lookahead = None
-        guessing = bool(play.gather_facts and not self.gathered and self.fact_hint)
+        gather = play.gather_facts and not self.gathered and self._reads_facts(play)
+        guessing = bool(gather and self.fact_hint)
         if guessing:  # look ahead with last run's facts: reads the facts that fact-chosen content needs now
             self.gathered = dict(self.fact_hint or {})
         try:
@@ -295,12 +297,16 @@ class HostRunner:
         finally:
             if guessing:
                 self.gathered = {}
-        if play.gather_facts and not self.gathered:
+        if gather:
             facts.insert(0, AnsibleFacts())
         self._gather(facts, self._fact_become(play))
         if ANSIBLE_FACTS_KEY in self.facts:  # gathered once per run, as Ansible does; never staled
             self.gathered = fact_variables(self.facts.pop(ANSIBLE_FACTS_KEY))
             self.known_facts.pop(ANSIBLE_FACTS_KEY, None)
+
+    def _reads_facts(self, play: Play) -> bool:
+        """Whether the play can read a gathered fact (see deployctl.model.factreads); else none is gathered."""
+        return reads_facts(play, self.templar, self.playbook.base_dir, {**self.host.vars, **self.run_vars})
 
     def _play_facts(self, play: Play) -> list[Fact[Any]]:
         """The facts of every task whose arguments can be rendered with what is known now.

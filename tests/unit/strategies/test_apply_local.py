@@ -257,6 +257,19 @@ def test_facts_gathered_last_time_guide_the_first_round_trip(tmp_path: Path) -> 
     assert cache.hint("local1") is None
 
 
+def test_a_play_that_reads_no_fact_gathers_none(tmp_path: Path) -> None:
+    root, inventory = make_project(tmp_path)  # PLAYBOOK gathers facts (the default) but reads none
+    cache = FactCache(tmp_path / "facts")
+    result = run(root, inventory, cache)
+    assert result.exit_code == 0
+    assert cache.hint("local1") is None  # nothing was gathered, so nothing was kept
+    (root / "playbooks" / "templates" / "app.conf.j2").write_text("os={{ ansible_system }}\n")
+    result = run(root, inventory, cache)
+    assert result.exit_code == 0
+    assert (tmp_path / "target" / "app" / "app.conf").read_text() == "os=Linux\n"
+    assert (cache.hint("local1") or {}).get("ansible_system") == "Linux"
+
+
 def test_a_registered_command_output_is_read_after_the_command_runs(tmp_path: Path) -> None:
     playbook = DEFINING.replace(
         "    - file: path={{ conf_dir }} state=directory\n",
