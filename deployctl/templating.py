@@ -17,6 +17,7 @@ import re
 import secrets
 import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -431,6 +432,15 @@ class _Undefined(jinja2.StrictUndefined, jinja2.ChainableUndefined):
     __slots__ = ()
 
 
+@dataclass(frozen=True)
+class _Reads:
+    """What one template reads: variable names, templates it includes, templates it looks up (literal names)."""
+
+    names: frozenset[str]
+    includes: tuple[str, ...]
+    template_lookups: tuple[str, ...]
+
+
 class _LazyVariable:
     """A variable whose value is templated the first time a template reads it, within one render."""
 
@@ -580,7 +590,8 @@ class Templar:
         self._templates: dict[str, jinja2.Template] = {}
         self._expressions: dict[str, Callable[..., Any]] = {}
         self._single: dict[str, str | None] = {}
-        self._names: dict[str, frozenset[str]] = {}
+        self._reads: dict[str, _Reads] = {}
+        self._file_reads: dict[str, _Reads] = {}
 
     # --- public API -----------------------------------------------------------------------------
 
@@ -793,13 +804,13 @@ class Templar:
         if isinstance(value, str):
             if not is_templated(value):
                 return set()
-            if value not in self._names:
+            reads = self._reads.get(value)
+            if reads is None:
                 try:
-                    ast = self._env.parse(value)
+                    reads = self._reads[value] = self._ast_reads(self._env.parse(value))
                 except jinja2.TemplateSyntaxError as exc:
                     raise TemplateError(_problem(exc)) from None
-                self._names[value] = self._ast_names(ast)
-            return set(self._names[value]) | self._lookup_template_names(value, seen_files, site)
+            return self._follow(reads, None, seen_files, site)
         names: set[str] = set()
         if isinstance(value, Mapping):
             for key, item in value.items():
@@ -809,20 +820,32 @@ class Templar:
                 names |= self._direct_names(item, seen_files, site)
         return names
 
-    def _ast_names(self, ast: nodes.Template) -> frozenset[str]:
+    def _ast_reads(self, ast: nodes.Template) -> _Reads:
         names = set(meta.find_undeclared_variables(ast)) - set(self._env.globals)
         if _computed_lookup_terms(ast, ("vars", "template")):
             names.add(ANY_VARIABLE)  # `lookup('vars', name)` with a computed name may read any variable
-        return frozenset(names | set(_constant_lookup_terms(ast, "vars")))
+        included = list(meta.find_referenced_templates(ast))
+        if None in included:
+            names.add(ANY_VARIABLE)  # an include of a computed name may read any variable
+        return _Reads(
+            frozenset(names | set(_constant_lookup_terms(ast, "vars"))),
+            tuple(name for name in included if name is not None),
+            tuple(_constant_lookup_terms(ast, "template")),
+        )
 
-    def _lookup_template_names(self, value: str, seen_files: set[str], site: LookupSite) -> set[str]:
-        if "template" not in value:
-            return set()
-        names: set[str] = set()
-        for name in _constant_lookup_terms(self._env.parse(value), "template"):
-            path = site.find(name, "templates")
-            if path is not None:
-                names |= self._file_names(path, seen_files, site)
+    def _follow(self, reads: _Reads, path: Path | None, seen_files: set[str], site: LookupSite | None) -> set[str]:
+        """The names `reads` gives, with those of the templates it includes (beside `path`) and looks up."""
+        names = set(reads.names)
+        folders = (*self.search_paths, path.parent) if path is not None else ()
+        for included in reads.includes if path is not None else ():
+            for folder in folders:
+                if (folder / included).is_file():
+                    names |= self._file_names(folder / included, seen_files, site)
+                    break
+        for name in reads.template_lookups:
+            found = (site or self.lookup_site).find(name, "templates")
+            if found is not None:
+                names |= self._file_names(found, seen_files, site)
         return names
 
     def _file_names(self, path: Path, seen_files: set[str], site: LookupSite | None = None) -> set[str]:
@@ -830,26 +853,18 @@ class Templar:
         if name in seen_files:
             return set()
         seen_files.add(name)
-        try:
-            ast = self._env.parse(path.read_text(encoding="utf-8"), filename=name)
-        except FileNotFoundError:
-            raise TemplateError("template file not found", str(path)) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise TemplateError(f"cannot read: {exc}", str(path)) from None
-        except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(_problem(exc), str(path), exc.lineno) from None
-        names = set(self._ast_names(ast))
-        for included in meta.find_referenced_templates(ast):
-            if included is not None:
-                for folder in (*self.search_paths, path.parent):
-                    if (folder / included).is_file():
-                        names |= self._file_names(folder / included, seen_files, site)
-                        break
-        for name in _constant_lookup_terms(ast, "template"):
-            found = (site or self.lookup_site).find(name, "templates")
-            if found is not None:
-                names |= self._file_names(found, seen_files, site)
-        return names
+        reads = self._file_reads.get(name)
+        if reads is None:  # a template file is parsed once per Templar (that is, per run)
+            try:
+                ast = self._env.parse(path.read_text(encoding="utf-8"), filename=name)
+            except FileNotFoundError:
+                raise TemplateError("template file not found", str(path)) from None
+            except (OSError, UnicodeDecodeError) as exc:
+                raise TemplateError(f"cannot read: {exc}", str(path)) from None
+            except jinja2.TemplateSyntaxError as exc:
+                raise TemplateError(_problem(exc), str(path), exc.lineno) from None
+            reads = self._file_reads[name] = self._ast_reads(ast)
+        return self._follow(reads, path, seen_files, site)
 
     def _lookup_function(self, function: str) -> Callable[..., Any]:
         """`lookup()` (joined text unless `wantlist=True`) or `query()`/`q()` (a list), see deployctl.lookups."""

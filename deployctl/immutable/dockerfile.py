@@ -46,10 +46,11 @@ Step = RunStep | CopyStep
 
 @dataclass(frozen=True)
 class HealthCheck:
-    """Docker's own health check: a command run inside the container, in exec form."""
+    """Docker's own health check: a command run inside the container, in exec form. Docker runs it at its
+    usual pace at rest; a rollout probes new replicas with it more often (deployctl.immutable.readiness)."""
 
     command: tuple[str, ...]
-    interval: str = "2s"
+    interval: str = "30s"
     timeout: str = "2s"
     start_period: str = "5s"
     retries: int = 3

@@ -1,7 +1,8 @@
 """Roll a stage's replicas to a release behind its proxy, with zero failed requests, and roll back by itself.
 
 Per batch of `parallelism` replicas: start the new containers (stage network, no published port, config files
-mounted read-only), wait until Docker says healthy, put them into the proxy's upstream (graceful reload),
+mounted read-only), probe them with their own health check until ready (deployctl.immutable.readiness),
+put them into the proxy's upstream (graceful reload),
 take as many old ones out (graceful reload), drain them (the proxy's old workers exit and the container has
 no established connection left), stop them (SIGTERM) and remove them. A new replica that turns unhealthy or
 exits stops the rollout: the new containers go, replicas already swapped are rolled back the same way, and
@@ -54,6 +55,7 @@ from deployctl.immutable.proxy import (
     unresolved_names,
     wait_workers_gone,
 )
+from deployctl.immutable.readiness import STEADY_INTERVAL_S, exited_reason, health_now, wait_ready
 from deployctl.immutable.recipe import ImageRelease, RuntimeFile
 from deployctl.immutable.replica import (
     ConfigMount,
@@ -255,7 +257,7 @@ def _healthcheck_for(image: Any, spec: ReplicaSpec) -> dict[str, Any] | None:
     second = 1_000_000_000
     return Healthcheck(
         test=fallback_health_command(spec.port, spec.health_path),
-        interval=2 * second,
+        interval=STEADY_INTERVAL_S * second,
         timeout=2 * second,
         retries=3,
         start_period=10 * second,
@@ -312,32 +314,7 @@ def replica_failure(container: Container) -> str | None:
             f"{container.name} is unhealthy: health check exit code {last.get('ExitCode')}"
             f"{f', output: {output}' if output else ''} ({len(log)} checks)"
         )
-    if state.get("Status") in ("exited", "dead") or int(container.attrs.get("RestartCount") or 0) > 0:
-        logs = container.logs(tail=5).decode(errors="replace").strip().replace("\n", " | ")
-        return f"{container.name} exited with code {state.get('ExitCode')}: {logs or 'no output'}"
-    return None
-
-
-def _wait_healthy(containers: Sequence[Container], timeout: float, monitor: float) -> str | None:
-    """Wait until every container is healthy (then stays so for `monitor` s); the first failure's reason, or None."""
-    deadline = time.monotonic() + timeout
-    healthy_since: float | None = None
-    while True:
-        statuses = []
-        for container in containers:
-            container.reload()
-            reason = replica_failure(container)
-            if reason is not None:
-                return reason
-            statuses.append(((container.attrs.get("State") or {}).get("Health") or {}).get("Status"))
-        if all(s == "healthy" for s in statuses):
-            healthy_since = healthy_since or time.monotonic()
-            if time.monotonic() - healthy_since >= monitor:
-                return None
-        elif time.monotonic() > deadline:
-            waiting = [str(c.name) for c, s in zip(containers, statuses, strict=True) if s != "healthy"]
-            return f"{', '.join(waiting)} not healthy within {timeout:.0f}s"
-        time.sleep(0.2)
+    return exited_reason(container)
 
 
 def _publish(run: _StageRun) -> NginxWorkers:
@@ -413,7 +390,7 @@ def _roll(
             errors = [o.error for o in starts if o.error is not None]
             if errors:
                 raise errors[0]
-            failure = _wait_healthy(new, run.settings.health_timeout, run.settings.monitor)
+            failure = wait_ready(new, run.settings.health_timeout, run.settings.monitor)
         except BaseException:
             for container in new:
                 _remove(container, 0)
@@ -789,7 +766,7 @@ def stage_status(client: docker.DockerClient, stage: str) -> StageStatus:
                 image=str((container.attrs.get("Config") or {}).get("Image", "")),
                 release=container.labels.get(RELEASE_LABEL, ""),
                 status=str(state.get("Status", "")),
-                health=str((state.get("Health") or {}).get("Status", "none")),
+                health=health_now(container),
                 in_upstream=container.name in names,
             )
         )

@@ -71,6 +71,8 @@ from deployctl.immutable.rollout import ReplicaSwap, RolloutResult, record_histo
 
 Say = Callable[[str], None]
 SECOND = 1_000_000_000
+SWARM_HEALTH_INTERVAL = 2 * SECOND
+"""How often Swarm runs a service's health check: its rolling updates wait for those verdicts."""
 FAILED_UPDATE = frozenset({"rollback_completed", "rollback_paused", "paused"})
 FAILED_TASK = frozenset({"failed", "rejected"})
 
@@ -261,17 +263,29 @@ def _find_service(client: docker.DockerClient, stage: str) -> dict[str, Any] | N
     return None
 
 
-def _image_health(client: docker.DockerClient, spec: ReplicaSpec) -> dict[str, Any] | None:
+def _image_health(client: docker.DockerClient, spec: ReplicaSpec) -> dict[str, Any]:
+    """The service's health check: the image's own (else one probing the health path), every 2 s.
+
+    Swarm orders a rolling update by Docker's own health verdicts, which come one interval after a task
+    starts: the service keeps the short interval that the container engine's rollouts no longer need.
+    """
     try:
         image = client.images.get(spec.image)
     except ImageNotFound as exc:
         raise DeployctlError(f"image {spec.image} is not on this Docker host: build it") from exc
-    test = ((image.attrs.get("Config") or {}).get("Healthcheck") or {}).get("Test") or []
+    configured = (image.attrs.get("Config") or {}).get("Healthcheck") or {}
+    test = configured.get("Test") or []
     if test and test[0] != "NONE":
-        return None
+        return {
+            "test": list(test),
+            "interval": SWARM_HEALTH_INTERVAL,
+            "timeout": int(configured.get("Timeout") or 2 * SECOND),
+            "retries": int(configured.get("Retries") or 3),
+            "start_period": int(configured.get("StartPeriod") or 0),
+        }
     return {
         "test": fallback_health_command(spec.port, spec.health_path),
-        "interval": 2 * SECOND,
+        "interval": SWARM_HEALTH_INTERVAL,
         "timeout": 2 * SECOND,
         "retries": 3,
         "start_period": 10 * SECOND,

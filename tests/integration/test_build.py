@@ -24,6 +24,7 @@ from docker.errors import APIError, ImageNotFound
 
 from deployctl.immutable.build import BuildError, build_release, compile_with_base, render_runtime_files
 from deployctl.immutable.compile import BuildRecipe
+from deployctl.immutable.readiness import STEADY_INTERVAL_S, wait_ready
 from deployctl.immutable.recipe import ImageRelease
 from deployctl.immutable.stages import stage_variables
 from deployctl.lab.engine import ensure_engine
@@ -173,15 +174,11 @@ def test_the_image_serves_the_dev_config_mounted_read_only(
         labels=TEST_LABELS,
     )
     try:
-        deadline = time.monotonic() + HEALTH_DEADLINE
-        status = ""
-        while time.monotonic() < deadline:
-            container.reload()
-            status = container.attrs["State"].get("Health", {}).get("Status", "")
-            if status == "healthy" or container.status == "exited":
-                break
-            time.sleep(0.5)
-        assert status == "healthy", container.logs().decode(errors="replace")[-2000:]
+        # The image's own HEALTHCHECK, probed as a rollout probes it (Docker's first verdict comes later)
+        config = container.attrs["Config"]["Healthcheck"]
+        assert config["Interval"] == STEADY_INTERVAL_S * 1_000_000_000
+        failure = wait_ready([container], HEALTH_DEADLINE, 0.0)
+        assert failure is None, f"{failure}: {container.logs().decode(errors='replace')[-2000:]}"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as health:
             assert health.status == 200
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as page:

@@ -70,6 +70,8 @@ def test_a_template_file_that_reads_a_fact_directly_or_through_an_include(tmp_pa
     main = {"templates/main.conf.j2": "{% include 'part.j2' %}\n"}
     assert _reads(tmp_path, tasks, files={**main, "templates/part.j2": "{{ ansible_hostname }}\n"})
     assert not _reads(tmp_path, tasks, files={**main, "templates/part.j2": "{{ port }}\n"})
+    computed = {"templates/main.conf.j2": "{% include part ~ '.j2' %}\n", "templates/part.j2": "{{ port }}\n"}
+    assert _reads(tmp_path, tasks, {"part": "part"}, files=computed)  # an include picked at run time
 
 
 def test_a_host_variable_that_reads_a_fact_counts_only_when_the_play_reads_it(tmp_path: Path) -> None:
