@@ -424,7 +424,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--gather-facts",
         action="store_true",
-        help="deployctl and ansible-core gather facts (the workload with gather_facts: true); pyinfra is unchanged",
+        help="deployctl and ansible-core gather facts (gather_facts: true and a task reading one); pyinfra unchanged",
     )
     args = parser.parse_args(argv)
     if any(n < 1 or n > 200 for n in args.hosts) or min(args.repeat, args.ansible_repeat, args.floor_samples) < 1:
@@ -447,13 +447,19 @@ GATHER_FACTS_PLAYBOOK = "playbook-gather-facts.yml"
 """The workload with facts gathered (written at run time, not committed)."""
 
 
+FACT_READING_TASK = "        creates: /opt/benchapp/.initialized\n"
+"""The last task's last line: a condition on a gathered fact follows it in the gather-facts workload."""
+
+
 def gather_facts_workload() -> Path:
-    """The workload with `gather_facts: true`, written beside it (its templates and files resolve the same)."""
+    """The workload with `gather_facts: true` and a task reading a fact (deployctl gathers only for content that
+    reads facts), written beside it (its templates and files resolve the same)."""
     text = runners.PLAYBOOK.read_text()
-    if "  gather_facts: false\n" not in text:
-        raise RuntimeError(f"{runners.PLAYBOOK}: no `gather_facts: false` line to turn on")
+    if "  gather_facts: false\n" not in text or not text.endswith(FACT_READING_TASK):
+        raise RuntimeError(f"{runners.PLAYBOOK}: no `gather_facts: false` line to turn on, or another last task")
+    text = text.replace("  gather_facts: false\n", "  gather_facts: true\n")
     path = runners.PLAYBOOK.with_name(GATHER_FACTS_PLAYBOOK)
-    path.write_text(text.replace("  gather_facts: false\n", "  gather_facts: true\n"))
+    path.write_text(text + "      when: ansible_os_family == 'Debian'\n")
     return path
 
 
