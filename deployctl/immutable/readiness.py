@@ -97,11 +97,14 @@ class ReplicaReadiness:
         if self.failing < self.test.retries:
             return None
         self.ready = False
-        output = result.output.strip().replace("\n", " | ")[-300:]
-        return (
-            f"{self.name} is unhealthy: health check exit code {result.exit_code}"
-            f"{f', output: {output}' if output else ''} ({self.checks} checks)"
-        )
+        return unhealthy_message(self.name, result.exit_code, result.output, self.checks)
+
+
+def unhealthy_message(name: str, exit_code: object, output: str, checks: int) -> str:
+    """Why a replica is unhealthy: its health check's last exit code and output (its tail, on one line)."""
+    tail = output.strip().replace("\n", " | ")[-300:]
+    shown = f", output: {tail}" if tail else ""
+    return f"{name} is unhealthy: health check exit code {exit_code}{shown} ({checks} checks)"
 
 
 def probe(container: Container, test: HealthTest) -> ProbeResult:

@@ -1,12 +1,12 @@
 """Roll a stage's replicas to a release behind its proxy, with zero failed requests, and roll back by itself.
 
 Per batch of `parallelism` replicas: start the new containers (stage network, no published port, config files
-mounted read-only), probe them with their own health check until ready (deployctl.immutable.readiness),
-put them into the proxy's upstream (graceful reload),
-take as many old ones out (graceful reload), drain them (the proxy's old workers exit and the container has
-no established connection left), stop them (SIGTERM) and remove them. A new replica that turns unhealthy or
-exits stops the rollout: the new containers go, replicas already swapped are rolled back the same way, and
-the old ones never stop serving. `plan_batches` is the pure plan; the rest is the Docker edge.
+mounted read-only), probe them with their own health check until ready (deployctl.immutable.readiness), put
+them into the proxy's upstream (graceful reload), take as many old ones out (graceful reload), drain them (the
+proxy's old workers exit and the container has no established connection left), stop them (SIGTERM) and
+remove them. A new replica that turns unhealthy or exits stops the rollout: the new containers go, replicas
+already swapped are rolled back the same way, and the old ones never stop serving. `plan_batches` is the pure
+plan; the rest is the Docker edge.
 """
 
 from __future__ import annotations
@@ -55,7 +55,13 @@ from deployctl.immutable.proxy import (
     unresolved_names,
     wait_workers_gone,
 )
-from deployctl.immutable.readiness import STEADY_INTERVAL_S, exited_reason, health_now, wait_ready
+from deployctl.immutable.readiness import (
+    STEADY_INTERVAL_S,
+    exited_reason,
+    health_now,
+    unhealthy_message,
+    wait_ready,
+)
 from deployctl.immutable.recipe import ImageRelease, RuntimeFile
 from deployctl.immutable.replica import (
     ConfigMount,
@@ -309,11 +315,7 @@ def replica_failure(container: Container) -> str | None:
     if health.get("Status") == "unhealthy":
         log = health.get("Log") or []
         last = log[-1] if log else {}
-        output = str(last.get("Output", "")).strip().replace("\n", " | ")[-300:]
-        return (
-            f"{container.name} is unhealthy: health check exit code {last.get('ExitCode')}"
-            f"{f', output: {output}' if output else ''} ({len(log)} checks)"
-        )
+        return unhealthy_message(str(container.name), last.get("ExitCode"), str(last.get("Output", "")), len(log))
     return exited_reason(container)
 
 
