@@ -20,7 +20,7 @@ from deployctl.ledger.db import open_ledger
 from deployctl.ledger.locks import stage_lock
 from deployctl.model.connection import SshEndpoint, resolve_endpoint
 from deployctl.model.inventory import load_inventories
-from deployctl.model.playbook import load_playbook
+from deployctl.model.loader import load_playbook
 from deployctl.model.playbook_checks import check_playbook
 from deployctl.strategies.hostrun import RunOptions
 from deployctl.strategies.mutable import apply_playbook, play_hosts, targeted_hosts

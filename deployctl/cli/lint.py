@@ -14,7 +14,8 @@ import typer
 
 from deployctl.cli.render import OutputFormat, print_json, stdout
 from deployctl.errors import InputError
-from deployctl.model.playbook import UnsupportedContentError, load_playbook
+from deployctl.model.loader import load_playbook
+from deployctl.model.playbook import UnsupportedContentError
 from deployctl.model.yamlsource import LocatedList, LocatedMap, load_yaml_file
 
 

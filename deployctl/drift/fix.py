@@ -22,7 +22,7 @@ from deployctl.ledger.recording import recorded_deployment
 from deployctl.ledger.records import HostOutcome, ReleaseRow, get_release
 from deployctl.model.connection import resolve_endpoint
 from deployctl.model.inventory import load_inventories
-from deployctl.model.playbook import load_playbook
+from deployctl.model.loader import load_playbook
 from deployctl.model.project import Project
 from deployctl.release.store import release_project
 from deployctl.strategies.hostrun import RunOptions

@@ -34,7 +34,8 @@ from deployctl.ledger.drift import baselines, save_scan
 from deployctl.ledger.records import DeploymentRow, HostOutcome, get_release, last_deployed
 from deployctl.model.connection import resolve_endpoint
 from deployctl.model.inventory import Inventory, InventoryHost, load_inventories
-from deployctl.model.playbook import Playbook, load_playbook
+from deployctl.model.loader import load_playbook
+from deployctl.model.playbook import Playbook
 from deployctl.model.project import Project
 from deployctl.release.store import release_project
 from deployctl.templating import Templar

@@ -19,7 +19,8 @@ from deployctl.immutable.recipe import ImageRelease, RuntimeTemplate, ServiceSpe
 from deployctl.immutable.stages import stage_variables
 from deployctl.ledger.db import now_iso
 from deployctl.ledger.records import ReleaseImage, ReleaseRow, release_images, save_release_image
-from deployctl.model.playbook import Play, Playbook, load_playbook
+from deployctl.model.loader import load_playbook
+from deployctl.model.playbook import Play, Playbook
 from deployctl.model.project import Project
 from deployctl.release.store import release_project
 

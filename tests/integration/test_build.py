@@ -29,7 +29,8 @@ from deployctl.immutable.recipe import ImageRelease
 from deployctl.immutable.stages import stage_variables
 from deployctl.lab.engine import ensure_engine
 from deployctl.lab.images import ensure_base_image
-from deployctl.model.playbook import Playbook, load_playbook
+from deployctl.model.loader import load_playbook
+from deployctl.model.playbook import Playbook
 from deployctl.model.project import Project
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from deployctl.errors import InputError
-from deployctl.model.playbook import UnsupportedContentError, load_playbook
+from deployctl.model.loader import load_playbook
+from deployctl.model.playbook import UnsupportedContentError
 from deployctl.model.playbook_checks import check_playbook
 from tests.unit.strategies.test_apply_local import make_project, run
 

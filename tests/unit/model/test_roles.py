@@ -6,14 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from deployctl.model.playbook import (
-    Block,
-    Task,
-    UnsupportedContentError,
-    leaf_tasks,
-    load_playbook,
-    task_variables,
-)
+from deployctl.model.loader import load_playbook
+from deployctl.model.playbook import Block, Task, UnsupportedContentError, leaf_tasks, task_variables
 
 REPO = Path(__file__).resolve().parents[3]
 CONTENT = REPO / "tests" / "integration" / "roles_content"
