@@ -174,11 +174,11 @@ def wait_ready(
         time.sleep(interval)
 
 
-def health_now(container: Container) -> str:
-    """Docker's health verdict; while Docker has none yet (`starting`), one probe decides `healthy`."""
+def replica_health(container: Container, *, probe_starting: bool = True) -> str:
+    """Docker's health verdict; while Docker has none yet (`starting`), one probe can decide `healthy`."""
     state = container.attrs.get("State") or {}
     health = str((state.get("Health") or {}).get("Status", "none"))
-    if health != "starting" or state.get("Status") != "running":
+    if not probe_starting or health != "starting" or state.get("Status") != "running":
         return health
     test = HealthTest.from_config((container.attrs.get("Config") or {}).get("Healthcheck"))
     if test is not None and probe(container, test).exit_code == 0:

@@ -58,7 +58,7 @@ from deployctl.immutable.proxy import (
 from deployctl.immutable.readiness import (
     STEADY_INTERVAL_S,
     exited_reason,
-    health_now,
+    replica_health,
     unhealthy_message,
     wait_ready,
 )
@@ -751,8 +751,11 @@ def rollback_release(
     )
 
 
-def stage_status(client: docker.DockerClient, stage: str) -> StageStatus:
-    """The stage's proxy (port, upstream) and replicas (image, release, health, in the upstream or not)."""
+def stage_status(client: docker.DockerClient, stage: str, *, probe: bool = True) -> StageStatus:
+    """The stage's proxy (port, upstream) and replicas (image, release, health, in the upstream or not).
+
+    A replica's health is Docker's verdict; while Docker has none yet, a probe decides (unless not `probe`).
+    """
     check_stage(stage)
     proxy = find_proxy(client, stage)
     upstreams: list[Upstream] = []
@@ -768,7 +771,7 @@ def stage_status(client: docker.DockerClient, stage: str) -> StageStatus:
                 image=str((container.attrs.get("Config") or {}).get("Image", "")),
                 release=container.labels.get(RELEASE_LABEL, ""),
                 status=str(state.get("Status", "")),
-                health=health_now(container),
+                health=replica_health(container, probe_starting=probe),
                 in_upstream=container.name in names,
             )
         )

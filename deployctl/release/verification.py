@@ -91,7 +91,7 @@ def serving_replicas(client: DockerClient, stage: str) -> list[str]:
     """The stage's replicas its proxy sends traffic to (running and in the upstream), by container name."""
     from deployctl.immutable.rollout import stage_status
 
-    status = stage_status(client, stage)
+    status = stage_status(client, stage, probe=False)
     return [r.name for r in status.replicas if r.in_upstream and r.status == "running"]
 
 

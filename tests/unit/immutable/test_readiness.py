@@ -12,8 +12,8 @@ from deployctl.immutable.readiness import (
     HealthTest,
     ProbeResult,
     ReplicaReadiness,
-    health_now,
     probe,
+    replica_health,
     wait_ready,
 )
 
@@ -124,9 +124,10 @@ def test_a_probe_that_outlives_its_timeout_fails() -> None:
     ("docker_says", "probe_code", "shown"),
     [("healthy", 1, "healthy"), ("starting", 0, "healthy"), ("starting", 1, "starting"), ("unhealthy", 0, "unhealthy")],
 )
-def test_health_now_is_dockers_verdict_or_a_probe_while_docker_has_none(
+def test_replica_health_is_dockers_verdict_or_a_probe_while_docker_has_none(
     docker_says: str, probe_code: int, shown: str
 ) -> None:
     container = FakeContainer("app-1", [probe_code])
     container.attrs["State"]["Health"]["Status"] = docker_says
-    assert health_now(container) == shown  # type: ignore[arg-type]
+    assert replica_health(container) == shown  # type: ignore[arg-type]
+    assert replica_health(container, probe_starting=False) == docker_says  # type: ignore[arg-type]
