@@ -836,12 +836,12 @@ class Templar:
     def _follow(self, reads: _Reads, path: Path | None, seen_files: set[str], site: LookupSite | None) -> set[str]:
         """The names `reads` gives, with those of the templates it includes (beside `path`) and looks up."""
         names = set(reads.names)
-        folders = (*self.search_paths, path.parent) if path is not None else ()
-        for included in reads.includes if path is not None else ():
-            for folder in folders:
-                if (folder / included).is_file():
-                    names |= self._file_names(folder / included, seen_files, site)
-                    break
+        if path is not None:  # a file's includes (a templated value's are not followed)
+            for included in reads.includes:
+                for folder in (*self.search_paths, path.parent):
+                    if (folder / included).is_file():
+                        names |= self._file_names(folder / included, seen_files, site)
+                        break
         for name in reads.template_lookups:
             found = (site or self.lookup_site).find(name, "templates")
             if found is not None:

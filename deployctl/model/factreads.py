@@ -37,12 +37,11 @@ def _tasks(play: Play) -> Iterator[Task]:
             pending.extend((*leaf_tasks(included.steps), *included.handlers))
 
 
-def _expressions(task: Task) -> list[str]:
-    """The task's bare Jinja expressions: its conditions, assert's `that`, debug's `var`."""
-    found = [*task.when, *(task.changed_when or ()), *(task.failed_when or ())]
+def _expressions(task: Task) -> list[str | bool]:
+    """The task's bare Jinja expressions: its conditions, assert's `that` (a list once loaded), debug's `var`."""
+    found: list[str | bool] = [*task.when, *(task.changed_when or ()), *(task.failed_when or ())]
     if task.module == "assert":
-        that = task.args.get("that", ())
-        found.extend(str(item) for item in (that if isinstance(that, list | tuple) else [that]))
+        found.extend(task.args["that"])
     if task.module == "debug" and "var" in task.args:
         found.append(str(task.args["var"]))
     return found
@@ -69,18 +68,20 @@ def reads_facts(play: Play, templar: Templar, base_dir: Path, variables: Mapping
         for task in _tasks(play):
             values: list[Any] = [task.name, task.args, task.loop, task.vars, task.become_user, task.delegate_to]
             values.extend(task.var_files.values())
-            values.extend(f"{{{{ {templar.condition_expression(e)} }}}}" for e in _expressions(task) if e.strip())
+            scope.update(task.vars)
             if task.role is not None:
-                values.extend((task.role.defaults, task.role.vars, task.role.params))
+                role_values = (task.role.defaults, task.role.vars, task.role.params)
+                values.extend(role_values)
+                scope.update({name: value for defined in role_values for name, value in defined.items()})
             if task.module == "template":
                 path = _template_file(task, base_dir)
                 if path is None:
                     return True  # a template picked at run time may read anything
                 values.append(path)
-            role = task.role
-            defined = {**task.vars, **({**role.defaults, **role.vars, **role.params} if role else {})}
-            scope.update(defined)
-            names |= templar.referenced_names(values, {**scope, LOOKUP_SITE_VAR: task.lookup_site})
+            task_scope = {**scope, LOOKUP_SITE_VAR: task.lookup_site}
+            names |= templar.referenced_names(values, task_scope)
+            for expression in _expressions(task):
+                names |= templar.condition_names(expression, task_scope)
     except TemplateError:
         return True  # the run reports the problem; it may as well have the facts
     if names & COMPUTED_NAMES or FACTS_VARIABLE in names:
