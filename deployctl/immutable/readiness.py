@@ -22,13 +22,13 @@ from typing import Any
 from docker.errors import APIError, NotFound
 from docker.models.containers import Container
 
+from deployctl.immutable.replica import NANOSECONDS
 from deployctl.transport.pool import run_each
 
 STEADY_INTERVAL_S = 30
 """Docker's own health check interval (its default): the watch over replicas at rest."""
 PROBE_INTERVAL_S = 0.5
 """How often a rollout probes its new replicas until they are ready."""
-NANOSECONDS = 1_000_000_000
 DOCKER_DEFAULT_TIMEOUT_S = 30.0
 DOCKER_DEFAULT_RETRIES = 3
 

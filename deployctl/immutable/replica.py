@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from deployctl.errors import DeployctlError
 from deployctl.immutable.recipe import ImageRelease, RuntimeFile
@@ -109,3 +110,24 @@ def fallback_health_command(port: int, path: str) -> list[str]:
         f"python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' {url}",
     ]
     return ["CMD-SHELL", " || ".join(probes)]
+
+
+NANOSECONDS = 1_000_000_000
+
+
+def fallback_healthcheck(port: int, path: str, interval_s: float) -> dict[str, Any]:
+    """Docker's health check settings (the API's names, in nanoseconds) for an image that has none."""
+    return {
+        "test": fallback_health_command(port, path),
+        "interval": int(interval_s * NANOSECONDS),
+        "timeout": 2 * NANOSECONDS,
+        "retries": 3,
+        "start_period": 10 * NANOSECONDS,
+    }
+
+
+def image_healthcheck(image_attrs: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The image's own HEALTHCHECK settings (`Config.Healthcheck`), or None when it has none (or NONE)."""
+    configured = (image_attrs.get("Config") or {}).get("Healthcheck") or {}
+    test = configured.get("Test") or []
+    return configured if test and test[0] != "NONE" else None

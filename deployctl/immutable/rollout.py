@@ -66,7 +66,8 @@ from deployctl.immutable.recipe import ImageRelease, RuntimeFile
 from deployctl.immutable.replica import (
     ConfigMount,
     ReplicaSpec,
-    fallback_health_command,
+    fallback_healthcheck,
+    image_healthcheck,
     spec_for_release,
     write_config_files,
 )
@@ -256,18 +257,9 @@ def _resolve_image(client: docker.DockerClient, spec: ReplicaSpec) -> tuple[Repl
 
 def _healthcheck_for(image: Any, spec: ReplicaSpec) -> dict[str, Any] | None:
     """None when the image has its own HEALTHCHECK (used as is); else one probing the service's health path."""
-    configured = (image.attrs.get("Config") or {}).get("Healthcheck") or {}
-    test = configured.get("Test") or []
-    if test and test[0] != "NONE":
+    if image_healthcheck(image.attrs) is not None:
         return None
-    second = 1_000_000_000
-    return Healthcheck(
-        test=fallback_health_command(spec.port, spec.health_path),
-        interval=STEADY_INTERVAL_S * second,
-        timeout=2 * second,
-        retries=3,
-        start_period=10 * second,
-    )
+    return Healthcheck(**fallback_healthcheck(spec.port, spec.health_path, STEADY_INTERVAL_S))
 
 
 def _stage_app_containers(client: docker.DockerClient, stage: str) -> list[Container]:

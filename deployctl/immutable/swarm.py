@@ -56,7 +56,13 @@ from deployctl.immutable.proxy import (
     start_proxy,
 )
 from deployctl.immutable.recipe import ImageRelease, RuntimeFile
-from deployctl.immutable.replica import ReplicaSpec, fallback_health_command, spec_for_release, write_config_files
+from deployctl.immutable.replica import (
+    ReplicaSpec,
+    fallback_healthcheck,
+    image_healthcheck,
+    spec_for_release,
+    write_config_files,
+)
 from deployctl.immutable.resources import (
     CONTEXT_LABEL,
     ENGINE_LABEL,
@@ -71,8 +77,8 @@ from deployctl.immutable.rollout import ReplicaSwap, RolloutResult, record_histo
 
 Say = Callable[[str], None]
 SECOND = 1_000_000_000
-SWARM_HEALTH_INTERVAL = 2 * SECOND
-"""How often Swarm runs a service's health check: its rolling updates wait for those verdicts."""
+SWARM_HEALTH_INTERVAL_S = 2
+"""How often (seconds) Swarm runs a service's health check: its rolling updates wait for those verdicts."""
 FAILED_UPDATE = frozenset({"rollback_completed", "rollback_paused", "paused"})
 FAILED_TASK = frozenset({"failed", "rejected"})
 
@@ -273,22 +279,15 @@ def _image_health(client: docker.DockerClient, spec: ReplicaSpec) -> dict[str, A
         image = client.images.get(spec.image)
     except ImageNotFound as exc:
         raise DeployctlError(f"image {spec.image} is not on this Docker host: build it") from exc
-    configured = (image.attrs.get("Config") or {}).get("Healthcheck") or {}
-    test = configured.get("Test") or []
-    if test and test[0] != "NONE":
-        return {
-            "test": list(test),
-            "interval": SWARM_HEALTH_INTERVAL,
-            "timeout": int(configured.get("Timeout") or 2 * SECOND),
-            "retries": int(configured.get("Retries") or 3),
-            "start_period": int(configured.get("StartPeriod") or 0),
-        }
+    configured = image_healthcheck(image.attrs)
+    if configured is None:
+        return fallback_healthcheck(spec.port, spec.health_path, SWARM_HEALTH_INTERVAL_S)
     return {
-        "test": fallback_health_command(spec.port, spec.health_path),
-        "interval": SWARM_HEALTH_INTERVAL,
-        "timeout": 2 * SECOND,
-        "retries": 3,
-        "start_period": 10 * SECOND,
+        "test": list(configured["Test"]),
+        "interval": int(SWARM_HEALTH_INTERVAL_S * SECOND),
+        "timeout": int(configured.get("Timeout") or 2 * SECOND),
+        "retries": int(configured.get("Retries") or 3),
+        "start_period": int(configured.get("StartPeriod") or 0),
     }
 
 
