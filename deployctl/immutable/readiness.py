@@ -63,6 +63,11 @@ class HealthTest:
             retries=int(settings.get("Retries") or DOCKER_DEFAULT_RETRIES),
         )
 
+    @classmethod
+    def of(cls, container: Container) -> HealthTest | None:
+        """The container's health check (its image's, unless it was given one), or None."""
+        return cls.from_config((container.attrs.get("Config") or {}).get("Healthcheck"))
+
 
 @dataclass(frozen=True)
 class ProbeResult:
@@ -145,7 +150,7 @@ def wait_ready(
     """
     began = time.monotonic()
     deadline = began + timeout
-    tests = {str(c.name): HealthTest.from_config((c.attrs.get("Config") or {}).get("Healthcheck")) for c in containers}
+    tests = {str(c.name): HealthTest.of(c) for c in containers}
     states = {name: ReplicaReadiness(name, test, began) for name, test in tests.items() if test is not None}
     ready_since: float | None = None
     while True:
@@ -180,7 +185,7 @@ def replica_health(container: Container, *, probe_starting: bool = True) -> str:
     health = str((state.get("Health") or {}).get("Status", "none"))
     if not probe_starting or health != "starting" or state.get("Status") != "running":
         return health
-    test = HealthTest.from_config((container.attrs.get("Config") or {}).get("Healthcheck"))
+    test = HealthTest.of(container)
     if test is not None and probe(container, test).exit_code == 0:
         return "healthy"
     return health
