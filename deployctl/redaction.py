@@ -175,11 +175,9 @@ class Redactor:
             diff, resource=self.text(diff.resource), before=self.text(diff.before), after=self.text(diff.after)
         )
 
-    def value(self, name: str, value: str) -> str:
-        """A whole value shown under a name (a config key, an environment variable): masked when either is secret."""
-        if not self.rules.variables:
-            return value
-        if self.rules.is_secret(name.rsplit(" ", 1)[-1].rsplit(".", 1)[-1]) or self.text(value) != value:
+    def value(self, value: str, *, secret: bool = False) -> str:
+        """A whole value (a parity fact): masked when it holds a secret value or is named like one (`secret`)."""
+        if self.rules.variables and (secret or self.text(value) != value):
             return masked(value)
         return value
 

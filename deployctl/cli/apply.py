@@ -101,9 +101,14 @@ def _recap(result: RunResult) -> None:
     )
 
 
-def _json(result: RunResult) -> dict[str, Any]:
+def _json(result: RunResult, diff: bool) -> dict[str, Any]:
+    """The run as JSON; task results carry their diffs only with `--diff`, as the terminal shows them."""
     payload = asdict(result)
     payload["exit_code"] = result.exit_code
+    if not diff:
+        for shown in payload["results"]:
+            for part in (shown, *shown["items"]):
+                part.pop("diffs", None)
     return payload
 
 
@@ -152,7 +157,9 @@ def apply(
         )
         for host in hosts
     }
-    options = RunOptions(check=check, diff=diff, tags=_split_tags(tags), skip_tags=_split_tags(skip_tags))
+    options = RunOptions(
+        check=check, diff=diff, tags=_split_tags(tags), skip_tags=_split_tags(skip_tags), redaction=project.redaction
+    )
     total = sum(len(play_hosts(inventory, play, limit)) * len(play.all_tasks()) for play in book.plays)
     with ExitStack() as stack:
         record = None
@@ -171,7 +178,7 @@ def apply(
             fill_apply_record(record, result)
             record_baselines(record, result, connections, stage)
     if output is OutputFormat.json:
-        print_json(_json(result))
+        print_json(_json(result, diff))
     else:
         _recap(result)
     if result.stopped:
