@@ -38,6 +38,7 @@ _RESOURCE_PREFIXES = ("package ", "service ", "user ", "group ", "sysctl ")
 _ATTRIBUTES_SUFFIX = " (attributes)"
 NOT_INSTALLED = "not installed"
 ABSENT = "absent"
+SECRET_DIFFERS = f"{REDACTED} (a hidden secret differs)"
 SHOWN_LINES = 3
 """At most this many changed lines are shown in a file item's expected and actual (the diff has them all)."""
 
@@ -77,6 +78,8 @@ def _content_item(base: DriftItem, before: str, after: str) -> DriftItem:
         return DriftItem(**{**base.__dict__, "expected": _one_line(after), "actual": _one_line(before)})
     if not before and after:
         return DriftItem(**{**base.__dict__, "expected": f"{len(after.splitlines())} lines", "actual": ABSENT})
+    if before == after:  # the content differs only where secrets were redacted
+        return DriftItem(**{**base.__dict__, "expected": SECRET_DIFFERS, "actual": REDACTED})
     expected, actual = _changed_lines(before, after)
     return DriftItem(
         **{
