@@ -68,7 +68,10 @@ def test_no_log_and_diff_are_inherited_and_overridden(tmp_path: Path) -> None:
     [
         ("- hosts: all\n  no_log: maybe\n  tasks: []\n", "site.yml:2: no_log: must be true or false, got 'maybe'"),
         ("- hosts: all\n  tasks:\n    - command: 'true'\n      diff: 3\n", "site.yml:4: diff: must be true or false"),
-        ("- hosts: all\n  tasks:\n    - command: 'true'\n      no_log: '{{ x'\n", "site.yml:4: no_log: "),
+        (
+            "- hosts: all\n  tasks:\n    - command: 'true'\n      no_log: '{{ x'\n",
+            "site.yml:4: no_log: template syntax error",
+        ),
     ],
 )
 def test_bad_values_name_file_line_and_field(tmp_path: Path, text: str, message: str) -> None:
