@@ -13,6 +13,7 @@ are made, so every report, the JSON and the ledger receive redacted data.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -23,6 +24,7 @@ from typing import Any
 
 from deployctl.modules.base import Diff
 from deployctl.strategies.results import TaskResult
+from deployctl.templating import is_templated
 
 REDACTED = "********"
 """What a secret value is replaced with."""
@@ -52,6 +54,8 @@ SECRET_WORDS = frozenset(
 """A name with one of these words (see `name_words`) holds a secret."""
 MIN_SECRET_LENGTH = 4
 """Shorter values are not searched for in text (they would redact common words and numbers)."""
+MAX_DEPTH = 8
+"""How deep nested mappings are searched for secret-named keys."""
 
 _WORD_BREAK = re.compile(r"[_\-.\s]+|(?<=[a-z0-9])(?=[A-Z])")
 _KEY_VALUE_LINE = re.compile(
@@ -69,6 +73,7 @@ def name_words(name: str) -> list[str]:
     return [word.lower() for word in _WORD_BREAK.split(name) if word]
 
 
+@functools.lru_cache(maxsize=4096)
 def secret_name(name: str) -> bool:
     """Whether a name holds a secret by the rule: one of its words is in SECRET_WORDS."""
     return any(word in SECRET_WORDS for word in name_words(name))
@@ -103,20 +108,27 @@ def _leaves(value: Any) -> Iterable[str]:
 def secret_values(
     variables: Mapping[str, Any], rules: RedactionRules, render: Callable[[Any], Any] = lambda value: value
 ) -> set[str]:
-    """The values (templated with `render`) of the secret-named variables, nested mappings' keys included."""
-    found: set[str] = set()
+    """The values of the secret-named variables (nested mappings' keys too), templated with `render`.
+
+    The templated ones are rendered together (one pass); `render` returns a value it cannot render as is.
+    """
     if not rules.variables:
-        return found
+        return set()
+    named: list[Any] = []
 
     def walk(mapping: Mapping[Any, Any], depth: int) -> None:
         for name, value in mapping.items():
             if isinstance(name, str) and rules.is_secret(name):
-                found.update(leaf for leaf in _leaves(render(value)) if len(leaf.strip()) >= MIN_SECRET_LENGTH)
-            elif isinstance(value, Mapping) and depth < 8:
+                named.append(value)
+            elif isinstance(value, Mapping) and depth < MAX_DEPTH:
                 walk(value, depth + 1)
 
     walk(variables, 0)
-    return found
+    templated = [value for value in named if is_templated(value)]
+    if templated:
+        rendered = render(templated)
+        named += [render(value) for value in templated] if rendered is templated else [rendered]
+    return {leaf for leaf in _leaves(named) if len(leaf.strip()) >= MIN_SECRET_LENGTH}
 
 
 def masked(value: str) -> str:
