@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from deployctl.model.connection import parse_bool
 from deployctl.modules.base import Diff
 from deployctl.strategies.results import TaskResult
 from deployctl.templating import is_templated
@@ -215,3 +216,17 @@ class ResultRedaction:
             diffs=tuple(redact.diff(diff) for diff in result.diffs) if self.diff else (),
             output=redact.data(result.output),
         )
+
+
+def result_redaction(
+    no_log: bool | str,
+    diff: bool | str,
+    variables: Mapping[str, Any],
+    rules: RedactionRules,
+    render: Callable[[Any], Any],
+) -> ResultRedaction:
+    """How one task's results are shown on one host: its `no_log` and `diff` rendered (a template that
+    cannot be rendered hides: no_log on, no diff), and a Redactor of its variables' secret values."""
+    hidden = parse_bool(render(no_log)) is not False
+    with_diff = parse_bool(render(diff)) is True
+    return ResultRedaction(hidden, with_diff, Redactor.of(secret_values(variables, rules, render), rules))

@@ -21,7 +21,6 @@ from deployctl.errors import ConnectionFailedError, DeployctlError, InputError
 from deployctl.facts.ansible import ANSIBLE_FACTS_KEY, AnsibleFacts, fact_variables
 from deployctl.facts.base import Fact, FactBatch, batch
 from deployctl.lookups import LookupFailure, LookupUsageError
-from deployctl.model.connection import parse_bool
 from deployctl.model.factreads import reads_facts
 from deployctl.model.inventory import InventoryHost
 from deployctl.model.playbook import (
@@ -40,7 +39,7 @@ from deployctl.model.playbook import (
 from deployctl.modules.base import Module, Plan
 from deployctl.modules.params import ParamError, validate_params
 from deployctl.modules.registry import find_module
-from deployctl.redaction import HIDDEN_ITEM, RedactionRules, Redactor, ResultRedaction, secret_values
+from deployctl.redaction import HIDDEN_ITEM, RedactionRules, ResultRedaction, result_redaction
 from deployctl.strategies.actions import compose_steps
 from deployctl.strategies.results import Status, TaskResult
 from deployctl.templating import Templar, TemplateError, mark_unsafe
@@ -499,10 +498,7 @@ class HostRunner:
         return shown.apply(result)
 
     def _shown(self, task: Task, scope: Mapping[str, Any]) -> ResultRedaction:
-        """What the task's results may show here: `no_log` and `diff` rendered, and its secret values.
-
-        A value that cannot be rendered counts as written: a `no_log` or `diff` template then hides.
-        """
+        """What the task's results may show here (see `result_redaction`); facts and other hosts' vars aside."""
 
         def render(value: Any) -> Any:
             try:
@@ -510,16 +506,11 @@ class HostRunner:
             except LOOKAHEAD_ERRORS:
                 return value
 
-        def flag(value: bool | str) -> bool | None:
-            return parse_bool(render(value))
-
-        no_log = flag(task.no_log)
-        rules = self.options.redaction
-        skipped = {*self.gathered, "hostvars", "groups"}  # facts are host data; other hosts' vars are theirs
+        skipped = {*self.gathered, "hostvars", "groups"}
         variables = {name: value for name, value in scope.items() if name not in skipped}
-        values = secret_values(variables, rules, render)
-        self.secret_values |= values
-        return ResultRedaction(no_log is not False, flag(task.diff) is True, Redactor.of(values, rules))
+        shown = result_redaction(task.no_log, task.diff, variables, self.options.redaction, render)
+        self.secret_values.update(shown.redactor.values)
+        return shown
 
     def _combine(self, task: Task, outcomes: list[_Outcome], loop_items: list[Any]) -> _Outcome:
         results = [

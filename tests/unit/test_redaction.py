@@ -5,7 +5,18 @@ from __future__ import annotations
 import pytest
 
 from deployctl.modules.base import Diff
-from deployctl.redaction import REDACTED, RedactionRules, Redactor, masked, secret_name, secret_values
+from deployctl.redaction import (
+    NO_LOG_TEXT,
+    REDACTED,
+    RedactionRules,
+    Redactor,
+    ResultRedaction,
+    masked,
+    result_redaction,
+    secret_name,
+    secret_values,
+)
+from deployctl.strategies.results import TaskResult
 
 NAMES = {
     "api_key": True,
@@ -43,9 +54,12 @@ def test_values_are_found_by_name_after_templating_nested_and_long_enough() -> N
         "pin_key": "12",
         "greeting": "hello",
     }
-    render = {"{{ vault_db }}": "hunter2-long"}.get
-    found = secret_values(variables, RedactionRules(), lambda value: render(value, value))
-    assert found == {"hunter2-long", "tok-123456"}
+
+    def render(value: object) -> object:  # what the Templar gives for these variables
+        return [variables["vault_db"] if item == "{{ vault_db }}" else item for item in value]  # type: ignore[attr-defined]
+
+    found = secret_values(variables, RedactionRules(), render)
+    assert found == {"hunter2-long", "tok-123456", "{{ vault_db }}"}  # the text as written is hidden too
     assert secret_values(variables, RedactionRules(variables=False)) == set()
     assert secret_values(variables, RedactionRules(never=frozenset({"token", "db_password"}))) == set()
     assert secret_values({"greeting": "hello"}, RedactionRules(also=frozenset({"greeting"}))) == {"hello"}
@@ -71,3 +85,27 @@ def test_text_diffs_and_data_are_redacted() -> None:
 def test_masked_values_are_equal_for_equal_values_only() -> None:
     assert masked("a-secret") == masked("a-secret") != masked("b-secret")
     assert "a-secret" not in masked("a-secret") and masked("a-secret").startswith(REDACTED)
+
+
+def test_no_log_and_diff_templates_that_cannot_render_hide() -> None:
+    unrendered = result_redaction("{{ nope }}", "{{ nope }}", {}, RedactionRules(), lambda value: value)
+    assert unrendered.no_log and not unrendered.diff
+    rendered = result_redaction("{{ x }}", "{{ y }}", {}, RedactionRules(), {"{{ x }}": "no", "{{ y }}": "yes"}.get)
+    assert not rendered.no_log and rendered.diff
+
+
+def test_a_result_shows_nothing_with_no_log_and_no_diff_with_diff_false() -> None:
+    result = TaskResult(
+        "h1", "play", "task", "copy", "changed", "wrote hunter2-long", "site.yml:3",
+        diffs=(Diff("/etc/a", "", "hunter2-long"),), output={"msg": "hunter2-long"},
+    )  # fmt: skip
+    redactor = Redactor.of({"hunter2-long"}, RedactionRules())
+    hidden = ResultRedaction(True, True, redactor).apply(result)
+    assert (hidden.task, hidden.message, hidden.diffs, hidden.output) == (
+        "task",
+        NO_LOG_TEXT,
+        (),
+        {"censored": NO_LOG_TEXT},
+    )
+    plain = ResultRedaction(False, False, redactor).apply(result)
+    assert (plain.message, plain.diffs, plain.output) == (f"wrote {REDACTED}", (), {"msg": REDACTED})
