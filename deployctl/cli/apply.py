@@ -117,7 +117,7 @@ def apply(
     playbook: Annotated[Path, typer.Argument(help="The playbook file.")],
     stage: Annotated[str, typer.Option("--stage", "-s", help="The stage whose inventory to use.")],
     check: Annotated[bool, typer.Option("--check", "-C", help="Report what would change; change nothing.")] = False,
-    diff: Annotated[bool, typer.Option("--diff", "-D", help="Show the diff of what changes.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", "-D", help="Show what changes (JSON has diffs only then).")] = False,
     limit: Annotated[str | None, typer.Option("--limit", "-l", help="Ansible host pattern.")] = None,
     tags: Annotated[list[str] | None, typer.Option("--tags", "-t", help="Only tasks with these tags.")] = None,
     skip_tags: Annotated[list[str] | None, typer.Option("--skip-tags", help="Skip tasks with these tags.")] = None,
