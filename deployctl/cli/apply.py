@@ -101,9 +101,14 @@ def _recap(result: RunResult) -> None:
     )
 
 
-def _json(result: RunResult) -> dict[str, Any]:
+def _json(result: RunResult, diff: bool) -> dict[str, Any]:
+    """The run as JSON; task results carry their diffs only with `--diff`, as the terminal shows them."""
     payload = asdict(result)
     payload["exit_code"] = result.exit_code
+    if not diff:
+        for shown in payload["results"]:
+            for part in (shown, *shown["items"]):
+                part.pop("diffs", None)
     return payload
 
 
@@ -112,7 +117,7 @@ def apply(
     playbook: Annotated[Path, typer.Argument(help="The playbook file.")],
     stage: Annotated[str, typer.Option("--stage", "-s", help="The stage whose inventory to use.")],
     check: Annotated[bool, typer.Option("--check", "-C", help="Report what would change; change nothing.")] = False,
-    diff: Annotated[bool, typer.Option("--diff", "-D", help="Show the diff of what changes.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", "-D", help="Show what changes (JSON has diffs only then).")] = False,
     limit: Annotated[str | None, typer.Option("--limit", "-l", help="Ansible host pattern.")] = None,
     tags: Annotated[list[str] | None, typer.Option("--tags", "-t", help="Only tasks with these tags.")] = None,
     skip_tags: Annotated[list[str] | None, typer.Option("--skip-tags", help="Skip tasks with these tags.")] = None,
@@ -152,7 +157,9 @@ def apply(
         )
         for host in hosts
     }
-    options = RunOptions(check=check, diff=diff, tags=_split_tags(tags), skip_tags=_split_tags(skip_tags))
+    options = RunOptions(
+        check=check, diff=diff, tags=_split_tags(tags), skip_tags=_split_tags(skip_tags), redaction=project.redaction
+    )
     total = sum(len(play_hosts(inventory, play, limit)) * len(play.all_tasks()) for play in book.plays)
     with ExitStack() as stack:
         record = None
@@ -171,7 +178,7 @@ def apply(
             fill_apply_record(record, result)
             record_baselines(record, result, connections, stage)
     if output is OutputFormat.json:
-        print_json(_json(result))
+        print_json(_json(result, diff))
     else:
         _recap(result)
     if result.stopped:

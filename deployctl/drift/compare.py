@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from deployctl.drift.model import DriftItem
+from deployctl.redaction import REDACTED, Redactor
 from deployctl.strategies.results import TaskResult
 from deployctl.textdiff import unified_diff
 
@@ -37,6 +38,7 @@ _RESOURCE_PREFIXES = ("package ", "service ", "user ", "group ", "sysctl ")
 _ATTRIBUTES_SUFFIX = " (attributes)"
 NOT_INSTALLED = "not installed"
 ABSENT = "absent"
+SECRET_DIFFERS = f"{REDACTED} (a hidden secret differs)"
 SHOWN_LINES = 3
 """At most this many changed lines are shown in a file item's expected and actual (the diff has them all)."""
 
@@ -76,6 +78,8 @@ def _content_item(base: DriftItem, before: str, after: str) -> DriftItem:
         return DriftItem(**{**base.__dict__, "expected": _one_line(after), "actual": _one_line(before)})
     if not before and after:
         return DriftItem(**{**base.__dict__, "expected": f"{len(after.splitlines())} lines", "actual": ABSENT})
+    if before == after:  # the content differs only where secrets were redacted
+        return DriftItem(**{**base.__dict__, "expected": SECRET_DIFFERS, "actual": REDACTED})
     expected, actual = _changed_lines(before, after)
     return DriftItem(
         **{
@@ -139,6 +143,36 @@ def package_items(
             DriftItem(stage, host, "vm", "mutable", "package", name, before or NOT_INSTALLED, now or NOT_INSTALLED)
         )
     return items
+
+
+UNSET = "(unset)"
+
+
+def redacted_item(item: DriftItem, redactor: Redactor) -> DriftItem:
+    """An item with secrets hidden in its expected and actual values and its diff; an environment
+    variable named like a secret shows neither value."""
+    named = item.kind == "env" and redactor.rules.is_secret(item.resource)
+
+    def shown(value: str) -> str:
+        return REDACTED if named and value != UNSET else redactor.text(value)
+
+    return replace(item, expected=shown(item.expected), actual=shown(item.actual), diff=redactor.text(item.diff))
+
+
+def config_key(fact: str) -> str | None:
+    """The key of a `config PATH: [section.]key` parity fact, else None."""
+    if not fact.startswith("config ") or ": " not in fact:
+        return None
+    return fact.rsplit(": ", 1)[1].rsplit(".", 1)[-1]
+
+
+def redacted_facts(facts: Mapping[str, str], redactor: Redactor) -> dict[str, str]:
+    """Parity facts with secrets masked: a config value whose key is named like a secret, or holding one."""
+    shown = {}
+    for fact, value in facts.items():
+        key = config_key(fact)
+        shown[fact] = redactor.value(value, secret=key is not None and redactor.rules.is_secret(key))
+    return shown
 
 
 DIFF_KINDS = {0: "changed", 1: "added", 2: "deleted"}
@@ -211,7 +245,7 @@ def container_items(stage: str, state: ContainerState, expected: ContainerExpect
     want_env, got_env = _env(state.image_env), _env(state.env)
     for key in sorted(set(want_env) | set(got_env)):
         if want_env.get(key) != got_env.get(key):
-            items.append(item("env", key, want_env.get(key, "(unset)"), got_env.get(key, "(unset)")))
+            items.append(item("env", key, want_env.get(key, UNSET), got_env.get(key, UNSET)))
     if expected.mounts is not None and dict(expected.mounts) != dict(state.mounts):
         for dest in sorted(set(expected.mounts) | set(state.mounts)):
             if expected.mounts.get(dest) != state.mounts.get(dest):

@@ -24,6 +24,8 @@ from deployctl.drift.compare import (
     ContainerState,
     config_values,
     container_items,
+    redacted_facts,
+    redacted_item,
     replica_items,
     short_id,
 )
@@ -34,6 +36,7 @@ from deployctl.immutable.history import load_history
 from deployctl.immutable.recipe import RuntimeFile
 from deployctl.immutable.replica import config_digest
 from deployctl.immutable.resources import ROLE_LABEL, STAGE_LABEL, is_rollout_resource, is_stage_resource
+from deployctl.redaction import Redactor
 
 MOUNT_POINT = "mount point (the mounted file is checked as config)"
 
@@ -182,15 +185,21 @@ def scan_target(
     release_id: str,
     expected: ContainerExpectation,
     rules: Sequence[IgnoreRule],
+    redactor: Redactor | None = None,
 ) -> list[HostScan]:
-    """Every replica of a stage's container target against its release; a target-level scan for the count."""
+    """Every replica of a stage's container target against its release; a target-level scan for the count.
+
+    `redactor` hides secrets in the items and parity facts (see deployctl.redaction).
+    """
+    redactor = redactor or Redactor()
     scans: list[HostScan] = []
     try:
         replicas = index.replicas(stage)
         for container in replicas:
             state = read_state(index.client, container, index.image_env)
             mount_points = [IgnoreRule("path", dest, f"path:{dest}", MOUNT_POINT) for dest in sorted(state.mounts)]
-            kept, ignored = split_ignored(container_items(stage, state, expected), [*mount_points, *rules])
+            items = [redacted_item(item, redactor) for item in container_items(stage, state, expected)]
+            kept, ignored = split_ignored(items, [*mount_points, *rules])
             scans.append(
                 HostScan(
                     stage,
@@ -203,7 +212,7 @@ def scan_target(
                     "",
                     kept,
                     ignored,
-                    container_facts(release_id, state),
+                    redacted_facts(container_facts(release_id, state), redactor),
                 )
             )
     except DockerException as error:

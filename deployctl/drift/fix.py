@@ -89,7 +89,7 @@ def fix_vms(
                 book,
                 inventory,
                 endpoints,
-                RunOptions(),
+                RunOptions(redaction=project.redaction),
                 limit=",".join(names),
                 transport_factory=connections,
                 fact_cache=FactCache.in_state_dir(project.state_dir),

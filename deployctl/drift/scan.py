@@ -37,6 +37,7 @@ from deployctl.model.inventory import Inventory, InventoryHost, load_inventories
 from deployctl.model.loader import load_playbook
 from deployctl.model.playbook import Playbook
 from deployctl.model.project import Project
+from deployctl.redaction import Redactor, secret_values
 from deployctl.release.store import release_project
 from deployctl.templating import Templar
 from deployctl.transport.pool import DEFAULT_FORKS, run_each
@@ -94,7 +95,7 @@ class _Releases:
         if key not in self.loaded:
             project, book, templar = self._book(release_id)
             inventory = load_inventories(project, [stage])[stage]
-            self.loaded[key] = VmRelease(release_id, book, inventory, templar)
+            self.loaded[key] = VmRelease(release_id, book, inventory, templar, self.project.redaction)
         return self.loaded[key]
 
 
@@ -300,7 +301,9 @@ def _scan_containers(project: Project, index: ReplicaIndex, job: _Job) -> list[H
         replicas=replicas if isinstance(replicas, int) else DEFAULT_REPLICAS,
         mounts=expected_mounts(project.state_dir, job.stage, image_id),
     )
-    return scan_target(index, job.stage, job.host.name, job.release.release_id, expected, job.rules)
+    rules = project.redaction
+    redactor = Redactor.of(secret_values(job.host.vars, rules), rules)
+    return scan_target(index, job.stage, job.host.name, job.release.release_id, expected, job.rules, redactor)
 
 
 def resolve_ignore_file(project: Project, ignore_file: Path | None) -> Path:

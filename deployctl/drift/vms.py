@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from deployctl.drift.compare import config_values, package_items, plan_items
+from deployctl.drift.compare import config_values, package_items, plan_items, redacted_facts
 from deployctl.drift.ignore import IgnoreRule, split_ignored
 from deployctl.drift.model import HostScan, HostStatus, host_status
 from deployctl.errors import ConnectionFailedError, DeployctlError
@@ -20,13 +20,12 @@ from deployctl.facts.files import FileInfo
 from deployctl.facts.packages import PACKAGE_LIST_KEY, PackageInfo, PackageListFact
 from deployctl.model.inventory import Inventory, InventoryHost
 from deployctl.model.playbook import Playbook
+from deployctl.redaction import RedactionRules, Redactor
 from deployctl.strategies.hostrun import Emit, HostRunner, RunOptions
 from deployctl.strategies.mutable import play_hosts, run_variables
 from deployctl.strategies.results import TaskResult
 from deployctl.templating import Templar
 from deployctl.transport.base import Transport
-
-CHECK = RunOptions(check=True)
 
 
 class _ScanRunner(HostRunner):
@@ -49,21 +48,24 @@ class _ScanRunner(HostRunner):
 
 @dataclass(frozen=True)
 class VmRelease:
-    """What a VM's release declares for it: the release's playbook and inventory (from its snapshot)."""
+    """What a VM's release declares for it: the release's playbook and inventory (from its snapshot), and
+    which values the scan's report hides (the project's `redact:` setting)."""
 
     release_id: str
     playbook: Playbook
     inventory: Inventory
     templar: Templar
+    redaction: RedactionRules = field(default_factory=RedactionRules)
 
 
 @dataclass
 class VmFacts:
-    """What a check-mode run of the release found on a VM."""
+    """What a check-mode run of the release found on a VM, and the secret values its tasks saw."""
 
     results: list[TaskResult] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
     round_trips: int = 0
+    secret_values: set[str] = field(default_factory=set)
 
 
 def check_release(
@@ -78,8 +80,9 @@ def check_release(
     emit: Emit = found.results.append
     variables = run_variables(release.inventory, release.playbook, host, check=True)
     hint = fact_cache.hint(host.name) if fact_cache is not None else None
+    check = RunOptions(check=True, redaction=release.redaction)
     runner = _ScanRunner(
-        host, transport, release.playbook, variables, CHECK, emit, templar=release.templar, fact_hint=hint, extra=extra
+        host, transport, release.playbook, variables, check, emit, templar=release.templar, fact_hint=hint, extra=extra
     )
     for play in release.playbook.plays:
         if any(h.name == host.name for h in play_hosts(release.inventory, play, None)):
@@ -91,11 +94,15 @@ def check_release(
         fact_cache.remember(host.name, runner.gathered)
     found.facts = runner.facts
     found.round_trips = runner.round_trips
+    found.secret_values = runner.secret_values
     return found
 
 
-def parity_facts(release_id: str, found: VmFacts) -> dict[str, str]:
-    """The facts the parity matrix compares: the release, managed packages' versions, rendered config values."""
+def parity_facts(release_id: str, found: VmFacts, rules: RedactionRules | None = None) -> dict[str, str]:
+    """The facts the parity matrix compares: the release, managed packages' versions, rendered config values.
+
+    Config values holding a secret the run saw, or under a secret-named key, are masked.
+    """
     facts = {"release": release_id}
     for key, value in found.facts.items():
         if key.startswith("package:") and isinstance(value, PackageInfo):
@@ -106,7 +113,7 @@ def parity_facts(release_id: str, found: VmFacts) -> dict[str, str]:
             info = found.facts.get(f"file:{dest}") if isinstance(dest, str) else None
             if isinstance(dest, str) and isinstance(info, FileInfo):
                 facts.update(config_values(dest, info.content))
-    return facts
+    return redacted_facts(facts, Redactor.of(found.secret_values, rules or RedactionRules()))
 
 
 def _failure(results: Sequence[TaskResult]) -> TaskResult | None:
@@ -157,5 +164,5 @@ def scan_vm(
         message,
         kept,
         ignored,
-        parity_facts(release.release_id, found),
+        parity_facts(release.release_id, found, release.redaction),
     )

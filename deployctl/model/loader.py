@@ -70,6 +70,8 @@ PLAY_KEYWORDS = (
     "tasks",
     "post_tasks",
     "handlers",
+    "no_log",
+    "diff",
 )
 TASK_KEYWORDS = (
     "name",
@@ -90,6 +92,8 @@ TASK_KEYWORDS = (
     "check_mode",
     "delegate_to",
     "vars",
+    "no_log",
+    "diff",
 )
 HANDLER_KEYWORDS = (*TASK_KEYWORDS, "listen")
 BLOCK_KEYWORDS = (
@@ -105,6 +109,8 @@ BLOCK_KEYWORDS = (
     "check_mode",
     "delegate_to",
     "vars",
+    "no_log",
+    "diff",
 )
 ROLE_ENTRY_KEYWORDS = ("role", "name", "vars", "tags", "when", "become", "become_user")
 LOOP_KEYWORDS = ("loop", "with_items", "with_first_found")
@@ -211,6 +217,8 @@ class _Inherit:
     ignore_errors: bool | None = None
     check_mode: bool | None = None
     delegate_to: str | None = None
+    no_log: bool | str = False
+    diff: bool | str = True
     role: RoleScope | None = None
     role_folder: RoleFolder | None = None
     chain: tuple[Path, ...] = ()
@@ -299,6 +307,14 @@ class _PlaybookLoader:
         if value is None:
             raise self.error(data.line_of(key), key, f"must be true or false, got {data[key]!r}")
         return value
+
+    def flag(self, data: LocatedMap, key: str) -> bool | str:
+        """A bool keyword that may be templated (`no_log: "{{ hide }}"`): a bool, or the template to render."""
+        value = data[key]
+        if isinstance(value, str) and is_templated(value):
+            self.jinja(value, data.line_of(key), key)
+            return value
+        return self.bool_value(data, key)
 
     def name_value(self, data: LocatedMap, key: str) -> str:
         value = data[key]
@@ -416,7 +432,11 @@ class _PlaybookLoader:
         self.shared.role_handlers = []
         self.shared.play_roles = []
         self.shared.roles_run = set()
-        inherit = _Inherit(tags=tags)
+        inherit = _Inherit(
+            tags=tags,
+            no_log=self.flag(data, "no_log") if "no_log" in data else False,
+            diff=self.flag(data, "diff") if "diff" in data else True,
+        )
         steps: dict[str, tuple[Step, ...]] = {}
         for section in SECTIONS:
             roles = self.play_roles(data, inherit) if section == "tasks" and "roles" in data else []
@@ -744,6 +764,8 @@ class _PlaybookLoader:
             ignore_errors=self.bool_value(data, "ignore_errors") if "ignore_errors" in data else outer.ignore_errors,
             check_mode=self.bool_value(data, "check_mode") if "check_mode" in data else outer.check_mode,
             delegate_to=self.delegate(data) if "delegate_to" in data else outer.delegate_to,
+            no_log=self.flag(data, "no_log") if "no_log" in data else outer.no_log,
+            diff=self.flag(data, "diff") if "diff" in data else outer.diff,
         )
 
     def block(self, data: LocatedMap, inherit: _Inherit) -> Block:
@@ -821,6 +843,8 @@ class _PlaybookLoader:
             "ignore_errors",
             "check_mode",
             "delegate_to",
+            "no_log",
+            "diff",
         )
         self.keywords(data, allowed, ANSIBLE_TASK_KEYWORDS, kind)
         args, _ = self.action_args(data, key, STATIC_IMPORTS[kind])
@@ -997,6 +1021,8 @@ class _PlaybookLoader:
             check_mode=self.bool_value(data, "check_mode") if "check_mode" in data else inherit.check_mode,
             delegate_to=self.delegate(data) if "delegate_to" in data else inherit.delegate_to,
             index_var=index_var,
+            no_log=self.flag(data, "no_log") if "no_log" in data else inherit.no_log,
+            diff=self.flag(data, "diff") if "diff" in data else inherit.diff,
         )
         if isinstance(module, ActionSpec):
             return self.check_action(task, inherit, handler)

@@ -72,6 +72,7 @@ class Task:
     `key=value` strings parsed; `arg_lines` and `keyword_lines` give the line of each argument and
     keyword. `when`, `changed_when` and `failed_when` are bare Jinja expressions. `tags` are the
     task's own followed by those inherited from its play. `become`/`become_user` None inherit the play's.
+    `no_log` and `diff` (inherited from the play and blocks) are bools, or a template giving one per host.
     """
 
     name: str
@@ -101,6 +102,8 @@ class Task:
     includes: Mapping[str, Included] = field(default_factory=dict)
     var_files: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     index_var: str | None = None
+    no_log: bool | str = False
+    diff: bool | str = True
 
     @property
     def lookup_site(self) -> LookupSite:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from deployctl.errors import DeployctlError, InputError
+from deployctl.model.connection import parse_bool
 from deployctl.model.yamlsource import LocatedList, LocatedMap, load_yaml_file
+from deployctl.redaction import RedactionRules
 
 CONFIG_NAME = "deployctl.yml"
 STAGE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
-KNOWN_KEYS = {"stages", "inventory_dir", "state_dir", "ledger", "roles_path"}
+KNOWN_KEYS = {"stages", "inventory_dir", "state_dir", "ledger", "roles_path", "redact"}
+REDACT_KEYS = ("variables", "also", "never")
 DEFAULT_LEDGER = "ledger.db"
 
 
@@ -26,6 +29,7 @@ class Project:
     stages_line: int
     ledger_path: Path | None = None
     roles_path: tuple[Path, ...] = ()
+    redaction: RedactionRules = field(default_factory=RedactionRules)
 
     @property
     def ledger(self) -> Path:
@@ -87,6 +91,32 @@ def _roles_path(config: LocatedMap, root: Path) -> tuple[Path, ...]:
     return tuple((root / item).resolve() for item in items)
 
 
+def _redaction(config: LocatedMap) -> RedactionRules:
+    """`redact: {variables: true|false, also: [names], never: [names]}`: which variables' values are hidden."""
+    value = config.get("redact")
+    if value is None:
+        return RedactionRules()
+    if not isinstance(value, LocatedMap):
+        raise InputError(
+            CONFIG_NAME, config.line_of("redact"), "redact", f"must be a mapping with {', '.join(REDACT_KEYS)}"
+        )
+    for key in value:
+        if key not in REDACT_KEYS:
+            raise InputError(
+                CONFIG_NAME, value.line_of(key), f"redact.{key}", f"unknown key; known: {', '.join(REDACT_KEYS)}"
+            )
+    variables = parse_bool(value.get("variables", True))
+    if variables is None:
+        raise InputError(CONFIG_NAME, value.line_of("variables"), "redact.variables", "must be true or false")
+    names: dict[str, frozenset[str]] = {}
+    for key in ("also", "never"):
+        items = value.get(key, [])
+        if not isinstance(items, list) or not all(isinstance(i, str) and i.isidentifier() for i in items):
+            raise InputError(CONFIG_NAME, value.line_of(key), f"redact.{key}", "must be a list of variable names")
+        names[key] = frozenset(items)
+    return RedactionRules(variables, names["also"], names["never"])
+
+
 def project_roles_path(start: Path) -> tuple[Path, ...]:
     """The `roles_path` of the project holding `start` (nearest deployctl.yml), or () outside a project."""
     for folder in (start.resolve(), *start.resolve().parents):
@@ -133,6 +163,7 @@ def load_project(root: Path) -> Project:
         stages_line=config.line_of("stages"),
         ledger_path=_file(config, "ledger", root),
         roles_path=_roles_path(config, root),
+        redaction=_redaction(config),
     )
 
 

@@ -141,7 +141,7 @@ def apply_to_vms(
         loaded.playbook,
         targets.inventory,
         endpoints,
-        RunOptions(),
+        RunOptions(redaction=loaded.project.redaction),
         limit=None,
         forks=forks,
         emit=emit,

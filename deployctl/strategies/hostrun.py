@@ -39,6 +39,7 @@ from deployctl.model.playbook import (
 from deployctl.modules.base import Module, Plan
 from deployctl.modules.params import ParamError, validate_params
 from deployctl.modules.registry import find_module
+from deployctl.redaction import HIDDEN_ITEM, RedactionRules, ResultRedaction, result_redaction
 from deployctl.strategies.actions import compose_steps
 from deployctl.strategies.results import Status, TaskResult
 from deployctl.templating import Templar, TemplateError, mark_unsafe
@@ -58,12 +59,13 @@ Emit = Callable[[TaskResult], None]
 
 @dataclass(frozen=True)
 class RunOptions:
-    """How tasks run: check mode, diffs, and tag selection (empty `tags` means every task)."""
+    """How tasks run: check mode, diffs, tag selection (empty `tags` means every task), what results hide."""
 
     check: bool = False
     diff: bool = False
     tags: frozenset[str] = frozenset()
     skip_tags: frozenset[str] = frozenset()
+    redaction: RedactionRules = field(default_factory=RedactionRules)
 
     def selects(self, task: Task) -> bool:
         """Ansible's tag rules: `always` runs unless skipped, `never` only when asked for."""
@@ -128,6 +130,7 @@ class HostRunner:
         self.facts: dict[str, Any] = {}
         self.known_facts: dict[str, Fact[Any]] = {}
         self.stale: set[str] = set()
+        self.secret_values: set[str] = set()  # every secret value a task saw: drift's parity facts hide them
         self.registered: dict[str, Any] = {}
         self.gathered: dict[str, Any] = {}
         self.included_vars: dict[str, Any] = {}
@@ -223,7 +226,7 @@ class HostRunner:
                     return False
         except (TemplateError, TaskError, InputError) as error:
             outcome = _Outcome("failed", self._located(task, error))
-            result = self._result(play, task, outcome, False, started)
+            result = self._result(play, task, outcome, False, started, self._shown(task, scope))
             self.emit(result)
             return result.ignored
         return True
@@ -432,6 +435,7 @@ class HostRunner:
         become = task.become if task.become is not None else play.become
         become_user = task.become_user or play.become_user
         scope = self._scope(play, task)
+        shown = self._shown(task, scope)
         items: list[TaskResult] = []
         try:
             if task.loop is None:
@@ -443,7 +447,8 @@ class HostRunner:
                     item_scope = {**scope, task.loop_var: item, **({task.index_var: index} if task.index_var else {})}
                     item_outcome = self._run_once(play, task, item_scope, become, become_user)
                     outcomes.append(item_outcome)
-                    items.append(self._result(play, task, item_outcome, handler, started, label=repr(item)))
+                    label = HIDDEN_ITEM if shown.no_log else repr(item)
+                    items.append(self._result(play, task, item_outcome, handler, started, shown, label=label))
                 outcome = self._combine(task, outcomes, loop_items)
         except ConnectionFailedError as error:
             outcome = _Outcome("unreachable", str(error))
@@ -451,7 +456,7 @@ class HostRunner:
             outcome = _Outcome("failed", self._located(task, error))
         except InputError as error:
             outcome = _Outcome("failed", str(error))
-        result = self._result(play, task, outcome, handler, started, items=tuple(items))
+        result = self._result(play, task, outcome, handler, started, shown, items=tuple(items))
         self.emit(result)
         return result
 
@@ -469,12 +474,13 @@ class HostRunner:
         outcome: _Outcome,
         handler: bool,
         started: float,
+        shown: ResultRedaction,
         *,
         items: tuple[TaskResult, ...] = (),
         label: str | None = None,
     ) -> TaskResult:
         plan = outcome.plan
-        return TaskResult(
+        result = TaskResult(
             host=self.host.name,
             play=play.name,
             task=task.name if label is None else f"{task.name} ({label})",
@@ -489,6 +495,22 @@ class HostRunner:
             items=items,
             output=outcome.output,
         )
+        return shown.apply(result)
+
+    def _shown(self, task: Task, scope: Mapping[str, Any]) -> ResultRedaction:
+        """What the task's results may show here (see `result_redaction`); facts and other hosts' vars aside."""
+
+        def render(value: Any) -> Any:
+            try:
+                return self.templar.render(value, scope)
+            except LOOKAHEAD_ERRORS:
+                return value
+
+        skipped = {*self.gathered, "hostvars", "groups"}
+        variables = {name: value for name, value in scope.items() if name not in skipped}
+        shown = result_redaction(task.no_log, task.diff, variables, self.options.redaction, render)
+        self.secret_values.update(shown.redactor.values)
+        return shown
 
     def _combine(self, task: Task, outcomes: list[_Outcome], loop_items: list[Any]) -> _Outcome:
         results = [

@@ -49,3 +49,27 @@ def test_find_project_walks_up(tmp_path: Path) -> None:
 def test_find_project_outside_any_project(tmp_path: Path) -> None:
     with pytest.raises(DeployctlError, match=r"no deployctl\.yml"):
         find_project(tmp_path)
+
+
+def test_redact_setting_defaults_on_and_reads_its_names(tmp_path: Path) -> None:
+    assert load_project(write(tmp_path, "stages: [dev]\n")).redaction.is_secret("db_password")
+    rules = load_project(write(tmp_path, "stages: [dev]\nredact:\n  also: [pin_code]\n  never: [api_key]\n")).redaction
+    assert rules.is_secret("pin_code") and not rules.is_secret("api_key") and rules.is_secret("db_password")
+    off = load_project(write(tmp_path, "stages: [dev]\nredact:\n  variables: false\n")).redaction
+    assert not off.is_secret("db_password")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("redact: yes\n", "deployctl.yml:2: redact: must be a mapping"),
+        ("redact:\n  variables: maybe\n", "deployctl.yml:3: redact.variables: must be true or false"),
+        ("redact:\n  also: pin\n", "deployctl.yml:3: redact.also: must be a list of variable names"),
+        ("redact:\n  never: [a-b]\n", "deployctl.yml:3: redact.never: must be a list of variable names"),
+        ("redact:\n  names: [x]\n", "deployctl.yml:3: redact.names: unknown key; known: variables, also, never"),
+    ],
+)
+def test_redact_errors_name_line_and_field(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(InputError) as raised:
+        load_project(write(tmp_path, "stages: [dev]\n" + text))
+    assert str(raised.value).startswith(message)
