@@ -38,11 +38,18 @@ class RunCommand:
 
 @dataclass(frozen=True)
 class PutFile:
-    """Write `content` to `path` atomically, with an optional octal mode (e.g. "0644")."""
+    """Write `content` to `path` atomically, with an optional octal mode (e.g. "0644"), owner and group.
+
+    Owner, group and mode are set on the temporary file before it is renamed into place, so the file is
+    never seen with other attributes and no chown of the final path (which a planted link could redirect)
+    is needed.
+    """
 
     path: str
     content: bytes
     mode: str | None = None
+    owner: str | None = None
+    group: str | None = None
 
 
 Action = RunCommand | PutFile

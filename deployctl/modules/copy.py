@@ -10,7 +10,10 @@ As Ansible's copy:
 - An existing file keeps its owner, group and mode unless `owner`, `group` or `mode` say otherwise.
 - A symlink at the destination is replaced by a regular file when the content differs (Ansible's
   default `follow: false`); when the file it points to already has the content, the link stays and
-  `owner`/`group`/`mode` apply to that file.
+  `owner`/`group`/`mode` apply to that file (its resolved path, with `chown -h`).
+- The file is written to a temporary file made with `mktemp`, given its owner, group and mode, then
+  renamed over the destination (`mv -T`): a link or directory planted at the destination is replaced,
+  never followed.
 Not supported (refused as unknown parameters): backup, validate, remote_src, follow, directory_mode,
 local_follow, checksum, decrypt, unsafe_writes and SELinux attributes; `src` must be a file, not a
 directory.
@@ -122,7 +125,7 @@ def _plan_target(
     if current.path != target:
         invalidates.append(f"file:{current.path}")
     if current.type == "file" and current.sha256 == hashlib.sha256(content).hexdigest():
-        changes = attribute_changes(target, current, wanted)
+        changes = attribute_changes(current.path, current, wanted)
         if not changes.changed:
             return no_change(f"{target} is up to date", dest=target)
         return Plan(

@@ -1,6 +1,8 @@
 """file: make a path a file, directory or symlink with given attributes, touch it, or remove it.
 
 As Ansible's file module (with its default `follow: true`):
+- A symlink at `path` is followed once, when the facts are read: owner, group and mode then apply to
+  the path it resolved to, with `chown -h`, so a link planted there later is not followed.
 - `state` defaults to what the path already is (file or directory, after following symlinks), or to
   `directory` with `recurse`, else `file`. `file` never creates: a missing path fails, as in Ansible.
 - `directory` creates missing parents (`mkdir -p`); owner/group/mode apply to the leaf only (Ansible
@@ -116,7 +118,7 @@ def _plan_directory(path: str, info: FileInfo, wanted: WantedAttributes, recurse
             invalidates=(f"file:{path}",),
             result=_result(path, "directory"),
         )
-    changes = attribute_changes(path, current, wanted, recurse=recurse)
+    changes = attribute_changes(current.path, current, wanted, recurse=recurse)
     return _attributes_plan(path, info, current, changes, "directory")
 
 
@@ -126,7 +128,7 @@ def _plan_existing_file(path: str, info: FileInfo, wanted: WantedAttributes) -> 
         return failed(f"file ({path}) is absent, cannot continue")
     if current.type == "directory":
         return failed(f"file ({path}) is directory, cannot continue")
-    changes = attribute_changes(path, current, wanted)
+    changes = attribute_changes(current.path, current, wanted)
     return _attributes_plan(path, info, current, changes, "file")
 
 
@@ -145,7 +147,7 @@ def _attributes_plan(path: str, info: FileInfo, current: FileInfo, changes: Attr
 
 def _plan_touch(path: str, info: FileInfo, wanted: WantedAttributes) -> Plan:
     current = info.followed()
-    changes = attribute_changes(path, current if current.exists else None, wanted)
+    changes = attribute_changes(current.path if current.exists else path, current if current.exists else None, wanted)
     summary = f"touch {path}" if current.exists else f"create empty file {path}"
     if current.exists and changes.changed:
         summary += f"; {changes.describe()}"
@@ -178,7 +180,7 @@ def _plan_link(
         return failed(f"src file does not exist, use force=yes if you really want to create the link: {source}")
     result = {**_result(path, "link"), "src": src}
     if info.type == "link" and info.link_target == src:
-        changes = attribute_changes(path, info, wanted, no_dereference=True)
+        changes = attribute_changes(path, info, wanted)
         if not changes.changed:
             return no_change(f"{path} already links to {src}", **result)
         return Plan(
@@ -199,7 +201,7 @@ def _plan_link(
     elif info.exists:
         before = f"state: {info.type}"
     link = ("ln", "-s", "-f", "-n", "--", src, path) if info.exists else ("ln", "-s", "--", src, path)
-    changes = attribute_changes(path, None, wanted, no_dereference=True)
+    changes = attribute_changes(path, None, wanted)
     return Plan(
         changed=True,
         summary=f"link {path} -> {src}",
