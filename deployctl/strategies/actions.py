@@ -31,7 +31,8 @@ def _put_command(action: PutFile, *, inline: bool) -> list[str]:
 
 
 def _script_line(action: Action) -> str:
-    return render_command(action.argv) if isinstance(action, RunCommand) else render_command(_put_command(action, inline=True))
+    words = action.argv if isinstance(action, RunCommand) else _put_command(action, inline=True)
+    return render_command(words)
 
 
 def compose_steps(actions: Sequence[Action]) -> list[Step]:

@@ -5,7 +5,8 @@ Each tests/unit/modules/cases/<module>/<case>.json holds:
 - `facts`: fact key -> the fact's value in JSON form (exactly the facts the module asks for);
 - `expect`: `changed`, `summary` (a substring), `failed` (a substring, for plans that cannot run),
   `actions` (argv lists, `{"argv": [...], "stdin": "..."}` or `{"put": path, "content": text,
-  "mode": "0644"}`, with `owner` and `group` when the put sets them on its temporary file), `invalidates`, and optionally `diffs`, `result` (a subset) and `captures_output`;
+  "mode": "0644"}`, with `owner` and `group` when the put sets them on its temporary file), `invalidates`,
+  and optionally `diffs`, `result` (a subset) and `captures_output`;
 - `facts_after`: for changing plans, the facts that applying the plan changes; re-planning on the
   facts with these applied must be a no-op (idempotence). A plan that Ansible also reports as a
   change on every run sets `"idempotent": false` with a `"why"`.

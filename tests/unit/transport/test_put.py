@@ -44,7 +44,8 @@ def test_stdin_put_is_the_golden_script() -> None:
         "app",
         "adm",
     ]
-    assert put_command("/etc/app.conf", None) == ["sh", "-c", STDIN_SCRIPT, "deployctl-put", "/etc/app.conf", "", "", ""]
+    no_attributes = put_command("/etc/app.conf", None)
+    assert no_attributes == ["sh", "-c", STDIN_SCRIPT, "deployctl-put", "/etc/app.conf", "", "", ""]
 
 
 def test_inline_put_is_the_same_script_with_the_content_in_base64() -> None:
@@ -111,7 +112,7 @@ def hostile(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "shadow").write_bytes(b"root:secret\n")
-    os.chmod(outside / "shadow", 0o600)
+    (outside / "shadow").chmod(0o600)
     (outside / "dir").mkdir()
     folder = tmp_path / "home"
     folder.mkdir()
