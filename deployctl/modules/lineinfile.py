@@ -10,6 +10,8 @@ The line placement follows Ansible's lineinfile exactly (the algorithm is ported
 - `state: absent` removes every line matching `regexp`, containing `search_string`, or equal to `line`.
 - A missing file fails unless `create` (then its directory is created too). Symlinks are followed:
   the file they point to is edited. owner/group/mode are applied as in the file module.
+`line` must be one line (no newline, carriage return or NUL; checked at load time when literal):
+Ansible would write several lines and report a change on every run.
 Files larger than 256 KiB are not read by the file fact and are refused.
 Not supported (refused): backup, validate, unsafe_writes, SELinux attributes.
 """
@@ -32,11 +34,12 @@ from deployctl.modules.fileattrs import (
     write_actions,
 )
 from deployctl.modules.planning import fact, failed, parent_dir
+from deployctl.modules.values import line_problem
 
 LINEINFILE_PARAMS: Mapping[str, Param] = {
     "path": Param("path", required=True, aliases=("dest", "destfile", "name")),
     "state": Param("str", default="present", choices=("present", "absent")),
-    "line": Param("str", aliases=("value",)),
+    "line": Param("str", aliases=("value",), check=line_problem),
     "regexp": Param("str", aliases=("regex",)),
     "search_string": Param("str"),
     "insertafter": Param("str"),
