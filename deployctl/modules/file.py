@@ -2,7 +2,9 @@
 
 As Ansible's file module (with its default `follow: true`):
 - A symlink at `path` is followed once, when the facts are read: owner, group and mode then apply to
-  the path it resolved to, with `chown -h`, so a link planted there later is not followed.
+  the path it resolved to, with `chown -h`, so a link planted there later is not followed. A link owned
+  by a user other than root and the owner of its target is not followed at all (the task fails), as
+  the kernel's protected_symlinks rule.
 - `state` defaults to what the path already is (file or directory, after following symlinks), or to
   `directory` with `recurse`, else `file`. `file` never creates: a missing path fails, as in Ansible.
 - `directory` creates missing parents (`mkdir -p`); owner/group/mode apply to the leaf only (Ansible
@@ -25,7 +27,13 @@ from typing import Any
 from deployctl.facts.base import Fact
 from deployctl.facts.files import FileFact, FileInfo
 from deployctl.modules.base import Diff, Module, Param, Plan, RunCommand, no_change
-from deployctl.modules.fileattrs import ATTRIBUTE_PARAMS, AttributeChanges, WantedAttributes, attribute_changes
+from deployctl.modules.fileattrs import (
+    ATTRIBUTE_PARAMS,
+    AttributeChanges,
+    WantedAttributes,
+    attribute_changes,
+    untrusted_link,
+)
 from deployctl.modules.planning import fact, failed, join_path, parent_dir
 
 FILE_PARAMS: Mapping[str, Param] = {
@@ -67,6 +75,8 @@ def plan_file(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
     wanted = WantedAttributes.from_params(params)
     if state == "absent":
         return _plan_absent(path, info)
+    if state != "link" and (problem := untrusted_link(info)) is not None:
+        return failed(problem)
     if state == "directory":
         return _plan_directory(path, info, wanted, params["recurse"])
     if state == "file":

@@ -4,7 +4,8 @@ A file is written with PutFile (a temporary file renamed into place): when it re
 the temporary file gets the old owner, group and mode (or the requested ones) before the rename, as
 Ansible's atomic move does. Attribute changes alone are chown/chgrp with `-h`, on the path the plan means
 (a symlink's resolved path when the module follows links), so a link planted there later is never followed
-by a chown. chown clears setuid/setgid bits, so a mode carrying them is applied again after the chown.
+by a chown. A link is followed only when root owns it or its owner owns its target (`untrusted_link`).
+chown clears setuid/setgid bits, so a mode carrying them is applied again after the chown.
 """
 
 from __future__ import annotations
@@ -59,6 +60,20 @@ class AttributeChanges:
     def describe(self) -> str:
         """`owner root -> app, mode 0600 -> 0644`."""
         return ", ".join(f"{old} -> {new.split(' ', 1)[1]}" for old, new in zip(self.before, self.after, strict=True))
+
+
+def untrusted_link(info: FileInfo) -> str | None:
+    """Why a symlink must not be followed, or None: as the kernel's protected_symlinks, a link is followed
+    only when root owns it or its owner owns what it points to (else it may be planted by a user)."""
+    resolved = info.resolved
+    if info.type != "link" or resolved is None or not resolved.exists:
+        return None
+    if info.uid in (0, resolved.uid):
+        return None
+    return (
+        f"refusing to follow the symlink {info.path} (owned by uid {info.uid}) to {resolved.path} "
+        f"(owned by uid {resolved.uid}): replace it or make root its owner"
+    )
 
 
 def id_matches(wanted: str, name: str | None, number: int | None) -> bool:

@@ -29,7 +29,7 @@ from deployctl.facts.base import Fact
 from deployctl.facts.files import FileFact, FileInfo
 from deployctl.facts.sysctl import SysctlFact
 from deployctl.modules.base import Action, Diff, Module, Param, Plan, RunCommand, no_change
-from deployctl.modules.fileattrs import WantedAttributes, content_text, write_actions
+from deployctl.modules.fileattrs import WantedAttributes, content_text, untrusted_link, write_actions
 from deployctl.modules.params import BOOLEANS_FALSE, BOOLEANS_TRUE
 from deployctl.modules.planning import fact, failed
 from deployctl.modules.values import line_problem, sysctl_name_problem
@@ -125,6 +125,8 @@ def plan_sysctl(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
     value = normalise_value(params.get("value"))
     path: str = params["sysctl_file"]
     info = fact(facts, f"file:{path}", FileInfo)
+    if (problem := untrusted_link(info)) is not None:
+        return failed(problem)
     current = info.followed()
     if current.exists and current.type != "file":
         return failed(f"{path} is not a regular file")
