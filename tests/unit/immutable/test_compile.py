@@ -49,14 +49,17 @@ def test_packages_are_installed_from_fresh_lists_and_the_lists_cleaned(webapp_re
     commands = run_commands(run)
     assert commands[0] == "env DEBIAN_FRONTEND=noninteractive apt-get -q update"
     assert commands[1].startswith("env DEBIAN_FRONTEND=noninteractive apt-get -y -q")
-    assert commands[1].endswith("install --no-install-recommends curl python3")
+    assert commands[1].endswith("install --no-install-recommends -- curl python3")
     assert commands[2] == "rm -rf /var/lib/apt/lists/*"
 
 
 def test_accounts_and_directories_are_one_layer(webapp_recipe: BuildRecipe) -> None:
     (run,) = [line for line in instructions(webapp_recipe) if "groupadd" in line]
     commands = run_commands(run)
-    assert commands[:2] == ["groupadd -r webapp", "useradd -g webapp -d /opt/webapp -s /usr/sbin/nologin -r -M webapp"]
+    assert commands[:2] == [
+        "groupadd -r -- webapp",
+        "useradd -g webapp -d /opt/webapp -s /usr/sbin/nologin -r -M -- webapp",
+    ]
     for path, owner, mode in (
         ("/opt/webapp", "root:root", "0755"),
         ("/etc/webapp", "root:webapp", "0750"),
