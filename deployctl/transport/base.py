@@ -76,7 +76,7 @@ class Transport(Protocol):
         ...
 
     def put(self, data: bytes, path: str, *, mode: str | None = None, become: bool = False) -> Result:
-        """Write `data` to `path` on the host (atomically: a temporary file renamed into place)."""
+        """Write `data` to `path` on the host atomically, with `put_command` (no planted link is followed)."""
         ...
 
     def get(self, path: str, *, become: bool = False) -> bytes:
