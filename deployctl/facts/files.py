@@ -111,7 +111,7 @@ _DESCRIBE_FUNCTIONS = f"""describe() {{
   s=$(stat -c "%a %u %g %s %U %G" -- "$1") || {{ echo stat-failed; return 0; }}
   printf 'stat %s %s\\n' "$t" "$s"
   case $t in
-    link) printf 'target %s\\n' "$(readlink -- "$1")" ;;
+    link) printf 'target-b64 %s\\n' "$(readlink -- "$1" | base64 | tr -d '\\n')" ;;
     file) z=${{s#* * * }}; content "$1" "${{z%% *}}" ;;
   esac
 }}
@@ -123,12 +123,18 @@ content() {{
 }}
 describe_path() {{
   describe "$1"
-  if [ -L "$1" ] && r=$(readlink -f -- "$1") && [ -n "$r" ]; then
-    printf 'resolved %s\\n' "$r"
+  if [ -L "$1" ] && r=$(readlink -f -- "$1" && echo x) && [ -n "$r" ]; then
+    r=${{r%?x}}
+    printf 'resolved-b64 %s\\n' "$(printf %s "$r" | base64 | tr -d '\\n')"
     describe "$r"
   fi
 }}"""
-"""Shell functions printing what FileFact parses: `describe_path PATH` (a path, and the file a link resolves to)."""
+"""Shell functions printing what FileFact parses: `describe_path PATH` (a path, and the file a link resolves to).
+
+A link's target and resolved path are host data that may hold newlines: they are printed in base64 (as file
+content is), so no name on the host can forge the lines after it. `readlink` prints the target and a newline
+(dropped by the parser); the resolved path keeps its own trailing newlines (the `x` guard).
+"""
 
 _FIND_FORMAT = "%y %m %U %G %s %u %g %p\\n"
 """find's line per path: type letter, octal mode, uid, gid, size, owner, group, the path as given."""
@@ -227,11 +233,21 @@ def parse_file_output(path: str, output: str) -> FileInfo:
     info = _parse_description(path, lines)
     if info.type != "link":
         return info
-    for line in lines:
-        if line.startswith("resolved "):
-            target_path = line[len("resolved ") :]
-            return replace(info, resolved=_parse_description(target_path, lines))
-    return info
+    line = next(lines, "")
+    if not line:
+        return info  # a dangling link or a loop: nothing resolved
+    if not line.startswith("resolved-b64 "):
+        raise ValueError(f"file fact for {path}: unexpected output {line!r}")
+    target_path = _decode_name(path, line[len("resolved-b64 ") :])
+    return replace(info, resolved=_parse_description(target_path, lines))
+
+
+def _decode_name(path: str, encoded: str, errors: str = "strict") -> str:
+    """A name the fact script printed in base64; a resolved path must be UTF-8 (commands will name it)."""
+    try:
+        return base64.b64decode(encoded, validate=True).decode("utf-8", errors)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"file fact for {path}: bad name encoding: {exc}") from None
 
 
 def _parse_description(path: str, lines: Iterator[str]) -> FileInfo:
@@ -248,8 +264,9 @@ def _parse_description(path: str, lines: Iterator[str]) -> FileInfo:
     readable = True
     if kind == "link":
         line = next(lines, "")
-        if line.startswith("target "):
-            link_target = line[len("target ") :]
+        if not line.startswith("target-b64 "):
+            raise ValueError(f"file fact for {path}: link target missing")
+        link_target = _decode_name(path, line[len("target-b64 ") :], "replace").removesuffix("\n")
     elif kind == "file":
         line = next(lines, "")
         if line == "unreadable":

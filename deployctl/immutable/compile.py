@@ -755,6 +755,10 @@ class _PlayCompiler:
                     steps.append(RunStep(tuple(commands), origin))
                     commands = []
                 steps.append(CopyStep(self.context_file(action), action.path, origin))
+                if action.owner is not None or action.group is not None:
+                    owner = action.owner or ""
+                    spec = f"{owner}:{action.group}" if action.group is not None else owner
+                    commands.append(shlex.join(("chown", "-h", "--", spec, action.path)))
                 if action.mode is not None:
                     commands.append(shlex.join(("chmod", "--", action.mode, action.path)))
             else:

@@ -3,7 +3,9 @@
 As Ansible's apt module, with these choices:
 - `state`: present/installed install missing packages, latest also upgrades installed ones to apt's
   candidate, absent/removed remove them. `name` may pin an exact version (`nginx=1.22.1-9`); version
-  wildcards and name patterns are refused, and so are pins with latest.
+  wildcards and name patterns are refused, and so are pins with latest. Every name must be a Debian
+  package name (policy 5.6.7, with `:arch`, `=version` or `/release`), checked at load time when
+  literal; package words follow `--`, so none can be taken as an apt-get option.
 - `update_cache` (or a non-zero `cache_valid_time`, as in Ansible) refreshes the lists when they are
   older than `cache_valid_time` seconds (always, with the default 0). Alone, that refresh is the change.
   With packages, Ansible refreshes but reports changed only when packages change; a plan without
@@ -29,9 +31,10 @@ from deployctl.facts.base import Fact
 from deployctl.facts.packages import AptCacheAgeFact, CandidateFact, PackageFact, PackageInfo
 from deployctl.modules.base import Diff, Module, Param, Plan, RunCommand, no_change
 from deployctl.modules.planning import fact, failed
+from deployctl.modules.values import debian_package_problem
 
 APT_PARAMS: Mapping[str, Param] = {
-    "name": Param("list", aliases=("pkg", "package")),
+    "name": Param("list", aliases=("pkg", "package"), check=debian_package_problem),
     "state": Param("str", default="present", choices=("present", "installed", "latest", "absent", "removed")),
     "update_cache": Param("bool", default=False, aliases=("update-cache",)),
     "cache_valid_time": Param("int", default=0),
@@ -160,6 +163,7 @@ def _plan_install(
         *DPKG_OPTIONS,
         "install",
         *([] if install_recommends else ["--no-install-recommends"]),
+        "--",
         *(spec.word for spec, _ in wanted),
     ]
     diffs = tuple(
@@ -206,7 +210,7 @@ def _plan_remove(packages: list[tuple[PackageSpec, PackageInfo]]) -> Plan:
     return Plan(
         changed=True,
         summary=f"remove {', '.join(names)}",
-        actions=(RunCommand((*APT_GET, "-y", "-q", *DPKG_OPTIONS, "remove", *names)),),
+        actions=(RunCommand((*APT_GET, "-y", "-q", *DPKG_OPTIONS, "remove", "--", *names)),),
         diffs=tuple(
             Diff(resource=f"package {spec.name}", before=info.installed or "", after="not installed")
             for spec, info in doomed

@@ -19,13 +19,18 @@ ParamType = Literal["str", "int", "bool", "list", "dict", "path", "mode", "raw"]
 
 @dataclass(frozen=True)
 class Param:
-    """One module parameter: its type, whether it is required, its default, choices and aliases."""
+    """One module parameter: its type, whether it is required, its default, choices and aliases.
+
+    `check` returns the problem with one value (each item of a list), or None: it refuses values that
+    would reach a command as an option or add a line to a file, at load time when they are literal.
+    """
 
     type: ParamType = "str"
     required: bool = False
     default: Any = None
     choices: tuple[Any, ...] | None = None
     aliases: tuple[str, ...] = ()
+    check: Callable[[str], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -38,11 +43,18 @@ class RunCommand:
 
 @dataclass(frozen=True)
 class PutFile:
-    """Write `content` to `path` atomically, with an optional octal mode (e.g. "0644")."""
+    """Write `content` to `path` atomically, with an optional octal mode (e.g. "0644"), owner and group.
+
+    Owner, group and mode are set on the temporary file before it is renamed into place, so the file is
+    never seen with other attributes and no chown of the final path (which a planted link could redirect)
+    is needed.
+    """
 
     path: str
     content: bytes
     mode: str | None = None
+    owner: str | None = None
+    group: str | None = None
 
 
 Action = RunCommand | PutFile

@@ -45,7 +45,7 @@ SHELL_PARAMS: Mapping[str, Param] = {
     **_GUARD_PARAMS,
 }
 
-CHDIR_SCRIPT = 'cd "$1" && shift && exec "$@"'
+CHDIR_SCRIPT = 'cd -- "$1" && shift && exec "$@"'
 """Runs "$@" in directory "$1": the directory and the words stay separate arguments, never shell text."""
 
 

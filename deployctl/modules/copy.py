@@ -10,7 +10,13 @@ As Ansible's copy:
 - An existing file keeps its owner, group and mode unless `owner`, `group` or `mode` say otherwise.
 - A symlink at the destination is replaced by a regular file when the content differs (Ansible's
   default `follow: false`); when the file it points to already has the content, the link stays and
-  `owner`/`group`/`mode` apply to that file.
+  `owner`/`group`/`mode` apply to that file (its resolved path, with `chown -h`).
+- A symlink is followed (to a directory, or to a file already holding the content) only when root owns
+  it or its owner owns what it points to, as the kernel's protected_symlinks rule; otherwise the task
+  fails rather than write or chown through a link a user may have planted.
+- The file is written to a temporary file made with `mktemp`, given its owner, group and mode, then
+  renamed over the destination (`mv -T`): a link or directory planted at the destination is replaced,
+  never followed.
 Not supported (refused as unknown parameters): backup, validate, remote_src, follow, directory_mode,
 local_follow, checksum, decrypt, unsafe_writes and SELinux attributes; `src` must be a file, not a
 directory.
@@ -30,6 +36,7 @@ from deployctl.modules.fileattrs import (
     WantedAttributes,
     attribute_changes,
     content_text,
+    untrusted_link,
     write_actions,
 )
 from deployctl.modules.planning import fact, failed, join_path, parent_dir, strip_trailing_slash
@@ -82,7 +89,10 @@ def plan_file_content(params: Mapping[str, Any], facts: Mapping[str, Any], conte
         directory = strip_trailing_slash(dest)
         if not name:
             return failed(f"dest {dest} is a directory: inline content needs a file name (use src)")
-        holder = fact(facts, f"file:{directory}", FileInfo).followed()
+        seen = fact(facts, f"file:{directory}", FileInfo)
+        if (problem := untrusted_link(seen)) is not None:
+            return failed(problem)
+        holder = seen.followed()
         if not holder.exists:
             before.append(RunCommand(("mkdir", "-p", "--", directory)))
             invalidates.append(f"file:{directory}")
@@ -90,13 +100,18 @@ def plan_file_content(params: Mapping[str, Any], facts: Mapping[str, Any], conte
             return failed(f"dest {directory} exists and is not a directory")
         target = join_path(directory, name)
     elif fact(facts, f"file:{dest}", FileInfo).followed().type == "directory":
+        if (problem := untrusted_link(fact(facts, f"file:{dest}", FileInfo))) is not None:
+            return failed(problem)
         if not name:
             return failed(f"can not use content with a dir as dest ({dest})")
         target = join_path(dest, name)
     else:
         target = dest
         parent = parent_dir(dest)
-        container = fact(facts, f"file:{parent}", FileInfo).followed() if parent else None
+        holder_seen = fact(facts, f"file:{parent}", FileInfo) if parent else None
+        if holder_seen is not None and (problem := untrusted_link(holder_seen)) is not None:
+            return failed(problem)
+        container = holder_seen.followed() if holder_seen is not None else None
         if container is not None and not container.exists:
             return failed(f"Destination directory {parent} does not exist")
         if container is not None and container.type != "directory":
@@ -122,7 +137,9 @@ def _plan_target(
     if current.path != target:
         invalidates.append(f"file:{current.path}")
     if current.type == "file" and current.sha256 == hashlib.sha256(content).hexdigest():
-        changes = attribute_changes(target, current, wanted)
+        if (problem := untrusted_link(info)) is not None:
+            return failed(problem)
+        changes = attribute_changes(current.path, current, wanted)
         if not changes.changed:
             return no_change(f"{target} is up to date", dest=target)
         return Plan(
@@ -133,7 +150,8 @@ def _plan_target(
             invalidates=tuple(invalidates),
             result={"dest": target},
         )
-    baseline = current if current.type == "file" else None
+    # the file a planted link points to lends the new file nothing (owner, group, mode)
+    baseline = current if current.type == "file" and untrusted_link(info) is None else None
     actions, changes = write_actions(target, content, baseline, wanted)
     diffs = [Diff(resource=target, before=content_text(current.content, current), after=content_text(content))]
     if baseline is not None and changes.changed:

@@ -1,6 +1,10 @@
 """file: make a path a file, directory or symlink with given attributes, touch it, or remove it.
 
 As Ansible's file module (with its default `follow: true`):
+- A symlink at `path` is followed once, when the facts are read: owner, group and mode then apply to
+  the path it resolved to, with `chown -h`, so a link planted there later is not followed. A link owned
+  by a user other than root and the owner of its target is not followed at all (the task fails), as
+  the kernel's protected_symlinks rule.
 - `state` defaults to what the path already is (file or directory, after following symlinks), or to
   `directory` with `recurse`, else `file`. `file` never creates: a missing path fails, as in Ansible.
 - `directory` creates missing parents (`mkdir -p`); owner/group/mode apply to the leaf only (Ansible
@@ -23,7 +27,13 @@ from typing import Any
 from deployctl.facts.base import Fact
 from deployctl.facts.files import FileFact, FileInfo
 from deployctl.modules.base import Diff, Module, Param, Plan, RunCommand, no_change
-from deployctl.modules.fileattrs import ATTRIBUTE_PARAMS, AttributeChanges, WantedAttributes, attribute_changes
+from deployctl.modules.fileattrs import (
+    ATTRIBUTE_PARAMS,
+    AttributeChanges,
+    WantedAttributes,
+    attribute_changes,
+    untrusted_link,
+)
 from deployctl.modules.planning import fact, failed, join_path, parent_dir
 
 FILE_PARAMS: Mapping[str, Param] = {
@@ -65,6 +75,8 @@ def plan_file(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
     wanted = WantedAttributes.from_params(params)
     if state == "absent":
         return _plan_absent(path, info)
+    if state != "link" and (problem := untrusted_link(info)) is not None:
+        return failed(problem)
     if state == "directory":
         return _plan_directory(path, info, wanted, params["recurse"])
     if state == "file":
@@ -116,7 +128,7 @@ def _plan_directory(path: str, info: FileInfo, wanted: WantedAttributes, recurse
             invalidates=(f"file:{path}",),
             result=_result(path, "directory"),
         )
-    changes = attribute_changes(path, current, wanted, recurse=recurse)
+    changes = attribute_changes(current.path, current, wanted, recurse=recurse)
     return _attributes_plan(path, info, current, changes, "directory")
 
 
@@ -126,7 +138,7 @@ def _plan_existing_file(path: str, info: FileInfo, wanted: WantedAttributes) -> 
         return failed(f"file ({path}) is absent, cannot continue")
     if current.type == "directory":
         return failed(f"file ({path}) is directory, cannot continue")
-    changes = attribute_changes(path, current, wanted)
+    changes = attribute_changes(current.path, current, wanted)
     return _attributes_plan(path, info, current, changes, "file")
 
 
@@ -145,7 +157,7 @@ def _attributes_plan(path: str, info: FileInfo, current: FileInfo, changes: Attr
 
 def _plan_touch(path: str, info: FileInfo, wanted: WantedAttributes) -> Plan:
     current = info.followed()
-    changes = attribute_changes(path, current if current.exists else None, wanted)
+    changes = attribute_changes(current.path if current.exists else path, current if current.exists else None, wanted)
     summary = f"touch {path}" if current.exists else f"create empty file {path}"
     if current.exists and changes.changed:
         summary += f"; {changes.describe()}"
@@ -178,7 +190,7 @@ def _plan_link(
         return failed(f"src file does not exist, use force=yes if you really want to create the link: {source}")
     result = {**_result(path, "link"), "src": src}
     if info.type == "link" and info.link_target == src:
-        changes = attribute_changes(path, info, wanted, no_dereference=True)
+        changes = attribute_changes(path, info, wanted)
         if not changes.changed:
             return no_change(f"{path} already links to {src}", **result)
         return Plan(
@@ -199,7 +211,7 @@ def _plan_link(
     elif info.exists:
         before = f"state: {info.type}"
     link = ("ln", "-s", "-f", "-n", "--", src, path) if info.exists else ("ln", "-s", "--", src, path)
-    changes = attribute_changes(path, None, wanted, no_dereference=True)
+    changes = attribute_changes(path, None, wanted)
     return Plan(
         changed=True,
         summary=f"link {path} -> {src}",

@@ -1,9 +1,11 @@
 """Ownership, mode and content planning shared by the file-writing modules (copy, template, file, ...).
 
-A file is written with PutFile (a temporary file renamed into place), which leaves the new file owned by
-whoever wrote it: when it replaces an existing file, a chown puts the old owner and group back (or the
-requested ones), as Ansible's atomic move does. chown clears setuid/setgid bits, so a mode carrying them
-is applied again after the chown.
+A file is written with PutFile (a temporary file renamed into place): when it replaces an existing file,
+the temporary file gets the old owner, group and mode (or the requested ones) before the rename, as
+Ansible's atomic move does. Attribute changes alone are chown/chgrp with `-h`, on the path the plan means
+(a symlink's resolved path when the module follows links), so a link planted there later is never followed
+by a chown. A link is followed only when root owns it or its owner owns its target (`untrusted_link`).
+chown clears setuid/setgid bits, so a mode carrying them is applied again after the chown.
 """
 
 from __future__ import annotations
@@ -60,6 +62,20 @@ class AttributeChanges:
         return ", ".join(f"{old} -> {new.split(' ', 1)[1]}" for old, new in zip(self.before, self.after, strict=True))
 
 
+def untrusted_link(info: FileInfo) -> str | None:
+    """Why a symlink must not be followed, or None: as the kernel's protected_symlinks, a link is followed
+    only when root owns it or its owner owns what it points to (else it may be planted by a user)."""
+    resolved = info.resolved
+    if info.type != "link" or resolved is None or not resolved.exists:
+        return None
+    if info.uid in (0, resolved.uid):
+        return None
+    return (
+        f"refusing to follow the symlink {info.path} (owned by uid {info.uid}) to {resolved.path} "
+        f"(owned by uid {resolved.uid}): replace it or make root its owner"
+    )
+
+
 def id_matches(wanted: str, name: str | None, number: int | None) -> bool:
     """Whether an owner/group given as a name or a numeric id is the file's."""
     if wanted.isdigit():
@@ -81,11 +97,12 @@ def group_word(info: FileInfo) -> str:
     return str(info.gid)
 
 
-def chown_command(
-    path: str, owner: str | None, group: str | None, *, recurse: bool = False, no_dereference: bool = False
-) -> RunCommand | None:
-    """`chown owner:group`, `chown owner` or `chgrp group` on `path`; None when neither is given."""
-    flags = [*(["-R"] if recurse else []), *(["-h"] if no_dereference else [])]
+def chown_command(path: str, owner: str | None, group: str | None, *, recurse: bool = False) -> RunCommand | None:
+    """`chown -h owner:group`, `chown -h owner` or `chgrp -h group` on `path`; None when neither is given.
+
+    `-h` changes a symlink itself, never the file it points to: a link planted at `path` is not followed.
+    """
+    flags = [*(["-R"] if recurse else []), "-h"]
     if owner is not None:
         spec = f"{owner}:{group}" if group is not None else owner
         return RunCommand(("chown", *flags, "--", spec, path))
@@ -105,12 +122,11 @@ def attribute_changes(
     wanted: WantedAttributes,
     *,
     recurse: bool = False,
-    no_dereference: bool = False,
 ) -> AttributeChanges:
     """What differs between `current` (None: a file this plan creates) and `wanted`, and the commands.
 
     With `recurse`, only `path` itself is compared, and the commands apply to everything below it.
-    `no_dereference` changes a symlink's own owner (`chown -h`).
+    Owners change with `chown -h` (a symlink's own owner when `path` is one).
     """
     before: list[str] = []
     after: list[str] = []
@@ -128,7 +144,7 @@ def attribute_changes(
         before.append(f"mode {current.mode if current else '(new)'}")
         after.append(f"mode {mode}")
     commands: list[RunCommand] = []
-    chown = chown_command(path, owner, group, recurse=recurse, no_dereference=no_dereference)
+    chown = chown_command(path, owner, group, recurse=recurse)
     if chown is not None:
         commands.append(chown)
     if mode is not None:
@@ -143,6 +159,7 @@ def write_actions(
 ) -> tuple[tuple[Action, ...], AttributeChanges]:
     """Write `content` to `path`, replacing `current` (an existing regular file) or creating a new file.
 
+    The PutFile carries the owner, group and mode (kept from `current` unless wanted otherwise).
     Returns the actions and the attribute changes they make (for the diff and summary).
     """
     changes = attribute_changes(path, current, wanted)
@@ -155,13 +172,7 @@ def write_actions(
         group = wanted.group or group_word(current)
     else:
         mode, owner, group = wanted.mode, wanted.owner, wanted.group
-    actions: list[Action] = [PutFile(path=path, content=content, mode=mode)]
-    chown = chown_command(path, owner, group)
-    if chown is not None:
-        actions.append(chown)
-        if mode is not None and _has_setid_bits(mode):
-            actions.append(chmod_command(path, mode))
-    return tuple(actions), changes
+    return (PutFile(path=path, content=content, mode=mode, owner=owner, group=group),), changes
 
 
 def _has_setid_bits(mode: str) -> bool:

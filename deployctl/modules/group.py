@@ -14,9 +14,10 @@ from deployctl.facts.base import Fact
 from deployctl.facts.users import GroupFact, GroupInfo
 from deployctl.modules.base import Diff, Module, Param, Plan, RunCommand, no_change
 from deployctl.modules.planning import failed, optional_fact
+from deployctl.modules.values import account_problem
 
 GROUP_PARAMS: Mapping[str, Param] = {
-    "name": Param("str", required=True),
+    "name": Param("str", required=True, check=account_problem),
     "state": Param("str", default="present", choices=("present", "absent")),
     "gid": Param("int"),
     "system": Param("bool", default=False),
@@ -42,13 +43,14 @@ def plan_group(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
         return Plan(
             changed=True,
             summary=f"remove group {name}",
-            actions=(RunCommand(("groupdel", name)),),
+            actions=(RunCommand(("groupdel", "--", name)),),
             diffs=(Diff(resource=f"group {name}", before=f"gid {info.gid}", after="absent"),),
             invalidates=(key,),
             result={"name": name, "state": "absent"},
         )
     if info is None:
-        argv = ["groupadd", *(["-g", str(gid)] if gid is not None else []), *(["-r"] if params["system"] else []), name]
+        argv = ["groupadd", *(["-g", str(gid)] if gid is not None else []), *(["-r"] if params["system"] else [])]
+        argv += ["--", name]
         return Plan(
             changed=True,
             summary=f"create group {name}" + (f" (gid {gid})" if gid is not None else ""),
@@ -66,7 +68,7 @@ def plan_group(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
     return Plan(
         changed=True,
         summary=f"group {name}: gid {info.gid} -> {gid}",
-        actions=(RunCommand(("groupmod", "-g", str(gid), name)),),
+        actions=(RunCommand(("groupmod", "-g", str(gid), "--", name)),),
         diffs=(Diff(resource=f"group {name}", before=f"gid {info.gid}", after=f"gid {gid}"),),
         invalidates=(key,),
         result={"name": name, "state": "present", "gid": gid},

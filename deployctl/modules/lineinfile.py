@@ -9,7 +9,11 @@ The line placement follows Ansible's lineinfile exactly (the algorithm is ported
 - `backrefs` expands `\\1` groups of `regexp` in `line`, and does nothing when `regexp` does not match.
 - `state: absent` removes every line matching `regexp`, containing `search_string`, or equal to `line`.
 - A missing file fails unless `create` (then its directory is created too). Symlinks are followed:
-  the file they point to is edited. owner/group/mode are applied as in the file module.
+  the file they point to is edited, unless the link is owned by a user other than root and the
+  owner of its target (then the task fails, as the kernel's protected_symlinks rule).
+  owner/group/mode are applied as in the file module.
+`line` must be one line (no newline, carriage return or NUL; checked at load time when literal):
+Ansible would write several lines and report a change on every run.
 Files larger than 256 KiB are not read by the file fact and are refused.
 Not supported (refused): backup, validate, unsafe_writes, SELinux attributes.
 """
@@ -29,14 +33,16 @@ from deployctl.modules.fileattrs import (
     WantedAttributes,
     attribute_changes,
     content_text,
+    untrusted_link,
     write_actions,
 )
 from deployctl.modules.planning import fact, failed, parent_dir
+from deployctl.modules.values import line_problem
 
 LINEINFILE_PARAMS: Mapping[str, Param] = {
     "path": Param("path", required=True, aliases=("dest", "destfile", "name")),
     "state": Param("str", default="present", choices=("present", "absent")),
-    "line": Param("str", aliases=("value",)),
+    "line": Param("str", aliases=("value",), check=line_problem),
     "regexp": Param("str", aliases=("regex",)),
     "search_string": Param("str"),
     "insertafter": Param("str"),
@@ -221,6 +227,8 @@ def plan_lineinfile(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan
         return failed(problem)
     path: str = params["path"]
     info = fact(facts, f"file:{path}", FileInfo)
+    if (problem := untrusted_link(info)) is not None:
+        return failed(problem)
     current = info.followed()
     write_path = current.path if info.type == "link" else path
     if current.type == "directory":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from deployctl.errors import DeployctlError
@@ -86,7 +86,19 @@ def _check_value(name: str, param: Param, value: Any, *, partial: bool) -> Any:
     if param.choices is not None and coerced not in param.choices:
         choices = ", ".join(str(choice) for choice in param.choices)
         raise ParamError(name, f"must be one of {choices}, got {value!r}")
+    if param.check is not None:
+        _run_check(name, param.check, coerced, partial=partial)
     return coerced
+
+
+def _run_check(name: str, check: Callable[[str], str | None], value: Any, *, partial: bool) -> None:
+    """Apply a parameter's check to its value, or to each item of a list (templated items wait for the run)."""
+    for item in value if isinstance(value, list) else [value]:
+        if partial and is_templated(item):
+            continue
+        problem = check(item if isinstance(item, str) else str(item))
+        if problem is not None:
+            raise ParamError(name, problem)
 
 
 def coerce(name: str, kind: ParamType, value: Any, *, partial: bool = False) -> Any:

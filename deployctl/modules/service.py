@@ -28,18 +28,19 @@ from deployctl.facts.base import Fact
 from deployctl.facts.services import NO_SYSTEMD, ServiceFact, ServiceInfo
 from deployctl.modules.base import Diff, Module, Param, Plan, RunCommand, no_change
 from deployctl.modules.planning import fact, failed
+from deployctl.modules.values import unit_problem
 
 STATES = ("started", "stopped", "restarted", "reloaded")
 _CANNOT_DISABLE = frozenset({"static", "generated", "transient"})
 
 SERVICE_PARAMS: Mapping[str, Param] = {
-    "name": Param("str", required=True),
+    "name": Param("str", required=True, check=unit_problem),
     "state": Param("str", choices=STATES),
     "enabled": Param("bool"),
 }
 
 SYSTEMD_PARAMS: Mapping[str, Param] = {
-    "name": Param("str", aliases=("service", "unit")),
+    "name": Param("str", aliases=("service", "unit"), check=unit_problem),
     "state": Param("str", choices=STATES),
     "enabled": Param("bool"),
     "daemon_reload": Param("bool", default=False, aliases=("daemon-reload",)),
@@ -86,14 +87,14 @@ def plan_service(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
         if not enabled and info.unit_file_state in _CANNOT_DISABLE:
             notes.append(f"{info.unit_file_state} unit cannot be disabled")
         elif info.enabled != enabled:
-            commands.append(RunCommand(("systemctl", "enable" if enabled else "disable", name)))
+            commands.append(RunCommand(("systemctl", "enable" if enabled else "disable", "--", name)))
             before.append(f"enabled: {_yes_no(info.enabled)}")
             after.append(f"enabled: {_yes_no(enabled)}")
     if state is not None:
         action = _state_action(info, state)
         result["state"] = "stopped" if state == "stopped" else "started"
         if action is not None:
-            commands.append(RunCommand(("systemctl", action, name)))
+            commands.append(RunCommand(("systemctl", action, "--", name)))
             before.append(f"state: {info.active_state or 'unknown'}")
             after.append(f"state: {state}")
     if not commands:

@@ -14,6 +14,8 @@ A port of Ansible's (ansible.posix) sysctl module logic:
 - `state: absent` removes the key from the file (the running value is left alone).
 - A key the host cannot read (`sysctl -n` fails) fails the plan when it would be set or reloaded,
   unless `ignoreerrors` (then `sysctl -e` is used), as Ansible's reload would fail.
+- `name` is one word without `=` that does not start with `-`, and `value` is one line: a newline
+  would add a second setting to the file (both checked at load time when literal).
 Not supported (refused): platforms other than Linux procps (BSD reload scripts).
 """
 
@@ -27,13 +29,14 @@ from deployctl.facts.base import Fact
 from deployctl.facts.files import FileFact, FileInfo
 from deployctl.facts.sysctl import SysctlFact
 from deployctl.modules.base import Action, Diff, Module, Param, Plan, RunCommand, no_change
-from deployctl.modules.fileattrs import WantedAttributes, content_text, write_actions
+from deployctl.modules.fileattrs import WantedAttributes, content_text, untrusted_link, write_actions
 from deployctl.modules.params import BOOLEANS_FALSE, BOOLEANS_TRUE
 from deployctl.modules.planning import fact, failed
+from deployctl.modules.values import line_problem, sysctl_name_problem
 
 SYSCTL_PARAMS: Mapping[str, Param] = {
-    "name": Param("str", required=True, aliases=("key",)),
-    "value": Param("raw", aliases=("val",)),
+    "name": Param("str", required=True, aliases=("key",), check=sysctl_name_problem),
+    "value": Param("raw", aliases=("val",), check=line_problem),
     "state": Param("str", default="present", choices=("present", "absent")),
     "sysctl_file": Param("path", default="/etc/sysctl.conf"),
     "reload": Param("bool", default=True),
@@ -122,6 +125,8 @@ def plan_sysctl(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
     value = normalise_value(params.get("value"))
     path: str = params["sysctl_file"]
     info = fact(facts, f"file:{path}", FileInfo)
+    if (problem := untrusted_link(info)) is not None:
+        return failed(problem)
     current = info.followed()
     if current.exists and current.type != "file":
         return failed(f"{path} is not a regular file")
@@ -156,7 +161,7 @@ def plan_sysctl(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
     diffs: list[Diff] = []
     done: list[str] = []
     if set_running:
-        actions.append(RunCommand(("sysctl", *ignore, "-w", f"{name}={value}")))
+        actions.append(RunCommand(("sysctl", *ignore, "-w", "--", f"{name}={value}")))
         diffs.append(Diff(resource=f"sysctl {name}", before=f"{name} = {running}", after=f"{name} = {value}"))
         done.append("set with sysctl -w")
     if write_file:
@@ -166,7 +171,7 @@ def plan_sysctl(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
         diffs.append(Diff(resource=path, before=content_text(current.content, current), after=content_text(content)))
         done.append(f"{'written to' if present else 'removed from'} {path}")
     if params["reload"]:
-        actions.append(RunCommand(("sysctl", *ignore, "-p", path)))
+        actions.append(RunCommand(("sysctl", *ignore, "-p", "--", path)))
         if not write_file and not set_running:
             diffs.append(Diff(resource=f"sysctl {name}", before=f"{name} = {running}", after=f"{name} = {value}"))
         done.append(f"reloaded from {path}")

@@ -23,13 +23,14 @@ from deployctl.facts.base import Fact
 from deployctl.facts.users import GroupFact, GroupInfo, UserFact, UserInfo
 from deployctl.modules.base import Diff, Module, Param, Plan, RunCommand, no_change
 from deployctl.modules.planning import failed, optional_fact
+from deployctl.modules.values import account_problem
 
 USER_PARAMS: Mapping[str, Param] = {
-    "name": Param("str", required=True, aliases=("user",)),
+    "name": Param("str", required=True, aliases=("user",), check=account_problem),
     "state": Param("str", default="present", choices=("present", "absent")),
     "uid": Param("int"),
-    "group": Param("str"),
-    "groups": Param("list"),
+    "group": Param("str", check=account_problem),
+    "groups": Param("list", check=account_problem),
     "append": Param("bool", default=False),
     "shell": Param("str"),
     "home": Param("path"),
@@ -79,7 +80,7 @@ def _plan_absent(name: str, info: UserInfo | None, remove: bool) -> Plan:
     return Plan(
         changed=True,
         summary=f"remove user {name}" + (" and its home" if remove else ""),
-        actions=(RunCommand(("userdel", *(["-r"] if remove else []), name)),),
+        actions=(RunCommand(("userdel", *(["-r"] if remove else []), "--", name)),),
         diffs=(Diff(resource=f"user {name}", before=f"uid {info.uid}", after="absent"),),
         invalidates=(f"user:{name}", f"group:{name}"),
         result={"name": name, "state": "absent"},
@@ -102,7 +103,7 @@ def _plan_create(name: str, params: Mapping[str, Any], facts: Mapping[str, Any])
     if params["system"]:
         argv.append("-r")
     argv.append("-m" if params["create_home"] else "-M")
-    argv.append(name)
+    argv += ["--", name]
     described = [f"{key} {params[key]}" for key in ("uid", "group", "shell", "home") if params.get(key) is not None]
     return Plan(
         changed=True,
@@ -156,7 +157,7 @@ def _plan_update(name: str, info: UserInfo, params: Mapping[str, Any], groups: M
         changed=True,
         summary=f"user {name}: "
         + ", ".join(f"{old} -> {new.split(' ', 1)[1]}" for old, new in zip(before, after, strict=True)),
-        actions=(RunCommand(("usermod", *flags, name)),),
+        actions=(RunCommand(("usermod", *flags, "--", name)),),
         diffs=(Diff(resource=f"user {name}", before="\n".join(before), after="\n".join(after)),),
         invalidates=tuple(dict.fromkeys([f"user:{name}", *(f"group:{group}" for group in wanted_groups or [])])),
         result={"name": name, "state": "present"},

@@ -7,7 +7,6 @@ never pasted unquoted. Large files are written on their own, through stdin.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,18 +25,14 @@ class Step:
     stdin: bytes | None = None
 
 
-def _inline_put(action: PutFile) -> str:
-    encoded = base64.b64encode(action.content).decode()
-    words = [action.path, encoded, action.mode or ""]
-    script = (
-        'tmp="$(dirname -- "$1")/.deployctl.$$.tmp"; printf %s "$2" | base64 -d > "$tmp"; '
-        'if [ -n "$3" ]; then chmod "$3" "$tmp"; fi; mv -f -- "$tmp" "$1"'
-    )
-    return render_command(["sh", "-c", script, "deployctl-put", *words])
+def _put_command(action: PutFile, *, inline: bool) -> list[str]:
+    content = action.content if inline else None
+    return put_command(action.path, action.mode, owner=action.owner, group=action.group, content=content)
 
 
 def _script_line(action: Action) -> str:
-    return render_command(action.argv) if isinstance(action, RunCommand) else _inline_put(action)
+    words = action.argv if isinstance(action, RunCommand) else _put_command(action, inline=True)
+    return render_command(words)
 
 
 def compose_steps(actions: Sequence[Action]) -> list[Step]:
@@ -58,7 +53,7 @@ def compose_steps(actions: Sequence[Action]) -> list[Step]:
             steps.append(Step(tuple(action.argv), action.stdin))
         elif isinstance(action, PutFile) and len(action.content) > INLINE_LIMIT:
             flush()
-            steps.append(Step(tuple(put_command(action.path, action.mode)), action.content))
+            steps.append(Step(tuple(_put_command(action, inline=False)), action.content))
         else:
             group.append(action)
     flush()

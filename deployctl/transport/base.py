@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -75,7 +76,7 @@ class Transport(Protocol):
         ...
 
     def put(self, data: bytes, path: str, *, mode: str | None = None, become: bool = False) -> Result:
-        """Write `data` to `path` on the host (atomically: a temporary file renamed into place)."""
+        """Write `data` to `path` on the host atomically, with `put_command` (no planted link is followed)."""
         ...
 
     def get(self, path: str, *, become: bool = False) -> bytes:
@@ -87,10 +88,38 @@ class Transport(Protocol):
         ...
 
 
-def put_command(path: str, mode: str | None) -> list[str]:
-    """The shell command that writes stdin to `path` atomically, with an optional octal `mode`."""
-    script = 'set -e; tmp="$(dirname -- "$1")/.deployctl.$$.tmp"; cat > "$tmp"'
-    if mode is not None:
-        script += '; chmod "$2" "$tmp"'
-    script += '; mv -f -- "$tmp" "$1"'
-    return ["sh", "-c", script, "deployctl-put", path, *([mode] if mode is not None else [])]
+_PUT_SCRIPT = """set -e
+mode=${2:-$(printf %04o $((0666 & ~$(umask))))}
+umask 077
+tmp=$(mktemp -u -- "$(dirname -- "$1")/.deployctl.XXXXXXXXXX")
+trap 'rm -f -- "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+set -C
+exec 3>"$tmp"
+CONTENT >&3
+if [ -n "$3" ]; then chown -- "$3${4:+:$4}" /proc/self/fd/3; elif [ -n "$4" ]; then chgrp -- "$4" /proc/self/fd/3; fi
+chmod -- "$mode" /proc/self/fd/3
+mv -fT -- "$tmp" "$1"
+trap - EXIT"""
+"""Write a file so that no link or file planted in its folder is followed, and its content is never exposed.
+
+$1 the destination, $2 the octal mode (empty: what the login's umask gives a new file), $3 the owner and $4
+the group (empty: the writer's), $5 the content in base64 for the inline form. `mktemp -u` draws an
+unpredictable name and the shell creates it under umask 077 with O_EXCL (`set -C`), so a link planted at
+that name makes the put fail instead of being followed. Everything after goes through that descriptor
+(/proc/self/fd/3 is the opened file, whatever its name points to by then): the content, then owner and group
+(before the mode: chown clears setuid bits), then the mode. `mv -T` replaces the destination's own name, never
+a directory or link found there, and the trap removes the temporary file when a step fails.
+"""
+
+
+def put_command(
+    path: str, mode: str | None, *, owner: str | None = None, group: str | None = None, content: bytes | None = None
+) -> list[str]:
+    """The one command that writes a file atomically: from stdin, or `content` carried inline in base64."""
+    source = "cat" if content is None else 'printf %s "$5" | base64 -d'
+    script = _PUT_SCRIPT.replace("CONTENT", source, 1)
+    words = [path, mode or "", owner or "", group or ""]
+    if content is not None:
+        words.append(base64.b64encode(content).decode())
+    return ["sh", "-c", script, "deployctl-put", *words]

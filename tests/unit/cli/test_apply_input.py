@@ -67,6 +67,7 @@ BAD = [
     ("- hosts: all\n  tasks:\n    - template: src=missing.j2 dest=/x\n", "site.yml:3"),
     ("- hosts: all\n  tasks:\n    - copy: content=x dest=/x\n  bogus: [\n", "site.yml:5: invalid YAML"),
     ("- hosts: all\n  serial: lots\n  tasks: []\n", "site.yml:2: serial"),
+    ("- hosts: all\n  tasks:\n    - apt: name=-oDPkg::Pre-Invoke::=id\n", "site.yml:3: apt.name: '-oDPkg::Pre-Invoke"),
 ]
 
 

@@ -35,6 +35,7 @@ mkfifo fifo
 printf 'secret\\n' > secret; chmod 0600 secret
 cp text.conf setuid; chmod 4755 setuid
 printf 'quoted\\n' > "it's a \\$name"
+ln -s "$(printf 'text.conf\\nresolved /etc/passwd\\nstat file 644 0 0 1 root root')" forged-target
 """
 
 LOCAL: dict[str, Fact[object]] = {
@@ -47,6 +48,7 @@ LOCAL: dict[str, Fact[object]] = {
     "file-link": FileFact(f"{SCRATCH}/link"),
     "file-dangling": FileFact(f"{SCRATCH}/dangling"),
     "file-loop": FileFact(f"{SCRATCH}/loop1"),
+    "file-link-newline": FileFact(f"{SCRATCH}/forged-target"),
     "file-fifo": FileFact(f"{SCRATCH}/fifo"),
     "file-setuid": FileFact(f"{SCRATCH}/setuid"),
     "file-absent": FileFact(f"{SCRATCH}/missing"),

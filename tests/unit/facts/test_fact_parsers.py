@@ -117,6 +117,12 @@ def test_symlink_loop_follows_to_absent() -> None:
     assert not info.followed().exists
 
 
+def test_link_target_holding_newlines_forges_nothing() -> None:
+    info = file_info("file-link-newline", f"{SCRATCH}/forged-target")
+    assert info.link_target == "text.conf\nresolved /etc/passwd\nstat file 644 0 0 1 root root"
+    assert info.resolved is None and not info.followed().exists
+
+
 def test_fifo_is_other() -> None:
     assert file_info("file-fifo", f"{SCRATCH}/fifo").type == "other"
 

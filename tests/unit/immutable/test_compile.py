@@ -49,21 +49,24 @@ def test_packages_are_installed_from_fresh_lists_and_the_lists_cleaned(webapp_re
     commands = run_commands(run)
     assert commands[0] == "env DEBIAN_FRONTEND=noninteractive apt-get -q update"
     assert commands[1].startswith("env DEBIAN_FRONTEND=noninteractive apt-get -y -q")
-    assert commands[1].endswith("install --no-install-recommends curl python3")
+    assert commands[1].endswith("install --no-install-recommends -- curl python3")
     assert commands[2] == "rm -rf /var/lib/apt/lists/*"
 
 
 def test_accounts_and_directories_are_one_layer(webapp_recipe: BuildRecipe) -> None:
     (run,) = [line for line in instructions(webapp_recipe) if "groupadd" in line]
     commands = run_commands(run)
-    assert commands[:2] == ["groupadd -r webapp", "useradd -g webapp -d /opt/webapp -s /usr/sbin/nologin -r -M webapp"]
+    assert commands[:2] == [
+        "groupadd -r -- webapp",
+        "useradd -g webapp -d /opt/webapp -s /usr/sbin/nologin -r -M -- webapp",
+    ]
     for path, owner, mode in (
         ("/opt/webapp", "root:root", "0755"),
         ("/etc/webapp", "root:webapp", "0750"),
         ("/var/log/webapp", "webapp:webapp", "0750"),
     ):
         index = commands.index(f"mkdir -p -- {path}")
-        assert commands[index + 1 : index + 3] == [f"chown -- {owner} {path}", f"chmod -- {mode} {path}"]
+        assert commands[index + 1 : index + 3] == [f"chown -h -- {owner} {path}", f"chmod -- {mode} {path}"]
 
 
 def test_the_application_file_is_copied_with_its_mode(webapp_recipe: BuildRecipe) -> None:
@@ -73,7 +76,7 @@ def test_the_application_file_is_copied_with_its_mode(webapp_recipe: BuildRecipe
     assert dest == "/opt/webapp/webapp.py"
     assert webapp_recipe.files[source].startswith(b"#!/usr/bin/env python3")
     after = lines[lines.index(copy) + 1]
-    assert run_commands(after) == ["chmod -- 0755 /opt/webapp/webapp.py", "chown -- root:root /opt/webapp/webapp.py"]
+    assert run_commands(after) == ["chown -h -- root:root /opt/webapp/webapp.py", "chmod -- 0755 /opt/webapp/webapp.py"]
 
 
 def test_the_main_service_is_the_containers_process(webapp_recipe: BuildRecipe) -> None:
@@ -228,7 +231,7 @@ def test_a_condition_on_a_stage_variable_is_reported(compile_recipe: Compile, va
 def test_a_loop_bakes_every_item(compile_recipe: Compile, variant: Variant) -> None:
     recipe = compile_recipe(variant("loop_dirs"))
     for path in ("/var/lib/webapp", "/var/cache/webapp"):
-        assert f"mkdir -p -- {path} \\\n && chown -- webapp {path} \\\n && chmod -- 0750 {path}" in recipe.dockerfile
+        assert f"mkdir -p -- {path} \\\n && chown -h -- webapp {path} \\\n && chmod -- 0750 {path}" in recipe.dockerfile
 
 
 # --- commands, modules that need a host, errors ------------------------------------------------------

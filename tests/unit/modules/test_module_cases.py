@@ -4,8 +4,11 @@ Each tests/unit/modules/cases/<module>/<case>.json holds:
 - `params`: the task's arguments, validated with validate_params as the engine does;
 - `facts`: fact key -> the fact's value in JSON form (exactly the facts the module asks for);
 - `expect`: `changed`, `summary` (a substring), `failed` (a substring, for plans that cannot run),
+  `refused` (`{"field": ..., "problem": substring}`: the arguments are refused before planning, at load
+  time when literal, so the case gives no facts),
   `actions` (argv lists, `{"argv": [...], "stdin": "..."}` or `{"put": path, "content": text,
-  "mode": "0644"}`), `invalidates`, and optionally `diffs`, `result` (a subset) and `captures_output`;
+  "mode": "0644"}`, with `owner` and `group` when the put sets them on its temporary file), `invalidates`,
+  and optionally `diffs`, `result` (a subset) and `captures_output`;
 - `facts_after`: for changing plans, the facts that applying the plan changes; re-planning on the
   facts with these applied must be a no-op (idempotence). A plan that Ansible also reports as a
   change on every run sets `"idempotent": false` with a `"why"`.
@@ -22,7 +25,7 @@ from typing import Any, Protocol, runtime_checkable
 import pytest
 
 from deployctl.modules.base import Action, Module, Plan, PutFile, RunCommand
-from deployctl.modules.params import validate_params
+from deployctl.modules.params import ParamError, validate_params
 from deployctl.modules.registry import MODULES, find_module
 
 CASES = Path(__file__).parent / "cases"
@@ -63,7 +66,8 @@ def facts_for(module: Module, params: Mapping[str, Any], data: Mapping[str, Any]
 def action_json(action: Action) -> Any:
     """An action in the fixtures' JSON form."""
     if isinstance(action, PutFile):
-        return {"put": action.path, "content": action.content.decode("utf-8"), "mode": action.mode}
+        owners = {key: value for key, value in (("owner", action.owner), ("group", action.group)) if value is not None}
+        return {"put": action.path, "content": action.content.decode("utf-8"), "mode": action.mode, **owners}
     assert isinstance(action, RunCommand)
     if action.stdin is not None:
         return {"argv": list(action.argv), "stdin": action.stdin.decode("utf-8")}
@@ -88,6 +92,7 @@ def test_every_module_has_cases_including_a_no_change() -> None:
             if path.parent.name == name
             and not load_case(path)["expect"]["changed"]
             and "failed" not in load_case(path)["expect"]
+            and "refused" not in load_case(path)["expect"]
         ]
         assert unchanged, f"{name} has no no-change case"
 
@@ -96,6 +101,13 @@ def test_every_module_has_cases_including_a_no_change() -> None:
 def test_case(path: Path) -> None:
     case = load_case(path)
     expect = case["expect"]
+    if "refused" in expect:
+        with pytest.raises(ParamError) as refused:
+            validate_params(module_for(path, case), case["params"])
+        assert refused.value.field == expect["refused"]["field"]
+        assert expect["refused"]["problem"] in refused.value.problem, refused.value.problem
+        assert case["facts"] == {} and not expect["changed"]
+        return
     _, plan = plan_case(path, case["facts"])
 
     if "failed" in expect:
