@@ -3,7 +3,12 @@
 A string that is exactly one `{{ expr }}` renders to the expression's native value (a list stays a
 list); any other string renders to text. Variables are templated lazily when a template reads them
 (`app_url: "http://{{ host }}"`), as Ansible does, with loops between variables reported by name.
-Values wrapped by `mark_unsafe` (command output, registered results) are never templated.
+
+Templates run in Jinja's immutable sandbox: an attribute walk to Python internals
+(`cycler.__init__.__globals__`) is refused, at load time when it is written out, else when it runs.
+Everything read from a host (facts, the fact cache, registered results, command output) is wrapped by
+`mark_unsafe` where it enters the variables and is never templated; so is every rendered result, so a
+value holding a host's text is never templated a second time.
 """
 
 from __future__ import annotations
@@ -25,9 +30,10 @@ from typing import Any
 import jinja2
 import yaml
 from jinja2 import meta, nodes
-from jinja2.exceptions import FilterArgumentError
+from jinja2.exceptions import FilterArgumentError, SecurityError
 from jinja2.filters import sync_do_unique
 from jinja2.runtime import Context
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 
 from deployctl.errors import DeployctlError
@@ -44,6 +50,8 @@ from deployctl.lookups import (
     run_lookup,
 )
 from deployctl.model.connection import parse_bool
+from deployctl.unsafe import UnsafeText as UnsafeText  # re-exported: the marker of host data
+from deployctl.unsafe import mark_unsafe as mark_unsafe
 
 OMIT = f"__omit_place_holder__{secrets.token_hex(8)}"
 """The value of the `omit` variable: a mapping key or list item rendering to it is dropped, as in Ansible."""
@@ -74,23 +82,6 @@ class TemplateError(DeployctlError):
 
 class UnsupportedLookupError(TemplateError):
     """A lookup plugin deployctl does not have (or one not named literally): refused when the content loads."""
-
-
-class UnsafeText(str):
-    """Text that is never templated (command output, registered results), as Ansible's `!unsafe`."""
-
-    __slots__ = ()
-
-
-def mark_unsafe(value: Any) -> Any:
-    """A copy of `value` whose strings (recursively, keys included) are never templated."""
-    if isinstance(value, str):
-        return value if isinstance(value, UnsafeText) else UnsafeText(value)
-    if isinstance(value, Mapping):
-        return {mark_unsafe(key): mark_unsafe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [mark_unsafe(item) for item in value]
-    return value
 
 
 def is_templated(value: Any) -> bool:
@@ -479,7 +470,9 @@ class _LazyContext(Context):
         return value.resolve() if isinstance(value, _LazyVariable) else value
 
 
-class _Environment(jinja2.Environment):
+class _Environment(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox (no Python internals, no mutating methods) with lazily templated variables."""
+
     context_class = _LazyContext
 
     def join_path(self, template: str, parent: str) -> str:
@@ -510,6 +503,33 @@ class _SearchPathLoader(jinja2.BaseLoader):
         raise jinja2.TemplateNotFound(template)
 
 
+SANDBOX_REFUSAL = "refused by the template sandbox"
+_INTERNAL_NAME = re.compile(r"__|_[A-Za-z][A-Za-z0-9]*__")
+"""Attribute names that only reach Python internals: dunders and name-mangled privates."""
+
+
+def _internal_name(node: nodes.Node) -> str | None:
+    """The attribute a node reads when it is written out and names Python internals, else None."""
+    if isinstance(node, nodes.Getattr):
+        name: Any = node.attr
+    elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        name = node.arg.value
+    elif isinstance(node, nodes.Filter) and node.name == "attr" and node.args and isinstance(node.args[0], nodes.Const):
+        name = node.args[0].value
+    else:
+        return None
+    return name if isinstance(name, str) and _INTERNAL_NAME.match(name) else None
+
+
+def _check_sandbox(ast: nodes.Template, template: str | None = None) -> None:
+    """Refuse, when the content loads, a template that names Python internals (`x.__class__`)."""
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
+        name = _internal_name(node)
+        if name is not None:
+            problem = f"{SANDBOX_REFUSAL}: attribute {name!r} reaches Python internals"
+            raise TemplateError(problem, template, node.lineno if template else None)
+
+
 USER_ERRORS = (
     jinja2.TemplateError,
     ValueError,
@@ -524,6 +544,8 @@ USER_ERRORS = (
 
 
 def _problem(exc: BaseException) -> str:
+    if isinstance(exc, SecurityError):
+        return f"{SANDBOX_REFUSAL}: {exc.message}"
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return f"template syntax error: {exc.message}"
     if isinstance(exc, jinja2.TemplateNotFound):
@@ -678,7 +700,9 @@ class Templar:
                     self._template(value)
                 else:
                     self._expression(inner)
-                _check_lookups(self._env.parse(value))
+                ast = self._env.parse(value)
+                _check_sandbox(ast)
+                _check_lookups(ast)
         elif isinstance(value, Mapping):
             for key, item in value.items():
                 self.check_syntax(key)
@@ -693,7 +717,9 @@ class Templar:
             expression = self.condition_expression(condition)
             if expression:
                 self._expression(expression)
-                _check_lookups(self._env.parse(f"{{{{ {expression} }}}}"))
+                ast = self._env.parse(f"{{{{ {expression} }}}}")
+                _check_sandbox(ast)
+                _check_lookups(ast)
 
     def check_file_syntax(self, path: Path, display: str | None = None) -> None:
         """Compile a template file; a syntax error raises TemplateError with the file and its line."""
@@ -701,7 +727,9 @@ class Templar:
         name = str(path if path.is_absolute() else path.absolute())
         try:
             self._env.get_template(name)
-            _check_lookups(self._env.parse(Path(name).read_text(encoding="utf-8")), shown)
+            ast = self._env.parse(Path(name).read_text(encoding="utf-8"))
+            _check_sandbox(ast, shown)
+            _check_lookups(ast, shown)
         except jinja2.TemplateNotFound:
             raise TemplateError("template file not found", shown) from None
         except jinja2.TemplateSyntaxError as exc:
@@ -749,10 +777,10 @@ class Templar:
         if not is_templated(text):
             return text
         inner = self._single_expression(text)
-        try:
+        try:  # a rendered result may hold a host's text: it is never templated again
             if inner is not None:
-                return _fail_if_undefined(self._expression(inner)(scope))
-            return self._template(text).render(scope)
+                return mark_unsafe(_fail_if_undefined(self._expression(inner)(scope)))
+            return UnsafeText(self._template(text).render(scope))
         except USER_ERRORS as exc:
             raise TemplateError(_problem(exc)) from None
 
@@ -907,7 +935,7 @@ class Templar:
         try:
             template = self._env.get_template(str(path.absolute()))
             return template.render({**context.get_all(), **extra})
-        except jinja2.UndefinedError:
+        except (jinja2.UndefinedError, SecurityError):
             raise
         except (jinja2.TemplateError, OSError, UnicodeDecodeError) as exc:
             raise LookupFailure(f"{path}: {_problem(exc)}") from None
