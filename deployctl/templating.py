@@ -31,6 +31,7 @@ import jinja2
 import yaml
 from jinja2 import meta, nodes
 from jinja2.exceptions import FilterArgumentError, SecurityError
+from jinja2.filters import do_attr as sync_do_attr
 from jinja2.filters import sync_do_unique
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -301,6 +302,17 @@ def _unique(environment: jinja2.Environment, values: Any, case_sensitive: bool =
         return found
 
 
+def _refused(value: Any) -> bool:
+    """Whether a value is the sandbox's refusal (an undefined that raises SecurityError when used)."""
+    return isinstance(value, jinja2.Undefined) and value._undefined_exception is SecurityError
+
+
+@jinja2.pass_environment
+def _attr(environment: jinja2.Environment, value: Any, name: str) -> Any:
+    """Jinja's `attr`, keeping the sandbox's refusal along a walk (see `_Environment`)."""
+    return value if _refused(value) else sync_do_attr(environment, value, name)
+
+
 def _union(first: Any, second: Any) -> list[Any]:
     return _unique_in_order([*first, *second])
 
@@ -344,6 +356,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "dict2items": _dict2items,
     "items2dict": _items2dict,
     "unique": _unique,
+    "attr": _attr,
     "union": _union,
     "intersect": _intersect,
     "difference": _difference,
@@ -471,9 +484,19 @@ class _LazyContext(Context):
 
 
 class _Environment(ImmutableSandboxedEnvironment):
-    """Jinja's immutable sandbox (no Python internals, no mutating methods) with lazily templated variables."""
+    """Jinja's immutable sandbox (no Python internals, no mutating methods) with lazily templated variables.
+
+    A refused attribute stays refused along the rest of the walk (`x.__init__.__globals__`), so the
+    error says what the sandbox refused, not that some later attribute is missing.
+    """
 
     context_class = _LazyContext
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        return obj if _refused(obj) else super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        return obj if _refused(obj) else super().getitem(obj, argument)
 
     def join_path(self, template: str, parent: str) -> str:
         """`{% include %}` names: the search paths first, then the including template's folder (as Ansible)."""
