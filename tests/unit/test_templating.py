@@ -342,6 +342,7 @@ ESCAPES = [
     "{{ (cycler | attr('__in' ~ 'it__')).__globals__.os.popen('touch MARKER').read() }}",
     "{{ namespace['__in' ~ 'it__'].__globals__.os.popen('touch MARKER').read() }}",
     "{% for c in ''.__class__.__mro__[1].__subclasses__() %}{{ c }}{% endfor %}",
+    "{{ '{0.__init__.__globals__[os].popen}'.format(cycler) }}",
 ]
 
 

@@ -119,6 +119,10 @@ HOSTILE = [
         f"- hosts: all\n  tasks:\n    - debug: msg=hi\n      when: \"lipsum['__glob' ~ 'als__'].os.popen{POPEN}\"\n",
         "site.yml:4: when: refused by the template sandbox",
     ),
+    (
+        "- hosts: all\n  tasks:\n    - debug: var=lipsum.__globals__\n",
+        "site.yml:3: debug.var: refused by the template sandbox",
+    ),
 ]
 
 
