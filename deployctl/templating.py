@@ -23,7 +23,7 @@ import secrets
 import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -328,6 +328,13 @@ def _unique(environment: jinja2.Environment, values: Any, case_sensitive: bool =
         return found
 
 
+_DATA_TYPES = (
+    *(str, bytes, int, float, list, tuple, dict, set, frozenset, range),
+    *(date, datetime, time, timedelta, jinja2.Undefined),
+)
+"""What a template may read attributes of: data (and undefined values), not the objects deployctl holds."""
+
+
 def _refused(value: Any) -> bool:
     """Whether a value is the sandbox's refusal (an undefined that raises SecurityError when used)."""
     return isinstance(value, jinja2.Undefined) and value._undefined_exception is SecurityError
@@ -517,6 +524,12 @@ class _Environment(ImmutableSandboxedEnvironment):
     """
 
     context_class = _LazyContext
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        """Jinja's rules, and only data and Jinja's own objects show attributes (never a Path's write_text)."""
+        if not super().is_safe_attribute(obj, attr, value):
+            return False
+        return isinstance(obj, _DATA_TYPES) or type(obj).__module__.startswith("jinja2.")
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         return obj if _refused(obj) else super().getattr(obj, attribute)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from deployctl.lookups import LOOKUP_SITE_VAR, LookupSite
 from deployctl.templating import OMIT, Templar, TemplateError, is_templated, mark_unsafe
 
 
@@ -367,6 +369,23 @@ def test_the_sandbox_refuses_in_conditions_and_template_files(tmp_path: Path) ->
         Templar([tmp_path]).render_file(tmp_path / "evil.j2", {}, "templates/evil.j2")
     assert str(in_file.value).startswith("templates/evil.j2:2: refused by the template sandbox: ")
     assert not marker.exists()
+
+
+def test_objects_that_are_not_data_show_no_attributes(tmp_path: Path) -> None:
+    """A Path (or the lookup site deployctl passes along) could write files: templates see data only."""
+    marker = tmp_path / "PWNED"
+    variables = {LOOKUP_SITE_VAR: LookupSite((tmp_path,)), "path": marker}
+    for text in [
+        "{{ " + LOOKUP_SITE_VAR + ".candidates('PWNED')[0].write_text('x') }}",
+        "{{ path.write_text('x') }}",
+        "{{ (path | attr('write_text'))('x') }}",
+        "{{ path['touch']() }}",
+    ]:
+        with pytest.raises(TemplateError, match=r"^refused by the template sandbox: access to attribute"):
+            Templar().render(text, variables)
+    assert not marker.exists()
+    when = {"day": date(2024, 5, 1), "items": {"a": 1}}
+    assert render("{{ day.year }} {{ items.keys() | list }} {{ missing.x | default('-') }}", **when) == "2024 ['a'] -"
 
 
 def test_internals_written_out_are_refused_when_the_content_loads(tmp_path: Path) -> None:

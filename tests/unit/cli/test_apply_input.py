@@ -119,6 +119,11 @@ HOSTILE = [
         f"- hosts: all\n  tasks:\n    - debug: msg=hi\n      when: \"lipsum['__glob' ~ 'als__'].os.popen{POPEN}\"\n",
         "site.yml:4: when: refused by the template sandbox",
     ),
+    (  # an object deployctl passes along: its methods (a Path's write_text) are not the template's
+        "- hosts: all\n  tasks:\n    - copy:\n        dest: /tmp/x\n"
+        "        content: \"{{ __deployctl_lookup_site__.candidates('MARKER')[0].write_text('x') }}\"\n",
+        "site.yml:5: copy.content: refused by the template sandbox",
+    ),
     (
         "- hosts: all\n  tasks:\n    - debug: var=lipsum.__globals__\n",
         "site.yml:3: debug.var: refused by the template sandbox",
