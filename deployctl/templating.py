@@ -3,7 +3,12 @@
 A string that is exactly one `{{ expr }}` renders to the expression's native value (a list stays a
 list); any other string renders to text. Variables are templated lazily when a template reads them
 (`app_url: "http://{{ host }}"`), as Ansible does, with loops between variables reported by name.
-Values wrapped by `mark_unsafe` (command output, registered results) are never templated.
+
+Templates run in Jinja's immutable sandbox: an attribute walk to Python internals
+(`cycler.__init__.__globals__`) is refused, at load time when it is written out, else when it runs.
+Everything read from a host (facts, the fact cache, registered results, command output) is wrapped by
+`mark_unsafe` where it enters the variables and is never templated; so is every rendered result, so a
+value holding a host's text is never templated a second time.
 """
 
 from __future__ import annotations
@@ -18,16 +23,18 @@ import secrets
 import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import yaml
 from jinja2 import meta, nodes
-from jinja2.exceptions import FilterArgumentError
+from jinja2.exceptions import FilterArgumentError, SecurityError
+from jinja2.filters import do_attr as sync_do_attr
 from jinja2.filters import sync_do_unique
 from jinja2.runtime import Context
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 
 from deployctl.errors import DeployctlError
@@ -44,6 +51,8 @@ from deployctl.lookups import (
     run_lookup,
 )
 from deployctl.model.connection import parse_bool
+from deployctl.unsafe import UnsafeText as UnsafeText  # re-exported: the marker of host data
+from deployctl.unsafe import mark_unsafe as mark_unsafe
 
 OMIT = f"__omit_place_holder__{secrets.token_hex(8)}"
 """The value of the `omit` variable: a mapping key or list item rendering to it is dropped, as in Ansible."""
@@ -76,23 +85,6 @@ class UnsupportedLookupError(TemplateError):
     """A lookup plugin deployctl does not have (or one not named literally): refused when the content loads."""
 
 
-class UnsafeText(str):
-    """Text that is never templated (command output, registered results), as Ansible's `!unsafe`."""
-
-    __slots__ = ()
-
-
-def mark_unsafe(value: Any) -> Any:
-    """A copy of `value` whose strings (recursively, keys included) are never templated."""
-    if isinstance(value, str):
-        return value if isinstance(value, UnsafeText) else UnsafeText(value)
-    if isinstance(value, Mapping):
-        return {mark_unsafe(key): mark_unsafe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [mark_unsafe(item) for item in value]
-    return value
-
-
 def is_templated(value: Any) -> bool:
     """Whether `value` (a string, or any string inside a mapping or list) contains Jinja markup."""
     if isinstance(value, str):
@@ -102,6 +94,32 @@ def is_templated(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(is_templated(item) for item in value)
     return False
+
+
+def keep_literal(value: Any) -> Any:
+    """`value` ready for a trip through JSON: marked text holding markup becomes a Jinja string literal.
+
+    The marker does not survive JSON (a release's deploy-time variables); the literal renders back to
+    the same text, never templated, so what a host (or a base image) said stays data after the trip.
+    """
+    if isinstance(value, UnsafeText):
+        return "{{ " + _jinja_string(value) + " }}" if _MARKUP.search(value) else str(value)
+    if isinstance(value, Mapping):
+        return {keep_literal(key): keep_literal(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [keep_literal(item) for item in value]
+    return value
+
+
+def _jinja_string(text: str) -> str:
+    """A Jinja string literal of `text`: every character but ASCII letters and digits escaped."""
+    return "'" + "".join(_escaped(char) for char in text) + "'"
+
+
+def _escaped(char: str) -> str:
+    if char.isascii() and char.isalnum():
+        return char
+    return f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"
 
 
 # --- Ansible's filters ------------------------------------------------------------------------------
@@ -310,6 +328,24 @@ def _unique(environment: jinja2.Environment, values: Any, case_sensitive: bool =
         return found
 
 
+_DATA_TYPES = (
+    *(str, bytes, int, float, list, tuple, dict, set, frozenset, range),
+    *(date, datetime, time, timedelta, jinja2.Undefined),
+)
+"""What a template may read attributes of: data (and undefined values), not the objects deployctl holds."""
+
+
+def _refused(value: Any) -> bool:
+    """Whether a value is the sandbox's refusal (an undefined that raises SecurityError when used)."""
+    return isinstance(value, jinja2.Undefined) and value._undefined_exception is SecurityError
+
+
+@jinja2.pass_environment
+def _attr(environment: jinja2.Environment, value: Any, name: str) -> Any:
+    """Jinja's `attr`, keeping the sandbox's refusal along a walk (see `_Environment`)."""
+    return value if _refused(value) else sync_do_attr(environment, value, name)
+
+
 def _union(first: Any, second: Any) -> list[Any]:
     return _unique_in_order([*first, *second])
 
@@ -353,6 +389,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "dict2items": _dict2items,
     "items2dict": _items2dict,
     "unique": _unique,
+    "attr": _attr,
     "union": _union,
     "intersect": _intersect,
     "difference": _difference,
@@ -479,8 +516,26 @@ class _LazyContext(Context):
         return value.resolve() if isinstance(value, _LazyVariable) else value
 
 
-class _Environment(jinja2.Environment):
+class _Environment(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox (no Python internals, no mutating methods) with lazily templated variables.
+
+    A refused attribute stays refused along the rest of the walk (`x.__init__.__globals__`), so the
+    error says what the sandbox refused, not that some later attribute is missing.
+    """
+
     context_class = _LazyContext
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        """Jinja's rules, and only data and Jinja's own objects show attributes (never a Path's write_text)."""
+        if not super().is_safe_attribute(obj, attr, value):
+            return False
+        return isinstance(obj, _DATA_TYPES) or type(obj).__module__.startswith("jinja2.")
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        return obj if _refused(obj) else super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        return obj if _refused(obj) else super().getitem(obj, argument)
 
     def join_path(self, template: str, parent: str) -> str:
         """`{% include %}` names: the search paths first, then the including template's folder (as Ansible)."""
@@ -510,6 +565,33 @@ class _SearchPathLoader(jinja2.BaseLoader):
         raise jinja2.TemplateNotFound(template)
 
 
+SANDBOX_REFUSAL = "refused by the template sandbox"
+_INTERNAL_NAME = re.compile(r"__|_[A-Za-z][A-Za-z0-9]*__")
+"""Attribute names that only reach Python internals: dunders and name-mangled privates."""
+
+
+def _internal_name(node: nodes.Node) -> str | None:
+    """The attribute a node reads when it is written out and names Python internals, else None."""
+    if isinstance(node, nodes.Getattr):
+        name: Any = node.attr
+    elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        name = node.arg.value
+    elif isinstance(node, nodes.Filter) and node.name == "attr" and node.args and isinstance(node.args[0], nodes.Const):
+        name = node.args[0].value
+    else:
+        return None
+    return name if isinstance(name, str) and _INTERNAL_NAME.match(name) else None
+
+
+def _check_sandbox(ast: nodes.Template, template: str | None = None) -> None:
+    """Refuse, when the content loads, a template that names Python internals (`x.__class__`)."""
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
+        name = _internal_name(node)
+        if name is not None:
+            problem = f"{SANDBOX_REFUSAL}: attribute {name!r} reaches Python internals"
+            raise TemplateError(problem, template, node.lineno if template else None)
+
+
 USER_ERRORS = (
     jinja2.TemplateError,
     ValueError,
@@ -524,6 +606,8 @@ USER_ERRORS = (
 
 
 def _problem(exc: BaseException) -> str:
+    if isinstance(exc, SecurityError):
+        return f"{SANDBOX_REFUSAL}: {exc.message}"
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return f"template syntax error: {exc.message}"
     if isinstance(exc, jinja2.TemplateNotFound):
@@ -678,7 +762,9 @@ class Templar:
                     self._template(value)
                 else:
                     self._expression(inner)
-                _check_lookups(self._env.parse(value))
+                ast = self._env.parse(value)
+                _check_sandbox(ast)
+                _check_lookups(ast)
         elif isinstance(value, Mapping):
             for key, item in value.items():
                 self.check_syntax(key)
@@ -693,7 +779,9 @@ class Templar:
             expression = self.condition_expression(condition)
             if expression:
                 self._expression(expression)
-                _check_lookups(self._env.parse(f"{{{{ {expression} }}}}"))
+                ast = self._env.parse(f"{{{{ {expression} }}}}")
+                _check_sandbox(ast)
+                _check_lookups(ast)
 
     def check_file_syntax(self, path: Path, display: str | None = None) -> None:
         """Compile a template file; a syntax error raises TemplateError with the file and its line."""
@@ -701,7 +789,9 @@ class Templar:
         name = str(path if path.is_absolute() else path.absolute())
         try:
             self._env.get_template(name)
-            _check_lookups(self._env.parse(Path(name).read_text(encoding="utf-8")), shown)
+            ast = self._env.parse(Path(name).read_text(encoding="utf-8"))
+            _check_sandbox(ast, shown)
+            _check_lookups(ast, shown)
         except jinja2.TemplateNotFound:
             raise TemplateError("template file not found", shown) from None
         except jinja2.TemplateSyntaxError as exc:
@@ -749,10 +839,10 @@ class Templar:
         if not is_templated(text):
             return text
         inner = self._single_expression(text)
-        try:
+        try:  # a rendered result may hold a host's text: it is never templated again
             if inner is not None:
-                return _fail_if_undefined(self._expression(inner)(scope))
-            return self._template(text).render(scope)
+                return mark_unsafe(_fail_if_undefined(self._expression(inner)(scope)))
+            return UnsafeText(self._template(text).render(scope))
         except USER_ERRORS as exc:
             raise TemplateError(_problem(exc)) from None
 
@@ -907,7 +997,7 @@ class Templar:
         try:
             template = self._env.get_template(str(path.absolute()))
             return template.render({**context.get_all(), **extra})
-        except jinja2.UndefinedError:
+        except (jinja2.UndefinedError, SecurityError):
             raise
         except (jinja2.TemplateError, OSError, UnicodeDecodeError) as exc:
             raise LookupFailure(f"{path}: {_problem(exc)}") from None

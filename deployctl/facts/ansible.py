@@ -16,6 +16,7 @@ from typing import Any
 
 from deployctl.facts.base import RawFact
 from deployctl.facts.system import parse_os_release
+from deployctl.unsafe import mark_unsafe
 
 ANSIBLE_FACTS_KEY = "ansible_facts"
 
@@ -351,8 +352,12 @@ def parse_ansible_facts(output: str) -> dict[str, Any]:
 
 
 def fact_variables(facts: Mapping[str, Any]) -> dict[str, Any]:
-    """The variables gathered facts give a play: `ansible_facts` and every fact as `ansible_<name>`."""
-    return {ANSIBLE_FACTS_KEY: dict(facts), **{f"ansible_{name}": value for name, value in facts.items()}}
+    """The variables gathered facts give a play: `ansible_facts` and every fact as `ansible_<name>`.
+
+    A host's facts are its own words: marked so that they are never templated (see deployctl.unsafe).
+    """
+    marked = mark_unsafe(dict(facts))
+    return {ANSIBLE_FACTS_KEY: marked, **{f"ansible_{name}": value for name, value in marked.items()}}
 
 
 IMAGE_FACTS = (

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from deployctl.unsafe import mark_unsafe
+
 FACTS_FOLDER = "facts"
 
 
@@ -33,12 +35,12 @@ class FactCache:
         return self.folder / f"{host}.json"
 
     def hint(self, host: str) -> dict[str, Any] | None:
-        """What the host's facts were last time, or None (never gathered, or unreadable)."""
+        """What the host's facts were last time (data, never templated), or None (never gathered, or unreadable)."""
         try:
             data = json.loads(self._path(host).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        return data if isinstance(data, dict) else None
+        return mark_unsafe(data) if isinstance(data, dict) else None
 
     def remember(self, host: str, gathered: Mapping[str, Any]) -> None:
         """Keep `gathered` for the host's next run (atomically; a write that fails is dropped)."""

@@ -72,7 +72,7 @@ from deployctl.modules.base import Module, Plan, PutFile
 from deployctl.modules.params import ParamError, validate_params
 from deployctl.modules.planning import join_path, strip_trailing_slash
 from deployctl.modules.registry import find_module
-from deployctl.templating import TemplateError
+from deployctl.templating import TemplateError, keep_literal
 
 PORT_VARIABLES = ("deployctl_port", "app_port")
 """The container's port: the first of these variables that is set."""
@@ -658,7 +658,7 @@ class _PlayCompiler:
                 group=params.get("group"),
                 reason=f"{task.origin}: reads {_names(names)} (values differ between stages)",
                 content=str(inline) if inline is not None else None,
-                variables=dict(own_vars),
+                variables=keep_literal(dict(own_vars)),  # what the base image said stays data
             )
         )
         self.image.forget(f"file:{target}", f"{target} is delivered at deploy time (mounted read-only)")

@@ -185,9 +185,18 @@ class _HostCheck:
                 return False
         return result
 
+    def expression(self, task: Task, name: str, expression: str) -> None:
+        """A bare expression the run evaluates (debug's `var`): its syntax and the sandbox's rules, now."""
+        try:
+            self.templar.check_condition_syntax(expression)
+        except TemplateError as exc:
+            raise self.fail((task.origin.source, task.line_of(name), f"{task.module}.{name}"), exc.problem) from None
+
     def body(self, task: Task, variables: Mapping[str, Any], known: frozenset[str]) -> None:
         if not self.conditions(task, "when", variables, known):
             return
+        if task.module == "debug" and "var" in task.args:
+            self.expression(task, "var", str(task.args["var"]))
         if task.is_action or task.loop_keyword == "with_first_found":
             return  # rendered by the run (set_fact, include_vars... and first_found choices)
         source = task.origin.source

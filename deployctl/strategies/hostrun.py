@@ -294,7 +294,7 @@ class HostRunner:
         gather = play.gather_facts and not self.gathered and self._reads_facts(play)
         guessing = bool(gather and self.fact_hint)
         if guessing:  # look ahead with last run's facts: reads the facts that fact-chosen content needs now
-            self.gathered = dict(self.fact_hint or {})
+            self.gathered = mark_unsafe(dict(self.fact_hint or {}))  # read from a host: data
         try:
             facts = self._play_facts(play)
         finally:

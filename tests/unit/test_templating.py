@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from deployctl.lookups import LOOKUP_SITE_VAR, LookupSite
 from deployctl.templating import OMIT, Templar, TemplateError, is_templated, mark_unsafe
 
 
@@ -323,3 +325,131 @@ def test_check_syntax_compiles_every_string(templar: Templar) -> None:
     with pytest.raises(TemplateError, match="template syntax error"):
         templar.check_condition_syntax("x >")
     assert templar.condition_expression(" {{ x == 1 }} ") == "x == 1"
+
+
+# --- the sandbox, and host text that is never templated ---------------------------------------------
+
+
+def popen_payload(marker: Path) -> str:
+    """A template that would create `marker` if Jinja let it reach Python's os module."""
+    return "{{ cycler.__init__.__globals__.os.popen('touch " + str(marker) + "').read() }}"
+
+
+ESCAPES = [
+    "{{ cycler.__init__.__globals__.os.popen('touch MARKER').read() }}",
+    "before {{ joiner.__init__.__globals__.os.popen('touch MARKER').read() }} after",
+    "{{ lipsum.__globals__['os'].popen('touch MARKER').read() }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ self._TemplateReference__context.cycler.__init__.__globals__.os.popen('touch MARKER') }}",
+    "{{ (cycler | attr('__in' ~ 'it__')).__globals__.os.popen('touch MARKER').read() }}",
+    "{{ namespace['__in' ~ 'it__'].__globals__.os.popen('touch MARKER').read() }}",
+    "{% for c in ''.__class__.__mro__[1].__subclasses__() %}{{ c }}{% endfor %}",
+    "{{ '{0.__init__.__globals__[os].popen}'.format(cycler) }}",
+]
+
+
+@pytest.mark.parametrize("payload", ESCAPES, ids=[str(i) for i in range(len(ESCAPES))])
+def test_the_sandbox_refuses_walks_to_python_internals_in_one_line(tmp_path: Path, payload: str) -> None:
+    marker = tmp_path / "PWNED"
+    text = payload.replace("MARKER", str(marker))
+    with pytest.raises(TemplateError) as caught:
+        Templar().render({"value": "{{ hostile }}"}, {"hostile": text})
+    assert caught.value.problem.startswith("refused by the template sandbox: ")
+    assert "\n" not in str(caught.value)
+    assert not marker.exists()
+
+
+def test_the_sandbox_refuses_in_conditions_and_template_files(tmp_path: Path) -> None:
+    marker = tmp_path / "PWNED"
+    with pytest.raises(TemplateError) as in_condition:
+        Templar().evaluate("cycler.__init__.__globals__.os.popen('touch " + str(marker) + "').read() == ''", {})
+    assert in_condition.value.problem.startswith("refused by the template sandbox: ")
+    (tmp_path / "evil.j2").write_text("line one\n" + popen_payload(marker) + "\n")
+    with pytest.raises(TemplateError) as in_file:
+        Templar([tmp_path]).render_file(tmp_path / "evil.j2", {}, "templates/evil.j2")
+    assert str(in_file.value).startswith("templates/evil.j2:2: refused by the template sandbox: ")
+    assert not marker.exists()
+
+
+def test_objects_that_are_not_data_show_no_attributes(tmp_path: Path) -> None:
+    """A Path (or the lookup site deployctl passes along) could write files: templates see data only."""
+    marker = tmp_path / "PWNED"
+    variables = {LOOKUP_SITE_VAR: LookupSite((tmp_path,)), "path": marker}
+    for text in [
+        "{{ " + LOOKUP_SITE_VAR + ".candidates('PWNED')[0].write_text('x') }}",
+        "{{ path.write_text('x') }}",
+        "{{ (path | attr('write_text'))('x') }}",
+        "{{ path['touch']() }}",
+    ]:
+        with pytest.raises(TemplateError, match=r"^refused by the template sandbox: access to attribute"):
+            Templar().render(text, variables)
+    assert not marker.exists()
+    when = {"day": date(2024, 5, 1), "items": {"a": 1}}
+    assert render("{{ day.year }} {{ items.keys() | list }} {{ missing.x | default('-') }}", **when) == "2024 ['a'] -"
+
+
+def test_internals_written_out_are_refused_when_the_content_loads(tmp_path: Path) -> None:
+    """check_syntax (what the loader runs on every value) refuses them without rendering anything."""
+    templar = Templar([tmp_path])
+    for value in ["{{ x.__class__ }}", "{{ x['__globals__'] }}", "{{ x | attr('__dict__') }}", "{{ self._T__c }}"]:
+        with pytest.raises(TemplateError, match="refused by the template sandbox: attribute '_"):
+            templar.check_syntax({"key": [value]})
+    with pytest.raises(TemplateError, match="refused by the template sandbox"):
+        templar.check_condition_syntax("x.__class__ is defined")
+    (tmp_path / "evil.j2").write_text("ok\n\n{{ lipsum.__globals__ }}\n")
+    with pytest.raises(TemplateError) as caught:
+        templar.check_file_syntax(tmp_path / "evil.j2", "templates/evil.j2")
+    assert str(caught.value).startswith("templates/evil.j2:3: refused by the template sandbox: attribute '__globals__'")
+    templar.check_syntax("{{ conf._private }} {{ conf['_tmp'] }} {{ a__b }}")  # ordinary names stay fine
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{{ csv.split(',') | map('trim') | list }}", ["a", "b"]),
+        ("{{ conf.items() | list | length }}", 2),
+        ("{{ conf.get('port', 1) }}", 80),
+        ("{{ '%s:%s' | format(name, conf.port) }}", "web:80"),
+        ("{{ '{}:{}'.format(name, conf.port) }}", "web:80"),
+        ("{{ users | selectattr('admin') | map(attribute='name') | list }}", ["ann"]),
+        ("{{ conf | dict2items | items2dict }}", {"port": 80, "tls": True}),
+        ("{{ conf | combine({'port': 81}) | to_json }}", '{"port": 81, "tls": true}'),
+        ("{{ name | regex_replace('^w', 'W') | upper }}", "WEB"),
+        ("{{ [1, [2, [3]]] | flatten | union([4]) | sum }}", 10),
+        ("{{ name | b64encode | b64decode }}", "web"),
+        ("{{ range(3) | list | difference([1]) }}", [0, 2]),
+        ("{{ users | map(attribute='name') | join(',') | quote }}", "ann,bob"),
+        ("{{ conf | to_nice_yaml | from_yaml }}", {"port": 80, "tls": True}),
+        ("{% set ns = namespace(n=0) %}{% for u in users %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.n }}", "2"),
+    ],
+)
+def test_ansible_filters_and_methods_work_in_the_sandbox(text: str, expected: Any) -> None:
+    users = [{"name": "ann", "admin": True}, {"name": "bob", "admin": False}]
+    assert render(text, csv="a, b", conf={"port": 80, "tls": True}, name="web", users=users) == expected
+
+
+def test_host_text_stays_literal_wherever_it_flows(tmp_path: Path) -> None:
+    marker = tmp_path / "PWNED"
+    payload = popen_payload(marker)
+    host = mark_unsafe({"hostname": payload, "mounts": [{"device": payload}], "lines": [payload, "{% raw %}"]})
+    variables = {
+        "fact": host,
+        "banner": "host {{ fact.hostname }}",  # a variable reading the fact, read by another
+        "motd": "{{ banner }}!",
+        "nested": {"devices": ["{{ fact.mounts[0].device }}"], "by_line": "{{ fact.lines }}"},
+    }
+    templar = Templar([tmp_path])
+    assert templar.render("{{ motd }}", variables) == f"host {payload}!"
+    assert templar.render("{{ nested }}", variables) == {"devices": [payload], "by_line": [payload, "{% raw %}"]}
+    assert templar.evaluate("fact.hostname == banner[5:] and fact.hostname.startswith('{' ~ '{')", variables)
+    assert templar.evaluate("'popen' in banner", variables)
+    (tmp_path / "motd.j2").write_text("{{ motd }}\n{% for line in fact.lines %}{{ line }}\n{% endfor %}")
+    assert templar.render_file(tmp_path / "motd.j2", variables) == f"host {payload}!\n{payload}\n{{% raw %}}\n"
+    # a rendered result holding host text (a loop item, a set_fact value) is not templated a second time
+    item = templar.render("{{ fact.hostname }} and more", variables)
+    assert templar.render("{{ item }}", {"item": item}) == f"{payload} and more"
+    assert templar.render("{{ items }}", {"items": templar.render(["x {{ fact.lines[0] }}"], variables)}) == [
+        f"x {payload}"
+    ]
+    assert not is_templated(item)
+    assert not marker.exists()
