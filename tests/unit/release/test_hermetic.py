@@ -136,3 +136,22 @@ def test_two_playbooks_of_one_folder_are_two_releases_each_with_its_playbook(tmp
     assert resolve_release(ledger, project_, second.id, None) == second
     with pytest.raises(DeployctlError, match=r"made of playbooks/other\.yml, not playbooks/site\.yml"):
         resolve_release(ledger, project_, second.id, site)
+
+
+def test_a_role_of_the_project_roles_path_is_in_the_release_and_found_in_the_snapshot(tmp_path: Path) -> None:
+    playbook = project(tmp_path, "- hosts: all\n  roles: [web]\n")
+    (tmp_path / "deployctl.yml").write_text("stages: [dev]\nroles_path: [roles]\n")
+    (tmp_path / "roles" / "web" / "tasks").mkdir(parents=True)
+    (tmp_path / "roles" / "web" / "templates").mkdir()
+    (tmp_path / "roles" / "web" / "tasks" / "main.yml").write_text("- template:\n    src: app.j2\n    dest: /x\n")
+    (tmp_path / "roles" / "web" / "templates" / "app.j2").write_text("{{ port }}\n")
+    project_ = load_project(tmp_path)
+    content = collect_release(project_, playbook)
+    assert {"project/roles/web/tasks/main.yml", "project/roles/web/templates/app.j2"} <= {f.path for f in content.files}
+    release = make_release(open_ledger(project_.ledger), project_, playbook)
+    snapshot = Path(release.snapshot_dir)
+    loaded = load_playbook(release_project(project_, release)[1], display=release.playbook)
+    assert {use.path for use in loaded.uses} == {
+        snapshot / "project" / "roles" / "web",
+        snapshot / "project" / "roles" / "web" / "templates" / "app.j2",
+    }
