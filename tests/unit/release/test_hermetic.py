@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from deployctl.cli.deploy import resolve_release
+from deployctl.cli.main import main
 from deployctl.errors import DeployctlError, InputError
 from deployctl.ledger.db import open_ledger
+from deployctl.ledger.records import list_releases
 from deployctl.model.loader import load_playbook
 from deployctl.model.project import load_project
 from deployctl.release.content import collect_release
@@ -155,3 +157,20 @@ def test_a_role_of_the_project_roles_path_is_in_the_release_and_found_in_the_sna
         snapshot / "project" / "roles" / "web",
         snapshot / "project" / "roles" / "web" / "templates" / "app.j2",
     }
+
+
+def test_release_create_refuses_an_outside_file_in_one_line_exit_4(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "secret.conf").write_text("key\n")
+    root = tmp_path / "project"
+    entry = f"    - copy:\n        src: {tmp_path / 'secret.conf'}\n        dest: /etc/x\n"
+    playbook = project(root, "- hosts: all\n  tasks:\n" + entry)
+    with pytest.raises(SystemExit) as done:
+        main(["--project", str(root), "release", "create", "--playbook", str(playbook)])
+    _, err = capsys.readouterr()
+    assert done.value.code == 4
+    assert err.startswith("deployctl: error: playbooks/site.yml:4: copy.src: ")
+    assert err.count("\n") == 1
+    assert list_releases(open_ledger(load_project(root).ledger)) == []
+    assert not (root / ".deployctl" / "releases").exists()
