@@ -106,7 +106,12 @@ class _Collector:
 
     def __init__(self, project: Project) -> None:
         self.project = project
+        self.root = project.root.resolve()
         self.files: dict[str, ReleaseFile] = {}
+
+    def display(self, path: Path) -> str:
+        """A path as errors show it: relative to the project root when inside it."""
+        return path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else str(path)
 
     def take(self, path: Path, folder: _Folder, only: frozenset[str] | None = None) -> None:
         """Take in a file, a link or a folder's tree (and, in turn, whatever its links point to)."""
@@ -131,10 +136,10 @@ class _Collector:
         target = _lexical(path.parent / link)
         if Path(link).is_absolute() or not target.is_relative_to(folder.base):
             problem = f"a symbolic link to {link}: a release keeps only links relative to a file of the {folder.name}"
-            raise InputError(self.project.display(path), None, None, problem)
+            raise InputError(self.display(path), None, None, problem)
         if not path.resolve().is_relative_to(folder.base):
             problem = f"a symbolic link to {link} leads outside the {folder.name} (through another link)"
-            raise InputError(self.project.display(path), None, None, problem)
+            raise InputError(self.display(path), None, None, problem)
         self.files[snapshot_path] = ReleaseFile(snapshot_path, path, "", link)
         return target
 
@@ -156,7 +161,7 @@ def collect_release(project: Project, playbook: Path) -> ReleaseContent:
     outside = [use for use in loaded.uses if not _inside(_lexical(use.path), root)]
     if outside:
         use = outside[0]
-        problem = f"{use.path} is outside the project ({root}): a release holds only the project's files"
+        problem = f"{_lexical(use.path)} is outside the project ({root}): a release holds only the project's files"
         raise InputError(use.source, use.line, use.field, problem)
     collector = _Collector(project)
     collector.take(playbook.parent, content, ROOT_CONTENT if playbook.parent == root else None)
@@ -186,7 +191,7 @@ def _through_link(path: Path, base: Path) -> Path:
 
 def _lexical(path: Path) -> Path:
     """An absolute path with its `..` parts resolved by name, links not followed (as the snapshot sees it)."""
-    return Path(os.path.normpath(path))
+    return Path(os.path.normpath(path.absolute()))
 
 
 def _inside(path: Path, root: Path) -> bool:
