@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -78,9 +78,11 @@ _MERGE = object()
 
 @dataclass(frozen=True)
 class _Value:
-    """A value read from the document, with the number of values it stands for and its nesting height."""
+    """A value read from the document, with the line it starts on, the number of values it stands for and its
+    nesting height."""
 
     value: Any
+    line: int
     size: int
     height: int
 
@@ -99,15 +101,15 @@ class _OpenCollection:
         self.merged: list[LocatedMap] = []
         self.merge_line: int | None = None
 
-    def add(self, item: _Value, line: int, source: str) -> None:
+    def add(self, item: _Value, source: str) -> None:
         """Take the next item: a list's item, or a mapping's key or value."""
         self.size += item.size
         self.height = max(self.height, item.height + 1)
         if self.items is not None:
             self.items.append(item.value)
-            self.items.item_lines.append(line)
+            self.items.item_lines.append(item.line)
         elif self.key is None:
-            self._take_key(item.value, line, source)
+            self._take_key(item.value, item.line, source)
         else:
             key, key_line = self.key
             self.key = None
@@ -183,8 +185,8 @@ class _DocumentReader:
             if not self.stack:
                 return item.value
             if len(self.stack) + item.height > MAX_YAML_DEPTH:
-                raise InputError(self.source, line, None, f"nested deeper than {MAX_YAML_DEPTH} levels")
-            self.stack[-1].add(item, line, self.source)
+                raise InputError(self.source, item.line, None, f"nested deeper than {MAX_YAML_DEPTH} levels")
+            self.stack[-1].add(item, self.source)
 
     def _count(self, size: int, line: int) -> None:
         self.expanded += size
@@ -211,7 +213,7 @@ class _DocumentReader:
 
     def _close(self) -> _Value:
         collection = self.stack.pop()
-        item = _Value(collection.close(self.source), collection.size, collection.height)
+        item = _Value(collection.close(self.source), collection.line, collection.size, collection.height)
         if collection.anchor is not None:
             del self.open_anchors[collection.anchor]
             self.anchors[collection.anchor] = item
@@ -226,7 +228,7 @@ class _DocumentReader:
             raise InputError(self.source, line, None, f"invalid YAML: alias *{anchor} names no anchor before it")
         item = self.anchors[anchor]
         self._count(item.size, line)
-        return item
+        return replace(item, line=line)
 
     def _scalar(self, event: ScalarEvent, line: int) -> _Value:
         self._anchor(event.anchor, line)
@@ -241,7 +243,7 @@ class _DocumentReader:
             node = ScalarNode(tag, event.value, cast(Any, event.start_mark), cast(Any, event.end_mark), event.style)
             value = self.loader.construct_object(node, deep=True)
             self.loader.constructed_objects.pop(node, None)
-        item = _Value(value, 1, 0)
+        item = _Value(value, line, 1, 0)
         if event.anchor is not None:
             self.anchors[event.anchor] = item
         return item

@@ -24,6 +24,12 @@ def problem(text: str) -> InputError:
     return raised.value
 
 
+def test_every_key_and_item_keeps_the_line_it_starts_on() -> None:
+    data = parse_yaml("tasks:\n  - name: a\n    debug: {}\n  - &b\n    name: b\n  - *b\nend: 1\n", "site.yml")
+    assert data["tasks"].item_lines == [2, 4, 6]
+    assert (data.line_of("tasks"), data.line_of("end"), data["tasks"][0].line_of("debug")) == (1, 7, 3)
+
+
 def test_an_alias_bomb_is_refused_at_the_alias_that_crosses_the_limit() -> None:
     assert MAX_YAML_NODES < 9**9
     error = problem(laughs(9))
