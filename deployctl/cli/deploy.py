@@ -12,6 +12,7 @@ import typer
 
 from deployctl.cli.context import cli_context
 from deployctl.cli.render import OutputFormat, print_json, print_table, say, stderr
+from deployctl.errors import InputError
 from deployctl.model.project import Project
 
 if TYPE_CHECKING:
@@ -52,7 +53,12 @@ def resolve_release(
     from deployctl.release.store import find_release, make_release
 
     if release is not None:
-        return find_release(connection, release)
+        row = find_release(connection, release)
+        named = project.display(default_playbook(project, playbook)) if playbook is not None else row.playbook
+        if named != row.playbook:
+            problem = f"release {row.id} is made of {row.playbook}, not {named}: a release deploys its own playbook"
+            raise InputError("--playbook", None, None, problem)
+        return row
     return make_release(connection, project, default_playbook(project, playbook))
 
 

@@ -13,7 +13,7 @@ from deployctl.ledger.records import HostOutcome
 from deployctl.model.connection import SshEndpoint
 from deployctl.model.project import Project
 from deployctl.strategies.results import HostRecap, RunResult
-from deployctl.transport.base import Command, Result, Transport, shell
+from deployctl.transport.base import Command, Connectable, Result, Transport, shell
 from deployctl.transport.pool import run_each
 from deployctl.transport.ssh import SshTransport
 
@@ -83,6 +83,11 @@ class _Retained:
 
     def get(self, path: str, *, become: bool = False) -> bytes:
         return self.transport.get(path, become=become)
+
+    def connect(self) -> None:
+        """Open the wrapped transport's connection when it has one to open."""
+        if isinstance(self.transport, Connectable):
+            self.transport.connect()
 
     def close(self) -> None:
         return None

@@ -32,6 +32,7 @@ from deployctl.model.playbook import (
     CONTROLLER_FILE_DIRS,
     ActionSpec,
     Block,
+    ContentUse,
     Included,
     Play,
     Playbook,
@@ -237,6 +238,7 @@ class _Shared:
     play_roles: list[RoleScope] = field(default_factory=list)
     roles_run: set[tuple[Path, str]] = field(default_factory=set)
     templar: Templar | None = None
+    uses: list[ContentUse] = field(default_factory=list)
 
 
 _TEMPLATED = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
@@ -262,6 +264,10 @@ class _PlaybookLoader:
 
     def error(self, line: int | None, field: str | None, problem: str) -> InputError:
         return InputError(self.source, line, field, problem)
+
+    def use(self, path: Path, line: int | None, field: str) -> None:
+        """Note a file or folder the content reads (a release takes it in), and where it names it."""
+        self.shared.uses.append(ContentUse(path, self.source, line, field))
 
     def unsupported(self, line: int | None, field: str, problem: str) -> None:
         """Record an unsupported keyword or module; loading goes on so that every one is listed."""
@@ -419,6 +425,7 @@ class _PlaybookLoader:
             )
         if path in chain or len(chain) > MAX_INCLUDE_DEPTH:
             raise self.error(line, "import_playbook", f"{name} imports itself")
+        self.use(path, line, "import_playbook")
         loader = self.child(path)
         return loader.playbook(load_yaml_file(path, loader.source), chain)
 
@@ -502,6 +509,7 @@ class _PlaybookLoader:
             shown = display_path(path, self.base_dir, self.source)
             if not path.is_file():
                 raise self.error(line, "vars_files", f"file not found: {shown}")
+            self.use(path, line, "vars_files")
             content = load_yaml_file(path, shown)
             if content is None:
                 continue
@@ -624,6 +632,7 @@ class _PlaybookLoader:
                 for path in role_search_dirs(self.base_dir, self.shared.roles_path)
             )
             raise self.error(line, where, f"role {name!r} not found (searched {searched})")
+        self.use(folder.path, line, where)
         if folder.path in inherit.chain or len(inherit.chain) > MAX_INCLUDE_DEPTH:
             raise self.error(line, where, f"role {name!r} depends on itself")
         key = (folder.path.resolve(), repr(sorted(params.items())) + repr(sorted(parts.items())))
@@ -870,6 +879,7 @@ class _PlaybookLoader:
             raise self.error(line, f"{key}.file", f"file not found: {name!r}")
         if path in inherit.chain or len(inherit.chain) > MAX_INCLUDE_DEPTH:
             raise self.error(line, key, f"{name} imports itself")
+        self.use(path, line, f"{key}.file")
         return self.child(path).file_steps(path, inner)
 
     def file_dirs(self, inherit: _Inherit) -> tuple[Path, ...]:
@@ -1171,6 +1181,7 @@ class _PlaybookLoader:
                     continue
                 if path in inherit.chain or len(inherit.chain) > MAX_INCLUDE_DEPTH:
                     continue  # a file including itself: the run reports it if it is ever chosen
+                self.use(path, task.line_of("file"), f"{task.module}.file")
                 before = len(self.shared.problems)
                 child = self.child(path)
                 try:
@@ -1192,6 +1203,7 @@ class _PlaybookLoader:
         found: dict[str, Mapping[str, Any]] = {}
         for name in self.candidate_names(task):
             for path in self.globbed(task, "vars", name, inherit):
+                self.use(path, task.line_of("file"), f"{task.module}.file")
                 shown = display_path(path, self.base_dir, self.shared.playbook_source)
                 content = load_yaml_file(path, shown)
                 if content is None:
@@ -1258,6 +1270,7 @@ class _PlaybookLoader:
             raise self.error(
                 task.line_of("src"), f"{module.name}.src", f"file not found: {src!r} (searched {searched})"
             )
+        self.use(found, task.line_of("src"), f"{module.name}.src")
         if module.name == "template":
             shown = display_path(found, self.base_dir, self.shared.playbook_source)
             try:
@@ -1286,7 +1299,7 @@ def parse_playbook(
     plays = loader.playbook(data)
     if shared.problems:
         raise UnsupportedContentError(_unique(shared.problems))
-    return Playbook(path=path, source=source, base_dir=path.parent, plays=tuple(plays))
+    return Playbook(path=path, source=source, base_dir=path.parent, plays=tuple(plays), uses=tuple(shared.uses))
 
 
 def _unique(problems: Sequence[InputError]) -> list[InputError]:

@@ -254,13 +254,24 @@ class Play:
 
 
 @dataclass(frozen=True)
+class ContentUse:
+    """A file or folder the playbook's content reads (a vars file, a role, a `src`), and where it names it."""
+
+    path: Path
+    source: str
+    line: int | None
+    field: str
+
+
+@dataclass(frozen=True)
 class Playbook:
-    """A playbook file: where it is, the name errors show for it, its folder and its plays."""
+    """A playbook file: where it is, the name errors show for it, its folder, its plays and the files they use."""
 
     path: Path
     source: str
     base_dir: Path
     plays: tuple[Play, ...]
+    uses: tuple[ContentUse, ...] = ()
 
     def display(self, path: Path) -> str:
         """How errors show a file of the playbook's folder: beside the playbook's display name."""

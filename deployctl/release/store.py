@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sqlite3
@@ -13,7 +14,7 @@ from deployctl.errors import DeployctlError
 from deployctl.ledger.db import actor, now_iso
 from deployctl.ledger.records import ReleaseRow, get_release, save_release
 from deployctl.model.project import Project
-from deployctl.release.content import INVENTORY_FOLDER, ReleaseContent, collect_release
+from deployctl.release.content import INVENTORY_FOLDER, ReleaseContent, ReleaseFile, collect_release
 
 MANIFEST = "release.json"
 
@@ -31,14 +32,12 @@ def write_snapshot(content: ReleaseContent, folder: Path) -> None:
     partial = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
         for item in content.files:
-            target = partial / item.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(item.source, target)
+            _copy_file(item, partial / item.path)
         manifest = {
             "content_hash": content.content_hash,
             "playbook": content.playbook,
             "playbook_source": content.playbook_source,
-            "files": {f.path: f.sha256 for f in content.files},
+            "files": {f.path: f.digest for f in content.files},
         }
         (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         if folder.exists():
@@ -47,6 +46,19 @@ def write_snapshot(content: ReleaseContent, folder: Path) -> None:
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
+
+
+def _copy_file(item: ReleaseFile, target: Path) -> None:
+    """Write one file of the release (a link as a link), with the bytes that were hashed, or fail."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if item.link is not None:
+        target.symlink_to(item.link)
+        return
+    data = item.source.read_bytes()
+    if hashlib.sha256(data).hexdigest() != item.sha256:
+        raise DeployctlError(f"{item.source} changed while the release was made: make it again")
+    target.write_bytes(data)
+    shutil.copystat(item.source, target)
 
 
 def make_release(connection: sqlite3.Connection, project: Project, playbook: Path, note: str = "") -> ReleaseRow:

@@ -18,7 +18,7 @@ from deployctl.strategies.batches import exceeds_max_fail, split_batches
 from deployctl.strategies.hostrun import Emit, HostRunner, RunOptions
 from deployctl.strategies.results import HostRecap, RunResult, TaskResult
 from deployctl.templating import Templar
-from deployctl.transport.base import Transport
+from deployctl.transport.base import Connectable, Transport
 from deployctl.transport.pool import DEFAULT_FORKS, run_each
 from deployctl.transport.ssh import SshTransport
 
@@ -112,6 +112,8 @@ def apply_playbook(
         def run(host: InventoryHost) -> bool:
             runner = runner_for(host)
             try:
+                if isinstance(runner.transport, Connectable):  # reachable or not, whatever the play's tasks
+                    runner.transport.connect()
                 runner.run_play(play)
             except ConnectionFailedError as error:
                 record(_unreachable(host.name, play, str(error)))

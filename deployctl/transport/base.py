@@ -6,7 +6,7 @@ import base64
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from deployctl.errors import DeployctlError
 
@@ -85,6 +85,16 @@ class Transport(Protocol):
 
     def close(self) -> None:
         """Release the connection."""
+        ...
+
+
+@runtime_checkable
+class Connectable(Protocol):
+    """A transport with a connection to open (SSH): a host's is opened before its first task, so a host that
+    no task needs a command from is still found unreachable."""
+
+    def connect(self) -> None:
+        """Open the connection now; ConnectionFailedError when the host cannot be reached."""
         ...
 
 

@@ -27,10 +27,11 @@ def _project(root: Path) -> Path:
     return playbook
 
 
-def test_the_hash_covers_paths_and_bytes_not_order() -> None:
+def test_the_hash_covers_the_playbook_paths_and_bytes_not_order() -> None:
     pairs = [("a", "1"), ("b", "2")]
-    assert content_hash(pairs) == content_hash(reversed(pairs))
-    assert content_hash(pairs) != content_hash([("a", "1"), ("c", "2")])
+    assert content_hash(pairs, "site.yml") == content_hash(reversed(pairs), "site.yml")
+    assert content_hash(pairs, "site.yml") != content_hash([("a", "1"), ("c", "2")], "site.yml")
+    assert content_hash(pairs, "site.yml") != content_hash(pairs, "other.yml")
 
 
 def test_the_same_content_in_two_places_is_the_same_release(tmp_path: Path) -> None:
@@ -40,8 +41,9 @@ def test_the_same_content_in_two_places_is_the_same_release(tmp_path: Path) -> N
     second = collect_release(load_project(tmp_path / "two"), tmp_path / "two" / "playbooks" / "site.yml")
     assert first.content_hash == second.content_hash
     assert {f.path for f in first.files} == {
-        "playbook/site.yml",
-        "playbook/templates/app.ini.j2",
+        "project/deployctl.yml",
+        "project/playbooks/site.yml",
+        "project/playbooks/templates/app.ini.j2",
         "inventories/dev.yml",
         "inventories/group_vars/all.yml",
     }
@@ -69,4 +71,6 @@ def test_make_release_snapshots_once_and_the_snapshot_loads_as_the_project(tmp_p
     old_project, old_playbook = release_project(project, release)
     assert (old_project.inventory_dir / "group_vars" / "all.yml").read_text() == "app_port: 8080\n"
     assert old_playbook.read_text() == playbook.read_text()
-    assert collect_release(old_project, old_playbook).content_hash == release.content_hash
+    assert old_playbook == snapshot / "project" / "playbooks" / "site.yml"
+    assert manifest["playbook"] == "project/playbooks/site.yml"
+    assert len(manifest["files"]) == 5
