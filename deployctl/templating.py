@@ -37,7 +37,7 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 
-from deployctl.errors import DeployctlError
+from deployctl.errors import DeployctlError, InputError
 from deployctl.lookups import (
     ERROR_MODES,
     LOOKUP_FUNCTIONS,
@@ -51,6 +51,7 @@ from deployctl.lookups import (
     run_lookup,
 )
 from deployctl.model.connection import parse_bool
+from deployctl.model.yamlsource import parse_yaml
 from deployctl.unsafe import UnsafeText as UnsafeText  # re-exported: the marker of host data
 from deployctl.unsafe import mark_unsafe as mark_unsafe
 
@@ -180,7 +181,13 @@ def _to_nice_yaml(value: Any, indent: int = 4, **kwargs: Any) -> str:
 
 
 def _from_yaml(value: Any) -> Any:
-    return yaml.safe_load(value) if isinstance(value, str) else value
+    """YAML text (often a host's output) through the one bounded reader: an alias bomb is an error, not a hang."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_yaml(value, "from_yaml")
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _regex_flags(ignorecase: bool, multiline: bool) -> int:

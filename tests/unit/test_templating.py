@@ -453,3 +453,15 @@ def test_host_text_stays_literal_wherever_it_flows(tmp_path: Path) -> None:
     ]
     assert not is_templated(item)
     assert not marker.exists()
+
+
+def test_from_yaml_reads_host_output_through_the_bounded_reader() -> None:
+    """A host's output parsed with from_yaml cannot expand an alias bomb on the controller."""
+    templar = Templar()
+    assert templar.render("{{ out | from_yaml }}", {"out": "a: [1, 2]\nb: x"}) == {"a": [1, 2], "b": "x"}
+    levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for index in range(8):
+        name, previous = chr(98 + index), chr(97 + index)
+        levels.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
+    with pytest.raises(TemplateError, match="values once aliases are expanded"):
+        templar.render("{{ out | from_yaml }}", {"out": "\n".join(levels)})
