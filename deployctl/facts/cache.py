@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from deployctl.statedir import private_folder
+
 FACTS_FOLDER = "facts"
 
 
@@ -45,7 +47,7 @@ class FactCache:
         if not gathered:
             return
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            private_folder(self.folder)
             text = json.dumps(gathered, sort_keys=True, default=str)
             if self.hint(host) == json.loads(text):
                 return

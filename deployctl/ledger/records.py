@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from deployctl.ledger.db import actor, now_iso, row_values, transaction
+from deployctl.ledger.db import actor, now_iso, row_values, settle, transaction
 
 HostKind = Literal["vm", "container"]
 
@@ -194,21 +194,26 @@ def finish_deployment(
     requests_sent: int | None = None,
     requests_failed: int | None = None,
 ) -> None:
-    """Record how a deployment ended and how each host fared."""
-    with transaction(connection):
+    """Record how a deployment ended and how each host fared (even on a full disk: see `settle`)."""
+    ended_at = now_iso()
+    rows = [
+        (deployment_id, h.host, h.kind, h.status, json.dumps(dict(h.detail), sort_keys=True, default=str))
+        for h in hosts
+    ]
+
+    def write(connection: sqlite3.Connection) -> None:
         connection.execute(
             "UPDATE deployments SET ended_at = ?, outcome = ?, reason = ?, requests_sent = ?, requests_failed = ?"
             " WHERE id = ?",
-            (now_iso(), outcome, reason, requests_sent, requests_failed, deployment_id),
+            (ended_at, outcome, reason, requests_sent, requests_failed, deployment_id),
         )
         connection.executemany(
             "INSERT OR REPLACE INTO deployment_hosts (deployment_id, host, kind, status, detail)"
             " VALUES (?, ?, ?, ?, ?)",
-            [
-                (deployment_id, h.host, h.kind, h.status, json.dumps(dict(h.detail), sort_keys=True, default=str))
-                for h in hosts
-            ],
+            rows,
         )
+
+    settle(connection, write)
 
 
 def set_deployment_release(connection: sqlite3.Connection, deployment_id: int, release_id: str | None) -> None:
