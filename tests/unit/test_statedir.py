@@ -15,7 +15,6 @@ from deployctl.ledger.db import open_ledger
 from deployctl.ledger.records import begin_deployment
 from deployctl.release.content import ReleaseContent, ReleaseFile
 from deployctl.release.store import snapshot_dir, write_snapshot
-from deployctl.statedir import private_folder
 
 SSH_CONFIG = "Host dev-vm1\n  HostName 127.0.0.1\n  Port 2201\n  User vagrant\n  IdentityFile /k\n"
 
@@ -60,5 +59,7 @@ def test_lab_state_fact_cache_and_snapshots_are_private(tmp_path: Path) -> None:
 
 
 def test_private_folder_creates_every_missing_level_private(tmp_path: Path) -> None:
+    from deployctl.statedir import private_folder
+
     assert private_folder(tmp_path / "a" / "b") == tmp_path / "a" / "b"
     assert _mode(tmp_path / "a") == _mode(tmp_path / "a" / "b") == 0o700

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from deployctl.ledger.db import LedgerError, open_ledger, transaction
-from deployctl.ledger.locks import LockBreakError, StageLockedError, break_lock, lock_holder, stage_lock
+from deployctl.ledger.locks import StageLockedError, lock_holder, stage_lock
 from deployctl.ledger.recording import DeploymentRecord, outcome_of_errors
 from deployctl.ledger.records import HostOutcome, begin_deployment, deployments, finish_deployment
 
@@ -91,6 +91,8 @@ def test_a_signal_marks_the_deployment_interrupted_and_releases_the_lock(tmp_pat
 
 
 def test_a_lock_from_another_machine_is_broken_with_a_reason_and_recorded(tmp_path: Path) -> None:
+    from deployctl.ledger.locks import break_lock
+
     ledger = open_ledger(tmp_path / "ledger.db")
     left = begin_deployment(ledger, "prod", None, "promote", "both")
     ledger.execute("UPDATE deployments SET pid = 4242, machine = 'ci-runner-7' WHERE id = ?", (left,))
@@ -111,6 +113,8 @@ def test_a_lock_from_another_machine_is_broken_with_a_reason_and_recorded(tmp_pa
 
 
 def test_breaking_no_lock_or_a_live_local_one_is_refused(tmp_path: Path) -> None:
+    from deployctl.ledger.locks import LockBreakError, break_lock
+
     ledger = open_ledger(tmp_path / "ledger.db")
     with pytest.raises(LockBreakError, match="stage qa is not locked"):
         break_lock(ledger, "qa", "why")
