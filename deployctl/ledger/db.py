@@ -6,7 +6,7 @@ import getpass
 import os
 import socket
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime
@@ -33,7 +33,11 @@ def ledger_failure(path: str, error: sqlite3.Error) -> LedgerError:
     said = str(error) or type(error).__name__
     code = getattr(error, "sqlite_errorcode", None)
     if code == sqlite3.SQLITE_FULL or "disk is full" in said:
-        return LedgerError(f"ledger {path}: {said}: free space on its filesystem and run the command again", full=True)
+        return LedgerError(
+            f"ledger {path}: {said}: free space on its filesystem and run the command again "
+            "(it takes over a lock this one could not give back)",
+            full=True,
+        )
     if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in said or "not a database" in said:
         return LedgerError(
             f"ledger {path}: {said}: the file is damaged; restore it from a backup "
@@ -217,20 +221,3 @@ def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         except LedgerError as failed:
             raise failed from error
         raise
-
-
-def settle(connection: sqlite3.Connection, write: Callable[[sqlite3.Connection], object]) -> None:
-    """A bookkeeping write that must land (an outcome, a lock given back), even on a full disk.
-
-    On a full disk the write-ahead log is checkpointed and restarted, so the write reuses the space the
-    log already holds, and is tried once more.
-    """
-    try:
-        with transaction(connection):
-            write(connection)
-    except LedgerError as error:
-        if not error.full:
-            raise
-        connection.execute("PRAGMA wal_checkpoint(RESTART)")
-        with transaction(connection):
-            write(connection)

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from deployctl.errors import DeployctlError
-from deployctl.ledger.db import actor, now_iso, settle, transaction
+from deployctl.ledger.db import actor, now_iso, transaction
 from deployctl.ledger.records import mark_interrupted, process_alive
 from deployctl.ledger.verifications import mark_verifications_interrupted
 
@@ -101,14 +101,16 @@ def acquire(connection: sqlite3.Connection, stage: str, command: str, say: Calla
 
 
 def release(connection: sqlite3.Connection, held: StageLock) -> None:
-    """Give the lock back (only if it is still ours), even on a full disk (see `settle`)."""
-    settle(
-        connection,
-        lambda connection: connection.execute(
+    """Give the lock back (only if it is still ours).
+
+    When the ledger cannot be written (a full disk), the lock stays with this process's id: once it has
+    exited, the next command takes the lock over and marks what it left running `interrupted`.
+    """
+    with transaction(connection):
+        connection.execute(
             "DELETE FROM stage_locks WHERE stage = ? AND pid = ? AND machine = ? AND acquired_at = ?",
             (held.stage, held.pid, held.machine, held.acquired_at),
-        ),
-    )
+        )
 
 
 def break_lock(connection: sqlite3.Connection, stage: str, reason: str) -> tuple[StageLock, int]:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from deployctl.ledger.db import actor, now_iso, row_values, settle, transaction
+from deployctl.ledger.db import actor, now_iso, row_values, transaction
 
 HostKind = Literal["vm", "container"]
 
@@ -194,7 +194,7 @@ def finish_deployment(
     requests_sent: int | None = None,
     requests_failed: int | None = None,
 ) -> None:
-    """Record how a deployment ended and how each host fared (even on a full disk: see `settle`)."""
+    """Record how a deployment ended and how each host fared (in one transaction)."""
     ended_at = now_iso()
     rows = [
         (deployment_id, h.host, h.kind, h.status, json.dumps(dict(h.detail), sort_keys=True, default=str))
@@ -213,7 +213,8 @@ def finish_deployment(
             rows,
         )
 
-    settle(connection, write)
+    with transaction(connection):
+        write(connection)
 
 
 def set_deployment_release(connection: sqlite3.Connection, deployment_id: int, release_id: str | None) -> None:
