@@ -80,7 +80,6 @@ def test_ctrl_c_during_promote_marks_it_interrupted_releases_the_lock_and_exits_
     _, err = promoting.communicate(timeout=DEADLINE)
     assert promoting.returncode == 130, err
     assert "Traceback" not in err, err
-    assert "deployctl: interrupted" in err, err
     assert deployment(pipeline, deployment_id) == ("interrupted", "interrupted by the user")
     assert_ledger_sound(pipeline / "ledger.db")
     ok(pipeline, "promote", "--stage", "qa")
