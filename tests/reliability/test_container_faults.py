@@ -69,6 +69,8 @@ def proxy_upstreams(engine: docker.DockerClient) -> tuple[set[str], set[str]]:
     conf = read_stage_conf(proxy)
     replicas = engine.containers.list(filters={"label": [f"{STAGE_LABEL}={STAGE}", f"{ROLE_LABEL}=app"]})
     named = {c.name for c in replicas if c.name in conf}
+    for replica in replicas:
+        replica.reload()  # a listed container's attrs are a summary: its health is in the full inspect
     healthy = {c.name for c in replicas if c.attrs["State"].get("Health", {}).get("Status") == "healthy"}
     return named, healthy
 
@@ -110,11 +112,13 @@ def test_the_engine_restarted_during_a_rollout(deployed: Path, engine: docker.Do
 
     wait_for("the rollout to start a replica of the new release", new_replica, deadline=900)
     os.kill(dockerd_pid(), signal.SIGTERM)
-    wait_for("dockerd to stop", lambda: subprocess.run(["pidof", "dockerd"], capture_output=True).returncode != 0, 60)
-    out, err = rolling.communicate(timeout=300)
+    try:
+        wait_for("dockerd to stop", lambda: subprocess.run(["pidof", "dockerd"], capture_output=True).returncode, 60)
+        out, err = rolling.communicate(timeout=300)
+    finally:  # the engine, then the lab VMs (their restart policy is `no`: vagrant starts them again)
+        deployctl("lab", "up", timeout=900)
     assert rolling.returncode == 1, (rolling.returncode, out, err)
     assert one_line_error(err).startswith("deployctl: error: the Docker engine failed: "), err
-    deployctl("lab", "up", timeout=900)  # the engine, then the lab VMs (restart policy `no`: vagrant starts them)
     ledger = deployed / "ledger.db"
     assert outcomes(ledger, STAGE)[-1] == ("deploy", "failed")
     assert_ledger_sound(ledger)
