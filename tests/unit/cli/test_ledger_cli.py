@@ -146,3 +146,17 @@ def test_an_open_state_folder_is_tightened_with_a_notice(
     assert _mode(mounted) == 0o644  # a container reads it: its task's mode is kept
     _, _, err = run(["--project", str(root), "history"], capsys)
     assert err == ""
+
+
+def test_a_docker_engine_that_goes_away_is_one_line() -> None:
+    import requests
+
+    from deployctl.cli.deploy import EngineFailedError, reports_engine_errors
+
+    @reports_engine_errors
+    def rolling() -> None:
+        raise requests.exceptions.ConnectionError("Connection aborted.")
+
+    with pytest.raises(EngineFailedError, match=r"^the Docker engine failed: Connection aborted\.$") as failed:
+        rolling()
+    assert failed.value.exit_code == 1
