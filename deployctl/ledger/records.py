@@ -194,27 +194,21 @@ def finish_deployment(
     requests_sent: int | None = None,
     requests_failed: int | None = None,
 ) -> None:
-    """Record how a deployment ended and how each host fared (in one transaction)."""
-    ended_at = now_iso()
-    rows = [
-        (deployment_id, h.host, h.kind, h.status, json.dumps(dict(h.detail), sort_keys=True, default=str))
-        for h in hosts
-    ]
-
-    def write(connection: sqlite3.Connection) -> None:
+    """Record how a deployment ended and how each host fared."""
+    with transaction(connection):
         connection.execute(
             "UPDATE deployments SET ended_at = ?, outcome = ?, reason = ?, requests_sent = ?, requests_failed = ?"
             " WHERE id = ?",
-            (ended_at, outcome, reason, requests_sent, requests_failed, deployment_id),
+            (now_iso(), outcome, reason, requests_sent, requests_failed, deployment_id),
         )
         connection.executemany(
             "INSERT OR REPLACE INTO deployment_hosts (deployment_id, host, kind, status, detail)"
             " VALUES (?, ?, ?, ?, ?)",
-            rows,
+            [
+                (deployment_id, h.host, h.kind, h.status, json.dumps(dict(h.detail), sort_keys=True, default=str))
+                for h in hosts
+            ],
         )
-
-    with transaction(connection):
-        write(connection)
 
 
 def set_deployment_release(connection: sqlite3.Connection, deployment_id: int, release_id: str | None) -> None:

@@ -70,26 +70,20 @@ def finish_verification(
     seconds: float,
     reason: str = "",
 ) -> None:
-    """Record how a verification ended, and each host's results (in one transaction)."""
-    ended_at = now_iso()
-    rows = [
-        (verification_id, h.host, h.backend, h.passed, h.failed, json.dumps(dict(h.detail), sort_keys=True))
-        for h in hosts
-    ]
-
-    def write(connection: sqlite3.Connection) -> None:
+    """Record how a verification ended, and each host's results."""
+    with transaction(connection):
         connection.execute(
             "UPDATE verifications SET ended_at = ?, outcome = ?, seconds = ?, reason = ? WHERE id = ?",
-            (ended_at, outcome, round(seconds, 3), reason, verification_id),
+            (now_iso(), outcome, round(seconds, 3), reason, verification_id),
         )
         connection.executemany(
             "INSERT OR REPLACE INTO verification_hosts (verification_id, host, backend, passed, failed, detail)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            rows,
+            [
+                (verification_id, h.host, h.backend, h.passed, h.failed, json.dumps(dict(h.detail), sort_keys=True))
+                for h in hosts
+            ],
         )
-
-    with transaction(connection):
-        write(connection)
 
 
 def verifications(connection: sqlite3.Connection, stage: str | None = None) -> list[VerificationRow]:
