@@ -36,8 +36,10 @@ def write_private(path: Path, text: str) -> None:
 def create_private_file(path: Path) -> None:
     """Create `path` empty with mode 0600 unless it exists (SQLite gives its -wal and -shm the same mode)."""
     private_folder(path.parent)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE)
-    os.close(descriptor)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    except FileExistsError:
+        return
 
 
 def _tighten(path: Path, mode: int) -> bool:
