@@ -18,8 +18,15 @@ class CliContext:
     debug: bool
 
     def project(self) -> Project:
-        """The project found from --project, or from the current folder upwards."""
-        return find_project(self.project_dir or Path.cwd())
+        """The project found from --project, or from the current folder upwards (its state folder made private)."""
+        from deployctl.cli.render import say
+        from deployctl.statedir import tighten_state
+
+        project = find_project(self.project_dir or Path.cwd())
+        notice = tighten_state(project.state_dir, project.ledger)
+        if notice is not None:
+            say(notice)
+        return project
 
 
 def cli_context(ctx: typer.Context) -> CliContext:

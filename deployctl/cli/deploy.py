@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
 from deployctl.cli.context import cli_context
 from deployctl.cli.render import OutputFormat, print_json, print_table, say, stderr
-from deployctl.errors import InputError
+from deployctl.errors import DeployctlError, InputError
 from deployctl.model.project import Project
 
 if TYPE_CHECKING:
@@ -25,6 +26,30 @@ if TYPE_CHECKING:
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")]
 StageOption = Annotated[str, typer.Option("--stage", "-s", help="The stage to deploy to.")]
 DEPLOY_FAILED_EXIT = 2
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class EngineFailedError(DeployctlError):
+    """The Docker engine failed or went away in the middle of a command (what was done is recorded)."""
+
+
+def reports_engine_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """A command whose Docker errors (the engine stopped, restarted, refused) are one line and exit 1."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except Exception as error:
+            from docker.errors import DockerException
+            from requests.exceptions import RequestException
+
+            if isinstance(error, DockerException | RequestException):
+                raise EngineFailedError(f"the Docker engine failed: {error}") from error
+            raise
+
+    return run
 
 
 def default_playbook(project: Project, playbook: Path | None) -> Path:
@@ -104,6 +129,7 @@ def render_deployment(
     say(f"deployment #{deployment_id}: release {release.id} ({strategy}) {done.outcome}")
 
 
+@reports_engine_errors
 def deploy(
     ctx: typer.Context,
     stage: StageOption,
@@ -163,6 +189,7 @@ def deploy(
         raise typer.Exit(DEPLOY_FAILED_EXIT)
 
 
+@reports_engine_errors
 def rollback(
     ctx: typer.Context,
     stage: StageOption,

@@ -1,10 +1,10 @@
-"""The delivery pipeline's commands (release, verify, promote, status, history), each imported only when run."""
+"""The delivery pipeline's commands (release, verify, promote, status, history, lock), each imported only when run."""
 
 from __future__ import annotations
 
 import typer
 
-PIPELINE_COMMANDS = ("release", "verify", "promote", "status", "history")
+PIPELINE_COMMANDS = ("release", "verify", "promote", "status", "history", "lock")
 
 
 def register_pipeline_command(app: typer.Typer, command: str) -> None:
@@ -25,6 +25,10 @@ def register_pipeline_command(app: typer.Typer, command: str) -> None:
         from deployctl.cli import status
 
         app.command("status")(status.status)
+    elif command == "lock":
+        from deployctl.cli import lock
+
+        app.add_typer(lock.app, name="lock")
     else:
         from deployctl.cli import history
 

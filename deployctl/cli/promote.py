@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from deployctl.cli.context import cli_context
-from deployctl.cli.deploy import FormatOption, StageOption, engine, render_deployment
+from deployctl.cli.deploy import FormatOption, StageOption, engine, render_deployment, reports_engine_errors
 from deployctl.cli.render import OutputFormat, print_json, say, stderr, stdout
 from deployctl.cli.verify import render_verification, verification_json
 from deployctl.errors import DeployctlError
@@ -68,6 +68,7 @@ def _plan_json(plan: PromotionPlan) -> dict[str, Any]:
     return found
 
 
+@reports_engine_errors
 def promote(
     ctx: typer.Context,
     stage: StageOption,

@@ -5,8 +5,10 @@ Reads the ledger only: fast, and no host is contacted.
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -14,6 +16,22 @@ from deployctl.cli.context import cli_context
 from deployctl.cli.deploy import FormatOption
 from deployctl.cli.render import OutputFormat, print_json, print_table
 from deployctl.pipeline.status import DriftScanFacts, StageSummary, summarize_stage
+
+if TYPE_CHECKING:
+    from deployctl.ledger.locks import StageLock
+
+
+def lock_word(lock: StageLock | None) -> str:
+    """Who holds a stage's lock, from where, and whether it can be taken over: `-` when none."""
+    from deployctl.ledger.records import process_alive
+
+    if lock is None:
+        return "-"
+    if lock.machine != socket.gethostname():
+        return f"{lock.describe()} (another machine: `deployctl lock break` if it is gone)"
+    if not process_alive(lock.pid, lock.machine):
+        return f"{lock.describe()} (process gone: the next command takes it over)"
+    return lock.describe()
 
 
 def latest_drift_scan(connection: sqlite3.Connection, stage: str) -> DriftScanFacts | None:
@@ -53,11 +71,20 @@ def status(ctx: typer.Context, output: FormatOption = OutputFormat.table) -> Non
     connection = open_ledger(project.ledger)
     try:
         summaries = stage_summaries(connection, project.stages)
-        locks = {lock.stage: lock.describe() for lock in all_locks(connection)}
+        locks = {lock.stage: lock for lock in all_locks(connection)}
     finally:
         connection.close()
     if output is OutputFormat.json:
-        print_json([{**asdict(s), "lock": locks.get(s.stage)} for s in summaries])
+        print_json(
+            [
+                {
+                    **asdict(s),
+                    "lock": locks[s.stage].describe() if s.stage in locks else None,
+                    "lock_holder": asdict(locks[s.stage]) if s.stage in locks else None,
+                }
+                for s in summaries
+            ]
+        )
         return
     rows = [
         [
@@ -67,8 +94,10 @@ def status(ctx: typer.Context, output: FormatOption = OutputFormat.table) -> Non
             f"{s.action} ({s.strategy})" if s.action else "-",
             s.verified,
             s.drift,
-            s.in_progress or locks.get(s.stage) or "-",
+            s.in_progress or "-",
+            lock_word(locks.get(s.stage)),
         ]
         for s in summaries
     ]
-    print_table("stages", ["STAGE", "RELEASE", "DEPLOYED", "BY", "VERIFIED", "DRIFT", "IN PROGRESS"], rows)
+    columns = ["STAGE", "RELEASE", "DEPLOYED", "BY", "VERIFIED", "DRIFT", "IN PROGRESS", "LOCKED BY"]
+    print_table("stages", columns, rows)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from deployctl.statedir import private_folder
 from deployctl.unsafe import mark_unsafe
 
 FACTS_FOLDER = "facts"
@@ -47,7 +48,7 @@ class FactCache:
         if not gathered:
             return
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            private_folder(self.folder)
             text = json.dumps(gathered, sort_keys=True, default=str)
             if self.hint(host) == json.loads(text):
                 return

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from deployctl.errors import DeployctlError
 from deployctl.immutable.replica import ConfigMount, ReplicaSpec
+from deployctl.statedir import private_folder, write_private
 
 Outcome = Literal["deployed", "unchanged", "rolled_back", "failed"]
 Action = Literal["deploy", "rollback"]
@@ -88,10 +89,10 @@ def append_record(state_dir: Path, stage: str, record: ReleaseRecord) -> None:
     """Add a record to the stage's history (written to a temporary file, then renamed into place)."""
     path = releases_path(state_dir, stage)
     records = [*load_history(state_dir, stage), record]
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     partial = path.with_name(path.name + ".partial")
     payload = {"version": HISTORY_VERSION, "stage": stage, "releases": [record_to_json(r) for r in records]}
-    partial.write_text(json.dumps(payload, indent=2) + "\n")
+    write_private(partial, json.dumps(payload, indent=2) + "\n")
     partial.replace(path)
 
 

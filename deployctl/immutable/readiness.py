@@ -19,8 +19,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from docker.errors import APIError, NotFound
+from docker.errors import DockerException
 from docker.models.containers import Container
+from requests.exceptions import RequestException
 
 from deployctl.immutable.replica import NANOSECONDS
 from deployctl.transport.pool import run_each
@@ -121,7 +122,7 @@ def probe(container: Container, test: HealthTest) -> ProbeResult:
             exit_code, output = container.exec_run(list(test.command))
             text = output.decode(errors="replace") if isinstance(output, bytes) else ""
             outcome.append(ProbeResult(-1 if exit_code is None else int(exit_code), text))
-        except (APIError, NotFound) as exc:
+        except (DockerException, RequestException) as exc:  # the engine refused, or went away (restarted)
             outcome.append(ProbeResult(-1, str(getattr(exc, "explanation", None) or exc)))
 
     worker = threading.Thread(target=run, name=f"probe-{container.name}", daemon=True)

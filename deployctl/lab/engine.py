@@ -12,6 +12,7 @@ import docker
 from docker.errors import DockerException
 
 from deployctl.errors import LabError
+from deployctl.statedir import private_folder
 
 INSTALL_HINT = "install it (Debian: apt-get install -y docker.io) or run scripts/install"
 
@@ -50,7 +51,7 @@ def ensure_engine(log_dir: Path, say: Callable[[str], None], wait_seconds: float
         if started.returncode == 0:
             _wait_for_engine(deadline, None, None)
             return _require_client()
-    log_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(log_dir)
     log = log_dir / "dockerd.log"
     say(f"Starting the Docker engine (dockerd, log in {log})")
     with log.open("ab") as out:

@@ -9,6 +9,7 @@ from pathlib import Path
 from deployctl.errors import LabError
 from deployctl.lab.sshconfig import parse_ssh_config
 from deployctl.model.connection import SshEndpoint
+from deployctl.statedir import private_folder, write_private
 
 STATE_FILE = "state.json"
 SSH_CONFIG_FILE = "ssh_config"
@@ -28,13 +29,12 @@ def lab_dir(state_dir: Path) -> Path:
 
 def save_lab_state(state_dir: Path, provider: str, ssh_config: str) -> LabState:
     """Record `vagrant ssh-config` output and the provider; return the parsed state."""
-    folder = lab_dir(state_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(lab_dir(state_dir))
     endpoints = parse_ssh_config(ssh_config)
-    (folder / SSH_CONFIG_FILE).write_text(ssh_config, encoding="utf-8")
+    write_private(folder / SSH_CONFIG_FILE, ssh_config)
     payload = {"provider": provider, "endpoints": {name: asdict(e) for name, e in endpoints.items()}}
     temporary = folder / f"{STATE_FILE}.tmp"
-    temporary.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    write_private(temporary, json.dumps(payload, indent=2) + "\n")
     temporary.replace(folder / STATE_FILE)
     return LabState(provider, endpoints)
 

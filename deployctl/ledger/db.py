@@ -15,12 +15,116 @@ from typing import Any
 
 from deployctl.errors import DeployctlError
 from deployctl.ledger.schema import MIGRATIONS
+from deployctl.statedir import create_private_file
 
 BUSY_TIMEOUT_MS = 10_000
 
 
 class LedgerError(DeployctlError):
-    """The ledger cannot be opened or is newer than this deployctl."""
+    """The ledger cannot be opened, read or written (what SQLite said, and the ledger file), or is too new."""
+
+    def __init__(self, message: str, *, full: bool = False) -> None:
+        super().__init__(message)
+        self.full = full
+
+
+def ledger_failure(path: str, error: sqlite3.Error) -> LedgerError:
+    """One line for an SQLite error: the ledger file, what SQLite said, and what to do when it is known."""
+    said = str(error) or type(error).__name__
+    code = getattr(error, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_FULL or "disk is full" in said:
+        return LedgerError(
+            f"ledger {path}: {said}: free space on its filesystem and run the command again "
+            "(it takes over a lock this one could not give back)",
+            full=True,
+        )
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in said or "not a database" in said:
+        return LedgerError(
+            f"ledger {path}: {said}: the file is damaged; restore it from a backup "
+            f"(`sqlite3 {path} .recover` may save what is readable)"
+        )
+    return LedgerError(f"ledger {path}: {said}")
+
+
+class LedgerCursor(sqlite3.Cursor):
+    """A cursor whose SQLite errors are LedgerErrors naming the ledger file (the store's one edge)."""
+
+    def _failure(self, error: sqlite3.Error) -> LedgerError:
+        connection = self.connection
+        path = connection.path if isinstance(connection, LedgerConnection) else "?"
+        return ledger_failure(path, error)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> LedgerCursor:
+        try:
+            super().execute(sql, parameters)
+        except sqlite3.Error as error:
+            raise self._failure(error) from error
+        return self
+
+    def executemany(self, sql: str, seq_of_parameters: Any, /) -> LedgerCursor:
+        try:
+            super().executemany(sql, seq_of_parameters)
+        except sqlite3.Error as error:
+            raise self._failure(error) from error
+        return self
+
+    def executescript(self, sql_script: str, /) -> LedgerCursor:
+        try:
+            super().executescript(sql_script)
+        except sqlite3.Error as error:
+            raise self._failure(error) from error
+        return self
+
+    def fetchone(self) -> Any:
+        try:
+            return super().fetchone()
+        except sqlite3.Error as error:
+            raise self._failure(error) from error
+
+    def fetchmany(self, size: int | None = 1) -> list[Any]:
+        try:
+            return super().fetchmany(size if size is not None else self.arraysize)
+        except sqlite3.Error as error:
+            raise self._failure(error) from error
+
+    def fetchall(self) -> list[Any]:
+        try:
+            return super().fetchall()
+        except sqlite3.Error as error:
+            raise self._failure(error) from error
+
+    def __next__(self) -> Any:
+        try:
+            return super().__next__()
+        except sqlite3.Error as error:
+            raise self._failure(error) from error
+
+
+class LedgerConnection(sqlite3.Connection):
+    """A connection to the ledger: every statement runs on a LedgerCursor (SQLite errors become LedgerErrors)."""
+
+    path = "?"
+
+    def cursor(self, factory: Any = LedgerCursor) -> Any:
+        return super().cursor(factory)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> LedgerCursor:
+        cursor: LedgerCursor = self.cursor()
+        return cursor.execute(sql, parameters)
+
+    def executemany(self, sql: str, seq_of_parameters: Any, /) -> LedgerCursor:
+        cursor: LedgerCursor = self.cursor()
+        return cursor.executemany(sql, seq_of_parameters)
+
+    def executescript(self, sql_script: str, /) -> LedgerCursor:
+        cursor: LedgerCursor = self.cursor()
+        return cursor.executescript(sql_script)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except sqlite3.Error as error:
+            raise ledger_failure(self.path, error) from error
 
 
 def now_iso() -> str:
@@ -66,30 +170,54 @@ def migrate(connection: sqlite3.Connection) -> int:
 
 
 def open_ledger(path: Path) -> sqlite3.Connection:
-    """Open (creating it when missing) the ledger at `path`, in WAL mode, migrated to the latest schema.
+    """Open (creating it, owner-only, when missing) the ledger at `path`, in WAL mode, migrated to the latest schema.
 
-    The connection is in autocommit mode: group writes with `transaction()`.
+    The connection is in autocommit mode: group writes with `transaction()`. Every SQLite error it raises
+    later is a LedgerError naming the file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        create_private_file(path)
+    except OSError as exc:
+        raise LedgerError(f"ledger {path}: cannot create it: {exc.strerror or exc}") from exc
+    try:
+        connection = sqlite3.connect(
+            path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, factory=LedgerConnection
+        )
+    except sqlite3.Error as exc:
+        raise ledger_failure(str(path), exc) from exc
+    assert isinstance(connection, LedgerConnection)
+    connection.path = str(path)
+    try:
         connection.row_factory = sqlite3.Row
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA foreign_keys = ON")
         migrate(connection)
-    except sqlite3.DatabaseError as exc:
-        raise LedgerError(f"{path}: cannot open the ledger: {exc}") from exc
+    except LedgerError:
+        connection.close()
+        raise
     return connection
+
+
+def _rollback(connection: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if SQLite has not already (it does after a full disk or an I/O error)."""
+    if connection.in_transaction:
+        connection.execute("ROLLBACK")
 
 
 @contextmanager
 def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction, taken at once (BEGIN IMMEDIATE), committed on success, rolled back on error."""
+    """One write transaction, taken at once (BEGIN IMMEDIATE), committed on success, rolled back on error.
+
+    A failed COMMIT is rolled back too: the ledger keeps what it had before the transaction, never half of it.
+    """
     connection.execute("BEGIN IMMEDIATE")
     try:
         yield connection
-    except BaseException:
-        connection.execute("ROLLBACK")
+        connection.execute("COMMIT")
+    except BaseException as error:
+        try:
+            _rollback(connection)
+        except LedgerError as failed:
+            raise failed from error
         raise
-    connection.execute("COMMIT")

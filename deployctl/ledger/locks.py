@@ -2,7 +2,8 @@
 
 A lock is a row of `stage_locks` (the stage is the primary key: inserting it acquires, a conflict means it
 is held). A lock whose process is gone (killed on this machine) is taken over, and what that process left
-`running` in the ledger is marked `interrupted`.
+`running` in the ledger is marked `interrupted`. A lock held from another machine cannot be checked from
+here: `deployctl lock break` removes it, with a reason, recorded as a `lock-break` event of the stage.
 """
 
 from __future__ import annotations
@@ -45,10 +46,22 @@ class StageLockedError(DeployctlError):
 
     def __init__(self, holder: StageLock, command: str) -> None:
         super().__init__(
-            f"stage {holder.stage} is locked: {holder.describe()}; `{command}` refused "
-            "(wait for it to finish; the lock of a process that stopped is recovered by the next command)"
+            f"stage {holder.stage} is locked: {holder.describe()}; `{command}` refused ({_advice(holder)})"
         )
         self.holder = holder
+
+
+class LockBreakError(DeployctlError):
+    """A lock that cannot be broken: none is held, or its process runs here."""
+
+
+def _advice(holder: StageLock) -> str:
+    if holder.machine == socket.gethostname():
+        return "wait for it to finish; the lock of a process that stopped is recovered by the next command"
+    return (
+        f"wait for it to finish; if that process is gone from {holder.machine}, "
+        f"`deployctl lock break --stage {holder.stage} --reason TEXT` removes the lock"
+    )
 
 
 def lock_holder(connection: sqlite3.Connection, stage: str) -> StageLock | None:
@@ -88,12 +101,53 @@ def acquire(connection: sqlite3.Connection, stage: str, command: str, say: Calla
 
 
 def release(connection: sqlite3.Connection, held: StageLock) -> None:
-    """Give the lock back (only if it is still ours)."""
+    """Give the lock back (only if it is still ours).
+
+    When the ledger cannot be written (a full disk), the lock stays with this process's id: once it has
+    exited, the next command takes the lock over and marks what it left running `interrupted`.
+    """
     with transaction(connection):
         connection.execute(
             "DELETE FROM stage_locks WHERE stage = ? AND pid = ? AND machine = ? AND acquired_at = ?",
             (held.stage, held.pid, held.machine, held.acquired_at),
         )
+
+
+def break_lock(connection: sqlite3.Connection, stage: str, reason: str) -> tuple[StageLock, int]:
+    """Remove the lock on `stage` whoever holds it; return it and the id of the `lock-break` event recorded.
+
+    What the holder left `running` on the stage is marked `interrupted`. A lock whose process runs on
+    this machine is refused (stop the process instead: its lock is then recovered by the next command).
+    """
+    why = reason.strip()
+    with transaction(connection):
+        holder = lock_holder(connection, stage)
+        if holder is None:
+            raise LockBreakError(f"stage {stage} is not locked: nothing to break")
+        if holder.machine == socket.gethostname() and process_alive(holder.pid, holder.machine):
+            raise StageLockedError(holder, "lock break")
+        connection.execute("DELETE FROM stage_locks WHERE stage = ?", (stage,))
+        ended = now_iso()
+        connection.execute(
+            "UPDATE deployments SET outcome = 'interrupted', ended_at = ?, reason = ?"
+            " WHERE stage = ? AND outcome = 'running' AND pid = ? AND machine = ?",
+            (ended, f"its lock was broken: {why}", stage, holder.pid, holder.machine),
+        )
+        cursor = connection.execute(
+            "INSERT INTO deployments (stage, release_id, action, strategy, started_at, ended_at, outcome, reason,"
+            " by, pid, machine) VALUES (?, NULL, 'lock-break', 'none', ?, ?, 'broken', ?, ?, ?, ?)",
+            (
+                stage,
+                ended,
+                ended,
+                f"{why} (lock held by {holder.describe()})",
+                actor(),
+                os.getpid(),
+                socket.gethostname(),
+            ),
+        )
+    assert cursor.lastrowid is not None
+    return holder, cursor.lastrowid
 
 
 @contextmanager

@@ -24,11 +24,16 @@ class Settled(Protocol):
 
 @contextmanager
 def outcome_of_errors(record: Settled) -> Iterator[None]:
-    """An exception that ends the work sets the record's outcome (`interrupted` for Ctrl-C, else `failed`)."""
+    """An exception that ends the work sets the record's outcome (`interrupted` for a signal, else `failed`).
+
+    Ctrl-C (KeyboardInterrupt) and a signal turned into SystemExit stop the process, not the work's own
+    failure: those are `interrupted`.
+    """
     try:
         yield
-    except KeyboardInterrupt:
-        record.outcome, record.reason = "interrupted", "interrupted by the user"
+    except (KeyboardInterrupt, SystemExit) as stop:
+        why = "interrupted by the user" if isinstance(stop, KeyboardInterrupt) else f"stopped (exit {stop.code})"
+        record.outcome, record.reason = "interrupted", why
         raise
     except BaseException as error:
         record.outcome, record.reason = "failed", str(error) or type(error).__name__

@@ -15,6 +15,7 @@ from deployctl.ledger.db import actor, now_iso
 from deployctl.ledger.records import ReleaseRow, get_release, save_release
 from deployctl.model.project import Project
 from deployctl.release.content import INVENTORY_FOLDER, ReleaseContent, ReleaseFile, collect_release
+from deployctl.statedir import private_folder
 
 MANIFEST = "release.json"
 
@@ -28,7 +29,7 @@ def write_snapshot(content: ReleaseContent, folder: Path) -> None:
     """Copy the release's files and a manifest into `folder`, atomically (nothing half-written is ever there)."""
     if (folder / MANIFEST).is_file():
         return
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(folder.parent)
     partial = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
         for item in content.files:

@@ -222,8 +222,9 @@ def verify_and_record(
         runs = verify_stage(project, stage, client_factory, say)
         done = StageVerification(verification_id, stage, release_id, deployment_id, tuple(runs), 0.0)
         outcome, reason = ("passed" if done.passed else "failed"), done.reason
-    except KeyboardInterrupt:
-        outcome, reason = "interrupted", "interrupted by the user"
+    except (KeyboardInterrupt, SystemExit) as stop:  # Ctrl-C, or a signal the CLI turns into an exit
+        outcome = "interrupted"
+        reason = "interrupted by the user" if isinstance(stop, KeyboardInterrupt) else f"stopped (exit {stop.code})"
         raise
     except BaseException as error:
         reason = str(error) or type(error).__name__

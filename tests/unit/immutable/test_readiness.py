@@ -131,3 +131,25 @@ def test_replica_health_is_dockers_verdict_or_a_probe_while_docker_has_none(
     container.attrs["State"]["Health"]["Status"] = docker_says
     assert replica_health(container) == shown  # type: ignore[arg-type]
     assert replica_health(container, probe_starting=False) == docker_says  # type: ignore[arg-type]
+
+
+def test_a_probe_of_an_engine_that_went_away_fails_the_probe_not_its_thread() -> None:
+    import requests
+
+    from deployctl.immutable.readiness import probe
+
+    class Gone:
+        name = "app-1"
+
+        def exec_run(self, command: list[str]) -> tuple[int, bytes]:
+            raise requests.exceptions.ConnectionError("Connection aborted.")
+
+    uncaught: list[BaseException | None] = []
+    previous = threading.excepthook
+    threading.excepthook = lambda args: uncaught.append(args.exc_value)
+    try:
+        result = probe(Gone(), HealthTest(("true",), 2.0, 0.0, 3))  # type: ignore[arg-type]
+    finally:
+        threading.excepthook = previous
+    assert (result.exit_code, result.output) == (-1, "Connection aborted.")
+    assert uncaught == []
