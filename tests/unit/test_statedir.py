@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from collections.abc import Iterator
@@ -51,9 +52,11 @@ def test_lab_state_fact_cache_and_snapshots_are_private(tmp_path: Path) -> None:
     assert _mode(state / "facts" / "dev-vm1.json") == 0o600
     source = tmp_path / "site.yml"
     source.write_text("- hosts: all\n")
+    sha = hashlib.sha256(source.read_bytes()).hexdigest()
     folder = snapshot_dir(state, "abc")
     write_snapshot(
-        ReleaseContent("playbook/site.yml", "site.yml", (ReleaseFile("playbook/site.yml", source, "0"),), "h"), folder
+        ReleaseContent("playbook/site.yml", "site.yml", (ReleaseFile("playbook/site.yml", source, sha),), "h"),
+        folder,
     )
     assert _mode(state / "releases") == _mode(folder) == 0o700
 
