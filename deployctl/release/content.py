@@ -26,6 +26,7 @@ SKIPPED_SUFFIXES = (".pyc", ".pyo", ".retry", ".swp", "~")
 # A playbook at the project root takes only the playbook files and Ansible's content folders beside it.
 ROOT_CONTENT = frozenset({"roles", "tasks", "handlers", "templates", "files", "vars", "group_vars", "host_vars"})
 PROJECT_FOLDER = "project"
+OUTSIDE_PLAYBOOK_FOLDER = "playbook"
 INVENTORY_FOLDER = "inventories"
 
 
@@ -147,38 +148,48 @@ class _Collector:
 def collect_release(project: Project, playbook: Path) -> ReleaseContent:
     """Read the entry playbook, the project's files its content reads and the inventory folder into a release.
 
-    A file the content names outside the project is an InputError at the line that names it.
+    A file the content names outside the project (or, for a playbook outside the project, outside the
+    playbook's folder) is an InputError at the line that names it.
     """
     root = project.root.resolve()
     playbook = playbook.resolve()
     shown = project.display(playbook)
     if not playbook.is_file():
         raise InputError(shown, None, None, "no such playbook")
-    if not playbook.is_relative_to(root):
-        raise InputError(shown, None, None, f"the playbook is outside the project ({root})")
     loaded = load_playbook(playbook, display=shown)
-    content = _Folder(root, PROJECT_FOLDER, "project")
-    outside = [use for use in loaded.uses if not _inside(_lexical(use.path), root)]
+    content = _content_folder(root, playbook)
+    outside = [use for use in loaded.uses if not _inside(_lexical(use.path), content.base)]
     if outside:
         use = outside[0]
-        problem = f"{_lexical(use.path)} is outside the project ({root}): a release holds only the project's files"
+        problem = (
+            f"{_lexical(use.path)} is outside the {content.name} ({content.base}): "
+            f"a release holds only the {content.name}'s files"
+        )
         raise InputError(use.source, use.line, use.field, problem)
     collector = _Collector(project)
     collector.take(playbook.parent, content, ROOT_CONTENT if playbook.parent == root else None)
     for use in loaded.uses:
         collector.take(_lexical(use.path), content)
     if (root / CONFIG_NAME).is_file():
-        collector.take(root / CONFIG_NAME, content)
+        collector.take(root / CONFIG_NAME, _Folder(root, PROJECT_FOLDER, "project"))
     inventory_dir = project.inventory_dir.resolve()
     collector.take(inventory_dir, _Folder(inventory_dir, INVENTORY_FOLDER, "inventory folder"))
     files = tuple(sorted(collector.files.values(), key=lambda f: f.path))
-    entry = f"{PROJECT_FOLDER}/{playbook.relative_to(root).as_posix()}"
+    entry = f"{content.prefix}/{playbook.relative_to(content.base).as_posix()}"
     return ReleaseContent(
         playbook=entry,
         playbook_source=shown,
         files=files,
         content_hash=content_hash(((f.path, f.digest) for f in files), entry),
     )
+
+
+def _content_folder(root: Path, playbook: Path) -> _Folder:
+    """Where the playbook's content comes from: the project, or the playbook's own folder when it lies outside
+    the project (a playbook given by path, e.g. a variant in a temporary folder)."""
+    if playbook.is_relative_to(root):
+        return _Folder(root, PROJECT_FOLDER, "project")
+    return _Folder(playbook.parent, OUTSIDE_PLAYBOOK_FOLDER, "playbook's folder")
 
 
 def _through_link(path: Path, base: Path) -> Path:

@@ -174,3 +174,25 @@ def test_release_create_refuses_an_outside_file_in_one_line_exit_4(
     assert err.count("\n") == 1
     assert list_releases(open_ledger(load_project(root).ledger)) == []
     assert not (root / ".deployctl" / "releases").exists()
+
+
+def test_a_playbook_outside_the_project_is_released_with_its_own_folder_only(tmp_path: Path) -> None:
+    """A playbook given by path from elsewhere (a variant in a temporary folder) brings its folder, nothing more."""
+    root = tmp_path / "project"
+    project(root)
+    variant = tmp_path / "variant"
+    (variant / "files").mkdir(parents=True)
+    (variant / "files" / "app.conf").write_text("port=1\n")
+    (variant / "site.yml").write_text(
+        "- hosts: all\n  tasks:\n    - copy:\n        src: app.conf\n        dest: /etc/a\n"
+    )
+    project_ = load_project(root)
+    release = make_release(open_ledger(project_.ledger), project_, variant / "site.yml")
+    _, snapshot_playbook = release_project(project_, release)
+    assert snapshot_playbook == Path(release.snapshot_dir) / "playbook" / "site.yml"
+    assert (Path(release.snapshot_dir) / "playbook" / "files" / "app.conf").read_text() == "port=1\n"
+    (variant / "site.yml").write_text("- hosts: all\n  tasks:\n    - import_tasks: ../project/shared/tasks.yml\n")
+    with pytest.raises(InputError) as raised:
+        collect_release(project_, variant / "site.yml")
+    assert raised.value.field == "import_tasks.file"
+    assert "outside the playbook's folder" in raised.value.problem
