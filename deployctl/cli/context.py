@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from deployctl.model.project import Project, find_project
+from deployctl.transport.settings import use_settings
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,9 @@ class CliContext:
 
     def project(self) -> Project:
         """The project found from --project, or from the current folder upwards."""
-        return find_project(self.project_dir or Path.cwd())
+        project = find_project(self.project_dir or Path.cwd())
+        use_settings(project.ssh)  # every SSH connection of this run follows deployctl.yml's `ssh:`
+        return project
 
 
 def cli_context(ctx: typer.Context) -> CliContext:

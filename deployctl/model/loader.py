@@ -90,6 +90,7 @@ TASK_KEYWORDS = (
     "check_mode",
     "delegate_to",
     "vars",
+    "timeout",
 )
 HANDLER_KEYWORDS = (*TASK_KEYWORDS, "listen")
 BLOCK_KEYWORDS = (
@@ -997,11 +998,19 @@ class _PlaybookLoader:
             check_mode=self.bool_value(data, "check_mode") if "check_mode" in data else inherit.check_mode,
             delegate_to=self.delegate(data) if "delegate_to" in data else inherit.delegate_to,
             index_var=index_var,
+            timeout=self.timeout(data) if "timeout" in data else None,
         )
         if isinstance(module, ActionSpec):
             return self.check_action(task, inherit, handler)
         self.check_args(task, module)
         return task
+
+    def timeout(self, data: LocatedMap) -> int:
+        """Ansible's task `timeout:`: a whole number of seconds, more than 0 (0 would mean none: leave it out)."""
+        value = data["timeout"]
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise self.error(data.line_of("timeout"), "timeout", f"must be a number of seconds above 0, got {value!r}")
+        return value
 
     def loop(self, data: LocatedMap, keyword: str) -> Any:
         value = data[keyword]

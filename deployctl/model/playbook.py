@@ -101,6 +101,8 @@ class Task:
     includes: Mapping[str, Included] = field(default_factory=dict)
     var_files: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     index_var: str | None = None
+    timeout: int | None = None
+    """Ansible's `timeout:`: seconds the task's commands may take together, instead of ssh.command_timeout."""
 
     @property
     def lookup_site(self) -> LookupSite:

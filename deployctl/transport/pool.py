@@ -31,7 +31,8 @@ def run_each(
 ) -> list[Outcome[Item, Value]]:
     """Call `call(item)` for every item, at most `forks` at once; outcomes come back in input order.
 
-    An exception in one call is recorded as that item's outcome and never stops the others.
+    An exception in one call is recorded as that item's outcome and never stops the others. A
+    KeyboardInterrupt returns at once, without waiting for the calls still running.
     """
 
     def guarded(item: Item) -> Outcome[Item, Value]:
@@ -42,5 +43,11 @@ def run_each(
 
     if not items:
         return []
-    with ThreadPoolExecutor(max_workers=max(1, min(forks, len(items)))) as pool:
-        return list(pool.map(guarded, items))
+    pool = ThreadPoolExecutor(max_workers=max(1, min(forks, len(items))))
+    try:
+        outcomes = list(pool.map(guarded, items))
+    except BaseException:  # Ctrl-C: leave at once; the workers end when their connections are closed
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return outcomes
