@@ -164,3 +164,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         _exit_interrupted()
+    except SystemExit:
+        if INTERRUPTION.requested:  # Typer turned the KeyboardInterrupt into exit 130: same ending
+            _exit_interrupted()
+        raise

@@ -22,7 +22,6 @@ import pytest
 from deployctl.model.connection import SshEndpoint
 from deployctl.transport.sshlib import paramiko
 
-
 COMMAND_START = 0.05
 """Seconds between the fake server's answer to an exec request and the command's first output."""
 
