@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -11,6 +11,8 @@ Item = TypeVar("Item")
 Value = TypeVar("Value")
 
 DEFAULT_FORKS = 16
+SIGNAL_CHECK = 0.2
+"""Seconds between the main thread's checks for Ctrl-C while hosts run: the kernel may give SIGINT to a worker."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,11 @@ def run_each(
         return []
     pool = ThreadPoolExecutor(max_workers=max(1, min(forks, len(items))))
     try:
-        outcomes = list(pool.map(guarded, items))
+        futures = [pool.submit(guarded, item) for item in items]
+        pending = set(futures)
+        while pending:  # short waits: Python runs a signal's handler only when the main thread wakes
+            _, pending = wait(pending, timeout=SIGNAL_CHECK)
+        outcomes = [future.result() for future in futures]
     except BaseException:  # Ctrl-C: leave at once; the workers end when their connections are closed
         pool.shutdown(wait=False, cancel_futures=True)
         raise

@@ -233,6 +233,8 @@ class SshTransport:
             # ACKs (about 40 ms each): TCP_NODELAY is set before the handshake, not after it.
             sock = socket.create_connection((endpoint.address, endpoint.port), timeout=seconds)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if INTERRUPTION.requested:  # interrupted while connecting, before `sock` could be closed
+                raise KeyboardInterrupt
             # Only the given key is offered (no agent, no ~/.ssh lookup): one authentication attempt.
             client.connect(
                 endpoint.address,
@@ -261,6 +263,9 @@ class SshTransport:
         except OSError as exc:
             self._failed_connect(client, sock)
             raise ConnectionFailedError(f"{self.name} ({endpoint.label}): {exc.strerror or exc}") from exc
+        except KeyboardInterrupt:
+            self._failed_connect(client, sock)
+            raise
         transport = client.get_transport()
         if transport is not None:
             transport.set_keepalive(30)

@@ -44,7 +44,7 @@ def _project(root: Path, server: Any, ssh: str) -> Path:
 
 
 def _start_cli(root: Path, *extra: str) -> subprocess.Popen[str]:
-    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+    environment = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONFAULTHANDLER": "1"}
     environment.pop("DEPLOYCTL_DEBUG", None)
     command = [sys.executable, "-m", "deployctl", *extra, "--project", str(root), "apply", "site.yml", "-s", "dev"]
     return subprocess.Popen(
@@ -57,9 +57,9 @@ def _finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
     try:
         out, err = process.communicate(timeout=HANG_BOUND)
     except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        pytest.fail(f"the CLI was still running {HANG_BOUND:g} s later")
+        process.send_signal(signal.SIGABRT)  # faulthandler prints where every thread is
+        _, err = process.communicate()
+        pytest.fail(f"the CLI was still running {HANG_BOUND:g} s later:\n{err}")
     return process.returncode, out, err
 
 
