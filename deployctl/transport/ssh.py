@@ -112,6 +112,8 @@ def _close(client: paramiko.SSHClient, sock: socket.socket | None) -> None:
         sock.close()
 
 
+THREAD_END = 2.0
+"""Seconds a failed connection's paramiko thread gets to finish before the failure is reported."""
 PROBE_EVERY = 30.0
 """After this long without output (or a quarter of idle_timeout, if shorter), the host is asked whether it is alive."""
 
@@ -275,8 +277,13 @@ class SshTransport:
     def _failed_connect(self, client: paramiko.SSHClient, sock: socket.socket | None) -> None:
         """Release a connection that failed to open; an interruption is the reason if there was one."""
         INTERRUPTION.forget(self)
+        transport = client.get_transport()
         _close(client, sock)
         INTERRUPTION.check()
+        if transport is not None:
+            # Its thread is still logging the failure (reading source files for a traceback): an exit now
+            # could freeze it holding a file's lock, and the interpreter's shutdown would wait on that lock.
+            transport.join(THREAD_END)
 
     def run(
         self,
@@ -332,7 +339,13 @@ class SshTransport:
     def _start(self, channel: paramiko.Channel, line: str, watch: _Watch) -> None:
         """Send the command; paramiko waits for the host's answer without a limit, so a timer closes the channel."""
         limit = watch.wait_limit(time.monotonic())
-        timer = threading.Timer(limit, channel.close) if limit is not None else None
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()  # before the close: exec_command wakes up on the close
+            channel.close()
+
+        timer = threading.Timer(limit, expire) if limit is not None else None
         if timer is not None:
             timer.daemon = True
             timer.start()
@@ -341,7 +354,7 @@ class SshTransport:
         except (paramiko.SSHException, EOFError, OSError) as exc:
             INTERRUPTION.check()
             transport = channel.get_transport()
-            if timer is not None and timer.finished.is_set():  # the host did not answer in time
+            if expired.is_set():  # the host did not answer in time
                 if watch.deadline is not None and time.monotonic() >= watch.deadline:
                     assert watch.timeout is not None
                     reason = f"timed out after {watch.timeout:g} s"
