@@ -12,6 +12,7 @@ generated client key (written 0600, as a real key). `behaviour` says what it doe
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -109,13 +110,15 @@ class FakeSshServer:
             return
 
     def hang_up(self, channel: paramiko.Channel, command: bytes) -> None:
-        channel.send(b"starting\n")
-        channel.get_transport().close()
+        with contextlib.suppress(OSError, EOFError, paramiko.SSHException):  # the client may be gone already
+            channel.send(b"starting\n")
+            channel.get_transport().close()
 
     def echo(self, channel: paramiko.Channel, command: bytes) -> None:
-        channel.send(command + b"\n")
-        channel.send_exit_status(0)
-        channel.close()
+        with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+            channel.send(command + b"\n")
+            channel.send_exit_status(0)
+            channel.close()
 
     def close(self) -> None:
         self.released.set()
