@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import socket
@@ -343,7 +344,8 @@ class SshTransport:
 
         def expire() -> None:
             expired.set()  # before the close: exec_command wakes up on the close
-            channel.close()
+            with contextlib.suppress(paramiko.SSHException, EOFError, OSError):  # the connection is gone already
+                channel.close()
 
         timer = threading.Timer(limit, expire) if limit is not None else None
         if timer is not None:
