@@ -335,7 +335,8 @@ class SshTransport:
                 raise self._lost(transport, line, None)
             return channel.recv_exit_status(), stdout, stderr
         finally:
-            channel.close()
+            with contextlib.suppress(paramiko.SSHException, EOFError, OSError):  # a lost connection is reported above
+                channel.close()
 
     def _start(self, channel: paramiko.Channel, line: str, watch: _Watch) -> None:
         """Send the command; paramiko waits for the host's answer without a limit, so a timer closes the channel."""
