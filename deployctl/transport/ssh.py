@@ -331,9 +331,10 @@ class SshTransport:
             # loop waiting for the status would spin (under load, stealing the GIL from every other host).
             while not channel.status_event.wait(self._until_probe(watch)):
                 self._check_clocks(transport, line, watch)
-            if not transport.is_active():
+            status = channel.recv_exit_status()
+            if status == -1 and not transport.is_active():  # no status: the host hung up (after one, a reboot)
                 raise self._lost(transport, line, None)
-            return channel.recv_exit_status(), stdout, stderr
+            return status, stdout, stderr
         finally:
             with contextlib.suppress(paramiko.SSHException, EOFError, OSError):  # a lost connection is reported above
                 channel.close()
