@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from deployctl.model.project import Project, find_project
+from deployctl.transport.settings import use_settings
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class CliContext:
         notice = tighten_state(project.state_dir, project.ledger)
         if notice is not None:
             say(notice)
+        use_settings(project.ssh)  # every SSH connection of this run follows deployctl.yml's `ssh:`
         return project
 
 

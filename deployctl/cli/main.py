@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 import sys
+import threading
+import time
 import traceback
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -15,6 +20,7 @@ from deployctl.cli.context import CliContext
 from deployctl.cli.pipeline import PIPELINE_COMMANDS, register_pipeline_command
 from deployctl.cli.render import stderr
 from deployctl.errors import DeployctlError
+from deployctl.transport.interrupt import INTERRUPTION
 
 app = typer.Typer(
     name="deployctl",
@@ -105,10 +111,48 @@ def root(
     ctx.obj = CliContext(project_dir=project, debug=debug)
 
 
+STOP_GRACE = 1.0
+"""After Ctrl-C, how long worker threads get to end once their connections are closed, before the exit."""
+
+
+def _on_sigint(signum: int, frame: FrameType | None) -> None:
+    """First Ctrl-C: close every connection (unblocking the workers) and stop the main thread; later ones wait."""
+    if INTERRUPTION.requested:
+        return  # the first one is being handled: the ledger is marking the run interrupted
+    INTERRUPTION.interrupt()
+    raise KeyboardInterrupt
+
+
+def _quiet_libraries(debug: bool) -> None:
+    """paramiko logs its transport thread's exceptions with tracebacks: shown only with --debug."""
+    if not debug:
+        quiet = logging.getLogger("paramiko")
+        quiet.addHandler(logging.NullHandler())
+        quiet.propagate = False
+
+
+def _exit_interrupted() -> None:
+    """Exit 130 after Ctrl-C; a worker still blocked (a connect in progress) does not hold the exit up."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    stderr.print("deployctl: interrupted", markup=False)
+    ends = time.monotonic() + STOP_GRACE
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join(max(0.0, ends - time.monotonic()))
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.current_thread()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(130)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; user errors print one line (`--debug` adds the traceback), bugs keep theirs."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("DEPLOYCTL_DEBUG") == "1"
+    _quiet_libraries(debug)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_sigint)
     register_commands(args)
     try:
         # Standalone mode: Typer prints usage errors (exit 2) and turns typer.Exit into the exit code.
@@ -119,5 +163,8 @@ def main(argv: list[str] | None = None) -> None:
         stderr.print(f"deployctl: error: {error}", markup=False, soft_wrap=True)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
-        stderr.print("deployctl: interrupted", markup=False)
-        sys.exit(130)
+        _exit_interrupted()
+    except SystemExit:
+        if INTERRUPTION.requested:  # Typer turned the KeyboardInterrupt into exit 130: same ending
+            _exit_interrupted()
+        raise

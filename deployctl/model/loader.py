@@ -95,6 +95,7 @@ TASK_KEYWORDS = (
     "vars",
     "no_log",
     "diff",
+    "timeout",
 )
 HANDLER_KEYWORDS = (*TASK_KEYWORDS, "listen")
 BLOCK_KEYWORDS = (
@@ -1033,11 +1034,19 @@ class _PlaybookLoader:
             index_var=index_var,
             no_log=self.flag(data, "no_log") if "no_log" in data else inherit.no_log,
             diff=self.flag(data, "diff") if "diff" in data else inherit.diff,
+            timeout=self.timeout(data) if "timeout" in data else None,
         )
         if isinstance(module, ActionSpec):
             return self.check_action(task, inherit, handler)
         self.check_args(task, module)
         return task
+
+    def timeout(self, data: LocatedMap) -> int:
+        """Ansible's task `timeout:`: a whole number of seconds, more than 0 (0 would mean none: leave it out)."""
+        value = data["timeout"]
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise self.error(data.line_of("timeout"), "timeout", f"must be a number of seconds above 0, got {value!r}")
+        return value
 
     def loop(self, data: LocatedMap, keyword: str) -> Any:
         value = data[keyword]

@@ -104,6 +104,8 @@ class Task:
     index_var: str | None = None
     no_log: bool | str = False
     diff: bool | str = True
+    timeout: int | None = None
+    """Ansible's `timeout:`: seconds the task's commands may take together, instead of ssh.command_timeout."""
 
     @property
     def lookup_site(self) -> LookupSite:

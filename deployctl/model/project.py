@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deployctl.errors import DeployctlError, InputError
-from deployctl.model.connection import parse_bool
+from deployctl.model.connection import SshSettings, parse_bool
 from deployctl.model.yamlsource import LocatedList, LocatedMap, load_yaml_file
 from deployctl.redaction import RedactionRules
 
 CONFIG_NAME = "deployctl.yml"
 STAGE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
-KNOWN_KEYS = {"stages", "inventory_dir", "state_dir", "ledger", "roles_path", "redact"}
+KNOWN_KEYS = {"stages", "inventory_dir", "state_dir", "ledger", "roles_path", "redact", "ssh"}
 REDACT_KEYS = ("variables", "also", "never")
 DEFAULT_LEDGER = "ledger.db"
 
@@ -30,6 +30,7 @@ class Project:
     ledger_path: Path | None = None
     roles_path: tuple[Path, ...] = ()
     redaction: RedactionRules = field(default_factory=RedactionRules)
+    ssh: SshSettings = field(default_factory=SshSettings)
 
     @property
     def ledger(self) -> Path:
@@ -117,6 +118,47 @@ def _redaction(config: LocatedMap) -> RedactionRules:
     return RedactionRules(variables, names["also"], names["never"])
 
 
+SSH_TIMEOUTS = ("connect_timeout", "command_timeout", "idle_timeout")
+SIZE = re.compile(r"^\s*(\d+)\s*(B|KiB|MiB|GiB)?\s*$")
+SIZE_UNITS = {None: 1, "B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
+
+
+def _ssh_settings(config: LocatedMap) -> SshSettings:
+    """The `ssh:` settings: timeouts in seconds (0 turns command and idle timeouts off) and a size (64MiB)."""
+    if "ssh" not in config:
+        return SshSettings()
+    section = config["ssh"]
+    if not isinstance(section, LocatedMap):
+        raise InputError(CONFIG_NAME, config.line_of("ssh"), "ssh", "must be a mapping of SSH settings")
+    timeouts: dict[str, float] = {}
+    defaults = SshSettings()
+    limit = defaults.output_limit
+    for key, value in section.items():
+        field_name, line = f"ssh.{key}", section.line_of(key)
+        if key in SSH_TIMEOUTS:
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise InputError(CONFIG_NAME, line, field_name, f"must be a number of seconds, got {value!r}")
+            if value == 0 and key == "connect_timeout":
+                raise InputError(CONFIG_NAME, line, field_name, "must be more than 0 seconds")
+            timeouts[str(key)] = float(value)
+        elif key == "output_limit":
+            size = SIZE.match(str(value)) if not isinstance(value, bool) else None
+            if size is None or int(size[1]) == 0:
+                raise InputError(
+                    CONFIG_NAME, line, field_name, f"must be a size like 64MiB (B, KiB, MiB, GiB), got {value!r}"
+                )
+            limit = int(size[1]) * SIZE_UNITS[size[2]]
+        else:
+            known = ", ".join((*SSH_TIMEOUTS, "output_limit"))
+            raise InputError(CONFIG_NAME, line, field_name, f"unknown SSH setting; known: {known}")
+    return SshSettings(
+        connect_timeout=timeouts.get("connect_timeout", defaults.connect_timeout),
+        command_timeout=timeouts.get("command_timeout", defaults.command_timeout),
+        idle_timeout=timeouts.get("idle_timeout", defaults.idle_timeout),
+        output_limit=limit,
+    )
+
+
 def project_roles_path(start: Path) -> tuple[Path, ...]:
     """The `roles_path` of the project holding `start` (nearest deployctl.yml), or () outside a project."""
     for folder in (start.resolve(), *start.resolve().parents):
@@ -164,6 +206,7 @@ def load_project(root: Path) -> Project:
         ledger_path=_file(config, "ledger", root),
         roles_path=_roles_path(config, root),
         redaction=_redaction(config),
+        ssh=_ssh_settings(config),
     )
 
 

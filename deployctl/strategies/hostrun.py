@@ -43,7 +43,7 @@ from deployctl.redaction import HIDDEN_ITEM, RedactionRules, ResultRedaction, re
 from deployctl.strategies.actions import compose_steps
 from deployctl.strategies.results import Status, TaskResult
 from deployctl.templating import Templar, TemplateError, mark_unsafe
-from deployctl.transport.base import Result, Transport, shell
+from deployctl.transport.base import CommandStoppedError, Result, Transport, shell
 from deployctl.transport.local import LocalTransport
 
 CONTROLLER_SOURCES = ("copy", "template")
@@ -141,6 +141,7 @@ class HostRunner:
         self.failed = False
         self.ended = False
         self.rescuable = 0
+        self.deadline: float | None = None  # the running task's `timeout:`, on the monotonic clock
 
     # --- plays -------------------------------------------------------------------------------------
 
@@ -452,13 +453,25 @@ class HostRunner:
                 outcome = self._combine(task, outcomes, loop_items)
         except ConnectionFailedError as error:
             outcome = _Outcome("unreachable", str(error))
+        except CommandStoppedError as error:
+            outcome = _Outcome("failed", self._stopped(task, error))
         except (TemplateError, ParamError, TaskError) as error:
             outcome = _Outcome("failed", self._located(task, error))
         except InputError as error:
             outcome = _Outcome("failed", str(error))
+        finally:
+            self.deadline = None  # reading facts for the next play is bound by no task's timeout
         result = self._result(play, task, outcome, handler, started, shown, items=tuple(items))
         self.emit(result)
         return result
+
+    def _stopped(self, task: Task, error: CommandStoppedError) -> str:
+        """A stopped command's message; past the task's `timeout:`, Ansible's words for it."""
+        if error.timed_out and task.timeout is not None:
+            return (
+                f"{task.origin}: timed out after {task.timeout} s (the task's timeout): `{error.command}` was stopped"
+            )
+        return f"{task.origin}: {error}"
 
     def _located(self, task: Task, error: Exception) -> str:
         if isinstance(error, ParamError):
@@ -536,6 +549,7 @@ class HostRunner:
     def _run_once(
         self, play: Play, task: Task, scope: dict[str, Any], become: bool, become_user: str | None
     ) -> _Outcome:
+        self.deadline = None if task.timeout is None else time.monotonic() + task.timeout
         if task.when and not all(self.templar.evaluate(condition, scope) for condition in task.when):
             outcome = _Outcome("skipped", "conditional result was False")
             self._register(task, outcome, skipped=True)
@@ -575,7 +589,10 @@ class HostRunner:
         last: Result | None = None
         for step in compose_steps(plan.actions):
             if task.delegate_to:
-                last = self._local().run(list(step.command), become=become, become_user=become_user, stdin=step.stdin)
+                local = self._local()
+                last = local.run(
+                    list(step.command), become=become, become_user=become_user, stdin=step.stdin, timeout=self._left()
+                )
             else:
                 last = self._exec(list(step.command), become=become, become_user=become_user, stdin=step.stdin)
             if not last.ok and not plan.captures_output:
@@ -715,4 +732,8 @@ class HostRunner:
 
     def _exec(self, command: list[str], *, become: bool, become_user: str | None, stdin: bytes | None = None) -> Result:
         self.round_trips += 1
-        return self.transport.run(command, become=become, become_user=become_user, stdin=stdin)
+        return self.transport.run(command, become=become, become_user=become_user, stdin=stdin, timeout=self._left())
+
+    def _left(self) -> float | None:
+        """The time the running task has left under its `timeout:` (None: the transport's own limits)."""
+        return None if self.deadline is None else max(0.001, self.deadline - time.monotonic())

@@ -20,7 +20,7 @@ from deployctl.strategies.results import HostRecap, RunResult, TaskResult
 from deployctl.templating import Templar
 from deployctl.transport.base import Connectable, Transport
 from deployctl.transport.pool import DEFAULT_FORKS, run_each
-from deployctl.transport.ssh import SshTransport
+from deployctl.transport.ssh import SshTransport, warn_unverified_hosts
 
 TransportFactory = Callable[[SshEndpoint], Transport]
 
@@ -84,6 +84,7 @@ def apply_playbook(
     now are kept for the next run.
     """
     started = time.monotonic()
+    warn_unverified_hosts(endpoints.values())
     result = RunResult(playbook=playbook.source, stage=inventory.stage, check=options.check)
     lock = threading.Lock()
     connections = _Connections(endpoints, transport_factory)
@@ -148,7 +149,7 @@ def apply_playbook(
         connections.close()
         result.connections = len(connections.open)
         if fact_cache is not None:
-            for name, runner in runners.items():
+            for name, runner in list(runners.items()):  # after Ctrl-C, workers may still be adding runners
                 fact_cache.remember(name, runner.gathered)
         result.round_trips = sum(runner.round_trips for runner in runners.values())
         result.seconds = round(time.monotonic() - started, 3)

@@ -40,6 +40,17 @@ class CommandFailedError(DeployctlError):
         self.result = result
 
 
+class CommandStoppedError(DeployctlError):
+    """The controller stopped a command: it ran past its timeout, or sent more output than the cap."""
+
+    def __init__(self, host: str, command: str, reason: str, *, timed_out: bool, kept: int = 0) -> None:
+        super().__init__(f"{host}: `{command}` {reason}")
+        self.host = host
+        self.command = command
+        self.timed_out = timed_out
+        self.kept = kept  # bytes of output held when the command was stopped (never more than the cap)
+
+
 def shell(script: str) -> list[str]:
     """A POSIX shell script as a command: `sh -c SCRIPT`."""
     return ["sh", "-c", script]

@@ -5,7 +5,15 @@ from __future__ import annotations
 import subprocess
 import time
 
-from deployctl.transport.base import Command, CommandFailedError, Result, put_command, render_command, with_become
+from deployctl.transport.base import (
+    Command,
+    CommandFailedError,
+    CommandStoppedError,
+    Result,
+    put_command,
+    render_command,
+    with_become,
+)
 
 
 class LocalTransport:
@@ -25,7 +33,11 @@ class LocalTransport:
     ) -> Result:
         words = with_become(command, become, become_user)
         started = time.monotonic()
-        done = subprocess.run(list(words), input=stdin or b"", capture_output=True, timeout=timeout, check=False)
+        try:
+            done = subprocess.run(list(words), input=stdin or b"", capture_output=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:  # run() has killed the command
+            reason = f"timed out after {timeout:g} s"
+            raise CommandStoppedError(self.name, render_command(words), reason, timed_out=True) from None
         return Result(
             command=render_command(words),
             exit_code=done.returncode,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -171,7 +172,7 @@ LAB = {"web01": SshEndpoint("web01", "127.0.0.1", 2201, "vagrant", "/keys/web01"
 def test_lab_host_resolves_from_lab_facts_and_explicit_vars_win() -> None:
     lab_vars = {"deployctl_lab": True}
     endpoint = resolve_endpoint("web01", lab_vars, LAB, ("inventories/dev.yml", 3), Path("/p"))
-    assert endpoint == LAB["web01"]
+    assert endpoint == replace(LAB["web01"], lab=True)  # marked as the lab's: its unchecked key is expected
     explicit = {"deployctl_lab": "yes", "ansible_port": 2299, "ansible_host_key_checking": True}
     endpoint = resolve_endpoint("web01", explicit, LAB, ("inventories/dev.yml", 3), Path("/p"))
     assert (endpoint.address, endpoint.port, endpoint.host_key_checking) == ("127.0.0.1", 2299, True)

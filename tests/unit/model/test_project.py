@@ -73,3 +73,35 @@ def test_redact_errors_name_line_and_field(tmp_path: Path, text: str, message: s
     with pytest.raises(InputError) as raised:
         load_project(write(tmp_path, "stages: [dev]\n" + text))
     assert str(raised.value).startswith(message)
+
+
+def test_ssh_settings_are_read_with_units(tmp_path: Path) -> None:
+    text = (
+        "stages: [dev]\nssh:\n  connect_timeout: 5\n  command_timeout: 0\n  idle_timeout: 90.5\n  output_limit: 8MiB\n"
+    )
+    settings = load_project(write(tmp_path, text)).ssh
+    assert (settings.connect_timeout, settings.command_timeout, settings.idle_timeout) == (5.0, 0.0, 90.5)
+    assert settings.output_limit == 8 * 1024 * 1024
+
+
+def test_ssh_settings_default_to_limits_that_end_a_dead_host(tmp_path: Path) -> None:
+    settings = load_project(write(tmp_path, "stages: [dev]\n")).ssh
+    assert (settings.connect_timeout, settings.command_timeout, settings.idle_timeout) == (10.0, 3600.0, 120.0)
+    assert settings.output_limit == 64 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("  idle_timeout: soon\n", "deployctl.yml:3: ssh.idle_timeout: must be a number of seconds, got 'soon'"),
+        ("  command_timeout: -1\n", "deployctl.yml:3: ssh.command_timeout: must be a number of seconds, got -1"),
+        ("  connect_timeout: 0\n", "deployctl.yml:3: ssh.connect_timeout: must be more than 0 seconds"),
+        ("  output_limit: 64MB\n", "deployctl.yml:3: ssh.output_limit: must be a size like 64MiB"),
+        ("  timeout: 3\n", "deployctl.yml:3: ssh.timeout: unknown SSH setting; known: connect_timeout"),
+        ("  - 3\n", "deployctl.yml:2: ssh: must be a mapping of SSH settings"),
+    ],
+)
+def test_ssh_settings_errors_name_line_and_field(tmp_path: Path, body: str, message: str) -> None:
+    with pytest.raises(InputError) as raised:
+        load_project(write(tmp_path, f"stages: [dev]\nssh:\n{body}"))
+    assert str(raised.value).startswith(message)
