@@ -115,10 +115,17 @@ STOP_GRACE = 1.0
 """After Ctrl-C, how long worker threads get to end once their connections are closed, before the exit."""
 
 
-def _on_sigint(signum: int, frame: FrameType | None) -> None:
-    """First Ctrl-C: close every connection (unblocking the workers) and stop the main thread; later ones wait."""
+STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""Ctrl-C, and the polite stop of a service manager or CI: both end the run the same way."""
+_stopped_by: list[int] = []
+
+
+def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
+    """First SIGINT or SIGTERM: close every connection (unblocking the workers) and stop the main thread; later
+    ones wait while the ledger marks the run interrupted and releases its lock."""
     if INTERRUPTION.requested:
-        return  # the first one is being handled: the ledger is marking the run interrupted
+        return
+    _stopped_by.append(signum)
     INTERRUPTION.interrupt()
     raise KeyboardInterrupt
 
@@ -132,9 +139,12 @@ def _quiet_libraries(debug: bool) -> None:
 
 
 def _exit_interrupted() -> None:
-    """Exit 130 after Ctrl-C; a worker still blocked (a connect in progress) does not hold the exit up."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    stderr.print("deployctl: interrupted", markup=False)
+    """Exit 130 after Ctrl-C (143 after SIGTERM); a worker still blocked (a connect) does not hold the exit up."""
+    for stopping in STOPPING_SIGNALS:
+        signal.signal(stopping, signal.SIG_IGN)
+    signum = _stopped_by[0] if _stopped_by else signal.SIGINT
+    code = 128 + signum
+    stderr.print("deployctl: interrupted" if signum == signal.SIGINT else "deployctl: terminated", markup=False)
     ends = time.monotonic() + STOP_GRACE
     for thread in threading.enumerate():
         if thread is not threading.current_thread() and not thread.daemon:
@@ -142,8 +152,8 @@ def _exit_interrupted() -> None:
     if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.current_thread()):
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(130)
-    sys.exit(130)
+        os._exit(code)
+    sys.exit(code)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -152,7 +162,8 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args or os.environ.get("DEPLOYCTL_DEBUG") == "1"
     _quiet_libraries(debug)
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, _on_sigint)
+        for stopping in STOPPING_SIGNALS:
+            signal.signal(stopping, _on_stop_signal)
     register_commands(args)
     try:
         # Standalone mode: Typer prints usage errors (exit 2) and turns typer.Exit into the exit code.

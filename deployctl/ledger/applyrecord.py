@@ -111,12 +111,17 @@ class RetainedConnections:
 
 
 def changed_packages(result: RunResult, host: str) -> bool:
-    """Whether the run installed, removed or upgraded a package on `host` (a cache refresh is not one)."""
+    """Whether the run installed, removed or upgraded a package on `host` (a cache refresh is not one).
+
+    A change whose diffs are hidden (`no_log`, `diff: false`) may have been one: counted as one.
+    """
     for task in result.results:
         if task.host != host or task.module not in ("apt", "package"):
             continue
         for part in task.items or (task,):
-            if part.status == "changed" and any(d.resource.startswith("package ") for d in part.diffs):
+            if part.status == "changed" and (
+                not part.diffs or any(d.resource.startswith("package ") for d in part.diffs)
+            ):
                 return True
     return False
 

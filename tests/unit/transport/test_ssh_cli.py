@@ -96,3 +96,26 @@ def test_debug_shows_the_library_log(fake_ssh: Any, tmp_path: Path) -> None:
     code, _, err = _finish(_start_cli(root, "--debug"))
     assert code == 2
     assert "Error reading SSH protocol banner" in err
+
+
+def test_sigterm_ends_a_blocked_run_as_ctrl_c_does_and_the_ledger_says_interrupted(
+    fake_ssh: Any, tmp_path: Path
+) -> None:
+    """A service manager's or CI's polite stop: connections closed, the run recorded interrupted, exit 143."""
+    from deployctl.ledger.db import open_ledger
+    from deployctl.ledger.records import deployments
+    from deployctl.model.project import load_project
+
+    server = fake_ssh("hang")
+    root = _project(tmp_path / "project", server, "  connect_timeout: 120\n  idle_timeout: 600\n")
+    process = _start_cli(root)
+    deadline = time.monotonic() + HANG_BOUND
+    while not server.commands and time.monotonic() < deadline:  # logged in, its command sent
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    code, _, err = _finish(process)
+    assert code == 143, err
+    assert "Traceback" not in err
+    assert "deployctl: terminated" in err
+    rows = deployments(open_ledger(load_project(root).ledger), "dev")
+    assert [row.outcome for row in rows] == ["interrupted"]
