@@ -132,9 +132,15 @@ def swarm_configs(stage: str, spec: ReplicaSpec) -> list[SwarmConfig]:
             content = Path(mount.source).read_bytes()
         except OSError as exc:
             raise DeployctlError(f"config file {mount.source} for {mount.dest}: {exc.strerror}") from exc
-        digest = hashlib.sha256(mount.dest.encode() + b"\0" + mount.mode.encode() + b"\0" + content).hexdigest()
-        configs.append(SwarmConfig(f"deployctl-{stage}-{digest[:16]}", mount.dest, int(mount.mode, 8), content))
+        configs.append(SwarmConfig(swarm_config_name(stage, mount.dest, mount.mode, content), mount.dest,
+                                   int(mount.mode, 8), content))  # fmt: skip
     return configs
+
+
+def swarm_config_name(stage: str, dest: str, mode: str, content: bytes) -> str:
+    """The Docker config of a file: named by the stage and the digest of its destination, mode and content."""
+    digest = hashlib.sha256(dest.encode() + b"\0" + mode.encode() + b"\0" + content).hexdigest()
+    return f"deployctl-{stage}-{digest[:16]}"
 
 
 def service_definition(
