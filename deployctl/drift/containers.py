@@ -231,7 +231,9 @@ def scan_target(
                 mounts = task_config_mounts(index.client, container, stage, expected.mounts)
                 files = {dest: source for dest, source in mounts.items() if source.startswith("/")}
                 state = replace(state, mounts=mounts, configs=config_checks(files))
-            mount_points = [IgnoreRule("path", dest, f"path:{dest}", MOUNT_POINT) for dest in sorted(state.mounts)]
+            mount_points = [
+                IgnoreRule("mount-point", dest, f"path:{dest}", MOUNT_POINT) for dest in sorted(state.mounts)
+            ]
             items = [redacted_item(item, redactor) for item in container_items(stage, state, expected)]
             kept, ignored = split_ignored(items, [*mount_points, *rules])
             scans.append(
