@@ -21,7 +21,7 @@ from typing import Any
 import docker
 import pytest
 
-from deployctl.immutable.engines import ContainerEngine, ContainerTarget, SwarmEngine
+from deployctl.immutable.engines import ContainerTarget, SwarmEngine
 from deployctl.immutable.resources import ENGINE_LABEL, STAGE_LABEL, SWARM_TASK_LABEL, service_name
 from deployctl.immutable.swarm import swarm_active
 from deployctl.lab.engine import ensure_engine
@@ -76,9 +76,10 @@ def copy_project(root: Path, port: int) -> None:
 
 
 def remove_stage(stage: SwarmStage) -> None:
-    """Whatever either engine made for the stage (only what carries its labels)."""
+    """Whatever the stage has (only what carries its labels): plain replicas, then the service and the rest."""
+    for name in plain_replicas(stage):
+        stage.client.containers.get(name).remove(force=True)
     SwarmEngine(stage.client, say).remove(stage.target)
-    ContainerEngine(stage.client, say).remove(stage.target)
 
 
 @pytest.fixture
