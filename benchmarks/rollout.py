@@ -24,7 +24,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,10 +31,18 @@ sys.path.insert(0, str(REPO))
 
 import docker  # noqa: E402 (after the repository is on the path)
 
+from deployctl.immutable.engines import (  # noqa: E402
+    ContainerEngine,
+    ContainerTarget,
+    RollOptions,
+    RolloutEngine,
+    SwarmEngine,
+)
 from deployctl.immutable.load import HttpLoad  # noqa: E402
 from deployctl.immutable.recipe import ImageRelease  # noqa: E402
-from deployctl.immutable.rollout import RolloutResult, deploy_release, remove_stage, rollback_release  # noqa: E402
-from deployctl.immutable.swarm import deploy_swarm, remove_swarm_stage, rollback_swarm, swarm_active  # noqa: E402
+from deployctl.immutable.resources import Engine  # noqa: E402
+from deployctl.immutable.rollout import RolloutResult  # noqa: E402
+from deployctl.immutable.swarm import swarm_active  # noqa: E402
 from deployctl.lab.engine import ensure_engine  # noqa: E402
 from deployctl.lab.images import ensure_base_image  # noqa: E402
 from tests.integration.apps import (  # noqa: E402
@@ -106,6 +113,11 @@ def print_rows(rows: list[Row]) -> None:
         print(f"{r.engine:<10}{r.scenario:<26}{r.outcome:<13}{r.seconds:>8.2f}{swap:>24}{sent}{mark}")
 
 
+def stage_target(state_dir: Path, engine: Engine, port: int = 1, replicas: int = 1) -> ContainerTarget:
+    """The benchmark stage's container target on one engine."""
+    return ContainerTarget(STAGE, f"{STAGE}-containers", engine, port, replicas, state_dir, IMAGES)
+
+
 def scenarios(
     engine: str,
     client: docker.DockerClient,
@@ -117,32 +129,23 @@ def scenarios(
     """First deploy, a rollout under load, a broken release rolled back, a rollback: on one engine."""
     port = free_port()
     swarm = engine == "swarm"
+    target = stage_target(state_dir, "swarm" if swarm else "container", port, args.replicas)
+    rollout: RolloutEngine = SwarmEngine(client, say) if swarm else ContainerEngine(client, say)
 
     def load() -> HttpLoad:
         return HttpLoad(f"http://127.0.0.1:{port}/", workers=args.workers, max_seconds=600)
 
     def deploy(name: str, with_load: bool) -> RolloutResult:
-        roll = partial(deploy_swarm, monitor=args.monitor) if swarm else deploy_release
-        return roll(
-            client,
-            STAGE,
-            releases[name],
-            app_config(name),
-            replicas=args.replicas,
-            parallelism=args.parallelism,
-            proxy_port=port,
-            state_dir=state_dir,
-            images_dir=IMAGES,
-            say=say,
-            load=load() if with_load else None,
+        options = RollOptions(
+            parallelism=args.parallelism, monitor=args.monitor if swarm else None, load=load() if with_load else None
         )
+        return rollout.deploy(target, releases[name], app_config(name), options)
 
     first, update = ("create service v1", "update v1 -> v2") if swarm else ("first deploy v1", "rollout v1 -> v2")
     rows = [row(engine, first, "deployed", deploy("v1", False))]
     rows.append(row(engine, update, "deployed", deploy("v2", True)))
     rows.append(row(engine, "broken v3 (rolled back)", "rolled_back", deploy("v3", True)))
-    roll_back = rollback_swarm if swarm else rollback_release
-    rollback = roll_back(client, STAGE, state_dir=state_dir, images_dir=IMAGES, say=say, load=load())
+    rollback = rollout.rollback(target, None, RollOptions(load=load()))
     rows.append(row(engine, "rollback v2 -> v1", "deployed", rollback))
     return rows
 
@@ -159,11 +162,11 @@ def run_swarm(
     if not was_active:
         join_swarm(client, say)
     try:
-        remove_swarm_stage(client, STAGE, say)
+        SwarmEngine(client, say).remove(stage_target(state_dir, "swarm"))
         return scenarios("swarm", client, releases, args, state_dir, say)
     finally:
         try:
-            remove_swarm_stage(client, STAGE, say)
+            SwarmEngine(client, say).remove(stage_target(state_dir, "swarm"))
         finally:
             if not was_active:
                 leave_swarm(client, had_gwbridge)
@@ -192,13 +195,13 @@ def main() -> int:
         print("Building the test releases (v1, v2, broken v3)...", file=sys.stderr, flush=True)
         releases = {n: build_app(client, n, say, broken=n == "v3", test=TEST_LABEL) for n in ("v1", "v2", "v3")}
         try:
-            remove_stage(client, STAGE, say)
+            ContainerEngine(client, say).remove(stage_target(state_dir, "container"))
             rows += scenarios("container", client, releases, args, state_dir, say)
-            remove_stage(client, STAGE, say)
+            ContainerEngine(client, say).remove(stage_target(state_dir, "container"))
             if args.swarm:
                 rows += run_swarm(client, releases, args, state_dir / "swarm", say)
         finally:
-            remove_stage(client, STAGE, say)
+            ContainerEngine(client, say).remove(stage_target(state_dir, "container"))
             remove_test_images(client, TEST_LABEL)
     print(f"\n{args.replicas} replicas, parallelism {args.parallelism}, load: {args.workers} threads\n")
     print_rows(rows)

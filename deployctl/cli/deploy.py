@@ -196,25 +196,32 @@ def rollback(
     to: Annotated[str | None, typer.Option(help="Release to return to (tag, image id or context hash).")] = None,
     output: FormatOption = OutputFormat.table,
 ) -> None:
-    """Return the stage's containers to the previous release (or `--to` one): the image is local, it takes seconds."""
-    from deployctl.immutable.rollout import rollback_release
+    """Return the stage's containers to the previous release (or `--to` one): the image is local, it takes seconds.
+
+    The stage's container target (and its engine: plain containers or a Swarm service) is the one the release
+    the stage runs now names.
+    """
+    from deployctl.immutable.engines import RollOptions, engine_for
     from deployctl.ledger.db import open_ledger
     from deployctl.ledger.deployrecord import fill_rollback, recorded_rollback
     from deployctl.ledger.locks import stage_lock
-    from deployctl.model.inventory import load_inventories
+    from deployctl.release.deploy import running_container_targets
 
     project = cli_context(ctx).project()
     project.require_stage(stage)
-    inventory = load_inventories(project)[stage]
-    target = next((h.name for h in inventory.hosts.values() if h.strategy == "immutable"), f"{stage}-containers")
-    client = engine(project)()
     connection = open_ledger(project.ledger)
     try:
+        targets = running_container_targets(connection, project, stage)
+        if not targets:
+            raise DeployctlError(f"the {stage} inventory has no container target to roll back")
+        if len({t.engine for t in targets}) > 1:
+            hosts = ", ".join(f"{t.host} ({t.engine})" for t in targets)
+            raise DeployctlError(f"{stage}: its container targets name different engines ({hosts})")
+        target = targets[0]  # a stage's container targets share one set of replicas: it is rolled back once
+        client = engine(project)()
         with stage_lock(connection, stage, "rollback", say), recorded_rollback(connection, stage) as record:
-            result = rollback_release(
-                client, stage, to, state_dir=project.state_dir, images_dir=project.root / "images", say=say
-            )
-            fill_rollback(record, stage, target, result)
+            result = engine_for(target, client, say).rollback(target, to, RollOptions())
+            fill_rollback(record, stage, target.host, result)
     finally:
         connection.close()
     if output is OutputFormat.json:

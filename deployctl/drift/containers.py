@@ -11,6 +11,7 @@ import os
 import stat
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,14 @@ from deployctl.immutable.build import RUNTIME_FILE_MODE
 from deployctl.immutable.history import load_history
 from deployctl.immutable.recipe import RuntimeFile
 from deployctl.immutable.replica import config_digest
-from deployctl.immutable.resources import ROLE_LABEL, STAGE_LABEL, is_rollout_resource, is_stage_resource
+from deployctl.immutable.resources import (
+    ROLE_LABEL,
+    STAGE_LABEL,
+    SWARM_TASK_LABEL,
+    is_rollout_resource,
+    is_stage_resource,
+)
+from deployctl.immutable.swarm import swarm_config_name
 from deployctl.redaction import Redactor
 
 MOUNT_POINT = "mount point (the mounted file is checked as config)"
@@ -52,7 +60,7 @@ class ReplicaIndex:
         self._by_stage: dict[str, list[Container]] | None = None
 
     def replicas(self, stage: str) -> list[Container]:
-        """The stage's replicas, by name."""
+        """The stage's replicas, by name: plain replicas, and the running task containers of a Swarm service."""
         with self._lock:
             if self._by_stage is None:
                 found = self.client.containers.list(
@@ -62,6 +70,8 @@ class ReplicaIndex:
                 for container in found:
                     labels = container.labels
                     owner = labels.get(STAGE_LABEL, "")
+                    if SWARM_TASK_LABEL in labels and container.status != "running":
+                        continue  # a task Swarm shut down and keeps as history (its replacement is counted)
                     if is_stage_resource(labels, owner, "app") and is_rollout_resource(labels, owner):
                         by_stage.setdefault(owner, []).append(container)
                 self._by_stage = {key: sorted(group, key=lambda c: str(c.name)) for key, group in by_stage.items()}
@@ -162,6 +172,26 @@ def read_state(
     )
 
 
+TASK_ID_LABEL = "com.docker.swarm.task.id"
+
+
+def task_config_mounts(
+    client: docker.DockerClient, container: Container, stage: str, expected: Mapping[str, str] | None
+) -> dict[str, str]:
+    """A Swarm task's config files as mounts (dest -> source): the release's file on the Docker host when the
+    task's Docker config was made from it (a config is named by the digest of its content), else the config."""
+    task = client.api.inspect_task(container.labels[TASK_ID_LABEL])  # type: ignore[no-untyped-call]
+    mounts = {}
+    for reference in task["Spec"]["ContainerSpec"].get("Configs") or []:
+        dest, name = str(reference["File"]["Name"]), str(reference["ConfigName"])
+        source = (expected or {}).get(dest)
+        content = _read(source) if source is not None else None
+        mode = f"{int(reference['File'].get('Mode', 0o444)):04o}"
+        made = content is not None and swarm_config_name(stage, dest, mode, content) == name
+        mounts[dest] = source if made and source is not None else f"docker config {name}"
+    return mounts
+
+
 def expected_mounts(state_dir: Path, stage: str, image_id: str) -> dict[str, str] | None:
     """The config mounts (dest -> source) the stage's rollout history records for the image, newest first."""
     for record in reversed(load_history(state_dir, stage)):
@@ -197,7 +227,13 @@ def scan_target(
         replicas = index.replicas(stage)
         for container in replicas:
             state = read_state(index.client, container, index.image_env)
-            mount_points = [IgnoreRule("path", dest, f"path:{dest}", MOUNT_POINT) for dest in sorted(state.mounts)]
+            if SWARM_TASK_LABEL in container.labels:  # its config files are Docker configs, not bind mounts
+                mounts = task_config_mounts(index.client, container, stage, expected.mounts)
+                files = {dest: source for dest, source in mounts.items() if source.startswith("/")}
+                state = replace(state, mounts=mounts, configs=config_checks(files))
+            mount_points = [
+                IgnoreRule("mount-point", dest, f"path:{dest}", MOUNT_POINT) for dest in sorted(state.mounts)
+            ]
             items = [redacted_item(item, redactor) for item in container_items(stage, state, expected)]
             kept, ignored = split_ignored(items, [*mount_points, *rules])
             scans.append(

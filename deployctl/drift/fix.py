@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from contextlib import ExitStack
+from pathlib import Path
 
 from deployctl.drift.compare import NOT_INSTALLED
 from deployctl.drift.model import DriftReport, HostScan
@@ -112,43 +113,32 @@ def fix_containers(
     scans: Sequence[HostScan],
     connection: sqlite3.Connection,
 ) -> list[str]:
-    """Replace a stage's drifted replicas by fresh containers of the release (or roll the stage for a count)."""
-    import docker
+    """Replace a stage's drifted replicas by fresh ones of the release's recorded image (by digest, never rebuilt),
+    through the target's engine (or roll the stage when the replica count drifted)."""
+    from deployctl.immutable.build import render_runtime_files
+    from deployctl.immutable.engines import RollOptions, engine_for
+    from deployctl.lab.engine import ensure_engine
+    from deployctl.release.deploy import container_targets_of
+    from deployctl.release.images import container_scopes, load_release, recorded_image_release
 
-    from deployctl.immutable.build import build_release, compile_with_base, render_runtime_files
-    from deployctl.immutable.rollout import deploy_release, replace_replicas
-    from deployctl.immutable.stages import stage_variables
-
-    row = _release(connection, release_id)
-    release_proj, playbook_path = release_project(project, row)
-    book = load_playbook(playbook_path, display=release_proj.display(playbook_path))
-    inventory = load_inventories(release_proj, [stage])[stage]
+    loaded = load_release(project, _release(connection, release_id))
+    inventory = load_inventories(loaded.project, [stage])[stage]
     host = inventory.hosts[target]
-    play = next(p for p in book.plays if any(h.name == target for h in inventory.select(p.hosts)))
-    containers = {
-        name: scope
-        for name, scope in stage_variables(release_proj, book, play).items()
-        if scope.get("deployctl_strategy") == "immutable"
-    }
-    client = docker.from_env()
+    play = next(p for p in loaded.playbook.plays if any(h.name == target for h in inventory.select(p.hosts)))
     lines: list[str] = []
-    recipe = compile_with_base(client, book, play, containers)
-    release = build_release(client, recipe, lines.append)
-    files = render_runtime_files(release, book, containers[target])
-    with recorded_deployment(project, playbook_path, stage, "fix", "immutable", release=row) as record:
+    client = ensure_engine(project.state_dir, lines.append)
+    image = recorded_image_release(client, connection, release_id, play.name)
+    files = render_runtime_files(image, loaded.playbook, container_scopes(loaded, play)[target])
+    container = container_targets_of(project, stage, [host])[target]
+    rollout = engine_for(container, client, lines.append)
+    with recorded_deployment(
+        project, Path(loaded.row.playbook), stage, "fix", "immutable", release=loaded.row, connection=connection
+    ) as record:
         if any(i.kind == "replicas" for s in scans for i in s.items):
-            replicas = int(host.vars.get("deployctl_replicas", 3))
-            port = int(host.vars["deployctl_proxy_port"])
-            result = deploy_release(
-                client, stage, release, files, replicas=replicas, proxy_port=port, state_dir=project.state_dir,
-                images_dir=project.root / "images", say=lines.append,
-            )  # fmt: skip
+            result = rollout.deploy(container, image, files, RollOptions())
         else:
-            names = [s.host for s in scans]
-            result = replace_replicas(
-                client, stage, release, files, names, state_dir=project.state_dir, say=lines.append
-            )
-        detail = {"image": release.image, "image_id": release.image_id, "replaced": result.replaced}
+            result = rollout.replace(container, image, files, [s.host for s in scans])
+        detail = {"image": image.image, "image_id": image.image_id, "replaced": result.replaced}
         record.hosts.append(HostOutcome(target, "container", result.outcome, detail))
         record.outcome = "ok" if result.ok else "failed"
         record.reason = result.reason

@@ -31,6 +31,9 @@ RULE_KINDS: Mapping[str, frozenset[str]] = {
     "env": frozenset({"env"}),
 }
 """A rule's kind word -> the item kinds it applies to."""
+MOUNT_POINT_KINDS: Mapping[str, frozenset[str]] = {"mount-point": frozenset({"container-file"})}
+"""Built-in rules no ignore file can write: a mounted file's mount point in the container's layer (its content
+is checked as `config`, which such a rule must not hide)."""
 
 DEFAULT_SOURCE = "default"
 PARENT_RULE = "parent of a changed path"
@@ -66,7 +69,7 @@ class IgnoreRule:
 
     def matches(self, item: DriftItem) -> bool:
         """True when the item is of a kind the rule covers and its resource matches the glob."""
-        if item.kind not in RULE_KINDS[self.kind]:
+        if item.kind not in (RULE_KINDS.get(self.kind) or MOUNT_POINT_KINDS[self.kind]):
             return False
         if self.glob.endswith("/**"):
             folder = self.glob[:-3]

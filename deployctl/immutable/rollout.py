@@ -30,10 +30,8 @@ from deployctl.immutable.history import (
     Outcome,
     ReleaseRecord,
     append_record,
-    current_release,
     load_history,
     now_iso,
-    rollback_target,
 )
 from deployctl.immutable.load import HttpLoad, LoadReport
 from deployctl.immutable.proxy import (
@@ -220,7 +218,7 @@ class _RollOutcome:
 
 
 @contextmanager
-def stage_lock(state_dir: Path, stage: str) -> Iterator[None]:
+def rollout_lock(state_dir: Path, stage: str) -> Iterator[None]:
     """One rollout per stage at a time (a lock file under the state folder)."""
     path = state_dir / "stages" / stage / "rollout.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -543,7 +541,7 @@ def _open_stage(
     return run
 
 
-def _rollout(
+def roll_to_spec(
     client: docker.DockerClient,
     stage: str,
     spec: ReplicaSpec,
@@ -565,7 +563,7 @@ def _rollout(
     spec, image = _resolve_image(client, spec)
     health = _healthcheck_for(image, spec)
     ensure_proxy_image(client, images_dir, say)
-    with stage_lock(state_dir, stage):
+    with rollout_lock(state_dir, stage):
         run = _open_stage(client, stage, proxy_port, settings, say)
         old_names = list(run.serving)
         count = replicas if replicas is not None else max(len(old_names), 1)
@@ -643,47 +641,6 @@ def record_history(state_dir: Path, stage: str, spec: ReplicaSpec, result: Rollo
     append_record(state_dir, stage, record)
 
 
-def deploy_release(
-    client: docker.DockerClient,
-    stage: str,
-    release: ImageRelease,
-    config_files: Sequence[RuntimeFile],
-    *,
-    replicas: int = 3,
-    parallelism: int = 1,
-    delay: float = 0.0,
-    proxy_port: int,
-    state_dir: Path,
-    images_dir: Path,
-    say: Say,
-    settings: RolloutSettings | None = None,
-    load: HttpLoad | None = None,
-) -> RolloutResult:
-    """Roll the stage's container target to `release`, `parallelism` replicas at a time, `delay` s apart.
-
-    `load`, when given, runs against the proxy for the whole rollout and its figures land in the result.
-    The result's `ok` is False (with `reason`) when a new replica failed; `rolled_back` when the stage was
-    returned to (or never left) its previous release.
-    """
-    check_stage(stage)
-    mounts = write_config_files(state_dir, stage, release, config_files)
-    return _rollout(
-        client,
-        stage,
-        spec_for_release(release, mounts),
-        replicas=replicas,
-        parallelism=parallelism,
-        delay=delay,
-        proxy_port=proxy_port,
-        state_dir=state_dir,
-        images_dir=images_dir,
-        say=say,
-        settings=settings or RolloutSettings(),
-        load=load,
-        action="deploy",
-    )
-
-
 def running_image_id(client: docker.DockerClient, stage: str) -> str | None:
     """The image id the stage's replicas in the upstream run (the first one's), or None."""
     proxy = find_proxy(client, stage)
@@ -694,53 +651,6 @@ def running_image_id(client: docker.DockerClient, stage: str) -> str | None:
         if container.name in names:
             return str(container.attrs["Image"])
     return None
-
-
-def rollback_release(
-    client: docker.DockerClient,
-    stage: str,
-    to: str | None = None,
-    *,
-    state_dir: Path,
-    images_dir: Path,
-    say: Say,
-    replicas: int | None = None,
-    parallelism: int | None = None,
-    proxy_port: int | None = None,
-    settings: RolloutSettings | None = None,
-    load: HttpLoad | None = None,
-) -> RolloutResult:
-    """Return the stage to its previous release (or the one named `to`: tag, image id, or context hash).
-
-    The image is local and its config files are kept under the state folder, so this is a rollout like any
-    other, all replicas at once by default (`parallelism` None): a few seconds.
-    """
-    check_stage(stage)
-    records = load_history(state_dir, stage)
-    current = running_image_id(client, stage)
-    if current is None:
-        last = current_release(records)
-        current = last.spec.image_id if last else None
-    target = rollback_target(records, current, to)
-    missing = [m.source for m in target.spec.mounts if not Path(m.source).is_file()]
-    if missing:
-        raise DeployctlError(f"rollback to {target.spec.image}: its config files are gone ({', '.join(missing)})")
-    say(f"{stage}: rolling back to {target.spec.image} (deployed {target.time})")
-    return _rollout(
-        client,
-        stage,
-        target.spec,
-        replicas=replicas,
-        parallelism=parallelism,
-        delay=0.0,
-        proxy_port=proxy_port,
-        state_dir=state_dir,
-        images_dir=images_dir,
-        say=say,
-        settings=settings or RolloutSettings(),
-        load=load,
-        action="rollback",
-    )
 
 
 def stage_status(client: docker.DockerClient, stage: str, *, probe: bool = True) -> StageStatus:
@@ -816,7 +726,7 @@ def replace_replicas(
     mounts = write_config_files(state_dir, stage, release, config_files)
     spec, image = _resolve_image(client, spec_for_release(release, mounts))
     health = _healthcheck_for(image, spec)
-    with stage_lock(state_dir, stage):
+    with rollout_lock(state_dir, stage):
         run = _open_stage(client, stage, None, settings, say)
         retire = [name for name in names if name in run.serving]
         rolled = _roll(run, spec, health, retire, len(retire), 1, 0) if retire else _RollOutcome((), None, ())

@@ -39,8 +39,6 @@ from deployctl.errors import DeployctlError
 from deployctl.immutable.history import (
     Action,
     Outcome,
-    load_history,
-    rollback_target,
 )
 from deployctl.immutable.load import HttpLoad, LoadReport
 from deployctl.immutable.proxy import (
@@ -49,31 +47,40 @@ from deployctl.immutable.proxy import (
     ensure_stage_network,
     find_proxy,
     parse_generation,
+    parse_upstreams,
     published_port,
     read_stage_conf,
     refresh_proxy,
     render_dns_stage_conf,
     start_proxy,
 )
-from deployctl.immutable.recipe import ImageRelease, RuntimeFile
+from deployctl.immutable.readiness import replica_health
 from deployctl.immutable.replica import (
     ReplicaSpec,
     fallback_healthcheck,
     image_healthcheck,
-    spec_for_release,
-    write_config_files,
 )
 from deployctl.immutable.resources import (
     CONTEXT_LABEL,
     ENGINE_LABEL,
+    RELEASE_LABEL,
     STAGE_LABEL,
+    SWARM_TASK_LABEL,
     check_stage,
     is_rollout_resource,
     is_stage_resource,
     service_name,
     stage_labels,
 )
-from deployctl.immutable.rollout import ReplicaSwap, RolloutResult, record_history, replica_failure, stage_lock
+from deployctl.immutable.rollout import (
+    ReplicaStatus,
+    ReplicaSwap,
+    RolloutResult,
+    StageStatus,
+    record_history,
+    replica_failure,
+    rollout_lock,
+)
 
 Say = Callable[[str], None]
 SECOND = 1_000_000_000
@@ -125,9 +132,15 @@ def swarm_configs(stage: str, spec: ReplicaSpec) -> list[SwarmConfig]:
             content = Path(mount.source).read_bytes()
         except OSError as exc:
             raise DeployctlError(f"config file {mount.source} for {mount.dest}: {exc.strerror}") from exc
-        digest = hashlib.sha256(mount.dest.encode() + b"\0" + mount.mode.encode() + b"\0" + content).hexdigest()
-        configs.append(SwarmConfig(f"deployctl-{stage}-{digest[:16]}", mount.dest, int(mount.mode, 8), content))
+        configs.append(SwarmConfig(swarm_config_name(stage, mount.dest, mount.mode, content), mount.dest,
+                                   int(mount.mode, 8), content))  # fmt: skip
     return configs
+
+
+def swarm_config_name(stage: str, dest: str, mode: str, content: bytes) -> str:
+    """The Docker config of a file: named by the stage and the digest of its destination, mode and content."""
+    digest = hashlib.sha256(dest.encode() + b"\0" + mode.encode() + b"\0" + content).hexdigest()
+    return f"deployctl-{stage}-{digest[:16]}"
 
 
 def service_definition(
@@ -142,9 +155,11 @@ def service_definition(
     monitor: float,
     health: dict[str, Any] | None,
     stop_grace: float = 10.0,
+    force_update: int = 0,
 ) -> ServiceDefinition:
     """The stage's service: `replicas` tasks of the spec's image, updated `parallelism` at a time, start-first,
-    rolled back by Swarm when a new task fails (its health check included) within `monitor` seconds."""
+    rolled back by Swarm when a new task fails (its health check included) within `monitor` seconds.
+    A `force_update` other than the service's current one makes Swarm replace every task (same image)."""
     labels = stage_labels(stage, "app", spec.release, {CONTEXT_LABEL: spec.context_hash, ENGINE_LABEL: "swarm"})
     references = [
         ConfigReference(config_id, config.name, filename=config.dest, uid="0", gid="0", mode=config.mode)
@@ -162,6 +177,7 @@ def service_definition(
         container,
         networks=[NetworkAttachmentConfig(network_id)],
         restart_policy=RestartPolicy(condition="any", delay=SECOND, max_attempts=0),
+        force_update=force_update,
     )
     return ServiceDefinition(
         name=service_name(stage),
@@ -259,7 +275,8 @@ def _ensure_configs(client: docker.DockerClient, stage: str, spec: ReplicaSpec) 
     return found
 
 
-def _find_service(client: docker.DockerClient, stage: str) -> dict[str, Any] | None:
+def find_service(client: docker.DockerClient, stage: str) -> dict[str, Any] | None:
+    """The stage's service as the Engine API inspects it, or None; an error when deployctl did not create it."""
     name = service_name(stage)
     for service in _services(client, name):
         if service["Spec"]["Name"] == name:
@@ -346,7 +363,15 @@ def _wait(
         time.sleep(0.5)
 
 
-def _current(service: dict[str, Any]) -> tuple[str, set[str], int]:
+def _force_update(service: dict[str, Any] | None) -> int:
+    """The service's ForceUpdate counter (0 without a service): kept as is by an update, bumped to replace tasks."""
+    if service is None:
+        return 0
+    return int(service["Spec"]["TaskTemplate"].get("ForceUpdate") or 0)
+
+
+def service_state(service: dict[str, Any]) -> tuple[str, set[str], int]:
+    """A service's image, config names and replica count."""
     spec = service["Spec"]
     container = spec["TaskTemplate"]["ContainerSpec"]
     names = {c["ConfigName"] for c in container.get("Configs") or []}
@@ -387,7 +412,7 @@ def _remove_unused_configs(client: docker.DockerClient, stage: str, service: dic
                 config.remove()
 
 
-def _deploy_spec(
+def update_service(
     client: docker.DockerClient,
     stage: str,
     spec: ReplicaSpec,
@@ -403,9 +428,11 @@ def _deploy_spec(
     timeout: float,
     load: HttpLoad | None,
     action: Action,
+    force: bool = False,
 ) -> RolloutResult:
+    """Create or update the stage's service to `spec`; `force` replaces every task even when nothing changed."""
     check_stage(stage)
-    with stage_lock(state_dir, stage):
+    with rollout_lock(state_dir, stage):
         if not swarm_active(client):
             raise DeployctlError(
                 f"stage {stage} uses the swarm engine but this Docker engine is not a swarm manager "
@@ -416,6 +443,8 @@ def _deploy_spec(
         ensure_proxy_image(client, images_dir, say)
         network = ensure_stage_network(client, stage, "swarm")
         configs = _ensure_configs(client, stage, spec)
+        service = find_service(client, stage)
+        forced = _force_update(service) + 1 if force else _force_update(service)
         definition = service_definition(
             stage,
             spec,
@@ -426,8 +455,8 @@ def _deploy_spec(
             delay=delay,
             monitor=monitor,
             health=health,
+            force_update=forced,
         )
-        service = _find_service(client, stage)
         previous_image = None
         report: LoadReport | None = None
         if service is None:
@@ -440,11 +469,13 @@ def _deploy_spec(
             _ensure_swarm_proxy(client, stage, proxy_port, spec.port, say)
         else:
             service_id = str(service["ID"])
-            previous_image, config_names, current_replicas = _current(service)
+            previous_image, config_names, current_replicas = service_state(service)
             _ensure_swarm_proxy(client, stage, proxy_port, spec.port, say)
             wanted = {config.name for _, config in configs}
-            if (previous_image, config_names, current_replicas) == (spec.image, wanted, replicas) and _converged(
-                _tasks(client, service_id), spec.image, replicas
+            if (
+                not force
+                and (previous_image, config_names, current_replicas) == (spec.image, wanted, replicas)
+                and _converged(_tasks(client, service_id), spec.image, replicas)
             ):
                 say(f"{stage}: {replicas} tasks already run {spec.image}")
                 return _finish(
@@ -505,102 +536,11 @@ def _finish(
     return result
 
 
-def deploy_swarm(
-    client: docker.DockerClient,
-    stage: str,
-    release: ImageRelease,
-    config_files: Sequence[RuntimeFile],
-    *,
-    replicas: int = 3,
-    parallelism: int = 1,
-    delay: float = 0.0,
-    monitor: float = 5.0,
-    proxy_port: int,
-    state_dir: Path,
-    images_dir: Path,
-    say: Say,
-    timeout: float = 600.0,
-    load: HttpLoad | None = None,
-) -> RolloutResult:
-    """Create or update the stage's Swarm service to `release`; Swarm rolls it back when a new task fails.
-
-    The result is `rolled_back` with Swarm's reason when the update was rolled back, `failed` when a first
-    deploy's tasks never became healthy (the service is then removed); `load` runs during an update.
-    """
-    check_stage(stage)
-    mounts = write_config_files(state_dir, stage, release, config_files)
-    return _deploy_spec(
-        client,
-        stage,
-        spec_for_release(release, mounts),
-        replicas=replicas,
-        parallelism=parallelism,
-        delay=delay,
-        monitor=monitor,
-        proxy_port=proxy_port,
-        state_dir=state_dir,
-        images_dir=images_dir,
-        say=say,
-        timeout=timeout,
-        load=load,
-        action="deploy",
-    )
-
-
-def rollback_swarm(
-    client: docker.DockerClient,
-    stage: str,
-    to: str | None = None,
-    *,
-    state_dir: Path,
-    images_dir: Path,
-    say: Say,
-    parallelism: int | None = None,
-    monitor: float = 1.0,
-    proxy_port: int | None = None,
-    timeout: float = 300.0,
-    load: HttpLoad | None = None,
-) -> RolloutResult:
-    """Return the stage's service to its previous release (or `to`), every task at once by default."""
-    check_stage(stage)
-    service = _find_service(client, stage)
-    if service is None:
-        raise DeployctlError(f"stage {stage}: no Swarm service to roll back")
-    image, _, replicas = _current(service)
-    try:
-        current_id: str | None = str(client.images.get(image).id)
-    except ImageNotFound:
-        current_id = None
-    records = [r for r in load_history(state_dir, stage) if r.engine == "swarm"]
-    target = rollback_target(records, current_id, to)
-    proxy = find_proxy(client, stage)
-    port = proxy_port or (published_port(proxy) if proxy is not None else None)
-    if port is None:
-        raise DeployctlError(f"stage {stage}: no proxy port given and no proxy to take it from")
-    say(f"{stage}: rolling back to {target.spec.image} (deployed {target.time})")
-    return _deploy_spec(
-        client,
-        stage,
-        target.spec,
-        replicas=replicas,
-        parallelism=parallelism or replicas,
-        delay=0.0,
-        monitor=monitor,
-        proxy_port=port,
-        state_dir=state_dir,
-        images_dir=images_dir,
-        say=say,
-        timeout=timeout,
-        load=load,
-        action="rollback",
-    )
-
-
 def remove_swarm_stage(client: docker.DockerClient, stage: str, say: Say, timeout: float = 60.0) -> list[str]:
     """Remove the stage's service, its configs, proxy and network: only what carries the stage's labels."""
     check_stage(stage)
     removed = []
-    service = _find_service(client, stage) if swarm_active(client) else None
+    service = find_service(client, stage) if swarm_active(client) else None
     if service is not None:
         _remove_service(client, str(service["ID"]))
         removed.append(str(service["Spec"]["Name"]))
@@ -630,3 +570,37 @@ def remove_swarm_stage(client: docker.DockerClient, stage: str, say: Say, timeou
     if removed:
         say(f"{stage}: removed {', '.join(removed)}")
     return removed
+
+
+def swarm_status(client: docker.DockerClient, stage: str, *, probe: bool = True) -> StageStatus:
+    """The stage's proxy and its service's task containers: a running task is served (the proxy resolves the
+    service's tasks by DNS), so it counts as in the upstream."""
+    check_stage(stage)
+    proxy = find_proxy(client, stage)
+    conf = read_stage_conf(proxy) if proxy is not None else ""
+    found = client.containers.list(
+        all=True, filters={"label": [f"{STAGE_LABEL}={stage}", "deployctl.role=app"]}, ignore_removed=True
+    )
+    rows = []
+    for container in found:
+        if SWARM_TASK_LABEL not in container.labels or not is_rollout_resource(container.labels, stage):
+            continue
+        state = container.attrs.get("State") or {}
+        rows.append(
+            ReplicaStatus(
+                name=str(container.name),
+                image=str((container.attrs.get("Config") or {}).get("Image", "")),
+                release=container.labels.get(RELEASE_LABEL, ""),
+                status=str(state.get("Status", "")),
+                health=replica_health(container, probe_starting=probe),
+                in_upstream=state.get("Status") == "running",
+            )
+        )
+    return StageStatus(
+        stage=stage,
+        proxy=str(proxy.name) if proxy is not None else None,
+        proxy_running=proxy is not None and proxy.status == "running",
+        port=published_port(proxy) if proxy is not None else None,
+        upstreams=tuple(parse_upstreams(conf)),
+        replicas=tuple(sorted(rows, key=lambda r: r.name)),
+    )

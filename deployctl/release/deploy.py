@@ -4,11 +4,12 @@ out to the stage's container targets (immutable), one deployment in the ledger w
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from deployctl.errors import DeployctlError, InputError
+from deployctl.errors import DeployctlError
 from deployctl.facts.cache import FactCache
 from deployctl.lab.state import load_lab_state
 from deployctl.ledger.applyrecord import RetainedConnections, fill_apply_record, record_baselines
@@ -17,7 +18,9 @@ from deployctl.ledger.recording import DeploymentRecord
 from deployctl.model.connection import SshEndpoint, resolve_endpoint
 from deployctl.model.inventory import Inventory, InventoryHost, load_inventories
 from deployctl.model.playbook import Play
+from deployctl.model.project import Project
 from deployctl.release.images import LoadedRelease, container_scopes, recorded_image_release
+from deployctl.release.store import release_project
 from deployctl.strategies.results import RunResult, TaskResult
 from deployctl.transport.base import Transport
 from deployctl.transport.pool import DEFAULT_FORKS
@@ -26,10 +29,10 @@ from deployctl.transport.ssh import SshTransport
 if TYPE_CHECKING:
     from docker import DockerClient
 
+    from deployctl.immutable.engines import ContainerTarget
     from deployctl.immutable.rollout import RolloutResult
 
 Say = Callable[[str], None]
-DEFAULT_REPLICAS = 3
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class StageTargets:
     inventory: Inventory
     vm_hosts: tuple[InventoryHost, ...]
     containers: tuple[tuple[Play, InventoryHost], ...]
+    container_targets: Mapping[str, ContainerTarget] = field(default_factory=dict)
 
 
 @dataclass
@@ -66,16 +70,6 @@ class StageDeployment:
         return self.outcome == "ok"
 
 
-def int_var(host: InventoryHost, name: str, default: int | None) -> int:
-    """A positive whole number from the host's variables, else an error naming the file and line it came from."""
-    value = host.vars.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        origin = host.var_origins.get(name)
-        where = (origin.source, origin.line) if origin else (host.origin.source, host.origin.line)
-        raise InputError(where[0], where[1], name, f"must be a positive whole number for {host.name}, got {value!r}")
-    return value
-
-
 def stage_targets(loaded: LoadedRelease, stage: str) -> StageTargets:
     """The stage's VM hosts and container targets of the release's plays, from the release's inventories."""
     from deployctl.strategies.mutable import targeted_hosts
@@ -90,7 +84,19 @@ def stage_targets(loaded: LoadedRelease, stage: str) -> StageTargets:
     )
     if not vms and not containers:
         raise DeployctlError(f"no host of the {stage} inventory matches the plays of {loaded.row.playbook}")
-    return StageTargets(stage, inventory, vms, containers)
+    return StageTargets(
+        stage, inventory, vms, containers, container_targets_of(loaded.project, stage, [h for _, h in containers])
+    )
+
+
+def container_targets_of(project: Project, stage: str, hosts: Sequence[InventoryHost]) -> dict[str, ContainerTarget]:
+    """The stage's container targets by host, validated (engine, proxy port, replicas) before any host is touched."""
+    if not hosts:
+        return {}
+    from deployctl.immutable.engines import container_target
+
+    images = project.root / "images"
+    return {host.name: container_target(host, stage, project.state_dir, images) for host in hosts}
 
 
 def check_vm_input(loaded: LoadedRelease, targets: StageTargets) -> None:
@@ -161,9 +167,8 @@ def roll_containers(
 ) -> list[RolloutResult]:
     """Roll each container target of the stage to the release's recorded image (by digest), with its stage files."""
     from deployctl.immutable.build import render_runtime_files
+    from deployctl.immutable.engines import RollOptions, engine_for
     from deployctl.immutable.load import HttpLoad
-    from deployctl.immutable.rollout import deploy_release
-    from deployctl.immutable.swarm import deploy_swarm
 
     results: list[RolloutResult] = []
     scopes: dict[str, dict[str, dict[str, Any]]] = {}
@@ -172,24 +177,11 @@ def roll_containers(
         if play.name not in scopes:
             scopes[play.name] = container_scopes(loaded, play)
         files = render_runtime_files(image, loaded.playbook, scopes[play.name][host.name])
-        port = int_var(host, "deployctl_proxy_port", None)
-        replicas = int_var(host, "deployctl_replicas", DEFAULT_REPLICAS)
-        traffic = HttpLoad(f"http://127.0.0.1:{port}/", workers=2, max_seconds=900) if options.load else None
-        roll = deploy_swarm if host.vars.get("deployctl_engine") == "swarm" else deploy_release
-        result = roll(
-            client,
-            targets.stage,
-            image,
-            files,
-            replicas=replicas,
-            parallelism=options.parallelism,
-            delay=options.delay,
-            proxy_port=port,
-            state_dir=loaded.project.state_dir,
-            images_dir=loaded.project.root / "images",
-            say=say,
-            load=traffic,
-        )
+        target = targets.container_targets[host.name]
+        url = f"http://127.0.0.1:{target.proxy_port}/"
+        traffic = HttpLoad(url, workers=2, max_seconds=900) if options.load else None
+        roll = RollOptions(parallelism=options.parallelism, delay=options.delay, load=traffic)
+        result = engine_for(target, client, say).deploy(target, image, files, roll)
         results.append(result)
         record_rollout(record, host.name, image, result)
     return results
@@ -229,3 +221,16 @@ def deploy_to_stage(
         done.outcome = "failed"
     record.outcome = done.outcome
     return done
+
+
+def running_container_targets(connection: sqlite3.Connection, project: Project, stage: str) -> list[ContainerTarget]:
+    """The stage's container targets as named by the release it runs now (the working tree's when it runs none)."""
+    from deployctl.ledger.records import deployments, get_release
+    from deployctl.pipeline.gates import current_deployment
+
+    current = current_deployment(deployments(connection, stage))
+    row = get_release(connection, current.release_id) if current is not None and current.release_id else None
+    source = release_project(project, row)[0] if row is not None else project
+    inventory = load_inventories(source, [stage])[stage]
+    hosts = [host for host in inventory.hosts.values() if host.strategy == "immutable"]
+    return list(container_targets_of(project, stage, hosts).values())

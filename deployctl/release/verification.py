@@ -22,7 +22,7 @@ from deployctl.errors import DeployctlError
 from deployctl.lab.state import load_lab_state
 from deployctl.ledger.verifications import VerificationHost, begin_verification, finish_verification
 from deployctl.model.connection import SshEndpoint, resolve_endpoint
-from deployctl.model.inventory import load_inventories
+from deployctl.model.inventory import InventoryHost, load_inventories
 from deployctl.model.project import Project
 from deployctl.pipeline.junit import host_checks, verdict
 
@@ -81,18 +81,23 @@ def stage_vm_endpoints(project: Project, stage: str) -> list[SshEndpoint]:
     ]
 
 
-def stage_has_containers(project: Project, stage: str) -> bool:
-    """Whether the stage's inventory has container targets (the immutable strategy)."""
+def stage_container_hosts(project: Project, stage: str) -> list[InventoryHost]:
+    """The stage's container targets (hosts of the immutable strategy) as its inventory names them."""
     inventory = load_inventories(project)[project.require_stage(stage)]
-    return any(host.strategy == "immutable" for host in inventory.hosts.values())
+    return [host for host in inventory.hosts.values() if host.strategy == "immutable"]
 
 
-def serving_replicas(client: DockerClient, stage: str) -> list[str]:
-    """The stage's replicas its proxy sends traffic to (running and in the upstream), by container name."""
-    from deployctl.immutable.rollout import stage_status
+def serving_replicas(client: DockerClient, project: Project, stage: str, hosts: Sequence[InventoryHost]) -> list[str]:
+    """The stage's replicas that serve traffic (running and in the upstream; Swarm: its running task containers),
+    by container name, as each container target's engine sees them."""
+    from deployctl.immutable.engines import engine_for
+    from deployctl.release.deploy import container_targets_of
 
-    status = stage_status(client, stage, probe=False)
-    return [r.name for r in status.replicas if r.in_upstream and r.status == "running"]
+    names: dict[str, None] = {}
+    for target in container_targets_of(project, stage, hosts).values():
+        status = engine_for(target, client, lambda _: None).status(target, probe=False)
+        names.update((r.name, None) for r in status.replicas if r.in_upstream and r.status == "running")
+    return list(names)
 
 
 def run_checks(
@@ -156,7 +161,7 @@ def verify_stage(
 ) -> list[BackendRun]:
     """Check every host of the stage (VMs over SSH, serving replicas through Docker), one pytest per host at once."""
     endpoints = stage_vm_endpoints(project, stage)
-    containers = stage_has_containers(project, stage)
+    containers = stage_container_hosts(project, stage)
     if not endpoints and not containers:
         raise DeployctlError(f"the {stage} inventory has no host to verify")
     runs: list[BackendRun] = []
@@ -165,7 +170,7 @@ def verify_stage(
         config.write_text(ssh_config_text(endpoints))
         jobs = [("ssh", e.name, f"ssh://{e.name}", [f"--ssh-config={config}"]) for e in endpoints]
         if containers:
-            replicas = serving_replicas(client_factory(), stage)
+            replicas = serving_replicas(client_factory(), project, stage, containers)
             if not replicas:
                 runs.append(BackendRun("docker", (), False, f"no replica of {stage}'s containers is serving", (), 0.0))
             jobs += [("docker", name, f"docker://root@{name}", []) for name in replicas]

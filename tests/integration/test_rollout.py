@@ -9,7 +9,7 @@ is removed at the end, with the images this module built.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,13 +17,14 @@ import docker
 import pytest
 
 from deployctl.errors import DeployctlError
+from deployctl.immutable.engines import ContainerEngine, ContainerTarget, RollOptions
 from deployctl.immutable.history import load_history
 from deployctl.immutable.load import HttpLoad, LoadReport
 from deployctl.immutable.proxy import Upstream, find_proxy, read_stage_conf, reload_proxy, render_stage_conf
 from deployctl.immutable.recipe import ImageRelease
 from deployctl.immutable.replica import config_folder
 from deployctl.immutable.resources import RELEASE_LABEL, ROLE_LABEL, STAGE_LABEL, network_name, proxy_name
-from deployctl.immutable.rollout import RolloutResult, deploy_release, remove_stage, rollback_release, stage_status
+from deployctl.immutable.rollout import RolloutResult, StageStatus
 from tests.conftest import REPO
 from tests.integration.apps import (
     CONFIG_DEST,
@@ -54,18 +55,31 @@ class RolloutLab:
     v3_broken: ImageRelease
     v4: ImageRelease
 
+    @property
+    def target(self) -> ContainerTarget:
+        """The stage's container target: 3 replicas behind the proxy on `port`."""
+        return ContainerTarget(STAGE, f"{STAGE}-containers", "container", self.port, 3, self.state_dir, IMAGES)
+
+    def engine(self, say_to: Callable[[str], None] = say) -> ContainerEngine:
+        return ContainerEngine(self.client, say_to)
+
+
+def stage_status(rollout: RolloutLab) -> StageStatus:
+    return rollout.engine().status(rollout.target)
+
 
 @pytest.fixture(scope="module")
 def rollout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RolloutLab]:
     """The engine, the base, the test releases; the stage removed before (a crashed run's) and after."""
     state_dir = tmp_path_factory.mktemp("rollout-state")
     client, releases = engine_with_releases(state_dir, IMAGES, ("v1", "v2", "v3", "v4"), TEST)
-    remove_stage(client, STAGE, say)
+    lab = RolloutLab(client, free_port(), state_dir, releases["v1"], releases["v2"], releases["v3"], releases["v4"])
+    lab.engine().remove(lab.target)
     try:
-        yield RolloutLab(client, free_port(), state_dir, releases["v1"], releases["v2"], releases["v3"], releases["v4"])
+        yield lab
     finally:
         try:
-            remove_stage(client, STAGE, say)
+            lab.engine().remove(lab.target)
         finally:
             remove_test_images(client, TEST)
     assert not client.containers.list(all=True, filters={"label": f"{STAGE_LABEL}={STAGE}"}, ignore_removed=True)
@@ -79,19 +93,8 @@ def load_for(rollout: RolloutLab) -> HttpLoad:
 def deploy(
     rollout: RolloutLab, release: ImageRelease, version: str, *, load: bool, health: str = "ok"
 ) -> RolloutResult:
-    return deploy_release(
-        rollout.client,
-        STAGE,
-        release,
-        app_config(version, health),
-        replicas=3,
-        parallelism=1,
-        proxy_port=rollout.port,
-        state_dir=rollout.state_dir,
-        images_dir=IMAGES,
-        say=say,
-        load=load_for(rollout) if load else None,
-    )
+    options = RollOptions(parallelism=1, load=load_for(rollout) if load else None)
+    return rollout.engine().deploy(rollout.target, release, app_config(version, health), options)
 
 
 def serving(rollout: RolloutLab, count: int = 12) -> set[str]:
@@ -115,7 +118,7 @@ def test_first_deploy_starts_the_replicas_then_the_proxy(rollout: RolloutLab) ->
     result = deploy(rollout, rollout.v1, "v1", load=False)
     figures("first deploy", result)
     assert result.ok and result.outcome == "deployed" and result.previous_image is None
-    status = stage_status(rollout.client, STAGE)
+    status = stage_status(rollout)
     assert status.proxy == proxy_name(STAGE) and status.proxy_running and status.port == rollout.port
     assert len(status.replicas) == 3
     assert all(r.health == "healthy" and r.in_upstream and r.image == rollout.v1.image for r in status.replicas)
@@ -142,25 +145,25 @@ def test_rollout_under_continuous_load_fails_no_request(rollout: RolloutLab) -> 
     load = assert_no_failures(result.load)
     assert load.count("version=v1") > 0 and load.count("version=v2") > 0  # it switched during the load
     assert serving(rollout) == {"version=v2"}
-    assert {r.image for r in stage_status(rollout.client, STAGE).replicas} == {rollout.v2.image}
+    assert {r.image for r in stage_status(rollout).replicas} == {rollout.v2.image}
 
 
 def test_deploying_the_running_release_again_changes_nothing(rollout: RolloutLab) -> None:
-    before = {r.name for r in stage_status(rollout.client, STAGE).replicas}
+    before = {r.name for r in stage_status(rollout).replicas}
     result = deploy(rollout, rollout.v2, "v2", load=False)
     assert result.ok and result.outcome == "unchanged" and result.replaced == 0
-    assert {r.name for r in stage_status(rollout.client, STAGE).replicas} == before
+    assert {r.name for r in stage_status(rollout).replicas} == before
 
 
 def test_a_broken_release_is_rolled_back_and_the_old_replicas_keep_serving(rollout: RolloutLab) -> None:
-    before = {r.name for r in stage_status(rollout.client, STAGE).replicas}
+    before = {r.name for r in stage_status(rollout).replicas}
     result = deploy(rollout, rollout.v3_broken, "v3", load=True)
     figures("broken v3", result)
     assert not result.ok and result.rolled_back and result.outcome == "rolled_back"
     assert "unhealthy" in result.reason and "health check exit code 1" in result.reason
     load = assert_no_failures(result.load)
     assert load.count("version=v3") == 0
-    status = stage_status(rollout.client, STAGE)
+    status = stage_status(rollout)
     assert {r.name for r in status.replicas} == before  # the old replicas never stopped
     assert {r.image for r in status.replicas} == {rollout.v2.image}
     assert serving(rollout) == {"version=v2"}
@@ -169,7 +172,7 @@ def test_a_broken_release_is_rolled_back_and_the_old_replicas_keep_serving(rollo
 def test_rollback_returns_to_the_previous_release_in_seconds(rollout: RolloutLab) -> None:
     load = load_for(rollout)
     began = time.monotonic()
-    result = rollback_release(rollout.client, STAGE, state_dir=rollout.state_dir, images_dir=IMAGES, say=say, load=load)
+    result = rollout.engine().rollback(rollout.target, None, RollOptions(load=load))
     seconds = time.monotonic() - began
     figures("rollback v2 -> v1", result)
     assert result.ok and result.action == "rollback" and result.image == rollout.v1.image
@@ -179,9 +182,7 @@ def test_rollback_returns_to_the_previous_release_in_seconds(rollout: RolloutLab
 
 
 def test_rollback_to_a_named_release(rollout: RolloutLab) -> None:
-    result = rollback_release(
-        rollout.client, STAGE, rollout.v2.image, state_dir=rollout.state_dir, images_dir=IMAGES, say=say, parallelism=1
-    )
+    result = rollout.engine().rollback(rollout.target, rollout.v2.image, RollOptions(parallelism=1))
     assert result.ok and result.image == rollout.v2.image
     assert serving(rollout) == {"version=v2"}
 
@@ -209,24 +210,13 @@ def test_a_release_failing_half_way_rolls_the_swapped_replicas_back(rollout: Rol
             broken = True
             host_file.write_text("version=v4\nhealth=fail\n")  # in place: the mounted file changes in every v4
 
-    result = deploy_release(
-        rollout.client,
-        STAGE,
-        rollout.v4,
-        files,
-        replicas=3,
-        parallelism=1,
-        proxy_port=rollout.port,
-        state_dir=rollout.state_dir,
-        images_dir=IMAGES,
-        say=break_after_first_swap,
-        load=load_for(rollout),
-    )
+    options = RollOptions(parallelism=1, load=load_for(rollout))
+    result = rollout.engine(break_after_first_swap).deploy(rollout.target, rollout.v4, files, options)
     figures("v4 failing half way", result)
     assert broken and len(result.swaps) == 1
     assert result.rolled_back and not result.ok and "unhealthy" in result.reason
     assert result.load is not None and result.load.failed == 0, result.load.errors
-    status = stage_status(rollout.client, STAGE)
+    status = stage_status(rollout)
     assert len(status.replicas) == 3 and {r.image for r in status.replicas} == {rollout.v2.image}
     assert all(r.in_upstream and r.health == "healthy" for r in status.replicas)
     assert serving(rollout) == {"version=v2"}

@@ -14,11 +14,12 @@ from pathlib import Path
 import docker
 import pytest
 
+from deployctl.immutable.engines import ContainerEngine, ContainerTarget, RollOptions, SwarmEngine
 from deployctl.immutable.load import HttpLoad
 from deployctl.immutable.recipe import ImageRelease
 from deployctl.immutable.resources import STAGE_LABEL, service_name
-from deployctl.immutable.rollout import RolloutResult, deploy_release, remove_stage
-from deployctl.immutable.swarm import deploy_swarm, remove_swarm_stage, rollback_swarm, swarm_active
+from deployctl.immutable.rollout import RolloutResult
+from deployctl.immutable.swarm import swarm_active
 from tests.conftest import REPO
 from tests.integration.apps import (
     app_config,
@@ -53,6 +54,20 @@ class SwarmLab:
     had_gwbridge: bool
     container_port: int
 
+    @property
+    def target(self) -> ContainerTarget:
+        return swarm_target(self.state_dir, self.port)
+
+
+def swarm_target(state_dir: Path, port: int) -> ContainerTarget:
+    """The swarm stage's target: a service of 3 tasks behind the proxy on `port`."""
+    return ContainerTarget(STAGE, f"{STAGE}-containers", "swarm", port, 3, state_dir, IMAGES)
+
+
+def container_target(state_dir: Path, port: int) -> ContainerTarget:
+    """The container-engine stage's target (not a swarm service): 2 replicas."""
+    return ContainerTarget(CONTAINER_STAGE, f"{CONTAINER_STAGE}-containers", "container", port, 2, state_dir, IMAGES)
+
 
 @pytest.fixture(scope="module")
 def swarm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SwarmLab]:
@@ -61,16 +76,18 @@ def swarm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SwarmLab]:
     client, releases = engine_with_releases(state_dir, IMAGES, ("v1", "v2", "v3"), TEST)
     was_active = swarm_active(client)
     had_gwbridge = has_gwbridge(client)
-    remove_stage(client, CONTAINER_STAGE, say)
     container_port = free_port()
+    plain = ContainerEngine(client, say)
+    plain.remove(container_target(state_dir, container_port))
+    port = free_port()
     if not was_active:  # a container stage made before the swarm, to check that it deploys after leaving it
         assert deploy_containers(client, state_dir, releases["v1"], "v1", container_port).ok
         join_swarm(client, say)
     try:
-        remove_swarm_stage(client, STAGE, say)
+        SwarmEngine(client, say).remove(swarm_target(state_dir, port))
         yield SwarmLab(
             client,
-            free_port(),
+            port,
             state_dir,
             releases["v1"],
             releases["v2"],
@@ -81,8 +98,8 @@ def swarm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SwarmLab]:
         )
     finally:
         try:
-            remove_swarm_stage(client, STAGE, say)
-            remove_stage(client, CONTAINER_STAGE, say)
+            SwarmEngine(client, say).remove(swarm_target(state_dir, port))
+            plain.remove(container_target(state_dir, container_port))
         finally:
             if not was_active and swarm_active(client):
                 leave_swarm(client, had_gwbridge)
@@ -95,36 +112,14 @@ def deploy_containers(
     client: docker.DockerClient, state_dir: Path, release: ImageRelease, version: str, port: int
 ) -> RolloutResult:
     """Deploy the test app to the container-engine stage (not a swarm service)."""
-    return deploy_release(
-        client,
-        CONTAINER_STAGE,
-        release,
-        app_config(version),
-        replicas=2,
-        parallelism=1,
-        proxy_port=port,
-        state_dir=state_dir,
-        images_dir=IMAGES,
-        say=say,
-    )
+    target = container_target(state_dir, port)
+    return ContainerEngine(client, say).deploy(target, release, app_config(version), RollOptions(parallelism=1))
 
 
 def deploy(swarm: SwarmLab, release: ImageRelease, version: str, *, load: bool) -> RolloutResult:
-    return deploy_swarm(
-        swarm.client,
-        STAGE,
-        release,
-        app_config(version),
-        replicas=3,
-        parallelism=1,
-        delay=0.0,
-        monitor=2.0,
-        proxy_port=swarm.port,
-        state_dir=swarm.state_dir,
-        images_dir=IMAGES,
-        say=say,
-        load=HttpLoad(f"http://127.0.0.1:{swarm.port}/", workers=4, max_seconds=240) if load else None,
-    )
+    traffic = HttpLoad(f"http://127.0.0.1:{swarm.port}/", workers=4, max_seconds=240) if load else None
+    options = RollOptions(parallelism=1, delay=0.0, monitor=2.0, load=traffic)
+    return SwarmEngine(swarm.client, say).deploy(swarm.target, release, app_config(version), options)
 
 
 def serving(swarm: SwarmLab, count: int = 12) -> set[str]:
@@ -175,7 +170,7 @@ def test_a_broken_release_is_rolled_back_by_swarm(swarm: SwarmLab) -> None:
 
 def test_rollback_returns_to_the_previous_release(swarm: SwarmLab) -> None:
     load = HttpLoad(f"http://127.0.0.1:{swarm.port}/", workers=4, max_seconds=240)
-    result = rollback_swarm(swarm.client, STAGE, state_dir=swarm.state_dir, images_dir=IMAGES, say=say, load=load)
+    result = SwarmEngine(swarm.client, say).rollback(swarm.target, None, RollOptions(load=load))
     figures("swarm rollback v2 -> v1", result)
     assert result.ok and result.image == swarm.v1.image and result.action == "rollback"
     assert result.load is not None and result.load.failed == 0, result.load.errors
