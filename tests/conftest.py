@@ -38,6 +38,21 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.ssh_config = str(ssh_config_path(load_project(REPO).state_dir))
 
 
+_SKIPPED_IN_CI: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """In CI nothing may skip: a test that cannot run there (no root, no lab) is a failure, not a pass."""
+    if os.environ.get("CI") and report.skipped:
+        _SKIPPED_IN_CI.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _SKIPPED_IN_CI:
+        sys.stderr.write("\nCI: these tests skipped, which CI does not allow:\n  " + "\n  ".join(_SKIPPED_IN_CI) + "\n")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.fixture(scope="session")
 def project() -> Project:
     return load_project(REPO)
