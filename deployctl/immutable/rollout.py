@@ -660,30 +660,39 @@ def stage_status(client: docker.DockerClient, stage: str, *, probe: bool = True)
     """
     check_stage(stage)
     proxy = find_proxy(client, stage)
-    upstreams: list[Upstream] = []
-    if proxy is not None:
-        upstreams = parse_upstreams(read_stage_conf(proxy))
+    upstreams = parse_upstreams(read_stage_conf(proxy)) if proxy is not None else []
     names = {u.host for u in upstreams}
-    rows = []
-    for container in _stage_app_containers(client, stage):
-        state = container.attrs.get("State") or {}
-        rows.append(
-            ReplicaStatus(
-                name=str(container.name),
-                image=str((container.attrs.get("Config") or {}).get("Image", "")),
-                release=container.labels.get(RELEASE_LABEL, ""),
-                status=str(state.get("Status", "")),
-                health=replica_health(container, probe_starting=probe),
-                in_upstream=container.name in names,
-            )
-        )
+    replicas = [
+        replica_status(container, in_upstream=container.name in names, probe=probe)
+        for container in _stage_app_containers(client, stage)
+    ]
+    return status_of_stage(stage, proxy, upstreams, replicas)
+
+
+def replica_status(container: Container, *, in_upstream: bool, probe: bool) -> ReplicaStatus:
+    """One replica as status shows it; its health is Docker's verdict, or a probe's while Docker has none."""
+    state = container.attrs.get("State") or {}
+    return ReplicaStatus(
+        name=str(container.name),
+        image=str((container.attrs.get("Config") or {}).get("Image", "")),
+        release=container.labels.get(RELEASE_LABEL, ""),
+        status=str(state.get("Status", "")),
+        health=replica_health(container, probe_starting=probe),
+        in_upstream=in_upstream,
+    )
+
+
+def status_of_stage(
+    stage: str, proxy: Container | None, upstreams: Sequence[Upstream], replicas: Sequence[ReplicaStatus]
+) -> StageStatus:
+    """A stage's status from its proxy, the proxy's upstreams and its replicas (sorted by name)."""
     return StageStatus(
         stage=stage,
         proxy=str(proxy.name) if proxy is not None else None,
         proxy_running=proxy is not None and proxy.status == "running",
         port=published_port(proxy) if proxy is not None else None,
         upstreams=tuple(upstreams),
-        replicas=tuple(sorted(rows, key=lambda r: r.name)),
+        replicas=tuple(sorted(replicas, key=lambda r: r.name)),
     )
 
 

@@ -54,7 +54,6 @@ from deployctl.immutable.proxy import (
     render_dns_stage_conf,
     start_proxy,
 )
-from deployctl.immutable.readiness import replica_health
 from deployctl.immutable.replica import (
     ReplicaSpec,
     fallback_healthcheck,
@@ -63,7 +62,6 @@ from deployctl.immutable.replica import (
 from deployctl.immutable.resources import (
     CONTEXT_LABEL,
     ENGINE_LABEL,
-    RELEASE_LABEL,
     STAGE_LABEL,
     SWARM_TASK_LABEL,
     check_stage,
@@ -73,13 +71,14 @@ from deployctl.immutable.resources import (
     stage_labels,
 )
 from deployctl.immutable.rollout import (
-    ReplicaStatus,
     ReplicaSwap,
     RolloutResult,
     StageStatus,
     record_history,
     replica_failure,
+    replica_status,
     rollout_lock,
+    status_of_stage,
 )
 
 Say = Callable[[str], None]
@@ -577,30 +576,13 @@ def swarm_status(client: docker.DockerClient, stage: str, *, probe: bool = True)
     service's tasks by DNS), so it counts as in the upstream."""
     check_stage(stage)
     proxy = find_proxy(client, stage)
-    conf = read_stage_conf(proxy) if proxy is not None else ""
+    upstreams = parse_upstreams(read_stage_conf(proxy)) if proxy is not None else []
     found = client.containers.list(
         all=True, filters={"label": [f"{STAGE_LABEL}={stage}", "deployctl.role=app"]}, ignore_removed=True
     )
-    rows = []
-    for container in found:
-        if SWARM_TASK_LABEL not in container.labels or not is_rollout_resource(container.labels, stage):
-            continue
-        state = container.attrs.get("State") or {}
-        rows.append(
-            ReplicaStatus(
-                name=str(container.name),
-                image=str((container.attrs.get("Config") or {}).get("Image", "")),
-                release=container.labels.get(RELEASE_LABEL, ""),
-                status=str(state.get("Status", "")),
-                health=replica_health(container, probe_starting=probe),
-                in_upstream=state.get("Status") == "running",
-            )
-        )
-    return StageStatus(
-        stage=stage,
-        proxy=str(proxy.name) if proxy is not None else None,
-        proxy_running=proxy is not None and proxy.status == "running",
-        port=published_port(proxy) if proxy is not None else None,
-        upstreams=tuple(parse_upstreams(conf)),
-        replicas=tuple(sorted(rows, key=lambda r: r.name)),
-    )
+    tasks = [c for c in found if SWARM_TASK_LABEL in c.labels and is_rollout_resource(c.labels, stage)]
+    replicas = [
+        replica_status(task, in_upstream=(task.attrs.get("State") or {}).get("Status") == "running", probe=probe)
+        for task in tasks
+    ]
+    return status_of_stage(stage, proxy, upstreams, replicas)
