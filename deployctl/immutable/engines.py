@@ -158,21 +158,8 @@ class ContainerEngine:
         """Write the stage's files, then roll the replicas to the release, `parallelism` at a time."""
 
         mounts = write_config_files(target.state_dir, target.stage, release, files)
-        return roll_to_spec(
-            self.client,
-            target.stage,
-            spec_for_release(release, mounts),
-            replicas=target.replicas,
-            parallelism=opts.parallelism or 1,
-            delay=opts.delay,
-            proxy_port=target.proxy_port,
-            state_dir=target.state_dir,
-            images_dir=target.images_dir,
-            say=self.say,
-            settings=self._settings(opts),
-            load=opts.load,
-            action="deploy",
-        )
+        spec = spec_for_release(release, mounts)
+        return self._roll(target, spec, opts, "deploy", target.replicas, opts.parallelism or 1, target.proxy_port)
 
     def rollback(self, target: ContainerTarget, to: str | None, opts: RollOptions) -> RolloutResult:
         """A rollout to the history's previous release: its image is local and its files kept, so it takes seconds.
@@ -190,21 +177,7 @@ class ContainerEngine:
         if missing:
             raise DeployctlError(f"rollback to {back.spec.image}: its config files are gone ({', '.join(missing)})")
         self.say(f"{target.stage}: rolling back to {back.spec.image} (deployed {back.time})")
-        return roll_to_spec(
-            self.client,
-            target.stage,
-            back.spec,
-            replicas=None,
-            parallelism=opts.parallelism,
-            delay=opts.delay,
-            proxy_port=None,
-            state_dir=target.state_dir,
-            images_dir=target.images_dir,
-            say=self.say,
-            settings=self._settings(opts),
-            load=opts.load,
-            action="rollback",
-        )
+        return self._roll(target, back.spec, opts, "rollback", None, opts.parallelism, None)
 
     def replace(
         self, target: ContainerTarget, release: ImageRelease, files: Sequence[RuntimeFile], replicas: Sequence[str]
@@ -225,9 +198,33 @@ class ContainerEngine:
 
         return remove_stage(self.client, target.stage, self.say)
 
-    @staticmethod
-    def _settings(opts: RollOptions) -> RolloutSettings:
-        return opts.settings if opts.monitor is None else replace(opts.settings, monitor=opts.monitor)
+    def _roll(
+        self,
+        target: ContainerTarget,
+        spec: ReplicaSpec,
+        opts: RollOptions,
+        action: Action,
+        replicas: int | None,
+        parallelism: int | None,
+        proxy_port: int | None,
+    ) -> RolloutResult:
+        """Roll the stage to `spec`; None keeps the replica count, batch size or proxy port the stage has now."""
+        settings = opts.settings if opts.monitor is None else replace(opts.settings, monitor=opts.monitor)
+        return roll_to_spec(
+            self.client,
+            target.stage,
+            spec,
+            replicas=replicas,
+            parallelism=parallelism,
+            delay=opts.delay,
+            proxy_port=proxy_port,
+            state_dir=target.state_dir,
+            images_dir=target.images_dir,
+            say=self.say,
+            settings=settings,
+            load=opts.load,
+            action=action,
+        )
 
 
 @dataclass(frozen=True)
