@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from contextlib import ExitStack, closing
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -12,18 +11,9 @@ import typer
 
 from deployctl.cli.context import cli_context
 from deployctl.cli.render import OutputFormat, print_json, print_table, say, stderr, stdout
-from deployctl.errors import DeployctlError
-from deployctl.facts.cache import FactCache
-from deployctl.lab.state import load_lab_state
-from deployctl.ledger.applyrecord import RetainedConnections, fill_apply_record, record_baselines, recorded_apply
-from deployctl.ledger.db import open_ledger
-from deployctl.ledger.locks import stage_lock
-from deployctl.model.connection import SshEndpoint, resolve_endpoint
-from deployctl.model.inventory import load_inventories
-from deployctl.model.loader import load_playbook
-from deployctl.model.playbook_checks import check_playbook
+from deployctl.operations.apply import apply as apply_operation
+from deployctl.operations.apply import plan_apply
 from deployctl.strategies.hostrun import RunOptions
-from deployctl.strategies.mutable import apply_playbook, play_hosts, targeted_hosts
 from deployctl.strategies.results import RunResult, TaskResult
 from deployctl.textdiff import unified_diff
 from deployctl.transport.pool import DEFAULT_FORKS
@@ -129,54 +119,16 @@ def apply(
     Exit codes: 0 all ok, 2 some host failed, 3 stopped by max_fail_percentage, 4 invalid input.
     Invalid input is reported before any host is contacted.
     """
-    project = cli_context(ctx).project()
-    inventory = load_inventories(project)[project.require_stage(stage)]
-    book = load_playbook(playbook.resolve(), display=project.display(playbook.resolve()))
-    if limit and not inventory.select(limit):
-        raise DeployctlError(f"--limit {limit!r} matches no host of the {stage} inventory")
-    hosts = targeted_hosts(inventory, book, limit)
-    if not hosts:
-        raise DeployctlError(f"no host of the {stage} inventory matches the playbook's plays")
-    names = {host.name for host in hosts}
-    templar = book.templar()
-    check_playbook(
-        book,
-        templar,
-        {host.name: host.vars for host in hosts},
-        runtime_names=set(),
-        select=lambda pattern: [h.name for h in inventory.select(pattern) if h.name in names],
-    )
-    lab = load_lab_state(project.state_dir)
-    endpoints: dict[str, SshEndpoint] = {
-        host.name: resolve_endpoint(
-            host.name,
-            host.vars,
-            lab.endpoints if lab else None,
-            (host.origin.source, host.origin.line),
-            inventory.path.parent,
-        )
-        for host in hosts
-    }
+    plan = plan_apply(cli_context(ctx).project(), playbook, stage, limit)
     options = RunOptions(
-        check=check, diff=diff, tags=_split_tags(tags), skip_tags=_split_tags(skip_tags), redaction=project.redaction
+        check=check,
+        diff=diff,
+        tags=_split_tags(tags),
+        skip_tags=_split_tags(skip_tags),
+        redaction=plan.context.project.redaction,
     )
-    total = sum(len(play_hosts(inventory, play, limit)) * len(play.all_tasks()) for play in book.plays)
-    with ExitStack() as stack:
-        record = None
-        if not check:  # a check changes nothing: it takes no lock and records no deployment
-            ledger = stack.enter_context(closing(open_ledger(project.ledger)))
-            stack.enter_context(stage_lock(ledger, stage, "apply", say))
-            record = stack.enter_context(recorded_apply(project, playbook, stage, ledger))
-        printer = stack.enter_context(_Printer(total, diff, quiet=output is OutputFormat.json))
-        connections = RetainedConnections()  # kept open: a package baseline is read over them (drift)
-        stack.callback(connections.close)
-        result = apply_playbook(
-            book, inventory, endpoints, options, limit=limit, forks=forks, emit=printer, templar=templar,
-            transport_factory=connections, fact_cache=FactCache.in_state_dir(project.state_dir),
-        )  # fmt: skip
-        if record is not None:
-            fill_apply_record(record, result)
-            record_baselines(record, result, connections, stage)
+    with _Printer(plan.total_tasks, diff, quiet=output is OutputFormat.json) as printer:
+        result = apply_operation(plan, options, forks=forks, emit=printer, say=say)
     if output is OutputFormat.json:
         print_json(_json(result, diff))
     else:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from deployctl.immutable.rollout import RolloutResult
     from deployctl.ledger.records import ReleaseRow
-    from deployctl.release.deploy import StageDeployment
+    from deployctl.operations.deploy import StageDeployment
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")]
 StageOption = Annotated[str, typer.Option("--stage", "-s", help="The stage to deploy to.")]
@@ -152,10 +152,9 @@ def deploy(
     ran), 4 invalid input, 5 the stage is locked by another command.
     """
     from deployctl.ledger.db import open_ledger
-    from deployctl.ledger.deployrecord import strategy_of
     from deployctl.ledger.locks import stage_lock
-    from deployctl.ledger.recording import recorded_deployment
-    from deployctl.release.deploy import DeployOptions, check_vm_input, deploy_to_stage, stage_targets
+    from deployctl.operations.deploy import DeployOptions, check_vm_input, deploy_to_stage, stage_targets
+    from deployctl.operations.recording import recorded_deployment, strategy_of
     from deployctl.release.images import build_release_images, load_release
 
     project = cli_context(ctx).project()
@@ -203,9 +202,9 @@ def rollback(
     """
     from deployctl.immutable.engines import RollOptions, engine_for
     from deployctl.ledger.db import open_ledger
-    from deployctl.ledger.deployrecord import fill_rollback, recorded_rollback
     from deployctl.ledger.locks import stage_lock
-    from deployctl.release.deploy import running_container_targets
+    from deployctl.operations.deploy import running_container_targets
+    from deployctl.operations.recording import fill_rollback, recorded_rollback
 
     project = cli_context(ctx).project()
     project.require_stage(stage)

@@ -12,9 +12,10 @@ from deployctl.cli.context import cli_context
 from deployctl.cli.render import OutputFormat, print_json, print_table, stderr
 from deployctl.errors import DeployctlError
 from deployctl.lab.state import load_lab_state
-from deployctl.model.connection import SshEndpoint, resolve_endpoint
+from deployctl.model.connection import SshEndpoint
 from deployctl.model.inventory import Inventory, InventoryHost, load_inventories
 from deployctl.model.project import Project
+from deployctl.operations.context import StageContext
 from deployctl.transport.base import shell
 from deployctl.transport.pool import DEFAULT_FORKS, run_each
 from deployctl.transport.ssh import SshTransport
@@ -40,14 +41,7 @@ def _selected(
 
 
 def _endpoint(project: Project, inventory: Inventory, host: InventoryHost) -> SshEndpoint:
-    lab = load_lab_state(project.state_dir)
-    return resolve_endpoint(
-        host.name,
-        host.vars,
-        lab.endpoints if lab else None,
-        (host.origin.source, host.origin.line),
-        inventory.path.parent,
-    )
+    return StageContext(project, host.stage, inventory, load_lab_state(project.state_dir)).endpoint(host)
 
 
 def show_inventory(

@@ -34,8 +34,8 @@ def _plan(
     """Evaluate the gates and plan the promotion; also return the loaded release (None without one)."""
     from deployctl.ledger.records import deployments, get_release, release_images
     from deployctl.ledger.verifications import verifications
+    from deployctl.operations.deploy import stage_targets
     from deployctl.pipeline.gates import current_deployment, decide, evaluate_gates, verification_of
-    from deployctl.release.deploy import stage_targets
     from deployctl.release.driftcheck import check_drift
     from deployctl.release.images import load_release
 
@@ -88,13 +88,12 @@ def promote(
     verification failed, 3 refused by a gate (nothing deployed), 4 invalid input, 5 the stage is locked.
     """
     from deployctl.ledger.db import open_ledger
-    from deployctl.ledger.deployrecord import strategy_of
     from deployctl.ledger.locks import stage_lock
-    from deployctl.ledger.recording import recorded_deployment
     from deployctl.ledger.records import begin_deployment
+    from deployctl.operations.deploy import DeployOptions, check_vm_input, deploy_to_stage
+    from deployctl.operations.recording import recorded_deployment, strategy_of
     from deployctl.pipeline.gates import gates_json
     from deployctl.pipeline.stages import previous_stage
-    from deployctl.release.deploy import DeployOptions, check_vm_input, deploy_to_stage
     from deployctl.release.verification import verify_and_record
 
     if force and not (reason or "").strip():

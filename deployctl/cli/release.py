@@ -28,7 +28,7 @@ def create(
     image digests.
     """
     from deployctl.ledger.db import open_ledger
-    from deployctl.release.deploy import check_vm_input, stage_targets
+    from deployctl.operations.deploy import check_vm_input, stage_targets
     from deployctl.release.images import build_release_images, container_scopes, load_release
     from deployctl.release.store import make_release
 

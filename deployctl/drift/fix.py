@@ -15,20 +15,18 @@ from pathlib import Path
 from deployctl.drift.compare import NOT_INSTALLED
 from deployctl.drift.model import DriftReport, HostScan
 from deployctl.errors import DeployctlError
-from deployctl.facts.cache import FactCache
-from deployctl.lab.state import load_lab_state
-from deployctl.ledger.applyrecord import RetainedConnections, fill_apply_record, record_baselines
 from deployctl.ledger.locks import stage_lock
-from deployctl.ledger.recording import recorded_deployment
 from deployctl.ledger.records import HostOutcome, ReleaseRow, get_release
-from deployctl.model.connection import resolve_endpoint
 from deployctl.model.inventory import load_inventories
 from deployctl.model.loader import load_playbook
 from deployctl.model.project import Project
+from deployctl.operations.context import stage_context
+from deployctl.operations.converge import converge_vms
+from deployctl.operations.recording import recorded_deployment
 from deployctl.release.store import release_project
 from deployctl.strategies.hostrun import RunOptions
-from deployctl.strategies.mutable import apply_playbook
 from deployctl.transport.base import Transport
+from deployctl.transport.retained import RetainedConnections
 
 APT = ["env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-y", "-q"]
 
@@ -62,21 +60,10 @@ def fix_vms(
     """Return drifted VMs of one stage to a release: packages first, then the release's playbook."""
     row = _release(connection, release_id)
     release_proj, playbook_path = release_project(project, row)
-    inventory = load_inventories(release_proj, [stage])[stage]
+    context = stage_context(project, stage, release_proj)
     book = load_playbook(playbook_path, display=release_proj.display(playbook_path))
-    current = load_inventories(project, [stage])[stage]
-    lab = load_lab_state(project.state_dir)
-    names = [h.host for h in hosts]
-    endpoints = {}
-    for name in names:
-        known = current.hosts.get(name) or inventory.hosts[name]
-        endpoints[name] = resolve_endpoint(
-            name,
-            known.vars,
-            lab.endpoints if lab else None,
-            (known.origin.source, known.origin.line),
-            current.path.parent,
-        )
+    targets = [context.inventory.hosts[h.host] for h in hosts]
+    endpoints = context.endpoints(targets)
     lines = []
     connections = RetainedConnections()
     try:
@@ -86,17 +73,15 @@ def fix_vms(
                 done = transport.run(command, become=True)
                 lines.append(f"fix: {stage}/{host.host}: {' '.join(command[5:])}: exit {done.exit_code}")
         with recorded_deployment(project, playbook_path, stage, "fix", "mutable", release=row) as record:
-            result = apply_playbook(
+            result = converge_vms(
+                context,
                 book,
-                inventory,
-                endpoints,
+                targets,
                 RunOptions(redaction=project.redaction),
-                limit=",".join(names),
-                transport_factory=connections,
-                fact_cache=FactCache.in_state_dir(project.state_dir),
+                record,
+                limit=",".join(h.host for h in hosts),
+                connections=connections,
             )
-            fill_apply_record(record, result)
-            record_baselines(record, result, connections, stage)
     finally:
         connections.close()
     lines += [
@@ -118,7 +103,7 @@ def fix_containers(
     from deployctl.immutable.build import render_runtime_files
     from deployctl.immutable.engines import RollOptions, engine_for
     from deployctl.lab.engine import ensure_engine
-    from deployctl.release.deploy import container_targets_of
+    from deployctl.operations.deploy import container_targets_of
     from deployctl.release.images import container_scopes, load_release, recorded_image_release
 
     loaded = load_release(project, _release(connection, release_id))

@@ -91,7 +91,7 @@ def serving_replicas(client: DockerClient, project: Project, stage: str, hosts: 
     """The stage's replicas that serve traffic (running and in the upstream; Swarm: its running task containers),
     by container name, as each container target's engine sees them."""
     from deployctl.immutable.engines import engine_for
-    from deployctl.release.deploy import container_targets_of
+    from deployctl.operations.deploy import container_targets_of
 
     names: dict[str, None] = {}
     for target in container_targets_of(project, stage, hosts).values():

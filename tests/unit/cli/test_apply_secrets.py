@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from deployctl.cli.main import main
-from deployctl.ledger.applyrecord import RetainedConnections
 from deployctl.redaction import NO_LOG_TEXT, REDACTED
 from deployctl.transport.local import LocalTransport
+from deployctl.transport.retained import RetainedConnections
 
 SECRET = "S3cret-Passw0rd-xyz"
 """The vault value that db_password is templated from: it must never be shown or stored."""
@@ -45,7 +45,7 @@ def make_project(tmp_path: Path, playbook: str = PLAYBOOK, config: str = "") -> 
 def local_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every host of the inventory is this machine (the local transport)."""
     monkeypatch.setattr(
-        "deployctl.cli.apply.RetainedConnections",
+        "deployctl.operations.converge.RetainedConnections",
         lambda: RetainedConnections(lambda endpoint: LocalTransport(endpoint.name)),
     )
     monkeypatch.setenv("NO_COLOR", "1")

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from deployctl.ledger.db import open_ledger
-from deployctl.ledger.deployrecord import deployment_outcome, strategy_of
 from deployctl.ledger.locks import StageLockedError, all_locks, lock_holder, stage_lock
 from deployctl.ledger.records import begin_deployment, deployments
 from deployctl.ledger.verifications import (
@@ -20,6 +19,7 @@ from deployctl.ledger.verifications import (
     verification_hosts,
     verifications,
 )
+from deployctl.operations.recording import deployment_outcome, strategy_of
 
 
 def _dead_pid() -> int:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from deployctl.ledger.applyrecord import changed_packages
 from deployctl.modules.base import Diff
+from deployctl.operations.recording import changed_packages
 from deployctl.strategies.results import RunResult, TaskResult
 
 

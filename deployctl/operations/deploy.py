@@ -10,21 +10,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from deployctl.errors import DeployctlError
-from deployctl.facts.cache import FactCache
-from deployctl.lab.state import load_lab_state
-from deployctl.ledger.applyrecord import RetainedConnections, fill_apply_record, record_baselines
-from deployctl.ledger.deployrecord import deployment_outcome, record_rollout
-from deployctl.ledger.recording import DeploymentRecord
-from deployctl.model.connection import SshEndpoint, resolve_endpoint
 from deployctl.model.inventory import Inventory, InventoryHost, load_inventories
 from deployctl.model.playbook import Play
 from deployctl.model.project import Project
+from deployctl.operations.context import StageContext, stage_context
+from deployctl.operations.converge import converge_vms
+from deployctl.operations.recording import DeploymentRecord, deployment_outcome, record_rollout
 from deployctl.release.images import LoadedRelease, container_scopes, recorded_image_release
 from deployctl.release.store import release_project
 from deployctl.strategies.results import RunResult, TaskResult
-from deployctl.transport.base import Transport
 from deployctl.transport.pool import DEFAULT_FORKS
-from deployctl.transport.ssh import SshTransport
+from deployctl.transport.retained import RetainedConnections
 
 if TYPE_CHECKING:
     from docker import DockerClient
@@ -49,11 +45,20 @@ class DeployOptions:
 class StageTargets:
     """The stage's hosts the release reaches: VMs (mutable) and container targets (immutable) by play."""
 
-    stage: str
-    inventory: Inventory
+    context: StageContext
     vm_hosts: tuple[InventoryHost, ...]
     containers: tuple[tuple[Play, InventoryHost], ...]
     container_targets: Mapping[str, ContainerTarget] = field(default_factory=dict)
+
+    @property
+    def stage(self) -> str:
+        """The stage's name."""
+        return self.context.stage
+
+    @property
+    def inventory(self) -> Inventory:
+        """The stage's inventory as the release saw it."""
+        return self.context.inventory
 
 
 @dataclass
@@ -74,7 +79,8 @@ def stage_targets(loaded: LoadedRelease, stage: str) -> StageTargets:
     """The stage's VM hosts and container targets of the release's plays, from the release's inventories."""
     from deployctl.strategies.mutable import targeted_hosts
 
-    inventory = load_inventories(loaded.project)[loaded.project.require_stage(stage)]
+    context = stage_context(loaded.project, stage)
+    inventory = context.inventory
     vms = tuple(targeted_hosts(inventory, loaded.playbook, None))
     containers = tuple(
         (play, host)
@@ -85,7 +91,7 @@ def stage_targets(loaded: LoadedRelease, stage: str) -> StageTargets:
     if not vms and not containers:
         raise DeployctlError(f"no host of the {stage} inventory matches the plays of {loaded.row.playbook}")
     return StageTargets(
-        stage, inventory, vms, containers, container_targets_of(loaded.project, stage, [h for _, h in containers])
+        context, vms, containers, container_targets_of(loaded.project, stage, [h for _, h in containers])
     )
 
 
@@ -118,42 +124,28 @@ def check_vm_input(loaded: LoadedRelease, targets: StageTargets) -> None:
 def apply_to_vms(
     loaded: LoadedRelease,
     targets: StageTargets,
+    record: DeploymentRecord,
     forks: int,
     say: Say,
-    connections: Callable[[SshEndpoint], Transport] = SshTransport,
+    connections: RetainedConnections | None = None,
 ) -> RunResult:
-    """Apply the release's playbook in place to the stage's VMs over SSH (the mutable strategy)."""
+    """Apply the release's playbook in place to the stage's VMs over SSH (the mutable strategy), recorded."""
     from deployctl.strategies.hostrun import RunOptions
-    from deployctl.strategies.mutable import apply_playbook
-
-    lab = load_lab_state(loaded.project.state_dir)
-    endpoints = {
-        host.name: resolve_endpoint(
-            host.name,
-            host.vars,
-            lab.endpoints if lab else None,
-            (host.origin.source, host.origin.line),
-            targets.inventory.path.parent,
-        )
-        for host in targets.vm_hosts
-    }
 
     def emit(result: TaskResult) -> None:
         if result.status in ("changed", "failed", "unreachable"):
             say(f"{result.status}: [{result.host}] {result.task}" + (f": {result.message}" if result.message else ""))
 
     say(f"{targets.stage}: applying release {loaded.row.id} to {', '.join(h.name for h in targets.vm_hosts)}")
-    return apply_playbook(
+    return converge_vms(
+        targets.context,
         loaded.playbook,
-        targets.inventory,
-        endpoints,
+        targets.vm_hosts,
         RunOptions(redaction=loaded.project.redaction),
-        limit=None,
+        record,
         forks=forks,
         emit=emit,
-        templar=loaded.playbook.templar(),
-        transport_factory=connections,
-        fact_cache=FactCache.in_state_dir(loaded.project.state_dir),
+        connections=connections,
     )
 
 
@@ -201,13 +193,7 @@ def deploy_to_stage(
     """
     done = StageDeployment()
     if targets.vm_hosts:
-        connections = RetainedConnections()  # kept open: the package baseline is read over them (drift)
-        try:
-            done.vms = apply_to_vms(loaded, targets, options.forks, say, connections)
-            fill_apply_record(record, done.vms)
-            record_baselines(record, done.vms, connections, targets.stage)
-        finally:
-            connections.close()
+        done.vms = apply_to_vms(loaded, targets, record, options.forks, say)
     if targets.containers and (done.vms is None or done.vms.exit_code == 0):
         if client is None:
             raise DeployctlError(f"{targets.stage} has container targets but no Docker engine was given")

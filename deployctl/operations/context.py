@@ -1,0 +1,46 @@
+"""What an operation works on: the project, one stage, the inventory it deploys from, and how to reach hosts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from deployctl.lab.state import LabState, load_lab_state
+from deployctl.model.connection import SshEndpoint, resolve_endpoint
+from deployctl.model.inventory import Inventory, InventoryHost, load_inventories
+from deployctl.model.project import Project
+
+
+@dataclass(frozen=True)
+class StageContext:
+    """A stage's inventory (the working tree's or a release snapshot's), read once, and the lab's endpoints."""
+
+    project: Project
+    """The project on disk: its state folder, ledger and settings (a release's snapshot has none of its own)."""
+    stage: str
+    inventory: Inventory
+    lab: LabState | None
+
+    def endpoint(self, host: InventoryHost) -> SshEndpoint:
+        """How to reach one host of the inventory over SSH (lab hosts from the lab's facts)."""
+        return resolve_endpoint(
+            host.name,
+            host.vars,
+            self.lab.endpoints if self.lab else None,
+            (host.origin.source, host.origin.line),
+            self.inventory.path.parent,
+        )
+
+    def endpoints(self, hosts: Iterable[InventoryHost]) -> dict[str, SshEndpoint]:
+        """The SSH endpoints of some of the inventory's hosts, by name."""
+        return {host.name: self.endpoint(host) for host in hosts}
+
+
+def stage_context(project: Project, stage: str, source: Project | None = None) -> StageContext:
+    """The stage's context, its inventory read from `source` (a release's snapshot) or the working tree.
+
+    Every stage's inventory is read, so a host that two stages both claim is refused before any host is touched.
+    """
+    name = project.require_stage(stage)
+    inventory = load_inventories(source or project)[name]
+    return StageContext(project, name, inventory, load_lab_state(project.state_dir))
