@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from deployctl.model.connection import parse_bool
+from deployctl.booleans import parse_bool
 from deployctl.modules.base import Diff
 from deployctl.strategies.results import TaskResult
 from deployctl.templating import is_templated

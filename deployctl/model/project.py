@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deployctl.booleans import parse_bool
 from deployctl.errors import DeployctlError, InputError
-from deployctl.model.connection import SshSettings, parse_bool
-from deployctl.model.yamlsource import LocatedList, LocatedMap, load_yaml_file
+from deployctl.model.connection import SshSettings
 from deployctl.redaction import RedactionRules
+from deployctl.yamlsource import LocatedList, LocatedMap, load_yaml_file
 
 CONFIG_NAME = "deployctl.yml"
 STAGE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
