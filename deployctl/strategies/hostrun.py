@@ -39,8 +39,9 @@ from deployctl.model.playbook import (
 from deployctl.modules.base import Module, Plan
 from deployctl.modules.params import ParamError, validate_params
 from deployctl.modules.registry import find_module
-from deployctl.redaction import HIDDEN_ITEM, RedactionRules, ResultRedaction, result_redaction
+from deployctl.redaction import HIDDEN_ITEM, RedactionRules
 from deployctl.strategies.actions import compose_steps
+from deployctl.strategies.resultredaction import ResultRedaction, result_redaction
 from deployctl.strategies.results import Status, TaskResult
 from deployctl.templating import Templar, TemplateError, mark_unsafe
 from deployctl.transport.base import CommandStoppedError, Result, Transport, shell
