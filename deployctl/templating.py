@@ -37,6 +37,7 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 
+from deployctl.booleans import parse_bool
 from deployctl.errors import DeployctlError, InputError
 from deployctl.lookups import (
     ERROR_MODES,
@@ -50,10 +51,9 @@ from deployctl.lookups import (
     lookup_value,
     run_lookup,
 )
-from deployctl.model.connection import parse_bool
-from deployctl.model.yamlsource import parse_yaml
 from deployctl.unsafe import UnsafeText as UnsafeText  # re-exported: the marker of host data
 from deployctl.unsafe import mark_unsafe as mark_unsafe
+from deployctl.yamlsource import parse_yaml
 
 OMIT = f"__omit_place_holder__{secrets.token_hex(8)}"
 """The value of the `omit` variable: a mapping key or list item rendering to it is dropped, as in Ansible."""

@@ -16,7 +16,7 @@ from deployctl.cli.render import OutputFormat, print_json, stdout
 from deployctl.errors import InputError
 from deployctl.model.loader import load_playbook
 from deployctl.model.playbook import UnsupportedContentError
-from deployctl.model.yamlsource import LocatedList, LocatedMap, load_yaml_file
+from deployctl.yamlsource import LocatedList, LocatedMap, load_yaml_file
 
 
 def playbooks_in(folder: Path) -> list[Path]:

@@ -20,9 +20,10 @@ from deployctl.facts.files import FileInfo
 from deployctl.facts.packages import PACKAGE_LIST_KEY, PackageInfo, PackageListFact
 from deployctl.model.inventory import Inventory, InventoryHost
 from deployctl.model.playbook import Playbook
+from deployctl.model.runvars import run_variables
 from deployctl.redaction import RedactionRules, Redactor
 from deployctl.strategies.hostrun import Emit, HostRunner, RunOptions
-from deployctl.strategies.mutable import play_hosts, run_variables
+from deployctl.strategies.mutable import play_hosts
 from deployctl.strategies.results import TaskResult
 from deployctl.templating import Templar
 from deployctl.transport.base import Transport

@@ -11,7 +11,7 @@ from typing import Any
 from deployctl.model.inventory import load_inventories
 from deployctl.model.playbook import Play, Playbook
 from deployctl.model.project import Project
-from deployctl.strategies.mutable import run_variables
+from deployctl.model.runvars import run_variables
 
 STRATEGY_VARIABLE = "deployctl_strategy"
 IMMUTABLE = "immutable"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from deployctl.booleans import parse_bool
 from deployctl.errors import DeployctlError, InputError
 
 
@@ -42,25 +43,6 @@ class SshSettings:
     command_timeout: float = 3600.0
     idle_timeout: float = 120.0
     output_limit: int = 64 * 1024 * 1024
-
-
-TRUE_WORDS = {"true", "yes", "on", "1"}
-FALSE_WORDS = {"false", "no", "off", "0"}
-
-
-def parse_bool(value: Any) -> bool | None:
-    """Ansible's truthiness for settings: bools, and the strings yes/no/true/false/on/off/1/0; else None."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return {0: False, 1: True}.get(value)
-    if isinstance(value, str):
-        word = value.strip().lower()
-        if word in TRUE_WORDS:
-            return True
-        if word in FALSE_WORDS:
-            return False
-    return None
 
 
 def resolve_endpoint(

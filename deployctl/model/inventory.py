@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deployctl.booleans import parse_bool
 from deployctl.errors import InputError
-from deployctl.model.connection import parse_bool
 from deployctl.model.hostpattern import expand_host_range, match_hosts
 from deployctl.model.project import Project
-from deployctl.model.yamlsource import LocatedMap, load_yaml_file
+from deployctl.yamlsource import LocatedMap, load_yaml_file
 
 GROUP_KEYS = ("hosts", "vars", "children")
 VARS_SUFFIXES = ("", ".yml", ".yaml", ".json")

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from deployctl.booleans import parse_bool
 from deployctl.errors import InputError
 from deployctl.lookups import LookupSite, split_names
-from deployctl.model.connection import parse_bool
 from deployctl.model.inventory import Origin
 from deployctl.model.playbook import (
     ACTIONS,
@@ -49,11 +49,11 @@ from deployctl.model.playbook import (
 from deployctl.model.project import project_roles_path
 from deployctl.model.roles import RoleFolder, find_role, role_search_dirs
 from deployctl.model.taskargs import parse_inline_args
-from deployctl.model.yamlsource import LocatedList, LocatedMap, load_yaml_file
 from deployctl.modules.base import Module
 from deployctl.modules.params import ParamError, validate_params
 from deployctl.modules.registry import canonical_name, find_module
 from deployctl.templating import Templar, TemplateError, UnsupportedLookupError, is_templated
+from deployctl.yamlsource import LocatedList, LocatedMap, load_yaml_file
 
 PLAY_KEYWORDS = (
     "name",

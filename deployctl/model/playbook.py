@@ -16,8 +16,8 @@ from deployctl.errors import InputError
 from deployctl.lookups import LOOKUP_SITE_VAR, LookupSite
 from deployctl.lookups import first_found as first_found_lookup
 from deployctl.model.inventory import Origin
-from deployctl.model.yamlsource import LocatedMap, load_yaml_file
 from deployctl.templating import Templar
+from deployctl.yamlsource import LocatedMap, load_yaml_file
 
 
 @dataclass(frozen=True)

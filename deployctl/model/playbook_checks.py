@@ -24,6 +24,7 @@ from deployctl.model.playbook import (
     task_file_candidates,
     task_variables,
 )
+from deployctl.model.runvars import magic_variables
 from deployctl.modules.base import Module
 from deployctl.modules.params import ParamError, validate_params
 from deployctl.modules.registry import find_module
@@ -37,15 +38,6 @@ RUNTIME_MAGIC_NAMES = frozenset(
 RUNTIME_PREFIX = "ansible_"
 _AT_RUNTIME = object()
 """What `_HostCheck.render` gives for a value only the run can render."""
-
-
-def magic_variables(host: str, playbook: Playbook) -> dict[str, Any]:
-    """The magic variables known before the run: the host's inventory name and the playbook's folder."""
-    return {
-        "inventory_hostname": host,
-        "inventory_hostname_short": host.split(".")[0],
-        "playbook_dir": str(playbook.base_dir),
-    }
 
 
 def check_playbook(

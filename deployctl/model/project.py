@@ -6,10 +6,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deployctl.booleans import parse_bool
 from deployctl.errors import DeployctlError, InputError
-from deployctl.model.connection import SshSettings, parse_bool
-from deployctl.model.yamlsource import LocatedList, LocatedMap, load_yaml_file
+from deployctl.model.connection import SshSettings
+from deployctl.model.stage import Stage
 from deployctl.redaction import RedactionRules
+from deployctl.yamlsource import LocatedList, LocatedMap, load_yaml_file
 
 CONFIG_NAME = "deployctl.yml"
 STAGE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -48,18 +50,30 @@ class Project:
         except ValueError:
             return str(path)
 
-    def require_stage(self, stage: str) -> str:
-        """Return `stage` if the project defines it, else raise an error naming deployctl.yml."""
-        if stage not in self.stages:
+    def stage(self, name: str) -> Stage:
+        """The stage called `name` with its place in the pipeline; an error naming deployctl.yml if none is."""
+        if name not in self.stages:
             raise InputError(
                 CONFIG_NAME,
                 self.stages_line,
                 "stages",
-                f"unknown stage {stage!r}; the stages are {', '.join(self.stages)}",
+                f"unknown stage {name!r}; the stages are {', '.join(self.stages)}",
             )
-        return stage
+        return Stage(self.stages.index(name), name)
 
-    def inventory_path(self, stage: str) -> Path:
+    def require_stage(self, stage: str) -> str:
+        """Return `stage` if the project defines it, else raise the error of `stage()`."""
+        return self.stage(stage).name
+
+    def pipeline(self) -> tuple[Stage, ...]:
+        """Every stage, in pipeline order."""
+        return tuple(Stage(position, name) for position, name in enumerate(self.stages))
+
+    def previous(self, stage: Stage) -> Stage | None:
+        """The stage before `stage` in the pipeline (a promotion to `stage` comes from it); None for the first."""
+        return None if stage.first else Stage(stage.position - 1, self.stages[stage.position - 1])
+
+    def inventory_path(self, stage: Stage | str) -> Path:
         """The inventory file of a stage: `<inventory_dir>/<stage>.yml` (or `.yaml`)."""
         yml = self.inventory_dir / f"{stage}.yml"
         yaml_path = self.inventory_dir / f"{stage}.yaml"

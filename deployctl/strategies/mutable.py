@@ -5,14 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 from deployctl.errors import ConnectionFailedError
 from deployctl.facts.cache import FactCache
 from deployctl.model.connection import SshEndpoint
 from deployctl.model.inventory import Inventory, InventoryHost
 from deployctl.model.playbook import Play, Playbook
-from deployctl.model.playbook_checks import magic_variables
+from deployctl.model.runvars import run_variables
 from deployctl.modules.base import Module
 from deployctl.strategies.batches import exceeds_max_fail, split_batches
 from deployctl.strategies.hostrun import Emit, HostRunner, RunOptions
@@ -32,18 +31,6 @@ def play_hosts(inventory: Inventory, play: Play, limit: str | None) -> list[Inve
         allowed = {host.name for host in inventory.select(limit)}
         hosts = [host for host in hosts if host.name in allowed]
     return hosts
-
-
-def run_variables(inventory: Inventory, playbook: Playbook, host: InventoryHost, check: bool) -> dict[str, Any]:
-    """Ansible's magic variables for one host: its name, groups, the inventory's groups and hostvars."""
-    return {
-        **magic_variables(host.name, playbook),
-        "group_names": [g for g in host.groups if g not in ("all", "ungrouped")],
-        "groups": {name: list(group.all_hosts) for name, group in inventory.groups.items()},
-        "hostvars": {name: dict(other.vars) for name, other in inventory.hosts.items()},
-        "ansible_check_mode": check,
-        "deployctl_stage": inventory.stage,
-    }
 
 
 class _Connections:

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from deployctl.immutable.build import render_runtime_files
-from deployctl.immutable.compile import BuildRecipe, CompileError, base_facts_needed, compile_play, context_hash
+from deployctl.immutable.compile import BuildRecipe, base_facts_needed, compile_play, context_hash
+from deployctl.immutable.compileoutput import CompileError
 from deployctl.model.playbook import Playbook
 
 Variant = Callable[..., Playbook]

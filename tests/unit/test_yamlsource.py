@@ -8,7 +8,7 @@ import pytest
 
 from deployctl.cli.main import main
 from deployctl.errors import InputError
-from deployctl.model.yamlsource import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES, load_yaml_file, parse_yaml
+from deployctl.yamlsource import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES, load_yaml_file, parse_yaml
 
 
 def laughs(levels: int) -> str:

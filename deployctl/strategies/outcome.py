@@ -1,0 +1,86 @@
+"""What running a task once gave on a host, before it becomes a TaskResult: its status, message, plan and
+output; a loop's outcomes combined; `failed_when` and `changed_when` applied; the value `register` keeps."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from deployctl.model.playbook import Task
+from deployctl.modules.base import Plan
+from deployctl.strategies.results import Status
+from deployctl.templating import Templar, mark_unsafe
+
+OUTPUT_LIMIT = 64 * 1024
+"""At most this much of a command's stdout and stderr is kept in results."""
+
+
+@dataclass
+class Outcome:
+    """A task's status on a host, why, the plan it ran (if any) and its output (what `register` sees)."""
+
+    status: Status
+    message: str
+    plan: Plan | None = None
+    output: dict[str, Any] = field(default_factory=dict)
+
+
+def clip(text: str) -> str:
+    """`text`, cut at OUTPUT_LIMIT characters."""
+    return text if len(text) <= OUTPUT_LIMIT else text[:OUTPUT_LIMIT] + "\n[... cut]"
+
+
+def registered_value(outcome: Outcome, skipped: bool = False) -> dict[str, Any]:
+    """What `register` keeps of a task run once: its output, status flags and message."""
+    return {
+        **outcome.output,
+        "changed": outcome.status == "changed",
+        "failed": outcome.status == "failed",
+        "skipped": skipped or outcome.status == "skipped",
+        "msg": outcome.message,
+    }
+
+
+def loop_outcome(task: Task, outcomes: Sequence[Outcome], loop_items: Sequence[Any]) -> tuple[Outcome, dict[str, Any]]:
+    """A loop's outcome from its items' outcomes, and what `register` keeps of it (`results` per item)."""
+    results = [
+        {**o.output, "item": item, task.loop_var: item, "changed": o.status == "changed"}
+        for o, item in zip(outcomes, loop_items, strict=True)
+    ]
+    registered = {"results": results, "changed": any(r["changed"] for r in results), "msg": "All items completed"}
+    failed = [o for o in outcomes if o.status in ("failed", "unreachable")]
+    kept = {**registered, "failed": bool(failed), "skipped": False}
+    if any(o.status == "unreachable" for o in outcomes):
+        return Outcome("unreachable", failed[0].message), kept
+    if failed:
+        return Outcome("failed", failed[0].message, output=registered), kept
+    if not outcomes or all(o.status == "skipped" for o in outcomes):
+        message = "no items" if not outcomes else "skipped for every item"
+        return Outcome("skipped", message, output=registered), kept
+    changed = [o for o in outcomes if o.status == "changed"]
+    message = "; ".join(o.message for o in changed) if changed else f"{len(outcomes)} items unchanged"
+    if task.is_action:
+        message = "; ".join(o.message for o in outcomes)
+    return Outcome("changed" if changed else "ok", message, output=registered), kept
+
+
+def judge(task: Task, scope: Mapping[str, Any], outcome: Outcome, templar: Templar) -> Outcome:
+    """Apply `failed_when` and `changed_when`, which see the registered result of this task."""
+    if task.failed_when is None and task.changed_when is None:
+        return outcome
+    if outcome.status == "skipped":
+        return outcome
+    result = registered_value(outcome)
+    judged = {**scope, **({task.register: mark_unsafe(result)} if task.register else {})}
+    status = outcome.status
+    message = outcome.message
+    if task.changed_when is not None and status in ("ok", "changed"):
+        status = "changed" if all(templar.evaluate(c, judged) for c in task.changed_when) else "ok"
+    if task.failed_when is not None and outcome.status != "unreachable":
+        failing = all(templar.evaluate(c, judged) for c in task.failed_when)
+        if failing:
+            status, message = "failed", f"failed_when matched: {' and '.join(task.failed_when)}"
+        elif status == "failed":
+            status = "changed" if outcome.plan is not None and outcome.plan.changed else "ok"
+    return Outcome(status, message, outcome.plan, outcome.output)

@@ -1,0 +1,123 @@
+"""Render a play's tasks for one host: variables in Ansible's precedence, conditions, loop items, module
+parameters (with the controller's source file for copy and template), and the files includes pick."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from deployctl.errors import DeployctlError
+from deployctl.lookups import LookupFailure, LookupUsageError
+from deployctl.model.inventory import InventoryHost
+from deployctl.model.playbook import (
+    Included,
+    Play,
+    Playbook,
+    Task,
+    find_task_file,
+    first_found,
+    include_vars_values,
+    included_content,
+    task_variables,
+)
+from deployctl.modules.base import Module
+from deployctl.modules.params import validate_params
+from deployctl.modules.registry import find_module
+from deployctl.strategies.hostfacts import HostFacts, TaskVariables
+from deployctl.templating import Templar
+
+CONTROLLER_SOURCES = ("copy", "template")
+
+
+class TaskError(DeployctlError):
+    """A task failed on a host for a reason the user can read (bad value, missing file...)."""
+
+
+class TaskRenderer:
+    """Renders one host's tasks: its inventory and run variables, its gathered facts, and what its tasks defined."""
+
+    def __init__(
+        self,
+        host: InventoryHost,
+        playbook: Playbook,
+        templar: Templar,
+        run_vars: Mapping[str, Any],
+        host_facts: HostFacts,
+        modules: Mapping[str, Module] | None = None,
+    ) -> None:
+        self.host = host
+        self.playbook = playbook
+        self.templar = templar
+        self.run_vars = run_vars
+        self.host_facts = host_facts
+        self.modules = modules
+
+    def scope(self, play: Play, task: Task, variables: TaskVariables) -> dict[str, Any]:
+        """Variables for a task with Ansible's precedence (see `task_variables`), include params on top."""
+        scope = task_variables(
+            play,
+            task,
+            self.host.vars,
+            facts=self.host_facts.gathered,
+            magic=self.run_vars,
+            included=variables.included,
+            host_facts=variables.registered,
+        )
+        return {**scope, **variables.params} if variables.params else scope
+
+    def when(self, task: Task, scope: Mapping[str, Any]) -> bool:
+        """Whether every `when` condition of the task holds."""
+        return all(self.templar.evaluate(condition, scope) for condition in task.when)
+
+    def module(self, task: Task) -> Module:
+        """The module a task runs."""
+        module = find_module(task.module, self.modules)
+        if module is None:  # the loader refuses unknown modules; this is a bug if it happens
+            raise AssertionError(f"unknown module {task.module}")
+        return module
+
+    def params(self, task: Task, module: Module, scope: Mapping[str, Any], *, with_content: bool) -> dict[str, Any]:
+        """The task's rendered, validated parameters; `with_content`, the copied or templated file's content too."""
+        args = self.templar.render(dict(task.args), scope)
+        params = validate_params(module, args)
+        if module.name in CONTROLLER_SOURCES and params.get("src"):
+            source = find_task_file(task, module.name, str(params["src"]), self.playbook.base_dir)
+            if source is None:
+                raise TaskError(f"{module.name} src {params['src']!r} not found")
+            params["_src_name"] = Path(str(params["src"])).name
+            if with_content:
+                if module.name == "template":
+                    params["_content"] = self.templar.render_file(source, scope, self.playbook.display(source))
+                else:
+                    params["_content"] = source.read_bytes()
+        return params
+
+    def loop_items(self, task: Task, scope: Mapping[str, Any]) -> list[Any]:
+        """The items of the task's loop (`with_first_found`: the first file found)."""
+        rendered = self.templar.render(task.loop, scope)
+        if task.loop_keyword != "with_first_found":
+            return task.loop_items(rendered)
+        try:
+            return list(first_found(task, task.loop_items(rendered), self.playbook.base_dir))
+        except (LookupFailure, LookupUsageError) as exc:
+            raise TaskError(str(exc)) from None
+
+    def included(self, task: Task, scope: Mapping[str, Any]) -> Included:
+        """The content an include_tasks or include_role picks for this host."""
+        name = "" if task.module == "include_role" else str(self.templar.render(task.args.get("file", ""), scope))
+        found = included_content(task, name, self.playbook.base_dir)
+        if found is None:
+            raise TaskError(f"include_tasks: no file {name!r} (among {', '.join(task.includes) or 'none'})")
+        if found.problem is not None:
+            raise TaskError(f"included content cannot run: {found.problem}")
+        return found
+
+    def vars_to_include(self, task: Task, scope: Mapping[str, Any]) -> tuple[Path, dict[str, Any]]:
+        """The file an include_vars task loads for this host, and the variables it defines."""
+        name = str(self.templar.render(task.args.get("file", ""), scope))
+        path = find_task_file(task, task.module, name, self.playbook.base_dir) if name else None
+        if path is None:
+            raise TaskError(f"include_vars: no file {name!r}")
+        values = include_vars_values(task, path, self.playbook.display(path))
+        return path, ({str(task.args["name"]): dict(values)} if task.args.get("name") else dict(values))
