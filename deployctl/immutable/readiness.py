@@ -19,10 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from docker.errors import DockerException
-from docker.models.containers import Container
-from requests.exceptions import RequestException
-
+from deployctl.dockerapi.types import Container, EngineError
 from deployctl.immutable.replica import NANOSECONDS
 from deployctl.transport.pool import run_each
 
@@ -119,11 +116,10 @@ def probe(container: Container, test: HealthTest) -> ProbeResult:
 
     def run() -> None:
         try:
-            exit_code, output = container.exec_run(list(test.command))
-            text = output.decode(errors="replace") if isinstance(output, bytes) else ""
-            outcome.append(ProbeResult(-1 if exit_code is None else int(exit_code), text))
-        except (DockerException, RequestException) as exc:  # the engine refused, or went away (restarted)
-            outcome.append(ProbeResult(-1, str(getattr(exc, "explanation", None) or exc)))
+            result = container.exec(test.command)
+            outcome.append(ProbeResult(result.exit_code, result.output))
+        except EngineError as exc:  # the engine refused, or went away (restarted)
+            outcome.append(ProbeResult(-1, str(exc)))
 
     worker = threading.Thread(target=run, name=f"probe-{container.name}", daemon=True)
     worker.start()
@@ -137,7 +133,7 @@ def exited_reason(container: Container) -> str | None:
     """Why a replica stopped (exited, dead, restarted), with its last log lines; None while it runs."""
     state = container.attrs.get("State") or {}
     if state.get("Status") in ("exited", "dead") or int(container.attrs.get("RestartCount") or 0) > 0:
-        logs = container.logs(tail=5).decode(errors="replace").strip().replace("\n", " | ")
+        logs = container.logs(tail=5).strip().replace("\n", " | ")
         return f"{container.name} exited with code {state.get('ExitCode')}: {logs or 'no output'}"
     return None
 

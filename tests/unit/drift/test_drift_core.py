@@ -8,6 +8,7 @@ from xml.etree import ElementTree
 
 import pytest
 
+from deployctl.dockerapi.replicas import overlay_changes
 from deployctl.drift.compare import (
     ConfigCheck,
     ContainerExpectation,
@@ -17,7 +18,6 @@ from deployctl.drift.compare import (
     plan_items,
     replica_items,
 )
-from deployctl.drift.containers import overlay_changes
 from deployctl.drift.ignore import default_container_rules, rules_from_text, rules_from_variable, split_ignored
 from deployctl.drift.model import DriftItem, DriftReport, HostScan, host_status
 from deployctl.drift.parity import parity_matrix
