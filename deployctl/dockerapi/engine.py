@@ -107,25 +107,26 @@ class DockerEngine:
     """A Docker engine (EngineApi) over a docker-py client; every call raises the layer's errors."""
 
     def __init__(self, client: docker.DockerClient) -> None:
-        self.client = client
+        self.sdk = client
+        """The docker-py client itself: for tests that inspect the engine beside deployctl."""
 
     def ping(self) -> None:
         """Raise EngineError unless the engine answers."""
         with engine_errors():
-            self.client.ping()
+            self.sdk.ping()
 
     def info(self) -> Attrs:
         with engine_errors():
-            return self.client.info()
+            return self.sdk.info()
 
     def list_containers(self, labels: Sequence[str]) -> list[Container]:
         with engine_errors():
-            found = self.client.containers.list(all=True, filters={"label": list(labels)}, ignore_removed=True)
+            found = self.sdk.containers.list(all=True, filters={"label": list(labels)}, ignore_removed=True)
         return [DockerContainer(c) for c in found]
 
     def get_container(self, name: str) -> Container:
         with engine_errors():
-            return DockerContainer(self.client.containers.get(name))
+            return DockerContainer(self.sdk.containers.get(name))
 
     def run_container(
         self,
@@ -139,7 +140,7 @@ class DockerEngine:
     ) -> Container:
         binds = [Mount(target=m.target, source=m.source, type="bind", read_only=m.read_only) for m in mounts]
         with engine_errors():
-            started = self.client.containers.run(
+            started = self.sdk.containers.run(
                 image,
                 name=name,
                 labels=dict(labels),
@@ -156,7 +157,7 @@ class DockerEngine:
         self, image: str, *, name: str, labels: Mapping[str, str], network: str, ports: Mapping[str, tuple[str, int]]
     ) -> Container:
         with engine_errors():
-            created = self.client.containers.create(
+            created = self.sdk.containers.create(
                 image,
                 name=name,
                 labels=dict(labels),
@@ -169,14 +170,14 @@ class DockerEngine:
 
     def run_once(self, image: str, command: Sequence[str], *, labels: Mapping[str, str]) -> bytes:
         with engine_errors():
-            output = self.client.containers.run(
+            output = self.sdk.containers.run(
                 image, list(command), remove=True, labels=dict(labels), network_disabled=True, stdout=True, stderr=False
             )
         return output if isinstance(output, bytes) else str(output).encode()
 
     def get_image(self, name: str) -> ImageInfo:
         with engine_errors():
-            image = self.client.images.get(name)
+            image = self.sdk.images.get(name)
         return ImageInfo(str(image.id), dict(image.labels or {}), image.attrs)
 
     def find_image(self, name: str) -> ImageInfo | None:
@@ -187,17 +188,17 @@ class DockerEngine:
 
     def pull_image(self, repository: str, tag: str) -> None:
         with engine_errors():
-            self.client.images.pull(repository, tag=tag)
+            self.sdk.images.pull(repository, tag=tag)
 
     def import_image(self, tarball: Path, repository: str, tag: str) -> None:
         with engine_errors():
-            self.client.api.import_image_from_file(str(tarball), repository=repository, tag=tag)
+            self.sdk.api.import_image_from_file(str(tarball), repository=repository, tag=tag)
 
     def build_image(
         self, context: Path, tag: str, labels: Mapping[str, str], buildargs: Mapping[str, str]
     ) -> Iterator[Attrs]:
         with engine_errors():
-            stream = self.client.api.build(
+            stream = self.sdk.api.build(
                 path=str(context),
                 tag=tag,
                 labels=dict(labels),
@@ -212,64 +213,62 @@ class DockerEngine:
     def list_networks(self, *, names: Sequence[str] = (), label: str | None = None) -> list[Network]:
         filters = {"label": label} if label is not None else None
         with engine_errors():
-            found = self.client.networks.list(names=list(names) or None, filters=filters)
+            found = self.sdk.networks.list(names=list(names) or None, filters=filters)
         return [DockerNetwork(n) for n in found]
 
     def get_network(self, name: str) -> Network:
         with engine_errors():
-            return DockerNetwork(self.client.networks.get(name))
+            return DockerNetwork(self.sdk.networks.get(name))
 
     def create_network(self, name: str, *, driver: str, labels: Mapping[str, str], attachable: bool) -> Network:
         with engine_errors():
             if attachable:
                 return DockerNetwork(
-                    self.client.networks.create(name, driver=driver, attachable=True, labels=dict(labels))
+                    self.sdk.networks.create(name, driver=driver, attachable=True, labels=dict(labels))
                 )
-            return DockerNetwork(self.client.networks.create(name, driver=driver, labels=dict(labels)))
+            return DockerNetwork(self.sdk.networks.create(name, driver=driver, labels=dict(labels)))
 
     def find_services(self, name: str) -> list[Attrs]:
         with engine_errors():
-            return list(_untyped(self.client.api.services)(filters={"name": name}))
+            return list(_untyped(self.sdk.api.services)(filters={"name": name}))
 
     def service_tasks(self, service_id: str) -> list[Attrs]:
         with engine_errors():
-            return list(_untyped(self.client.api.tasks)(filters={"service": service_id}))
+            return list(_untyped(self.sdk.api.tasks)(filters={"service": service_id}))
 
     def inspect_service(self, service_id: str) -> Attrs:
         with engine_errors():
-            return dict(_untyped(self.client.api.inspect_service)(service_id))
+            return dict(_untyped(self.sdk.api.inspect_service)(service_id))
 
     def inspect_task(self, task_id: str) -> Attrs:
         with engine_errors():
-            return dict(_untyped(self.client.api.inspect_task)(task_id))
+            return dict(_untyped(self.sdk.api.inspect_task)(task_id))
 
     def create_service(self, definition: ServiceDefinition) -> str:
         with engine_errors():
-            created = _untyped(self.client.api.create_service)(
-                task_template(definition), **service_arguments(definition)
-            )
+            created = _untyped(self.sdk.api.create_service)(task_template(definition), **service_arguments(definition))
         return str(created["ID"])
 
     def update_service(self, service_id: str, version: int, definition: ServiceDefinition) -> None:
         with engine_errors():
-            self.client.api.update_service(
+            self.sdk.api.update_service(
                 service_id, version, task_template=task_template(definition), **service_arguments(definition)
             )
 
     def remove_service(self, service_id: str) -> None:
         with engine_errors():
-            _untyped(self.client.api.remove_service)(service_id)
+            _untyped(self.sdk.api.remove_service)(service_id)
 
     def list_configs(self, *, name: str | None = None, label: str | None = None) -> list[ConfigInfo]:
         filters = {key: value for key, value in (("name", name), ("label", label)) if value is not None}
         with engine_errors():
-            found = self.client.configs.list(filters=filters)
+            found = self.sdk.configs.list(filters=filters)
         return [ConfigInfo(str(c.id), str(c.name), dict(c.attrs["Spec"].get("Labels") or {})) for c in found]
 
     def create_config(self, name: str, data: bytes, labels: Mapping[str, str]) -> str:
         with engine_errors():
-            return str(self.client.configs.create(name=name, data=data, labels=dict(labels)).id)
+            return str(self.sdk.configs.create(name=name, data=data, labels=dict(labels)).id)
 
     def remove_config(self, config_id: str) -> None:
         with engine_errors():
-            _untyped(self.client.api.remove_config)(config_id)
+            _untyped(self.sdk.api.remove_config)(config_id)
