@@ -13,14 +13,15 @@ start period, `retries` failures in a row and it is unhealthy (Docker's rules).
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from deployctl.dockerapi.exectransport import DockerExecTransport
 from deployctl.dockerapi.types import Container, EngineError
 from deployctl.immutable.replica import NANOSECONDS
+from deployctl.transport.base import CommandStoppedError
 from deployctl.transport.pool import run_each
 
 STEADY_INTERVAL_S = 30
@@ -112,21 +113,13 @@ def unhealthy_message(name: str, exit_code: object, output: str, checks: int) ->
 
 def probe(container: Container, test: HealthTest) -> ProbeResult:
     """Run the health check in the container once (as its user, in its environment), within the timeout."""
-    outcome: list[ProbeResult] = []
-
-    def run() -> None:
-        try:
-            result = container.exec(test.command)
-            outcome.append(ProbeResult(result.exit_code, result.output))
-        except EngineError as exc:  # the engine refused, or went away (restarted)
-            outcome.append(ProbeResult(-1, str(exc)))
-
-    worker = threading.Thread(target=run, name=f"probe-{container.name}", daemon=True)
-    worker.start()
-    worker.join(test.timeout)
-    if not outcome:
+    try:
+        result = DockerExecTransport.of(container).run(test.command, timeout=test.timeout)
+    except CommandStoppedError:
         return ProbeResult(-1, f"Health check exceeded timeout ({test.timeout:g}s)")
-    return outcome[0]
+    except EngineError as exc:  # the engine refused, or went away (restarted)
+        return ProbeResult(-1, str(exc))
+    return ProbeResult(result.exit_code, result.stdout + result.stderr)
 
 
 def exited_reason(container: Container) -> str | None:
