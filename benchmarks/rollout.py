@@ -29,8 +29,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import docker  # noqa: E402 (after the repository is on the path)
 
+from deployctl.dockerapi.engine import DockerEngine  # noqa: E402 (after the repository is on the path)
 from deployctl.immutable.engines import (  # noqa: E402
     ContainerEngine,
     ContainerTarget,
@@ -120,7 +120,7 @@ def stage_target(state_dir: Path, engine: Engine, port: int = 1, replicas: int =
 
 def scenarios(
     engine: str,
-    client: docker.DockerClient,
+    client: DockerEngine,
     releases: dict[str, ImageRelease],
     args: argparse.Namespace,
     state_dir: Path,
@@ -151,7 +151,7 @@ def scenarios(
 
 
 def run_swarm(
-    client: docker.DockerClient,
+    client: DockerEngine,
     releases: dict[str, ImageRelease],
     args: argparse.Namespace,
     state_dir: Path,

@@ -17,8 +17,7 @@ from deployctl.errors import DeployctlError, InputError
 from deployctl.model.project import Project
 
 if TYPE_CHECKING:
-    from docker import DockerClient
-
+    from deployctl.dockerapi.types import EngineApi
     from deployctl.immutable.rollout import RolloutResult
     from deployctl.ledger.records import ReleaseRow
     from deployctl.operations.deploy import StageDeployment
@@ -42,10 +41,9 @@ def reports_engine_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except Exception as error:
-            from docker.errors import DockerException
-            from requests.exceptions import RequestException
+            from deployctl.dockerapi.types import EngineError
 
-            if isinstance(error, DockerException | RequestException):
+            if isinstance(error, EngineError):
                 raise EngineFailedError(f"the Docker engine failed: {error}") from error
             raise
 
@@ -57,11 +55,11 @@ def default_playbook(project: Project, playbook: Path | None) -> Path:
     return (playbook or project.root / "playbooks" / "webapp.yml").resolve()
 
 
-def engine(project: Project) -> Callable[[], DockerClient]:
+def engine(project: Project) -> Callable[[], EngineApi]:
     """A factory of the Docker client: the engine is started (and the base image checked) only when needed."""
-    client: list[DockerClient] = []
+    client: list[EngineApi] = []
 
-    def factory() -> DockerClient:
+    def factory() -> EngineApi:
         if not client:
             from deployctl.lab.engine import ensure_engine
 

@@ -1,24 +1,19 @@
-"""Scan a stage's containers with the docker SDK: image id, `docker diff`, environment, mounted config.
+"""Compare a stage's containers with their release: image id, `docker diff`, environment, mounted config.
 
-The replicas are found by their labels (`deployctl.stage`, `deployctl.role=app`, as rollouts start them).
+The replicas are found by their labels (`deployctl.stage`, `deployctl.role=app`, as rollouts start them) and
+read through the Docker layer (deployctl.dockerapi.replicas); this module interprets what it read.
 A mounted config folder is named by the digest of its files when the rollout wrote it: the files' digest
 now tells whether someone edited them on the Docker host.
 """
 
 from __future__ import annotations
 
-import os
-import stat
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
-import docker
-from docker.errors import DockerException, NotFound
-from docker.models.containers import Container
-
+from deployctl.dockerapi.replicas import ReplicaReading, read_replica
+from deployctl.dockerapi.types import Container, EngineApi, EngineError
 from deployctl.drift.compare import (
     ConfigCheck,
     ContainerExpectation,
@@ -53,7 +48,7 @@ class ReplicaIndex:
     """Every stage's app replicas (containers a rollout started, by label), listed once for a whole scan, and
     the environment of each image they run, read once: one list call, one inspect per container and image."""
 
-    def __init__(self, client: docker.DockerClient) -> None:
+    def __init__(self, client: EngineApi) -> None:
         self.client = client
         self.image_env: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
@@ -63,9 +58,7 @@ class ReplicaIndex:
         """The stage's replicas, by name: plain replicas, and the running task containers of a Swarm service."""
         with self._lock:
             if self._by_stage is None:
-                found = self.client.containers.list(
-                    all=True, filters={"label": f"{ROLE_LABEL}=app"}, ignore_removed=True
-                )
+                found = self.client.list_containers([f"{ROLE_LABEL}=app"])
                 by_stage: dict[str, list[Container]] = {}
                 for container in found:
                     labels = container.labels
@@ -74,7 +67,7 @@ class ReplicaIndex:
                         continue  # a task Swarm shut down and keeps as history (its replacement is counted)
                     if is_stage_resource(labels, owner, "app") and is_rollout_resource(labels, owner):
                         by_stage.setdefault(owner, []).append(container)
-                self._by_stage = {key: sorted(group, key=lambda c: str(c.name)) for key, group in by_stage.items()}
+                self._by_stage = {key: sorted(group, key=lambda c: c.name) for key, group in by_stage.items()}
             return list(self._by_stage.get(stage, []))
 
 
@@ -106,89 +99,33 @@ def config_checks(mounts: Mapping[str, str]) -> tuple[ConfigCheck, ...]:
     return tuple(checks)
 
 
-OVERLAY_DRIVER = "overlay2"
-
-
-def _in_lower(relative: str, lower_dirs: Sequence[str]) -> bool:
-    return any(os.path.lexists(f"{lower}/{relative}") for lower in lower_dirs)  # plain strings: a hot loop
-
-
-def overlay_changes(upper_dir: str, lower_dirs: Sequence[str]) -> list[tuple[str, int]]:
-    """What `docker diff` reports, read from an overlay2 container's upper layer (path, 0 changed/1 added/2 deleted).
-
-    A whiteout (a 0:0 character device) is a deleted path; anything else in the upper layer was added,
-    or changed when the image's layers have it. The engine computes the same, about 250 ms per container.
-    """
-    changes: list[tuple[str, int]] = []
-    for root, dirs, files in os.walk(upper_dir):
-        for name in sorted(dirs) + sorted(files):
-            full = f"{root}/{name}"
-            relative = full[len(upper_dir) :].lstrip("/")
-            info = os.lstat(full)
-            if stat.S_ISCHR(info.st_mode) and info.st_rdev == 0:
-                changes.append(("/" + relative, 2))
-            else:
-                changes.append(("/" + relative, 0 if _in_lower(relative, lower_dirs) else 1))
-    return sorted(changes)
-
-
-def container_changes(container: Container) -> list[tuple[str, int]]:
-    """The container's changed paths: from its overlay2 upper layer when readable here, else `docker diff`."""
-    driver = container.attrs.get("GraphDriver") or {}
-    data = driver.get("Data") or {}
-    upper, lower = data.get("UpperDir"), data.get("LowerDir")
-    if driver.get("Name") == OVERLAY_DRIVER and upper and lower and os.access(upper, os.R_OK | os.X_OK):
-        return overlay_changes(str(upper), str(lower).split(":"))
-    return [(str(c["Path"]), int(c["Kind"])) for c in (container.diff() or ())]
-
-
-def read_state(
-    client: docker.DockerClient, container: Container, image_env: dict[str, tuple[str, ...]]
-) -> ContainerState:
-    """A replica's state: image, environment (and its image's), read-only mounts, `docker diff`, config digests."""
-    attrs: dict[str, Any] = container.attrs
-    image_id = str(attrs.get("Image", ""))
-    if image_id not in image_env:
-        try:
-            image_attrs = client.images.get(image_id).attrs
-            image_env[image_id] = tuple((image_attrs.get("Config") or {}).get("Env") or ())
-        except NotFound:
-            image_env[image_id] = ()
-    mounts = {
-        str(m["Destination"]): str(m["Source"])
-        for m in attrs.get("Mounts") or []
-        if m.get("Type") == "bind" and not m.get("RW", True)
-    }
-    changes = tuple(container_changes(container))
+def container_state(reading: ReplicaReading, mounts: Mapping[str, str]) -> ContainerState:
+    """A replica's state as drift compares it, with its config files (`mounts`: dest -> source)."""
+    files = {dest: source for dest, source in mounts.items() if source.startswith("/")}
     return ContainerState(
-        name=str(container.name),
-        image_id=image_id,
-        env=tuple((attrs.get("Config") or {}).get("Env") or ()),
-        image_env=image_env[image_id],
-        mounts=mounts,
-        changes=changes,
-        configs=config_checks(mounts),
-        status=str(container.status),
+        name=reading.name,
+        image_id=reading.image_id,
+        env=reading.env,
+        image_env=reading.image_env,
+        mounts=dict(mounts),
+        changes=reading.changes,
+        configs=config_checks(files),
+        status=reading.status,
     )
 
 
-TASK_ID_LABEL = "com.docker.swarm.task.id"
-
-
-def task_config_mounts(
-    client: docker.DockerClient, container: Container, stage: str, expected: Mapping[str, str] | None
-) -> dict[str, str]:
+def task_config_mounts(reading: ReplicaReading, stage: str, expected: Mapping[str, str] | None) -> dict[str, str]:
     """A Swarm task's config files as mounts (dest -> source): the release's file on the Docker host when the
     task's Docker config was made from it (a config is named by the digest of its content), else the config."""
-    task = client.api.inspect_task(container.labels[TASK_ID_LABEL])  # type: ignore[no-untyped-call]
     mounts = {}
-    for reference in task["Spec"]["ContainerSpec"].get("Configs") or []:
-        dest, name = str(reference["File"]["Name"]), str(reference["ConfigName"])
-        source = (expected or {}).get(dest)
+    for config in reading.task_configs:
+        source = (expected or {}).get(config.dest)
         content = _read(source) if source is not None else None
-        mode = f"{int(reference['File'].get('Mode', 0o444)):04o}"
-        made = content is not None and swarm_config_name(stage, dest, mode, content) == name
-        mounts[dest] = source if made and source is not None else f"docker config {name}"
+        made = (
+            content is not None
+            and swarm_config_name(stage, config.dest, f"{config.mode:04o}", content) == config.config_name
+        )
+        mounts[config.dest] = source if made and source is not None else f"docker config {config.config_name}"
     return mounts
 
 
@@ -226,11 +163,11 @@ def scan_target(
     try:
         replicas = index.replicas(stage)
         for container in replicas:
-            state = read_state(index.client, container, index.image_env)
-            if SWARM_TASK_LABEL in container.labels:  # its config files are Docker configs, not bind mounts
-                mounts = task_config_mounts(index.client, container, stage, expected.mounts)
-                files = {dest: source for dest, source in mounts.items() if source.startswith("/")}
-                state = replace(state, mounts=mounts, configs=config_checks(files))
+            reading = read_replica(index.client, container, index.image_env)
+            swarm_task = SWARM_TASK_LABEL in reading.labels  # its config files are Docker configs, not bind mounts
+            state = container_state(
+                reading, task_config_mounts(reading, stage, expected.mounts) if swarm_task else reading.mounts
+            )
             mount_points = [
                 IgnoreRule("mount-point", dest, f"path:{dest}", MOUNT_POINT) for dest in sorted(state.mounts)
             ]
@@ -251,7 +188,7 @@ def scan_target(
                     redacted_facts(container_facts(release_id, state), redactor),
                 )
             )
-    except DockerException as error:
+    except EngineError as error:
         return [HostScan(stage, target, "container", "immutable", target, release_id, "error", str(error))]
     count: list[DriftItem] = replica_items(stage, target, len(replicas), expected.replicas)
     if count:

@@ -44,8 +44,7 @@ from deployctl.transport.pool import DEFAULT_FORKS, run_each
 from deployctl.transport.ssh import SshTransport
 
 if TYPE_CHECKING:
-    import docker
-
+    from deployctl.dockerapi.types import EngineApi
     from deployctl.drift.containers import ReplicaIndex
 
 DEFAULT_REPLICAS = 3
@@ -192,7 +191,7 @@ def scan_stages(
     file_rules: Sequence[IgnoreRule] = (),
     *,
     forks: int = DEFAULT_FORKS,
-    docker_client: Callable[[], docker.DockerClient] | None = None,
+    docker_client: Callable[[], EngineApi] | None = None,
 ) -> DriftReport:
     """Scan the stages' VMs and containers in parallel against their releases; record the scan in the ledger."""
     started_at = now_iso()
@@ -231,7 +230,7 @@ def _run_jobs(
     jobs: Sequence[_Job],
     connections: _VmConnections,
     forks: int,
-    docker_client: Callable[[], docker.DockerClient] | None,
+    docker_client: Callable[[], EngineApi] | None,
 ) -> list[HostScan]:
     """Scan every job at once: VMs over their connections, container targets with the docker SDK."""
     stages = {job.stage for job in jobs}
@@ -279,16 +278,10 @@ def _strategy(target: Target) -> Strategy:
     return "immutable" if target == "container" else "mutable"
 
 
-def _docker_client() -> docker.DockerClient:
-    import docker as docker_sdk
+def _docker_client() -> EngineApi:
+    from deployctl.dockerapi.engine import connect
 
-    try:
-        client = docker_sdk.from_env()
-    except docker_sdk.errors.DockerException as error:
-        raise DeployctlError(f"the Docker engine does not answer: {error}") from error
-    if client.api.base_url.startswith("http+docker://"):  # a local socket: no proxy to look up per request
-        client.api.trust_env = False
-    return client
+    return connect()
 
 
 def _scan_containers(project: Project, index: ReplicaIndex, job: _Job) -> list[HostScan]:

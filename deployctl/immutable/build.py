@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import docker
-from docker.errors import DockerException, ImageNotFound
-
+from deployctl.dockerapi.types import EngineApi, EngineError
 from deployctl.errors import DeployctlError
 from deployctl.facts.base import Fact, RawFact, batch
 from deployctl.immutable.compile import BuildRecipe, base_facts_needed, compile_play
@@ -62,49 +60,37 @@ class _Raw:
         return raw
 
 
-def read_base_facts(
-    client: docker.DockerClient, facts: Sequence[Fact[Any]], image: str = BASE_IMAGE
-) -> dict[str, RawFact]:
+def read_base_facts(client: EngineApi, facts: Sequence[Fact[Any]], image: str = BASE_IMAGE) -> dict[str, RawFact]:
     """Run the facts' batch script once in a throwaway container of `image`; each fact's raw output."""
     facts_batch = batch([_Raw(fact) for fact in facts])
     try:
-        output = client.containers.run(
-            image,
-            ["sh", "-c", facts_batch.script()],
-            remove=True,
-            labels={ROLE_LABEL: FACTS_ROLE},
-            network_disabled=True,
-            stdout=True,
-            stderr=False,
-        )
-    except DockerException as exc:
+        output = client.run_once(image, ["sh", "-c", facts_batch.script()], labels={ROLE_LABEL: FACTS_ROLE})
+    except EngineError as exc:
         raise BuildError(f"reading the facts of {image} failed: {exc}") from exc
-    text = output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
+    text = output.decode("utf-8", "replace")
     try:
         return facts_batch.split(text)
     except ValueError as exc:
         raise BuildError(f"reading the facts of {image} failed: {exc}") from None
 
 
-def gather_base_facts(
-    client: docker.DockerClient, facts: Sequence[Fact[Any]], image: str = BASE_IMAGE
-) -> dict[str, Any]:
+def gather_base_facts(client: EngineApi, facts: Sequence[Fact[Any]], image: str = BASE_IMAGE) -> dict[str, Any]:
     """The base image's facts (key -> parsed value), read in one throwaway container (`--rm`, labelled)."""
     raw = read_base_facts(client, facts, image)
     unique = {fact.key: fact for fact in facts}
     return {key: fact.parse(raw[key]) for key, fact in unique.items()}
 
 
-def base_image_id(client: docker.DockerClient, image: str = BASE_IMAGE) -> str:
+def base_image_id(client: EngineApi, image: str = BASE_IMAGE) -> str:
     """The id (sha256:...) of the base image; it must exist (this never pulls)."""
-    try:
-        return str(client.images.get(image).id)
-    except ImageNotFound:
-        raise BuildError(f"the base image {image} is missing: run `deployctl lab up` to build it") from None
+    found = client.find_image(image)
+    if found is None:
+        raise BuildError(f"the base image {image} is missing: run `deployctl lab up` to build it")
+    return found.id
 
 
 def compile_with_base(
-    client: docker.DockerClient,
+    client: EngineApi,
     playbook: Playbook,
     play: Play,
     stage_vars: Mapping[str, Mapping[str, Any]],
@@ -189,12 +175,12 @@ def _step_tasks(recipe: BuildRecipe, number: str) -> str:
     return f" ({'; '.join(instructions[position][1])})"
 
 
-def build_release(client: docker.DockerClient, recipe: BuildRecipe, say: Say) -> ImageRelease:
+def build_release(client: EngineApi, recipe: BuildRecipe, say: Say) -> ImageRelease:
     """Build the recipe's image unless its content-addressed tag exists; stream progress to `say`."""
-    existing = _image(client, recipe.tag)
+    existing = client.find_image(recipe.tag)
     if existing is not None:
         say(f"{recipe.tag} is up to date (image {existing.id}): nothing to build")
-        return release_of(recipe, str(existing.id))
+        return release_of(recipe, existing.id)
     if recipe.base_image_id:
         current = base_image_id(client, recipe.base_image)
         if current != recipe.base_image_id:
@@ -212,13 +198,6 @@ def build_release(client: docker.DockerClient, recipe: BuildRecipe, say: Say) ->
             raise BuildError(describe_failure(recipe, exc)) from exc
     say(f"Built {recipe.tag} (image {image_id}) in {time.monotonic() - started:.1f}s")
     return release_of(recipe, image_id)
-
-
-def _image(client: docker.DockerClient, tag: str) -> Any | None:
-    try:
-        return client.images.get(tag)
-    except ImageNotFound:
-        return None
 
 
 def _render_one(template: RuntimeTemplate, playbook: Playbook, stage_variables: Mapping[str, Any]) -> bytes:

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, get_args
 
-from docker.errors import ImageNotFound
-
 from deployctl.errors import DeployctlError, InputError
 from deployctl.immutable.history import Action, current_release, load_history, rollback_target
 from deployctl.immutable.load import HttpLoad
@@ -37,7 +35,7 @@ from deployctl.immutable.swarm import find_service, remove_swarm_stage, service_
 from deployctl.model.inventory import InventoryHost
 
 if TYPE_CHECKING:
-    from docker import DockerClient
+    from deployctl.dockerapi.types import EngineApi
 
 Say = Callable[[str], None]
 ENGINE_VAR = "deployctl_engine"
@@ -148,7 +146,7 @@ class RolloutEngine(Protocol):
 class ContainerEngine:
     """Plain containers behind the stage's nginx proxy, replaced batch by batch (deployctl.immutable.rollout)."""
 
-    client: DockerClient
+    client: EngineApi
     say: Say
     name: Engine = field(default="container", init=False)
 
@@ -231,7 +229,7 @@ class ContainerEngine:
 class SwarmEngine:
     """The stage's Swarm service, updated by Swarm itself behind the stage's proxy (deployctl.immutable.swarm)."""
 
-    client: DockerClient
+    client: EngineApi
     say: Say
     name: Engine = field(default="swarm", init=False)
 
@@ -281,10 +279,8 @@ class SwarmEngine:
 
     def _image_id(self, image: str) -> str | None:
 
-        try:
-            return str(self.client.images.get(image).id)
-        except ImageNotFound:
-            return None
+        found = self.client.find_image(image)
+        return found.id if found is not None else None
 
     def _roll(
         self,
@@ -317,7 +313,7 @@ class SwarmEngine:
         )
 
 
-def engine_for(target: ContainerTarget, client: DockerClient, say: Say) -> RolloutEngine:
+def engine_for(target: ContainerTarget, client: EngineApi, say: Say) -> RolloutEngine:
     """The engine of a container target: the one place that turns `deployctl_engine` into code."""
     if target.engine == "swarm":
         return SwarmEngine(client, say)

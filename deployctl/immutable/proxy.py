@@ -9,19 +9,21 @@ active: from then on no new request reaches an upstream the config no longer nam
 
 from __future__ import annotations
 
-import io
 import re
-import tarfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import docker
-from docker.errors import APIError, ImageNotFound, NotFound
-from docker.models.containers import Container
-from docker.models.networks import Network
-
+from deployctl.dockerapi.exectransport import DockerExecTransport
+from deployctl.dockerapi.types import (
+    Container,
+    EngineApi,
+    EngineError,
+    EngineNotFoundError,
+    EngineRefusedError,
+    Network,
+)
 from deployctl.errors import DeployctlError
 from deployctl.immutable.resources import (
     CONTEXT_LABEL,
@@ -218,29 +220,26 @@ def established_peers(proc_net_tcp: str, port: int) -> int:
 # --- Docker edge -------------------------------------------------------------------------------------------
 
 
-def ensure_proxy_image(client: docker.DockerClient, images_dir: Path, say: Say) -> str:
+def ensure_proxy_image(client: EngineApi, images_dir: Path, say: Say) -> str:
     """Make sure deployctl/proxy matches images/proxy and the current base; returns `present` or `built`."""
-    try:
-        base = client.images.get(BASE_IMAGE)
-    except ImageNotFound as exc:
-        raise DeployctlError(f"{BASE_IMAGE} is missing: run `deployctl lab up` to build it") from exc
-    digest = context_digest(images_dir / "proxy", str(base.id))
-    try:
-        if client.images.get(PROXY_IMAGE).labels.get(CONTEXT_LABEL) == digest:
-            return "present"
-    except ImageNotFound:
-        pass
+    base = client.find_image(BASE_IMAGE)
+    if base is None:
+        raise DeployctlError(f"{BASE_IMAGE} is missing: run `deployctl lab up` to build it")
+    digest = context_digest(images_dir / "proxy", base.id)
+    proxy = client.find_image(PROXY_IMAGE)
+    if proxy is not None and proxy.labels.get(CONTEXT_LABEL) == digest:
+        return "present"
     say(f"Building {PROXY_IMAGE} (context {digest})")
     labels = {ROLE_LABEL: "proxy", CONTEXT_LABEL: digest}
     build_image(client, images_dir / "proxy", PROXY_IMAGE, labels, say, BASE_IMAGE=BASE_IMAGE)
     return "built"
 
 
-def ensure_stage_network(client: docker.DockerClient, stage: str, engine: Engine = "container") -> Network:
+def ensure_stage_network(client: EngineApi, stage: str, engine: Engine = "container") -> Network:
     """The stage's network (labelled): a bridge for containers, an attachable overlay for a Swarm service."""
     name = network_name(stage)
     driver = "overlay" if engine == "swarm" else "bridge"
-    for network in client.networks.list(names=[name]):
+    for network in client.list_networks(names=[name]):
         if network.name != name:
             continue
         if not is_rollout_resource(network.attrs.get("Labels"), stage):
@@ -252,16 +251,14 @@ def ensure_stage_network(client: docker.DockerClient, stage: str, engine: Engine
             )
         return network
     labels = stage_labels(stage, extra={ENGINE_LABEL: engine})
-    if engine == "swarm":
-        return client.networks.create(name, driver=driver, attachable=True, labels=labels)
-    return client.networks.create(name, driver=driver, labels=labels)
+    return client.create_network(name, driver=driver, labels=labels, attachable=engine == "swarm")
 
 
-def find_proxy(client: docker.DockerClient, stage: str) -> Container | None:
+def find_proxy(client: EngineApi, stage: str) -> Container | None:
     """The stage's proxy container, when there is one; an error when its name is taken by something else."""
     try:
-        container = client.containers.get(proxy_name(stage))
-    except NotFound:
+        container = client.get_container(proxy_name(stage))
+    except EngineNotFoundError:
         return None
     if not is_stage_resource(container.labels, stage, "proxy"):
         raise DeployctlError(f"container {container.name} exists but is not deployctl's proxy of stage {stage}")
@@ -278,21 +275,13 @@ def published_port(container: Container) -> int | None:
 
 
 def _exec(container: Container, command: list[str]) -> tuple[int, str]:
-    result = container.exec_run(command)
-    output = result.output.decode(errors="replace") if isinstance(result.output, bytes) else ""
-    return int(result.exit_code if result.exit_code is not None else -1), output
+    result = DockerExecTransport.of(container).run(command)
+    return result.exit_code, result.stdout + result.stderr
 
 
 def _put_file(container: Container, folder: str, name: str, content: bytes) -> None:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        info = tarfile.TarInfo(name)
-        info.size = len(content)
-        info.mode = 0o644
-        info.mtime = int(time.time())
-        archive.addfile(info, io.BytesIO(content))
-    if not container.put_archive(folder, buffer.getvalue()):
-        raise DeployctlError(f"could not write {folder}/{name} into {container.name}")
+    """Write a file into the proxy, also while it is stopped (before its nginx starts): not through exec."""
+    container.put_file(folder, name, content)
 
 
 def parse_resolved(getent_output: str) -> set[str]:
@@ -311,13 +300,8 @@ def unresolved_names(container: Container, names: list[str]) -> set[str]:
 def read_stage_conf(container: Container) -> str:
     """The stage config the proxy has (the image's placeholder until deployctl writes one); also when stopped."""
     try:
-        chunks, _ = container.get_archive(STAGE_CONF)
-        with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as archive:
-            member = archive.extractfile("stage.conf")
-            if member is None:
-                raise DeployctlError(f"{STAGE_CONF} in {container.name} is not a file")
-            return member.read().decode()
-    except (APIError, tarfile.TarError, KeyError) as exc:
+        return container.read_file(STAGE_CONF).decode()
+    except EngineError as exc:
         raise DeployctlError(f"could not read {STAGE_CONF} in {container.name}: {exc}") from exc
 
 
@@ -376,31 +360,24 @@ def refresh_proxy(container: Container, *, timeout: float = 30.0) -> bool:
 
 
 def start_proxy(
-    client: docker.DockerClient, stage: str, port: int, conf: str, engine: Engine = "container", *, timeout: float = 20
+    client: EngineApi, stage: str, port: int, conf: str, engine: Engine = "container", *, timeout: float = 20
 ) -> Container:
     """Create the stage's proxy on its network, published on 127.0.0.1:`port`, with `conf`; wait for its workers."""
     name = proxy_name(stage)
     labels = stage_labels(stage, "proxy", extra={ENGINE_LABEL: engine})
     try:
-        container = client.containers.create(
-            PROXY_IMAGE,
-            name=name,
-            labels=labels,
-            network=network_name(stage),
-            ports={"80/tcp": ("127.0.0.1", port)},
-            restart_policy={"Name": "always"},
-            detach=True,
+        container = client.create_container(
+            PROXY_IMAGE, name=name, labels=labels, network=network_name(stage), ports={"80/tcp": ("127.0.0.1", port)}
         )
-    except APIError as exc:
-        raise DeployctlError(f"could not create {name}: {exc.explanation or exc}") from exc
+    except EngineRefusedError as exc:
+        raise DeployctlError(f"could not create {name}: {exc}") from exc
     try:
         _put_file(container, STAGE_CONF_DIR, "stage.conf", conf.encode())  # checked when nginx starts
         container.start()
         wait_proxy_running(container, timeout)
-    except (APIError, DeployctlError) as exc:
+    except DeployctlError as exc:  # the engine refused (EngineRefusedError), or nginx did not start
         container.remove(force=True)
-        detail = exc.explanation if isinstance(exc, APIError) else str(exc)
-        raise DeployctlError(f"could not start {name} on 127.0.0.1:{port}: {detail}") from exc
+        raise DeployctlError(f"could not start {name} on 127.0.0.1:{port}: {exc}") from exc
     return container
 
 
@@ -410,7 +387,7 @@ def wait_proxy_running(container: Container, timeout: float = 20.0) -> None:
     while True:
         container.reload()
         if container.status in ("exited", "dead", "restarting") or int(container.attrs.get("RestartCount") or 0):
-            tail = container.logs(tail=5).decode(errors="replace").strip()
+            tail = container.logs(tail=5).strip()
             raise DeployctlError(f"{container.name} exited: {tail}")
         if container.status == "running" and nginx_workers(container).active:
             return

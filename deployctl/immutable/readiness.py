@@ -13,17 +13,15 @@ start period, `retries` failures in a row and it is unhealthy (Docker's rules).
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from docker.errors import DockerException
-from docker.models.containers import Container
-from requests.exceptions import RequestException
-
+from deployctl.dockerapi.exectransport import DockerExecTransport
+from deployctl.dockerapi.types import Container, EngineError
 from deployctl.immutable.replica import NANOSECONDS
+from deployctl.transport.base import CommandStoppedError
 from deployctl.transport.pool import run_each
 
 STEADY_INTERVAL_S = 30
@@ -115,29 +113,20 @@ def unhealthy_message(name: str, exit_code: object, output: str, checks: int) ->
 
 def probe(container: Container, test: HealthTest) -> ProbeResult:
     """Run the health check in the container once (as its user, in its environment), within the timeout."""
-    outcome: list[ProbeResult] = []
-
-    def run() -> None:
-        try:
-            exit_code, output = container.exec_run(list(test.command))
-            text = output.decode(errors="replace") if isinstance(output, bytes) else ""
-            outcome.append(ProbeResult(-1 if exit_code is None else int(exit_code), text))
-        except (DockerException, RequestException) as exc:  # the engine refused, or went away (restarted)
-            outcome.append(ProbeResult(-1, str(getattr(exc, "explanation", None) or exc)))
-
-    worker = threading.Thread(target=run, name=f"probe-{container.name}", daemon=True)
-    worker.start()
-    worker.join(test.timeout)
-    if not outcome:
+    try:
+        result = DockerExecTransport.of(container).run(test.command, timeout=test.timeout)
+    except CommandStoppedError:
         return ProbeResult(-1, f"Health check exceeded timeout ({test.timeout:g}s)")
-    return outcome[0]
+    except EngineError as exc:  # the engine refused, or went away (restarted)
+        return ProbeResult(-1, str(exc))
+    return ProbeResult(result.exit_code, result.stdout + result.stderr)
 
 
 def exited_reason(container: Container) -> str | None:
     """Why a replica stopped (exited, dead, restarted), with its last log lines; None while it runs."""
     state = container.attrs.get("State") or {}
     if state.get("Status") in ("exited", "dead") or int(container.attrs.get("RestartCount") or 0) > 0:
-        logs = container.logs(tail=5).decode(errors="replace").strip().replace("\n", " | ")
+        logs = container.logs(tail=5).strip().replace("\n", " | ")
         return f"{container.name} exited with code {state.get('ExitCode')}: {logs or 'no output'}"
     return None
 

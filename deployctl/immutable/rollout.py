@@ -14,16 +14,20 @@ from __future__ import annotations
 import fcntl
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import docker
-from docker.errors import APIError, ImageNotFound, NotFound
-from docker.models.containers import Container
-from docker.types import Healthcheck, Mount
-
+from deployctl.dockerapi.exectransport import DockerExecTransport
+from deployctl.dockerapi.types import (
+    BindMount,
+    Container,
+    EngineApi,
+    EngineNotFoundError,
+    EngineRefusedError,
+    ImageInfo,
+)
 from deployctl.errors import DeployctlError
 from deployctl.immutable.history import (
     Action,
@@ -198,7 +202,7 @@ def plan_batches(old: Sequence[str], replicas: int, parallelism: int) -> list[Ba
 class _StageRun:
     """One rollout in progress: the stage's proxy and the replicas its upstream names, in order."""
 
-    client: docker.DockerClient
+    client: EngineApi
     stage: str
     settings: RolloutSettings
     say: Say
@@ -237,34 +241,27 @@ def _bare_id(image_id: str) -> str:
     return image_id.removeprefix("sha256:")
 
 
-def _resolve_image(client: docker.DockerClient, spec: ReplicaSpec) -> tuple[ReplicaSpec, Any]:
+def _resolve_image(client: EngineApi, spec: ReplicaSpec) -> tuple[ReplicaSpec, ImageInfo]:
     """The spec with its image id filled in, and the image: the tag when it still names that id, else the id."""
-    image = None
-    with suppress(ImageNotFound):
-        image = client.images.get(spec.image)
-    if image is not None and (not spec.image_id or _bare_id(str(image.id)) == _bare_id(spec.image_id)):
-        return replace(spec, image_id=str(image.id)), image
-    try:
-        by_id = client.images.get(spec.image_id) if spec.image_id else None
-    except ImageNotFound:
-        by_id = None
+    image = client.find_image(spec.image)
+    if image is not None and (not spec.image_id or _bare_id(image.id) == _bare_id(spec.image_id)):
+        return replace(spec, image_id=image.id), image
+    by_id = client.find_image(spec.image_id) if spec.image_id else None
     if by_id is None:
         raise DeployctlError(f"image {spec.image} ({spec.image_id or 'no id'}) is not on this Docker host: build it")
-    return replace(spec, image_id=str(by_id.id), image=str(by_id.id)), by_id
+    return replace(spec, image_id=by_id.id, image=by_id.id), by_id
 
 
-def _healthcheck_for(image: Any, spec: ReplicaSpec) -> dict[str, Any] | None:
+def _healthcheck_for(image: ImageInfo, spec: ReplicaSpec) -> dict[str, Any] | None:
     """None when the image has its own HEALTHCHECK (used as is); else one probing the service's health path."""
     if image_healthcheck(image.attrs) is not None:
         return None
-    return Healthcheck(**fallback_healthcheck(spec.port, spec.health_path, STEADY_INTERVAL_S))
+    return fallback_healthcheck(spec.port, spec.health_path, STEADY_INTERVAL_S)
 
 
-def _stage_app_containers(client: docker.DockerClient, stage: str) -> list[Container]:
+def _stage_app_containers(client: EngineApi, stage: str) -> list[Container]:
     """The stage's app containers of the container engine (Swarm's task containers are the service's)."""
-    found = client.containers.list(
-        all=True, filters={"label": [f"{STAGE_LABEL}={stage}", "deployctl.role=app"]}, ignore_removed=True
-    )
+    found = client.list_containers([f"{STAGE_LABEL}={stage}", "deployctl.role=app"])
     return [
         c
         for c in found
@@ -278,21 +275,13 @@ def _start_replica(run: _StageRun, spec: ReplicaSpec, health: dict[str, Any] | N
     name = app_container_name(run.stage)
     extra = {CONTEXT_LABEL: spec.context_hash, ENGINE_LABEL: "container"}
     labels = stage_labels(run.stage, "app", spec.release, extra)
-    mounts = [Mount(target=m.dest, source=m.source, type="bind", read_only=True) for m in spec.mounts]
+    mounts = [BindMount(source=m.source, target=m.dest) for m in spec.mounts]
     try:
-        container = run.client.containers.run(
-            spec.image,
-            name=name,
-            labels=labels,
-            network=network_name(run.stage),
-            mounts=mounts,
-            restart_policy={"Name": "always"},
-            init=True,
-            healthcheck=health,
-            detach=True,
+        container = run.client.run_container(
+            spec.image, name=name, labels=labels, network=network_name(run.stage), mounts=mounts, healthcheck=health
         )
-    except APIError as exc:
-        raise DeployctlError(f"could not start a replica of {spec.image}: {exc.explanation or exc}") from exc
+    except EngineRefusedError as exc:
+        raise DeployctlError(f"could not start a replica of {spec.image}: {exc}") from exc
     run.containers[name] = container
     run.say(f"{run.stage}: started {name} ({spec.image})")
     return container
@@ -326,10 +315,9 @@ def _publish(run: _StageRun) -> NginxWorkers:
 def _connections(container: Container, port: int) -> int | None:
     """Established connections to the replica's port from outside it; None when it cannot be read."""
     try:
-        result = container.exec_run(["cat", "/proc/net/tcp", "/proc/net/tcp6"])
-    except APIError:
+        output = DockerExecTransport.of(container).run(["cat", "/proc/net/tcp", "/proc/net/tcp6"]).stdout
+    except EngineRefusedError:
         return None
-    output = result.output.decode(errors="replace") if isinstance(result.output, bytes) else ""
     if "local_address" not in output:
         return None
     return established_peers(output, port)
@@ -357,7 +345,7 @@ def _remove(container: Container, stop_timeout: int) -> None:
     try:
         container.stop(timeout=stop_timeout)
         container.remove(force=True)
-    except NotFound:
+    except EngineNotFoundError:
         pass
 
 
@@ -468,7 +456,7 @@ def _matches(container: Container, spec: ReplicaSpec) -> bool:
 
 
 def _reregister_lost_names(
-    client: docker.DockerClient,
+    client: EngineApi,
     stage: str,
     proxy: Container,
     serving: dict[str, Upstream],
@@ -483,7 +471,7 @@ def _reregister_lost_names(
     lost = unresolved_names(proxy, sorted(serving))
     if not lost:
         return
-    network = client.networks.get(network_name(stage))
+    network = client.get_network(network_name(stage))
     for name in sorted(lost):
         say(f"{stage}: the proxy cannot resolve {name}: reconnecting it to {network.name} to register its name")
         network.disconnect(running[name])
@@ -491,9 +479,7 @@ def _reregister_lost_names(
     refresh_proxy(proxy)  # its workers resolve the reconnected replicas' new addresses
 
 
-def _open_stage(
-    client: docker.DockerClient, stage: str, port: int | None, settings: RolloutSettings, say: Say
-) -> _StageRun:
+def _open_stage(client: EngineApi, stage: str, port: int | None, settings: RolloutSettings, say: Say) -> _StageRun:
     """Read the stage as it is: its proxy, the replicas its upstream names; remove replicas it does not name."""
     ensure_stage_network(client, stage)
     proxy = find_proxy(client, stage)
@@ -542,7 +528,7 @@ def _open_stage(
 
 
 def roll_to_spec(
-    client: docker.DockerClient,
+    client: EngineApi,
     stage: str,
     spec: ReplicaSpec,
     *,
@@ -641,7 +627,7 @@ def record_history(state_dir: Path, stage: str, spec: ReplicaSpec, result: Rollo
     append_record(state_dir, stage, record)
 
 
-def running_image_id(client: docker.DockerClient, stage: str) -> str | None:
+def running_image_id(client: EngineApi, stage: str) -> str | None:
     """The image id the stage's replicas in the upstream run (the first one's), or None."""
     proxy = find_proxy(client, stage)
     if proxy is None:
@@ -653,7 +639,7 @@ def running_image_id(client: docker.DockerClient, stage: str) -> str | None:
     return None
 
 
-def stage_status(client: docker.DockerClient, stage: str, *, probe: bool = True) -> StageStatus:
+def stage_status(client: EngineApi, stage: str, *, probe: bool = True) -> StageStatus:
     """The stage's proxy (port, upstream) and replicas (image, release, health, in the upstream or not).
 
     A replica's health is Docker's verdict; while Docker has none yet, a probe decides (unless not `probe`).
@@ -696,15 +682,15 @@ def status_of_stage(
     )
 
 
-def remove_stage(client: docker.DockerClient, stage: str, say: Say) -> list[str]:
+def remove_stage(client: EngineApi, stage: str, say: Say) -> list[str]:
     """Remove the stage's containers (replicas and proxy) and network: only what carries the stage's labels."""
     check_stage(stage)
     removed = []
-    for container in client.containers.list(all=True, filters={"label": f"{STAGE_LABEL}={stage}"}, ignore_removed=True):
+    for container in client.list_containers([f"{STAGE_LABEL}={stage}"]):
         if is_rollout_resource(container.labels, stage) and SWARM_TASK_LABEL not in container.labels:
             container.remove(force=True)
             removed.append(str(container.name))
-    for network in client.networks.list(filters={"label": f"{STAGE_LABEL}={stage}"}):
+    for network in client.list_networks(label=f"{STAGE_LABEL}={stage}"):
         if is_rollout_resource(network.attrs.get("Labels"), stage):
             network.remove()
             removed.append(str(network.name))
@@ -714,7 +700,7 @@ def remove_stage(client: docker.DockerClient, stage: str, say: Say) -> list[str]
 
 
 def replace_replicas(
-    client: docker.DockerClient,
+    client: EngineApi,
     stage: str,
     release: ImageRelease,
     config_files: Sequence[RuntimeFile],

@@ -20,21 +20,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import docker
-from docker.errors import APIError, ImageNotFound, NotFound
-from docker.types import (
+from deployctl.dockerapi.types import (
     ConfigReference,
-    ContainerSpec,
-    EndpointSpec,
-    Healthcheck,
-    NetworkAttachmentConfig,
-    RestartPolicy,
-    RollbackConfig,
-    ServiceMode,
-    TaskTemplate,
-    UpdateConfig,
+    EngineApi,
+    EngineRefusedError,
+    ServiceDefinition,
 )
-
 from deployctl.errors import DeployctlError
 from deployctl.immutable.history import (
     Action,
@@ -99,30 +90,6 @@ class SwarmConfig:
     content: bytes
 
 
-@dataclass(frozen=True)
-class ServiceDefinition:
-    """The arguments of the Engine API's service create/update, built without a host."""
-
-    name: str
-    labels: dict[str, str]
-    task_template: TaskTemplate
-    mode: ServiceMode
-    update_config: UpdateConfig
-    rollback_config: RollbackConfig
-    endpoint_spec: EndpointSpec
-
-    def api_arguments(self) -> dict[str, Any]:
-        """The keyword arguments create and update both take: all but the task template."""
-        return {
-            "name": self.name,
-            "labels": self.labels,
-            "mode": self.mode,
-            "update_config": self.update_config,
-            "rollback_config": self.rollback_config,
-            "endpoint_spec": self.endpoint_spec,
-        }
-
-
 def swarm_configs(stage: str, spec: ReplicaSpec) -> list[SwarmConfig]:
     """The Docker configs of a replica spec's files, read from the state folder where the deploy wrote them."""
     configs = []
@@ -160,46 +127,24 @@ def service_definition(
     rolled back by Swarm when a new task fails (its health check included) within `monitor` seconds.
     A `force_update` other than the service's current one makes Swarm replace every task (same image)."""
     labels = stage_labels(stage, "app", spec.release, {CONTEXT_LABEL: spec.context_hash, ENGINE_LABEL: "swarm"})
-    references = [
-        ConfigReference(config_id, config.name, filename=config.dest, uid="0", gid="0", mode=config.mode)
-        for config_id, config in configs
-    ]
-    container = ContainerSpec(
-        spec.image,
-        labels=labels,
-        configs=references,
-        healthcheck=Healthcheck(**health) if health is not None else None,
-        init=True,
-        stop_grace_period=int(stop_grace * SECOND),
-    )
-    template = TaskTemplate(
-        container,
-        networks=[NetworkAttachmentConfig(network_id)],
-        restart_policy=RestartPolicy(condition="any", delay=SECOND, max_attempts=0),
-        force_update=force_update,
-    )
     return ServiceDefinition(
         name=service_name(stage),
         labels=labels,
-        task_template=template,
-        mode=ServiceMode("replicated", replicas=replicas),
-        update_config=UpdateConfig(
-            parallelism=parallelism,
-            delay=int(delay * SECOND),
-            failure_action="rollback",
-            monitor=int(monitor * SECOND),
-            max_failure_ratio=0,
-            order="start-first",
+        image=spec.image,
+        configs=tuple(
+            ConfigReference(config_id, config.name, filename=config.dest, mode=config.mode)
+            for config_id, config in configs
         ),
-        rollback_config=RollbackConfig(
-            parallelism=replicas,
-            delay=0,
-            failure_action="pause",
-            monitor=int(monitor * SECOND),
-            max_failure_ratio=0,
-            order="start-first",
-        ),
-        endpoint_spec=EndpointSpec(mode="dnsrr"),
+        healthcheck=health,
+        stop_grace=int(stop_grace * SECOND),
+        network_id=network_id,
+        restart_delay=SECOND,
+        force_update=force_update,
+        replicas=replicas,
+        update_parallelism=parallelism,
+        update_delay=int(delay * SECOND),
+        monitor=int(monitor * SECOND),
+        rollback_parallelism=replicas,
     )
 
 
@@ -225,59 +170,30 @@ def task_swaps(tasks: Sequence[dict[str, Any]], image: str, finished: float) -> 
 
 
 # --- Docker edge -------------------------------------------------------------------------------------------
-# The SDK's service API is untyped (types-docker leaves it so): these few calls are its only users here.
 
 
-def _services(client: docker.DockerClient, name: str) -> list[dict[str, Any]]:
-    return list(client.api.services(filters={"name": name}))  # type: ignore[no-untyped-call]
-
-
-def _tasks(client: docker.DockerClient, service_id: str) -> list[dict[str, Any]]:
-    return list(client.api.tasks(filters={"service": service_id}))  # type: ignore[no-untyped-call]
-
-
-def _inspect(client: docker.DockerClient, service_id: str) -> dict[str, Any]:
-    return dict(client.api.inspect_service(service_id))  # type: ignore[no-untyped-call]
-
-
-def _create(client: docker.DockerClient, definition: ServiceDefinition) -> str:
-    created = client.api.create_service(  # type: ignore[no-untyped-call]
-        definition.task_template, **definition.api_arguments()
-    )
-    return str(created["ID"])
-
-
-def _update(client: docker.DockerClient, service_id: str, version: int, definition: ServiceDefinition) -> None:
-    client.api.update_service(service_id, version, task_template=definition.task_template, **definition.api_arguments())
-
-
-def _remove_service(client: docker.DockerClient, service_id: str) -> None:
-    client.api.remove_service(service_id)  # type: ignore[no-untyped-call]
-
-
-def swarm_active(client: docker.DockerClient) -> bool:
+def swarm_active(client: EngineApi) -> bool:
     """True when this engine is a manager of an active swarm."""
     swarm = client.info().get("Swarm") or {}
     return swarm.get("LocalNodeState") == "active" and bool(swarm.get("ControlAvailable"))
 
 
-def _ensure_configs(client: docker.DockerClient, stage: str, spec: ReplicaSpec) -> list[tuple[str, SwarmConfig]]:
+def _ensure_configs(client: EngineApi, stage: str, spec: ReplicaSpec) -> list[tuple[str, SwarmConfig]]:
     found = []
     labels = stage_labels(stage, "app", spec.release, {ENGINE_LABEL: "swarm"})
     for config in swarm_configs(stage, spec):
-        existing = [c for c in client.configs.list(filters={"name": config.name}) if c.name == config.name]
+        existing = [c for c in client.list_configs(name=config.name) if c.name == config.name]
         if existing:
-            found.append((str(existing[0].id), config))
+            found.append((existing[0].id, config))
         else:
-            created = client.configs.create(name=config.name, data=config.content, labels=labels)
-            found.append((str(created.id), config))
+            found.append((client.create_config(config.name, config.content, labels), config))
     return found
 
 
-def find_service(client: docker.DockerClient, stage: str) -> dict[str, Any] | None:
+def find_service(client: EngineApi, stage: str) -> dict[str, Any] | None:
     """The stage's service as the Engine API inspects it, or None; an error when deployctl did not create it."""
     name = service_name(stage)
-    for service in _services(client, name):
+    for service in client.find_services(name):
         if service["Spec"]["Name"] == name:
             if not is_stage_resource(service["Spec"].get("Labels"), stage, "app"):
                 raise DeployctlError(f"service {name} exists but deployctl did not create it")
@@ -285,16 +201,15 @@ def find_service(client: docker.DockerClient, stage: str) -> dict[str, Any] | No
     return None
 
 
-def _image_health(client: docker.DockerClient, spec: ReplicaSpec) -> dict[str, Any]:
+def _image_health(client: EngineApi, spec: ReplicaSpec) -> dict[str, Any]:
     """The service's health check: the image's own (else one probing the health path), every 2 s.
 
     Swarm orders a rolling update by Docker's own health verdicts, which come one interval after a task
     starts: the service keeps the short interval that the container engine's rollouts no longer need.
     """
-    try:
-        image = client.images.get(spec.image)
-    except ImageNotFound as exc:
-        raise DeployctlError(f"image {spec.image} is not on this Docker host: build it") from exc
+    image = client.find_image(spec.image)
+    if image is None:
+        raise DeployctlError(f"image {spec.image} is not on this Docker host: build it")
     configured = image_healthcheck(image.attrs)
     if configured is None:
         return fallback_healthcheck(spec.port, spec.health_path, SWARM_HEALTH_INTERVAL_S)
@@ -307,7 +222,7 @@ def _image_health(client: docker.DockerClient, spec: ReplicaSpec) -> dict[str, A
     }
 
 
-def _failed_reason(client: docker.DockerClient, tasks: Sequence[dict[str, Any]], image: str) -> str:
+def _failed_reason(client: EngineApi, tasks: Sequence[dict[str, Any]], image: str) -> str:
     """Why the image's tasks failed: Swarm's error, or their container's health log (a failed health check)."""
     reasons = []
     for task in tasks:
@@ -317,8 +232,8 @@ def _failed_reason(client: docker.DockerClient, tasks: Sequence[dict[str, Any]],
         detail = None
         container_id = (status.get("ContainerStatus") or {}).get("ContainerID")
         if container_id:
-            with suppress(NotFound, APIError):
-                detail = replica_failure(client.containers.get(container_id))
+            with suppress(EngineRefusedError):
+                detail = replica_failure(client.get_container(container_id))
         if detail or status.get("Err"):
             reasons.append(f"task {task['ID'][:12]}: {detail or status.get('Err')}")
     return "; ".join(dict.fromkeys(reasons[:3]))
@@ -332,7 +247,7 @@ def _converged(tasks: Sequence[dict[str, Any]], image: str, replicas: int) -> bo
 
 
 def _wait(
-    client: docker.DockerClient,
+    client: EngineApi,
     service_id: str,
     image: str,
     replicas: int,
@@ -343,11 +258,11 @@ def _wait(
     """Wait for an update (or a create) to end: ("completed", "") or (Swarm's update state, why)."""
     deadline = time.monotonic() + timeout
     while True:
-        attrs = _inspect(client, service_id)
+        attrs = client.inspect_service(service_id)
         status = attrs.get("UpdateStatus") or {}
         state = status.get("State")
         fresh = status.get("StartedAt") != previous_started
-        tasks = _tasks(client, service_id)
+        tasks = client.service_tasks(service_id)
         if updating and fresh and state in FAILED_UPDATE:
             return str(state), f"{status.get('Message', '')}: {_failed_reason(client, tasks, image)}".strip(": ")
         done = (not updating) or (fresh and state == "completed")
@@ -377,7 +292,7 @@ def service_state(service: dict[str, Any]) -> tuple[str, set[str], int]:
     return str(container["Image"]), names, int(spec["Mode"].get("Replicated", {}).get("Replicas", 0))
 
 
-def _ensure_swarm_proxy(client: docker.DockerClient, stage: str, port: int, app_port: int, say: Say) -> None:
+def _ensure_swarm_proxy(client: EngineApi, stage: str, port: int, app_port: int, say: Say) -> None:
     proxy = find_proxy(client, stage)
     if proxy is None:
         conf = render_dns_stage_conf(stage, service_name(stage), app_port, 1)
@@ -393,26 +308,26 @@ def _ensure_swarm_proxy(client: docker.DockerClient, stage: str, port: int, app_
         ensure_proxy_running(proxy, render_dns_stage_conf(stage, service_name(stage), app_port, generation + 1))
 
 
-def _refresh_swarm_proxy(client: docker.DockerClient, stage: str, say: Say) -> None:
+def _refresh_swarm_proxy(client: EngineApi, stage: str, say: Say) -> None:
     """After an update: the proxy's workers forget the resolved addresses of the tasks that are gone."""
     proxy = find_proxy(client, stage)
     if proxy is not None and not refresh_proxy(proxy):
         say(f"{stage}: the proxy's old workers still ran at the deadline")
 
 
-def _remove_unused_configs(client: docker.DockerClient, stage: str, service: dict[str, Any]) -> None:
+def _remove_unused_configs(client: EngineApi, stage: str, service: dict[str, Any]) -> None:
     used = set()
     for key in ("Spec", "PreviousSpec"):
         container = (service.get(key) or {}).get("TaskTemplate", {}).get("ContainerSpec", {})
         used |= {c["ConfigName"] for c in container.get("Configs") or []}
-    for config in client.configs.list(filters={"label": f"{STAGE_LABEL}={stage}"}):
-        if config.name not in used and is_rollout_resource(config.attrs["Spec"].get("Labels"), stage):
-            with suppress(APIError):  # still referenced by a task shutting down: the next deploy removes it
-                config.remove()
+    for config in client.list_configs(label=f"{STAGE_LABEL}={stage}"):
+        if config.name not in used and is_rollout_resource(config.labels, stage):
+            with suppress(EngineRefusedError):  # still referenced by a task shutting down: the next deploy removes it
+                client.remove_config(config.id)
 
 
 def update_service(
-    client: docker.DockerClient,
+    client: EngineApi,
     stage: str,
     spec: ReplicaSpec,
     *,
@@ -460,10 +375,10 @@ def update_service(
         report: LoadReport | None = None
         if service is None:
             say(f"{stage}: creating service {definition.name} ({replicas} x {spec.image})")
-            service_id = _create(client, definition)
+            service_id = client.create_service(definition)
             state, why = _wait(client, service_id, spec.image, replicas, None, False, timeout)
             if state != "completed":
-                _remove_service(client, service_id)
+                client.remove_service(service_id)
                 return _finish(state_dir, stage, spec, "failed", replicas, began, action, None, why or state, (), None)
             _ensure_swarm_proxy(client, stage, proxy_port, spec.port, say)
         else:
@@ -474,7 +389,7 @@ def update_service(
             if (
                 not force
                 and (previous_image, config_names, current_replicas) == (spec.image, wanted, replicas)
-                and _converged(_tasks(client, service_id), spec.image, replicas)
+                and _converged(client.service_tasks(service_id), spec.image, replicas)
             ):
                 say(f"{stage}: {replicas} tasks already run {spec.image}")
                 return _finish(
@@ -485,7 +400,7 @@ def update_service(
                 load.start()
             try:
                 say(f"{stage}: updating {definition.name} to {spec.image} (parallelism {parallelism}, delay {delay}s)")
-                _update(client, service_id, int(service["Version"]["Index"]), definition)
+                client.update_service(service_id, int(service["Version"]["Index"]), definition)
                 state, why = _wait(client, service_id, spec.image, replicas, previous_started, True, timeout)
                 say(f"{stage}: Swarm's update ended ({state}) after {time.monotonic() - began:.1f}s")
                 if state != "completed" and previous_image is not None:
@@ -499,8 +414,10 @@ def update_service(
                 return _finish(
                     state_dir, stage, spec, outcome, replicas, began, action, previous_image, why or state, (), report
                 )
-        swaps = task_swaps(_tasks(client, service_id), spec.image, time.time()) if previous_image is not None else ()
-        _remove_unused_configs(client, stage, _inspect(client, service_id))
+        swaps = (
+            task_swaps(client.service_tasks(service_id), spec.image, time.time()) if previous_image is not None else ()
+        )
+        _remove_unused_configs(client, stage, client.inspect_service(service_id))
         return _finish(state_dir, stage, spec, "deployed", replicas, began, action, previous_image, "", swaps, report)
 
 
@@ -535,18 +452,16 @@ def _finish(
     return result
 
 
-def remove_swarm_stage(client: docker.DockerClient, stage: str, say: Say, timeout: float = 60.0) -> list[str]:
+def remove_swarm_stage(client: EngineApi, stage: str, say: Say, timeout: float = 60.0) -> list[str]:
     """Remove the stage's service, its configs, proxy and network: only what carries the stage's labels."""
     check_stage(stage)
     removed = []
     service = find_service(client, stage) if swarm_active(client) else None
     if service is not None:
-        _remove_service(client, str(service["ID"]))
+        client.remove_service(str(service["ID"]))
         removed.append(str(service["Spec"]["Name"]))
         deadline = time.monotonic() + timeout
-        while client.containers.list(
-            all=True, filters={"label": f"com.docker.swarm.service.id={service['ID']}"}, ignore_removed=True
-        ):
+        while client.list_containers([f"com.docker.swarm.service.id={service['ID']}"]):
             if time.monotonic() > deadline:
                 break
             time.sleep(0.3)
@@ -555,14 +470,14 @@ def remove_swarm_stage(client: docker.DockerClient, stage: str, say: Say, timeou
         proxy.remove(force=True)
         removed.append(str(proxy.name))
     if swarm_active(client):
-        for config in client.configs.list(filters={"label": f"{STAGE_LABEL}={stage}"}):
-            if is_rollout_resource(config.attrs["Spec"].get("Labels"), stage):
+        for config in client.list_configs(label=f"{STAGE_LABEL}={stage}"):
+            if is_rollout_resource(config.labels, stage):
                 try:
-                    config.remove()
-                    removed.append(str(config.name))
-                except (APIError, NotFound):
+                    client.remove_config(config.id)
+                    removed.append(config.name)
+                except EngineRefusedError:
                     pass
-    for network in client.networks.list(filters={"label": f"{STAGE_LABEL}={stage}"}):
+    for network in client.list_networks(label=f"{STAGE_LABEL}={stage}"):
         if is_rollout_resource(network.attrs.get("Labels"), stage):
             network.remove()
             removed.append(str(network.name))
@@ -571,15 +486,13 @@ def remove_swarm_stage(client: docker.DockerClient, stage: str, say: Say, timeou
     return removed
 
 
-def swarm_status(client: docker.DockerClient, stage: str, *, probe: bool = True) -> StageStatus:
+def swarm_status(client: EngineApi, stage: str, *, probe: bool = True) -> StageStatus:
     """The stage's proxy and its service's task containers: a running task is served (the proxy resolves the
     service's tasks by DNS), so it counts as in the upstream."""
     check_stage(stage)
     proxy = find_proxy(client, stage)
     upstreams = parse_upstreams(read_stage_conf(proxy)) if proxy is not None else []
-    found = client.containers.list(
-        all=True, filters={"label": [f"{STAGE_LABEL}={stage}", "deployctl.role=app"]}, ignore_removed=True
-    )
+    found = client.list_containers([f"{STAGE_LABEL}={stage}", "deployctl.role=app"])
     tasks = [c for c in found if SWARM_TASK_LABEL in c.labels and is_rollout_resource(c.labels, stage)]
     replicas = [
         replica_status(task, in_upstream=(task.attrs.get("State") or {}).get("Status") == "running", probe=probe)

@@ -8,21 +8,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import docker
-from docker.errors import DockerException
-
+from deployctl.dockerapi.engine import DockerEngine, connect
+from deployctl.dockerapi.types import EngineError
 from deployctl.errors import LabError
 from deployctl.statedir import private_folder
 
 INSTALL_HINT = "install it (Debian: apt-get install -y docker.io) or run scripts/install"
 
 
-def _ping() -> docker.DockerClient | None:
+def _ping() -> DockerEngine | None:
     try:
-        client = docker.from_env(timeout=120)
+        client = connect(timeout=120)
         client.ping()
         return client
-    except DockerException:
+    except EngineError:
         return None
 
 
@@ -37,7 +36,7 @@ def _wait_for_engine(deadline: float, daemon: subprocess.Popen[bytes] | None, lo
     raise LabError(f"the Docker engine did not answer within the wait{f' (log: {log})' if log else ''}")
 
 
-def ensure_engine(log_dir: Path, say: Callable[[str], None], wait_seconds: float = 90.0) -> docker.DockerClient:
+def ensure_engine(log_dir: Path, say: Callable[[str], None], wait_seconds: float = 90.0) -> DockerEngine:
     """A client of an answering Docker engine; starts the engine when it is installed but stopped."""
     client = _ping()
     if client is not None:
@@ -66,7 +65,7 @@ def ensure_engine(log_dir: Path, say: Callable[[str], None], wait_seconds: float
     return _require_client()
 
 
-def _require_client() -> docker.DockerClient:
+def _require_client() -> DockerEngine:
     client = _ping()
     if client is None:
         raise LabError("the Docker engine stopped answering right after it started")

@@ -10,11 +10,8 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import docker
-from docker.errors import APIError, DockerException, ImageNotFound
-
+from deployctl.dockerapi.types import EngineApi, EngineError, EngineRefusedError
 from deployctl.errors import LabError
 
 ROOTFS_IMAGE = "deployctl/rootfs:bookworm"
@@ -43,26 +40,19 @@ def context_digest(folder: Path, *extra: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def _image(client: docker.DockerClient, name: str) -> Any | None:
-    try:
-        return client.images.get(name)
-    except ImageNotFound:
-        return None
-
-
-def _pull_official(client: docker.DockerClient, say: Say) -> str | None:
+def _pull_official(client: EngineApi, say: Say) -> str | None:
     repository, tag = OFFICIAL_SLIM
     say(f"Trying to pull {repository}:{tag}")
     try:
-        client.images.pull(repository, tag=tag)
-    except DockerException as exc:
+        client.pull_image(repository, tag)
+    except EngineError as exc:
         reason = str(exc).splitlines()[0][:160]
         say(f"Pull failed ({reason}); building the root filesystem with debootstrap instead")
         return None
     return f"{repository}:{tag}"
 
 
-def _debootstrap_rootfs(client: docker.DockerClient, say: Say) -> str:
+def _debootstrap_rootfs(client: EngineApi, say: Say) -> str:
     if shutil.which("debootstrap") is None:
         raise LabError("debootstrap is not installed: run scripts/install (Debian: apt-get install -y debootstrap)")
     if os.geteuid() != 0:
@@ -75,7 +65,7 @@ def _debootstrap_rootfs(client: docker.DockerClient, say: Say) -> str:
         _run_logged(["tar", "-C", str(rootfs), "-cf", str(tarball), "."], "tar")
         say(f"Importing the root filesystem as {ROOTFS_IMAGE}")
         repository, tag = ROOTFS_IMAGE.split(":")
-        client.api.import_image_from_file(str(tarball), repository=repository, tag=tag)
+        client.import_image(tarball, repository, tag)
     return ROOTFS_IMAGE
 
 
@@ -105,9 +95,7 @@ BUILDER_NOISE = ("--->", "Removing intermediate container", "Successfully built"
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def build_image(
-    client: docker.DockerClient, context: Path, tag: str, labels: dict[str, str], say: Say, **buildargs: str
-) -> str:
+def build_image(client: EngineApi, context: Path, tag: str, labels: dict[str, str], say: Say, **buildargs: str) -> str:
     """Build `context` as `tag` with the SDK, streaming steps; returns the image id (sha256:...).
 
     A failing step raises ImageBuildError naming the step and the log's tail. Never pulls.
@@ -129,9 +117,7 @@ def build_image(
                 log.append(text)
 
     try:
-        for chunk in client.api.build(
-            path=str(context), tag=tag, labels=labels, buildargs=buildargs, rm=True, forcerm=True, decode=True
-        ):
+        for chunk in client.build_image(context, tag, labels, buildargs):
             if "stream" in chunk:
                 *lines, partial = (partial + str(chunk["stream"])).split("\n")
                 take(lines)
@@ -140,32 +126,32 @@ def build_image(
             if "error" in chunk:
                 take([partial])
                 raise ImageBuildError(tag, str(chunk["error"]).strip(), step, log[-BUILD_LOG_TAIL:])
-    except APIError as exc:
+    except EngineRefusedError as exc:
         take([partial])
-        raise ImageBuildError(tag, str(exc.explanation or exc), step, log[-BUILD_LOG_TAIL:]) from exc
+        raise ImageBuildError(tag, str(exc), step, log[-BUILD_LOG_TAIL:]) from exc
     take([partial])
-    return image_id or str(client.images.get(tag).id)
+    return image_id or client.get_image(tag).id
 
 
-def ensure_base_image(client: docker.DockerClient, images_dir: Path, say: Say) -> str:
+def ensure_base_image(client: EngineApi, images_dir: Path, say: Say) -> str:
     """Make sure deployctl/base:bookworm exists; returns how (`present` or the root filesystem used)."""
-    if _image(client, BASE_IMAGE) is not None:
+    if client.find_image(BASE_IMAGE) is not None:
         return "present"
     rootfs = _pull_official(client, say) or (
-        ROOTFS_IMAGE if _image(client, ROOTFS_IMAGE) is not None else _debootstrap_rootfs(client, say)
+        ROOTFS_IMAGE if client.find_image(ROOTFS_IMAGE) is not None else _debootstrap_rootfs(client, say)
     )
     say(f"Building {BASE_IMAGE} from {rootfs}")
     build_image(client, images_dir / "base", BASE_IMAGE, {IMAGE_LABEL: "base"}, say, ROOTFS=rootfs)
     return rootfs
 
 
-def ensure_node_image(client: docker.DockerClient, images_dir: Path, say: Say) -> str:
+def ensure_node_image(client: EngineApi, images_dir: Path, say: Say) -> str:
     """Make sure the node image matches images/node and the current base; returns `present` or `built`."""
-    base = _image(client, BASE_IMAGE)
+    base = client.find_image(BASE_IMAGE)
     if base is None:
         raise LabError(f"{BASE_IMAGE} is missing: build it first")
-    digest = context_digest(images_dir / "node", str(base.id))
-    current = _image(client, NODE_IMAGE)
+    digest = context_digest(images_dir / "node", base.id)
+    current = client.find_image(NODE_IMAGE)
     if current is not None and current.labels.get(CONTEXT_LABEL) == digest:
         return "present"
     say(f"Building {NODE_IMAGE} (context {digest})")

@@ -8,9 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import docker
-from docker.errors import DockerException
-
+from deployctl.dockerapi.engine import connect
+from deployctl.dockerapi.types import EngineApi, EngineError
 from deployctl.errors import LabError
 from deployctl.lab.engine import ensure_engine
 from deployctl.lab.images import LAB_NODE_LABEL, ensure_base_image, ensure_node_image
@@ -45,11 +44,11 @@ def _tracked_container_ids(root: Path) -> set[str]:
     return ids
 
 
-def _remove_stale_containers(client: docker.DockerClient, root: Path, say: Say) -> list[str]:
+def _remove_stale_containers(client: EngineApi, root: Path, say: Say) -> list[str]:
     """Remove lab containers (by our label) that this checkout's Vagrant does not track: left by an old run."""
     tracked = _tracked_container_ids(root)
     removed = []
-    for container in client.containers.list(all=True, filters={"label": LAB_NODE_LABEL}):
+    for container in client.list_containers([LAB_NODE_LABEL]):
         if container.id not in tracked:
             say(f"Removing stale lab container {container.name} (not tracked by this checkout's Vagrant)")
             container.remove(force=True)
@@ -113,12 +112,12 @@ def lab_down(project: Project, say: Say) -> list[str]:
         removed.extend(sorted(state.endpoints) if state else [])
     if state is None or state.provider == "docker":
         try:
-            client = docker.from_env(timeout=60)
+            client = connect(timeout=60)
             client.ping()
-        except DockerException:
+        except EngineError:
             client = None
         if client is not None:
-            for container in client.containers.list(all=True, filters={"label": LAB_NODE_LABEL}):
+            for container in client.list_containers([LAB_NODE_LABEL]):
                 say(f"Removing lab container {container.name}")
                 container.remove(force=True)
                 removed.append(str(container.name))

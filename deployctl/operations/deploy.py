@@ -23,8 +23,7 @@ from deployctl.transport.pool import DEFAULT_FORKS
 from deployctl.transport.retained import RetainedConnections
 
 if TYPE_CHECKING:
-    from docker import DockerClient
-
+    from deployctl.dockerapi.types import EngineApi
     from deployctl.immutable.engines import ContainerTarget
     from deployctl.immutable.rollout import RolloutResult
 
@@ -150,7 +149,7 @@ def apply_to_vms(
 
 
 def roll_containers(
-    client: DockerClient,
+    client: EngineApi,
     loaded: LoadedRelease,
     targets: StageTargets,
     record: DeploymentRecord,
@@ -180,7 +179,7 @@ def roll_containers(
 
 
 def deploy_to_stage(
-    client: DockerClient | None,
+    client: EngineApi | None,
     loaded: LoadedRelease,
     targets: StageTargets,
     record: DeploymentRecord,

@@ -25,7 +25,7 @@ from deployctl.model.project import Project
 from deployctl.release.store import release_project
 
 if TYPE_CHECKING:
-    from docker import DockerClient
+    from deployctl.dockerapi.types import EngineApi
 
 Say = Callable[[str], None]
 
@@ -74,7 +74,7 @@ def image_release_from_json(text: str) -> ImageRelease:
 
 
 def build_release_images(
-    client: DockerClient, connection: sqlite3.Connection, loaded: LoadedRelease, say: Say
+    client: EngineApi, connection: sqlite3.Connection, loaded: LoadedRelease, say: Say
 ) -> list[ReleaseImage]:
     """Build (or find up to date) the image of every play with container targets and record it for the release.
 
@@ -111,7 +111,7 @@ def build_release_images(
 
 
 def recorded_image_release(
-    client: DockerClient, connection: sqlite3.Connection, release_id: str, play: str
+    client: EngineApi, connection: sqlite3.Connection, release_id: str, play: str
 ) -> ImageRelease:
     """The image recorded for a release's play, exactly (by digest); an error when none is recorded or it is gone."""
     found = {image.play: image for image in release_images(connection, release_id)}.get(play)
@@ -127,11 +127,5 @@ def recorded_image_release(
     return image_release_from_json(found.spec)
 
 
-def _image_exists(client: DockerClient, image_id: str) -> bool:
-    from docker.errors import ImageNotFound
-
-    try:
-        client.images.get(image_id)
-    except ImageNotFound:
-        return False
-    return True
+def _image_exists(client: EngineApi, image_id: str) -> bool:
+    return client.find_image(image_id) is not None

@@ -27,7 +27,7 @@ from deployctl.model.project import Project
 from deployctl.pipeline.junit import host_checks, verdict
 
 if TYPE_CHECKING:
-    from docker import DockerClient
+    from deployctl.dockerapi.types import EngineApi
 
 Say = Callable[[str], None]
 INFRA_TESTS = Path("tests") / "infra"
@@ -87,7 +87,7 @@ def stage_container_hosts(project: Project, stage: str) -> list[InventoryHost]:
     return [host for host in inventory.hosts.values() if host.strategy == "immutable"]
 
 
-def serving_replicas(client: DockerClient, project: Project, stage: str, hosts: Sequence[InventoryHost]) -> list[str]:
+def serving_replicas(client: EngineApi, project: Project, stage: str, hosts: Sequence[InventoryHost]) -> list[str]:
     """The stage's replicas that serve traffic (running and in the upstream; Swarm: its running task containers),
     by container name, as each container target's engine sees them."""
     from deployctl.immutable.engines import engine_for
@@ -156,9 +156,7 @@ def run_checks(
     return BackendRun(backend, tuple(hosts), passed, reason, results, time.monotonic() - started)
 
 
-def verify_stage(
-    project: Project, stage: str, client_factory: Callable[[], DockerClient], say: Say
-) -> list[BackendRun]:
+def verify_stage(project: Project, stage: str, client_factory: Callable[[], EngineApi], say: Say) -> list[BackendRun]:
     """Check every host of the stage (VMs over SSH, serving replicas through Docker), one pytest per host at once."""
     endpoints = stage_vm_endpoints(project, stage)
     containers = stage_container_hosts(project, stage)
@@ -209,7 +207,7 @@ def verify_and_record(
     connection: sqlite3.Connection,
     project: Project,
     stage: str,
-    client_factory: Callable[[], DockerClient],
+    client_factory: Callable[[], EngineApi],
     say: Say,
 ) -> StageVerification:
     """Verify the stage and record it against the release and deployment the stage runs now (from the ledger)."""

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import docker
 import pytest
 from docker.errors import APIError, ImageNotFound
 
+from deployctl.dockerapi.containers import DockerContainer
+from deployctl.dockerapi.engine import DockerEngine
 from deployctl.immutable.build import BuildError, build_release, compile_with_base, render_runtime_files
 from deployctl.immutable.compile import BuildRecipe
 from deployctl.immutable.readiness import STEADY_INTERVAL_S, wait_ready
@@ -46,7 +47,7 @@ def say_to_stderr(line: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def docker_client(project: Project) -> docker.DockerClient:
+def docker_client(project: Project) -> DockerEngine:
     """A client of an answering engine, with the base image present (built on a fresh machine)."""
     client = ensure_engine(project.state_dir / "lab", say_to_stderr)
     ensure_base_image(client, REPO / "images", say_to_stderr)
@@ -66,17 +67,15 @@ def webapp_copy(folder: Path, marker: str, apt_names: str | None = None) -> Play
     return load_playbook(target / "webapp.yml", "playbooks/webapp.yml")
 
 
-def compile_for(
-    client: docker.DockerClient, project: Project, playbook: Playbook, stages: tuple[str, ...]
-) -> BuildRecipe:
+def compile_for(client: DockerEngine, project: Project, playbook: Playbook, stages: tuple[str, ...]) -> BuildRecipe:
     play = playbook.plays[0]
     return compile_with_base(client, playbook, play, stage_variables(project, playbook, play, stages))
 
 
-def remove_image(client: docker.DockerClient, tag: str) -> None:
+def remove_image(client: DockerEngine, tag: str) -> None:
     """Remove an image this test built (never forced: an image a container still uses stays)."""
     try:
-        client.images.remove(tag)
+        client.sdk.images.remove(tag)
     except (ImageNotFound, APIError) as exc:
         say_to_stderr(f"left {tag} in place: {exc}")
 
@@ -94,13 +93,11 @@ class Baked:
 
 
 @pytest.fixture(scope="module")
-def baked(
-    docker_client: docker.DockerClient, project: Project, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Baked]:
+def baked(docker_client: DockerEngine, project: Project, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Baked]:
     """The marked webapp built twice: the first build is cold (a new tag), the second finds the tag."""
     playbook = webapp_copy(tmp_path_factory.mktemp("webapp"), uuid.uuid4().hex)
     recipe = compile_for(docker_client, project, playbook, STAGES)
-    assert not docker_client.images.list(name=recipe.tag), "the marked webapp cannot have been built before"
+    assert not docker_client.sdk.images.list(name=recipe.tag), "the marked webapp cannot have been built before"
     first_log: list[str] = []
     started = time.monotonic()
     first = build_release(docker_client, recipe, first_log.append)
@@ -116,16 +113,14 @@ def baked(
         remove_image(docker_client, recipe.tag)
 
 
-def test_a_cold_build_builds_and_an_unchanged_one_builds_nothing(
-    baked: Baked, docker_client: docker.DockerClient
-) -> None:
+def test_a_cold_build_builds_and_an_unchanged_one_builds_nothing(baked: Baked, docker_client: DockerEngine) -> None:
     assert any(line.startswith("Step 2/") and "apt-get" in line for line in baked.first_log)
     assert baked.first_log[-1].startswith(f"Built {baked.recipe.tag}")
     assert not [line for line in baked.second_log if line.startswith(("Step ", "Built"))]
     assert baked.second_log == [f"{baked.recipe.tag} is up to date (image {baked.first.image_id}): nothing to build"]
     assert baked.second.image_id == baked.first.image_id
     assert baked.first.image_id.startswith("sha256:")
-    image = docker_client.images.get(baked.recipe.tag)
+    image = docker_client.sdk.images.get(baked.recipe.tag)
     assert image.id == baked.first.image_id
     assert image.labels["deployctl.role"] == "release"
     assert image.labels["deployctl.context"] == baked.recipe.context_hash
@@ -137,7 +132,7 @@ def test_a_cold_build_builds_and_an_unchanged_one_builds_nothing(
 
 @pytest.mark.parametrize("stages", [("qa", "dev"), ("dev", "qa", "uat", "prod")])
 def test_every_stage_runs_the_same_image(
-    baked: Baked, docker_client: docker.DockerClient, project: Project, stages: tuple[str, ...]
+    baked: Baked, docker_client: DockerEngine, project: Project, stages: tuple[str, ...]
 ) -> None:
     recipe = compile_for(docker_client, project, baked.playbook, stages)
     log: list[str] = []
@@ -155,7 +150,7 @@ def free_port() -> int:
 
 
 def test_the_image_serves_the_dev_config_mounted_read_only(
-    baked: Baked, docker_client: docker.DockerClient, project: Project, tmp_path: Path
+    baked: Baked, docker_client: DockerEngine, project: Project, tmp_path: Path
 ) -> None:
     play = baked.playbook.plays[0]
     dev_vars = stage_variables(project, baked.playbook, play, ["dev"])["dev-vm1"]
@@ -167,7 +162,7 @@ def test_the_image_serves_the_dev_config_mounted_read_only(
         volumes[str(path)] = {"bind": runtime.dest, "mode": "ro"}
     assert [volume["bind"] for volume in volumes.values()] == ["/etc/webapp/webapp.ini"]
     port = free_port()
-    container = docker_client.containers.run(
+    container = docker_client.sdk.containers.run(
         baked.first.image_id,
         detach=True,
         volumes=volumes,
@@ -178,7 +173,7 @@ def test_the_image_serves_the_dev_config_mounted_read_only(
         # The image's own HEALTHCHECK, probed as a rollout probes it (Docker's first verdict comes later)
         config = container.attrs["Config"]["Healthcheck"]
         assert config["Interval"] == STEADY_INTERVAL_S * 1_000_000_000
-        failure = wait_ready([container], HEALTH_DEADLINE, 0.0)
+        failure = wait_ready([DockerContainer(container)], HEALTH_DEADLINE, 0.0)
         assert failure is None, f"{failure}: {container.logs().decode(errors='replace')[-2000:]}"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as health:
             assert health.status == 200
@@ -191,7 +186,7 @@ def test_the_image_serves_the_dev_config_mounted_read_only(
 
 
 def test_a_missing_package_fails_the_build_naming_the_step_and_the_log_tail(
-    docker_client: docker.DockerClient, project: Project, tmp_path: Path
+    docker_client: DockerEngine, project: Project, tmp_path: Path
 ) -> None:
     playbook = webapp_copy(tmp_path, uuid.uuid4().hex, "[curl, python3, deployctl-no-such-package]")
     recipe = compile_for(docker_client, project, playbook, STAGES)
@@ -203,4 +198,4 @@ def test_a_missing_package_fails_the_build_naming_the_step_and_the_log_tail(
     assert "(playbooks/webapp.yml:21 Install curl for health checks)" in message
     assert "exit code 100" in message
     assert "E: Unable to locate package deployctl-no-such-package" in message
-    assert not docker_client.images.list(name=recipe.tag)
+    assert not docker_client.sdk.images.list(name=recipe.tag)

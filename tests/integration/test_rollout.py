@@ -1,9 +1,10 @@
 """Rolling a stage's replicas behind its nginx proxy on the real Docker engine, under continuous HTTP load.
 
-The tests run in order on one stage: first deploy (v1), rollout to v2 under load, a broken v3 rolled back by
-itself, rollbacks (previous, then named), and a release that breaks half way (the swapped replica is rolled
-back). Every request goes to the stage's proxy on 127.0.0.1; every resource carries the stage's labels and
-is removed at the end, with the images this module built.
+Each test starts from an empty stage (a fresh state folder and port, the stage's labelled containers and
+network removed before and after it) and deploys the releases it needs: first deploy (v1), rollout to v2 under
+load, a broken v3 rolled back by itself, rollbacks (previous, then named), and a release that breaks half way
+(the swapped replica is rolled back). Every request goes to the stage's proxy on 127.0.0.1; every resource
+carries the stage's labels, and the images this module built are removed at its end.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import docker
 import pytest
 
+from deployctl.dockerapi.engine import DockerEngine
 from deployctl.errors import DeployctlError
 from deployctl.immutable.engines import ContainerEngine, ContainerTarget, RollOptions
 from deployctl.immutable.history import load_history
@@ -46,8 +47,21 @@ MIN_REQUESTS = 300
 
 
 @dataclass(frozen=True)
+class Releases:
+    """The engine and the test app built as each release (built once for the module)."""
+
+    client: DockerEngine
+    v1: ImageRelease
+    v2: ImageRelease
+    v3_broken: ImageRelease
+    v4: ImageRelease
+
+
+@dataclass(frozen=True)
 class RolloutLab:
-    client: docker.DockerClient
+    """One test's stage: its own proxy port and state folder (release history, config files)."""
+
+    client: DockerEngine
     port: int
     state_dir: Path
     v1: ImageRelease
@@ -69,20 +83,34 @@ def stage_status(rollout: RolloutLab) -> StageStatus:
 
 
 @pytest.fixture(scope="module")
-def rollout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RolloutLab]:
-    """The engine, the base, the test releases; the stage removed before (a crashed run's) and after."""
-    state_dir = tmp_path_factory.mktemp("rollout-state")
-    client, releases = engine_with_releases(state_dir, IMAGES, ("v1", "v2", "v3", "v4"), TEST)
-    lab = RolloutLab(client, free_port(), state_dir, releases["v1"], releases["v2"], releases["v3"], releases["v4"])
+def releases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Releases]:
+    """The engine, the base and the test releases; the images are removed at the end of the module."""
+    state_dir = tmp_path_factory.mktemp("rollout-engine")
+    client, built = engine_with_releases(state_dir, IMAGES, ("v1", "v2", "v3", "v4"), TEST)
+    try:
+        yield Releases(client, built["v1"], built["v2"], built["v3"], built["v4"])
+    finally:
+        remove_test_images(client, TEST)
+
+
+@pytest.fixture
+def rollout(releases: Releases, tmp_path: Path) -> Iterator[RolloutLab]:
+    """An empty stage: its labelled containers and network removed before (a crashed run's) and after the test."""
+    r = releases
+    lab = RolloutLab(r.client, free_port(), tmp_path / "state", r.v1, r.v2, r.v3_broken, r.v4)
     lab.engine().remove(lab.target)
     try:
         yield lab
     finally:
-        try:
-            lab.engine().remove(lab.target)
-        finally:
-            remove_test_images(client, TEST)
-    assert not client.containers.list(all=True, filters={"label": f"{STAGE_LABEL}={STAGE}"}, ignore_removed=True)
+        lab.engine().remove(lab.target)
+    assert not r.client.list_containers([f"{STAGE_LABEL}={STAGE}"])
+
+
+def given(rollout: RolloutLab, *releases: tuple[ImageRelease, str]) -> None:
+    """The stage's starting state: these releases deployed in order (all replicas at once: no load to protect)."""
+    for release, version in releases:
+        result = rollout.engine().deploy(rollout.target, release, app_config(version), RollOptions(parallelism=3))
+        assert result.ok, result.reason
 
 
 def load_for(rollout: RolloutLab) -> HttpLoad:
@@ -123,7 +151,7 @@ def test_first_deploy_starts_the_replicas_then_the_proxy(rollout: RolloutLab) ->
     assert len(status.replicas) == 3
     assert all(r.health == "healthy" and r.in_upstream and r.image == rollout.v1.image for r in status.replicas)
     assert serving(rollout) == {"version=v1"}
-    for container in rollout.client.containers.list(filters={"label": f"{STAGE_LABEL}={STAGE}"}):
+    for container in rollout.client.list_containers([f"{STAGE_LABEL}={STAGE}"]):
         assert container.labels[ROLE_LABEL] in ("app", "proxy")
         ports = container.attrs["HostConfig"]["PortBindings"] or {}
         if container.labels[ROLE_LABEL] == "app":
@@ -133,11 +161,12 @@ def test_first_deploy_starts_the_replicas_then_the_proxy(rollout: RolloutLab) ->
             assert [(m["Destination"], m["RW"]) for m in mounts] == [(CONFIG_DEST, False)]
         else:
             assert ports == {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(rollout.port)}]}
-    network = rollout.client.networks.get(network_name(STAGE))
+    network = rollout.client.get_network(network_name(STAGE))
     assert network.attrs["Labels"][STAGE_LABEL] == STAGE
 
 
 def test_rollout_under_continuous_load_fails_no_request(rollout: RolloutLab) -> None:
+    given(rollout, (rollout.v1, "v1"))
     result = deploy(rollout, rollout.v2, "v2", load=True)
     figures("rollout v1 -> v2", result)
     assert result.ok and result.outcome == "deployed", result.reason
@@ -149,6 +178,7 @@ def test_rollout_under_continuous_load_fails_no_request(rollout: RolloutLab) -> 
 
 
 def test_deploying_the_running_release_again_changes_nothing(rollout: RolloutLab) -> None:
+    given(rollout, (rollout.v2, "v2"))
     before = {r.name for r in stage_status(rollout).replicas}
     result = deploy(rollout, rollout.v2, "v2", load=False)
     assert result.ok and result.outcome == "unchanged" and result.replaced == 0
@@ -156,6 +186,7 @@ def test_deploying_the_running_release_again_changes_nothing(rollout: RolloutLab
 
 
 def test_a_broken_release_is_rolled_back_and_the_old_replicas_keep_serving(rollout: RolloutLab) -> None:
+    given(rollout, (rollout.v2, "v2"))
     before = {r.name for r in stage_status(rollout).replicas}
     result = deploy(rollout, rollout.v3_broken, "v3", load=True)
     figures("broken v3", result)
@@ -170,6 +201,7 @@ def test_a_broken_release_is_rolled_back_and_the_old_replicas_keep_serving(rollo
 
 
 def test_rollback_returns_to_the_previous_release_in_seconds(rollout: RolloutLab) -> None:
+    given(rollout, (rollout.v1, "v1"), (rollout.v2, "v2"))
     load = load_for(rollout)
     began = time.monotonic()
     result = rollout.engine().rollback(rollout.target, None, RollOptions(load=load))
@@ -182,12 +214,14 @@ def test_rollback_returns_to_the_previous_release_in_seconds(rollout: RolloutLab
 
 
 def test_rollback_to_a_named_release(rollout: RolloutLab) -> None:
-    result = rollout.engine().rollback(rollout.target, rollout.v2.image, RollOptions(parallelism=1))
-    assert result.ok and result.image == rollout.v2.image
-    assert serving(rollout) == {"version=v2"}
+    given(rollout, (rollout.v1, "v1"), (rollout.v2, "v2"), (rollout.v4, "v4"))  # the previous release is v2
+    result = rollout.engine().rollback(rollout.target, rollout.v1.image, RollOptions(parallelism=1))
+    assert result.ok and result.image == rollout.v1.image
+    assert serving(rollout) == {"version=v1"}
 
 
 def test_a_config_nginx_rejects_is_never_loaded(rollout: RolloutLab) -> None:
+    given(rollout, (rollout.v2, "v2"))
     proxy = find_proxy(rollout.client, STAGE)
     assert proxy is not None
     current = read_stage_conf(proxy)
@@ -199,6 +233,7 @@ def test_a_config_nginx_rejects_is_never_loaded(rollout: RolloutLab) -> None:
 
 
 def test_a_release_failing_half_way_rolls_the_swapped_replicas_back(rollout: RolloutLab) -> None:
+    given(rollout, (rollout.v2, "v2"))
     files = app_config("v4")
     host_file = config_folder(rollout.state_dir, STAGE, rollout.v4, files) / CONFIG_DEST.lstrip("/")
     broken = False
@@ -223,6 +258,10 @@ def test_a_release_failing_half_way_rolls_the_swapped_replicas_back(rollout: Rol
 
 
 def test_the_history_records_every_rollout(rollout: RolloutLab) -> None:
+    given(rollout, (rollout.v1, "v1"), (rollout.v2, "v2"), (rollout.v2, "v2"))
+    assert not deploy(rollout, rollout.v3_broken, "v3", load=False).ok
+    assert rollout.engine().rollback(rollout.target, None, RollOptions()).ok
+    assert rollout.engine().rollback(rollout.target, rollout.v2.image, RollOptions()).ok
     records = load_history(rollout.state_dir, STAGE)
     assert [(r.spec.image, r.outcome, r.action) for r in records] == [
         (rollout.v1.image, "deployed", "deploy"),
@@ -231,6 +270,5 @@ def test_the_history_records_every_rollout(rollout: RolloutLab) -> None:
         (rollout.v3_broken.image, "rolled_back", "deploy"),
         (rollout.v1.image, "deployed", "rollback"),
         (rollout.v2.image, "deployed", "rollback"),
-        (rollout.v4.image, "rolled_back", "deploy"),
     ]
     assert all(r.spec.image_id.startswith("sha256:") for r in records)

@@ -21,6 +21,7 @@ from typing import Any
 import docker
 import pytest
 
+from deployctl.dockerapi.engine import DockerEngine
 from deployctl.immutable.engines import ContainerTarget, SwarmEngine
 from deployctl.immutable.resources import ENGINE_LABEL, STAGE_LABEL, SWARM_TASK_LABEL, service_name
 from deployctl.immutable.swarm import swarm_active
@@ -59,7 +60,7 @@ all:
 @dataclass(frozen=True)
 class SwarmStage:
     root: Path
-    client: docker.DockerClient
+    client: DockerEngine
     port: int
 
     @property
@@ -92,7 +93,7 @@ def copy_project(root: Path, port: int) -> None:
 def remove_stage(stage: SwarmStage) -> None:
     """Whatever the stage has (only what carries its labels): plain replicas, then the service and the rest."""
     for name in plain_replicas(stage):
-        stage.client.containers.get(name).remove(force=True)
+        stage.client.sdk.containers.get(name).remove(force=True)
     SwarmEngine(stage.client, say).remove(stage.target)
 
 
@@ -119,10 +120,10 @@ def swarm_stage(tmp_path: Path) -> Iterator[SwarmStage]:
             if not was_active and swarm_active(client):
                 leave_swarm(client, had_gwbridge)
     assert swarm_active(client) == was_active
-    assert not client.containers.list(all=True, filters={"label": f"{STAGE_LABEL}={STAGE}"}, ignore_removed=True)
+    assert not client.sdk.containers.list(all=True, filters={"label": f"{STAGE_LABEL}={STAGE}"}, ignore_removed=True)
 
 
-def remove_release_images(root: Path, client: docker.DockerClient) -> None:
+def remove_release_images(root: Path, client: DockerEngine) -> None:
     """The images the copy's releases built (recorded in its own ledger); one still in use is left."""
     ledger = open_ledger(root / ".deployctl" / "ledger.db")
     try:
@@ -132,7 +133,7 @@ def remove_release_images(root: Path, client: docker.DockerClient) -> None:
         ledger.close()
     for image_id in ids:
         with suppress(docker.errors.APIError):
-            client.images.remove(image_id)
+            client.sdk.images.remove(image_id)
 
 
 def cli(stage: SwarmStage, *args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
@@ -159,7 +160,7 @@ def release_and_deploy(stage: SwarmStage) -> dict[str, Any]:
 
 
 def service(stage: SwarmStage) -> dict[str, Any]:
-    return dict(stage.client.api.inspect_service(service_name(STAGE)))  # type: ignore[no-untyped-call]
+    return dict(stage.client.sdk.api.inspect_service(service_name(STAGE)))  # type: ignore[no-untyped-call]
 
 
 def service_image_and_configs(stage: SwarmStage) -> tuple[str, set[str]]:
@@ -170,11 +171,11 @@ def service_image_and_configs(stage: SwarmStage) -> tuple[str, set[str]]:
 def plain_replicas(stage: SwarmStage) -> list[str]:
     """The stage's containers of the plain-container engine (none may exist on a Swarm stage)."""
     labels = [f"{STAGE_LABEL}={STAGE}", f"{ENGINE_LABEL}=container"]
-    return [str(c.name) for c in stage.client.containers.list(all=True, filters={"label": labels})]
+    return [str(c.name) for c in stage.client.sdk.containers.list(all=True, filters={"label": labels})]
 
 
 def running_tasks(stage: SwarmStage) -> list[Any]:
-    found = stage.client.containers.list(filters={"label": [f"{STAGE_LABEL}={STAGE}", "deployctl.role=app"]})
+    found = stage.client.sdk.containers.list(filters={"label": [f"{STAGE_LABEL}={STAGE}", "deployctl.role=app"]})
     return [c for c in found if SWARM_TASK_LABEL in c.labels]
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import docker
 import pytest
 
+from deployctl.dockerapi.engine import DockerEngine
 from deployctl.immutable.proxy import find_proxy, read_stage_conf
 from deployctl.immutable.resources import RELEASE_LABEL, ROLE_LABEL, STAGE_LABEL
 from deployctl.lab.state import LabState
@@ -64,7 +65,7 @@ def deployed(copy: Path) -> Iterator[Path]:
 
 def routed_and_running(engine: docker.DockerClient) -> tuple[set[str], set[str], set[str]]:
     """The replicas the dev proxy's config routes to, the running replicas, and the releases they run."""
-    proxy = find_proxy(engine, STAGE)
+    proxy = find_proxy(DockerEngine(engine), STAGE)
     assert proxy is not None
     conf = read_stage_conf(proxy)
     replicas = engine.containers.list(filters={"label": [f"{STAGE_LABEL}={STAGE}", f"{ROLE_LABEL}=app"]})

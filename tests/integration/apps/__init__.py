@@ -9,8 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import docker
-
+from deployctl.dockerapi.engine import DockerEngine
 from deployctl.immutable.recipe import ImageRelease, RuntimeFile, ServiceSpec
 from deployctl.immutable.resources import RELEASE_LABEL, ROLE_LABEL
 from deployctl.immutable.rollout import RolloutResult
@@ -30,7 +29,7 @@ def say(message: str) -> None:
 
 def engine_with_releases(
     state_dir: Path, images_dir: Path, versions: tuple[str, ...], test: str
-) -> tuple[docker.DockerClient, dict[str, ImageRelease]]:
+) -> tuple[DockerEngine, dict[str, ImageRelease]]:
     """The engine (started when needed), the base image, and the test app built as each version (v3 broken)."""
     client = ensure_engine(state_dir, say)
     ensure_base_image(client, images_dir, say)
@@ -46,22 +45,21 @@ def figures(name: str, result: RolloutResult) -> None:
 
 
 def build_app(
-    client: docker.DockerClient, release: str, say: Callable[[str], None], *, broken: bool = False, test: str = "1"
+    client: DockerEngine, release: str, say: Callable[[str], None], *, broken: bool = False, test: str = "1"
 ) -> ImageRelease:
     """Build the test app as release `release` (its /health fails when `broken`), skipped when already built."""
-    base = client.images.get(BASE_IMAGE)
-    digest = context_digest(TESTAPP, str(base.id), release, str(broken), test)
+    base = client.get_image(BASE_IMAGE)
+    digest = context_digest(TESTAPP, base.id, release, str(broken), test)
     tag = f"deployctl/testapp:{release}-{digest[:10]}"
-    try:
-        image = client.images.get(tag)
-    except docker.errors.ImageNotFound:
+    if client.find_image(tag) is None:
         labels = {ROLE_LABEL: "app", RELEASE_LABEL: tag, CONTEXT_LABEL: digest, TEST_LABEL: test}
         build_image(
             client, TESTAPP, tag, labels, say, BASE_IMAGE=BASE_IMAGE, RELEASE=release, BROKEN="1" if broken else "0"
         )
-        image = client.images.get(tag)
     service = ServiceSpec(name="testapp", command=("python3", "/app/app.py"), port=8000, user="nobody")
-    return ImageRelease(app="testapp", image=tag, image_id=str(image.id), context_hash=digest, service=service)
+    return ImageRelease(
+        app="testapp", image=tag, image_id=client.get_image(tag).id, context_hash=digest, service=service
+    )
 
 
 def app_config(version: str, health: str = "ok") -> list[RuntimeFile]:
@@ -70,12 +68,12 @@ def app_config(version: str, health: str = "ok") -> list[RuntimeFile]:
     return [RuntimeFile(dest=CONFIG_DEST, content=text.encode())]
 
 
-def remove_test_images(client: docker.DockerClient, test: str) -> list[str]:
+def remove_test_images(client: DockerEngine, test: str) -> list[str]:
     """Remove the test app images a test module built (by its `deployctl.test` label), and only those."""
     removed = []
-    for image in client.images.list(filters={"label": f"{TEST_LABEL}={test}"}):
+    for image in client.sdk.images.list(filters={"label": f"{TEST_LABEL}={test}"}):
         if image.labels.get(TEST_LABEL) == test and image.labels.get(ROLE_LABEL) == "app":
-            client.images.remove(str(image.id), force=True)
+            client.sdk.images.remove(str(image.id), force=True)
             removed.append(str(image.id))
     return removed
 
@@ -98,22 +96,22 @@ def fetch(port: int, path: str = "/") -> tuple[int, str]:
         connection.close()
 
 
-def has_gwbridge(client: docker.DockerClient) -> bool:
+def has_gwbridge(client: DockerEngine) -> bool:
     """Whether Docker's `docker_gwbridge` network exists (joining a swarm creates it)."""
-    return any(network.name == GWBRIDGE for network in client.networks.list(names=[GWBRIDGE]))
+    return any(network.name == GWBRIDGE for network in client.list_networks(names=[GWBRIDGE]))
 
 
-def join_swarm(client: docker.DockerClient, say: Callable[[str], None]) -> None:
+def join_swarm(client: DockerEngine, say: Callable[[str], None]) -> None:
     """Make the engine a single-node swarm that listens on 127.0.0.1 only."""
     say("docker swarm init --advertise-addr 127.0.0.1 --listen-addr 127.0.0.1:2377")
-    client.swarm.init(advertise_addr="127.0.0.1", listen_addr="127.0.0.1:2377")
+    client.sdk.swarm.init(advertise_addr="127.0.0.1", listen_addr="127.0.0.1:2377")
 
 
-def leave_swarm(client: docker.DockerClient, had_gwbridge: bool) -> None:
+def leave_swarm(client: DockerEngine, had_gwbridge: bool) -> None:
     """Leave the swarm `join_swarm` made, and remove the docker_gwbridge network joining it created."""
-    client.swarm.leave(force=True)
+    client.sdk.swarm.leave(force=True)
     if had_gwbridge:
         return
-    for network in client.networks.list(names=[GWBRIDGE]):
+    for network in client.list_networks(names=[GWBRIDGE]):
         if network.name == GWBRIDGE and not network.attrs.get("Containers"):
             network.remove()

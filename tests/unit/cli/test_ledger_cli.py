@@ -152,10 +152,12 @@ def test_a_docker_engine_that_goes_away_is_one_line() -> None:
     import requests
 
     from deployctl.cli.deploy import EngineFailedError, reports_engine_errors
+    from deployctl.dockerapi.errors import engine_errors
 
     @reports_engine_errors
     def rolling() -> None:
-        raise requests.exceptions.ConnectionError("Connection aborted.")
+        with engine_errors():  # what the Docker layer does with the SDK's errors
+            raise requests.exceptions.ConnectionError("Connection aborted.")
 
     with pytest.raises(EngineFailedError, match=r"^the Docker engine failed: Connection aborted\.$") as failed:
         rolling()

@@ -17,7 +17,6 @@ from deployctl.drift.compare import (
     plan_items,
     replica_items,
 )
-from deployctl.drift.containers import overlay_changes
 from deployctl.drift.ignore import default_container_rules, rules_from_text, rules_from_variable, split_ignored
 from deployctl.drift.model import DriftItem, DriftReport, HostScan, host_status
 from deployctl.drift.parity import parity_matrix
@@ -125,16 +124,6 @@ def test_a_container_changed_in_place_another_image_env_and_config() -> None:
 def test_a_missing_replica_is_a_count_item() -> None:
     assert [(i.expected, i.actual) for i in replica_items("uat", "uat-web", 2, 3)] == [("3", "2")]
     assert replica_items("uat", "uat-web", 3, 3) == []
-
-
-def test_overlay_upper_layer_reads_as_docker_diff(tmp_path: Path) -> None:
-    lower, upper = tmp_path / "lower", tmp_path / "upper"
-    (lower / "opt").mkdir(parents=True)
-    (lower / "opt" / "app.py").write_text("x")
-    (upper / "opt").mkdir(parents=True)
-    (upper / "opt" / "app.py").write_text("y")
-    (upper / "opt" / "new.txt").write_text("n")
-    assert overlay_changes(str(upper), [str(lower)]) == [("/opt", 0), ("/opt/app.py", 0), ("/opt/new.txt", 1)]
 
 
 def test_ignore_rules_from_inventory_and_file_name_where_they_are_wrong() -> None:

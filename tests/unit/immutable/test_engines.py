@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from docker.errors import NotFound
 
 from deployctl.cli.main import main
 from deployctl.drift.fix import fix_containers
@@ -35,6 +33,7 @@ from deployctl.model.inventory import InventoryHost, load_inventories
 from deployctl.model.project import Project, load_project
 from deployctl.release.store import make_release
 from deployctl.release.verification import serving_replicas
+from tests.unit.dockerapi.fakeengine import FakeContainer, FakeEngine
 
 HOST = "dev-web"
 PLAYBOOK = "- hosts: all\n  tasks:\n    - debug:\n        msg: hello\n"
@@ -135,13 +134,15 @@ def test_an_unknown_engine_is_refused_with_its_file_line_and_field(tmp_path: Pat
 
 
 def test_a_forced_update_asks_swarm_to_replace_the_tasks() -> None:
+    from deployctl.dockerapi.engine import task_template
     from deployctl.immutable.replica import spec_for_release
 
     definition = service_definition(
         "dev", spec_for_release(IMAGE, ()), [], "net", replicas=2, parallelism=1, delay=0, monitor=1, health=None,
         force_update=3,
     )  # fmt: skip
-    assert definition.task_template["ForceUpdate"] == 3
+    assert definition.force_update == 3
+    assert task_template(definition)["ForceUpdate"] == 3
 
 
 def _deployed(project: Project, connection: sqlite3.Connection) -> str:
@@ -233,32 +234,9 @@ def test_drift_fix_of_a_swarm_replica_count_redeploys_through_the_swarm_engine(
     assert calls.made[0][1][1] == IMAGE
 
 
-@dataclass
-class FakeContainer:
-    name: str
-    labels: dict[str, str]
-    status: str = "running"
-
-    @property
-    def attrs(self) -> dict[str, Any]:
-        health = {"Status": "healthy"}
-        return {"State": {"Status": self.status, "Health": health}, "Config": {"Image": IMAGE.image}}
-
-
-@dataclass
-class FakeContainers:
-    found: Sequence[FakeContainer]
-
-    def get(self, name: str) -> FakeContainer:
-        raise NotFound(f"no container {name}")
-
-    def list(self, **_filters: Any) -> list[FakeContainer]:
-        return list(self.found)
-
-
-@dataclass
-class FakeClient:
-    containers: FakeContainers
+def app_container(name: str, labels: dict[str, str], status: str = "running") -> FakeContainer:
+    state = {"Status": status, "Health": {"Status": "healthy"}}
+    return FakeContainer(name, labels, status, {"State": state, "Config": {"Image": IMAGE.image}})
 
 
 def _labels(engine: str, task: bool) -> dict[str, str]:
@@ -270,29 +248,29 @@ def test_status_of_a_swarm_stage_reports_its_running_task_containers(tmp_path: P
     """verify found no replica on a Swarm stage: the status dropped task containers. It now lists them."""
     project = write_project(tmp_path, "swarm")
     found = [
-        FakeContainer("deployctl-dev-app.1.aaa", _labels("swarm", True)),
-        FakeContainer("deployctl-dev-app.2.bbb", _labels("swarm", True)),
-        FakeContainer("deployctl-dev-app.3.ccc", _labels("swarm", True), status="exited"),
-        FakeContainer("deployctl-dev-app-0f0f0f", _labels("container", False)),
+        app_container("deployctl-dev-app.1.aaa", _labels("swarm", True)),
+        app_container("deployctl-dev-app.2.bbb", _labels("swarm", True)),
+        app_container("deployctl-dev-app.3.ccc", _labels("swarm", True), status="exited"),
+        app_container("deployctl-dev-app-0f0f0f", _labels("container", False)),
     ]
-    client = FakeClient(FakeContainers(found))
+    client = FakeEngine(containers=found)
     target = target_of(project)
-    status = engine_for(target, client, print).status(target, probe=False)  # type: ignore[arg-type]
+    status = engine_for(target, client, print).status(target, probe=False)
     assert [(r.name, r.in_upstream) for r in status.replicas] == [
         ("deployctl-dev-app.1.aaa", True),
         ("deployctl-dev-app.2.bbb", True),
         ("deployctl-dev-app.3.ccc", False),
     ]
     hosts = [inventory_host(project)]
-    assert serving_replicas(client, project, "dev", hosts) == ["deployctl-dev-app.1.aaa", "deployctl-dev-app.2.bbb"]  # type: ignore[arg-type]
+    assert serving_replicas(client, project, "dev", hosts) == ["deployctl-dev-app.1.aaa", "deployctl-dev-app.2.bbb"]
 
 
 def test_status_of_a_container_stage_leaves_task_containers_out(tmp_path: Path) -> None:
     project = write_project(tmp_path, "container")
     found = [
-        FakeContainer("deployctl-dev-app.1.aaa", _labels("swarm", True)),
-        FakeContainer("deployctl-dev-app-0f0f0f", _labels("container", False)),
+        app_container("deployctl-dev-app.1.aaa", _labels("swarm", True)),
+        app_container("deployctl-dev-app-0f0f0f", _labels("container", False)),
     ]
     target = target_of(project)
-    status = engine_for(target, FakeClient(FakeContainers(found)), print).status(target, probe=False)  # type: ignore[arg-type]
+    status = engine_for(target, FakeEngine(containers=found), print).status(target, probe=False)
     assert [(r.name, r.in_upstream) for r in status.replicas] == [("deployctl-dev-app-0f0f0f", False)]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from deployctl.dockerapi.types import EngineError, ExecResult
 from deployctl.immutable.readiness import (
     HealthTest,
     ProbeResult,
@@ -63,7 +64,7 @@ def test_a_ready_replica_that_fails_once_stays_ready() -> None:
 
 
 class FakeContainer:
-    """What the readiness edge uses of a docker-py Container: attrs, reload, exec_run, logs."""
+    """What the readiness edge uses of a Container: attrs, reload, exec, logs."""
 
     def __init__(self, name: str, codes: Sequence[int], *, health: dict[str, Any] | None = None) -> None:
         self.name = name
@@ -79,15 +80,15 @@ class FakeContainer:
     def reload(self) -> None:
         return None
 
-    def exec_run(self, command: list[str]) -> tuple[int, bytes]:
-        self.execs.append(command)
+    def exec(self, command: Sequence[str], *, user: str | None = None) -> ExecResult:
+        self.execs.append(list(command))
         code = self.codes.pop(0) if self.codes else 0
         if code == 99:  # hangs until released
             self.block.wait(5)
-        return code, b"out\n"
+        return ExecResult(code, b"out\n", b"")
 
-    def logs(self, tail: int) -> bytes:
-        return b"Traceback\nValueError: bad config\n"
+    def logs(self, tail: int) -> str:
+        return "Traceback\nValueError: bad config\n"
 
 
 def test_wait_ready_probes_until_every_replica_is_ready() -> None:
@@ -134,15 +135,13 @@ def test_replica_health_is_dockers_verdict_or_a_probe_while_docker_has_none(
 
 
 def test_a_probe_of_an_engine_that_went_away_fails_the_probe_not_its_thread() -> None:
-    import requests
-
     from deployctl.immutable.readiness import probe
 
     class Gone:
         name = "app-1"
 
-        def exec_run(self, command: list[str]) -> tuple[int, bytes]:
-            raise requests.exceptions.ConnectionError("Connection aborted.")
+        def exec(self, command: Sequence[str], *, user: str | None = None) -> ExecResult:
+            raise EngineError("Connection aborted.")
 
     uncaught: list[BaseException | None] = []
     previous = threading.excepthook

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from deployctl.dockerapi.engine import service_arguments, task_template
 from deployctl.immutable.replica import ConfigMount, ReplicaSpec
 from deployctl.immutable.swarm import SwarmConfig, parse_swarm_time, service_definition, swarm_configs, task_swaps
 
@@ -42,7 +43,8 @@ def test_service_is_updated_start_first_and_rolled_back_by_swarm(tmp_path: Path)
     assert definition.name == "deployctl-qa-app"
     assert definition.labels["deployctl.stage"] == "qa" and definition.labels["deployctl.role"] == "app"
     assert definition.labels["deployctl.release"] == "deployctl/testapp:v1"
-    assert dict(definition.update_config) == {
+    arguments, template = service_arguments(definition), task_template(definition)
+    assert dict(arguments["update_config"]) == {
         "Parallelism": 1,
         "Delay": 2_500_000_000,
         "FailureAction": "rollback",
@@ -50,10 +52,11 @@ def test_service_is_updated_start_first_and_rolled_back_by_swarm(tmp_path: Path)
         "MaxFailureRatio": 0,
         "Order": "start-first",
     }
-    assert definition.rollback_config["Parallelism"] == 3 and definition.rollback_config["Order"] == "start-first"
-    assert dict(definition.endpoint_spec) == {"Mode": "dnsrr"}
-    assert dict(definition.mode) == {"replicated": {"Replicas": 3}}
-    container = definition.task_template["ContainerSpec"]
+    assert arguments["rollback_config"]["Parallelism"] == 3 and arguments["rollback_config"]["Order"] == "start-first"
+    assert dict(arguments["endpoint_spec"]) == {"Mode": "dnsrr"}
+    assert dict(arguments["mode"]) == {"replicated": {"Replicas": 3}}
+    assert arguments["labels"] == dict(definition.labels)
+    container = template["ContainerSpec"]
     assert container["Image"] == "deployctl/testapp:v1" and container["Init"] is True
     assert "Healthcheck" not in container  # the image's own HEALTHCHECK
     assert container["Configs"] == [
@@ -63,7 +66,7 @@ def test_service_is_updated_start_first_and_rolled_back_by_swarm(tmp_path: Path)
             "File": {"Name": "/etc/testapp/app.conf", "UID": "0", "GID": "0", "Mode": 0o640},
         }
     ]
-    assert [network["Target"] for network in definition.task_template["Networks"]] == ["netid"]
+    assert [network["Target"] for network in template["Networks"]] == ["netid"]
 
 
 def test_an_image_without_health_check_gets_one(tmp_path: Path) -> None:
@@ -71,7 +74,7 @@ def test_an_image_without_health_check_gets_one(tmp_path: Path) -> None:
     definition = service_definition(
         "qa", make_spec(tmp_path), [], "netid", replicas=1, parallelism=1, delay=0, monitor=1, health=health
     )
-    check = definition.task_template["ContainerSpec"]["Healthcheck"]
+    check = task_template(definition)["ContainerSpec"]["Healthcheck"]
     assert {key: value for key, value in check.items() if value is not None} == {
         "Test": ["CMD-SHELL", "curl -f http://127.0.0.1:8000/health"],
         "Interval": 2_000_000_000,

@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from deployctl.lab.images import ImageBuildError, build_image
+from tests.unit.dockerapi.fakeengine import FakeEngine
 
 
-class _Api:
-    """The part of docker's APIClient that build_image uses: `build`, yielding the given chunks."""
+class _Engine(FakeEngine):
+    """An engine whose builder streams the given chunks."""
 
     def __init__(self, chunks: list[dict[str, Any]]) -> None:
+        super().__init__()
         self.chunks = chunks
 
-    def build(self, **_: Any) -> Iterator[dict[str, Any]]:
+    def build_image(
+        self, context: Path, tag: str, labels: Mapping[str, str], buildargs: Mapping[str, str]
+    ) -> Iterator[dict[str, Any]]:
         yield from self.chunks
-
-
-class _Client:
-    def __init__(self, chunks: list[dict[str, Any]]) -> None:
-        self.api = _Api(chunks)
 
 
 def test_a_line_split_across_stream_chunks_reaches_the_tail_whole(tmp_path: Path) -> None:
@@ -37,7 +36,7 @@ def test_a_line_split_across_stream_chunks_reaches_the_tail_whole(tmp_path: Path
     ]
     said: list[str] = []
     with pytest.raises(ImageBuildError) as failure:
-        build_image(_Client(chunks), tmp_path, "t:1", {}, said.append)  # type: ignore[arg-type]
+        build_image(_Engine(chunks), tmp_path, "t:1", {}, said.append)
     assert failure.value.step == "Step 2/3 : RUN apt-get install -y nothing"
     assert failure.value.tail == [
         "Reading package lists...",
