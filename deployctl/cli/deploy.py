@@ -132,7 +132,7 @@ def deploy(
 
     project = cli_context(ctx).project()
     options = DeployOptions(parallelism=parallelism, delay=delay, load=load)
-    done = deploy_operation(project, stage, release, playbook, options, engine(project), say)
+    done = deploy_operation(project, stage, options, engine(project), say, release=release, playbook=playbook)
     render_deployment(done, output)
     if not done.ok:
         failed = next((r for r in done.rollouts if not r.ok), None)

@@ -55,6 +55,8 @@ def render_verification(done: StageVerification, output: OutputFormat) -> None:
 def verify(ctx: typer.Context, stage: StageOption, output: FormatOption = OutputFormat.table) -> None:
     """Run tests/infra/ on every host of the stage (SSH for VMs, Docker for containers) and record the result.
 
+    The hosts are the ones the release the stage runs names (its snapshot's inventory, as deploy used it).
+
     Exit codes: 0 passed, 2 a check failed, 5 the stage is locked by another command.
     """
     from deployctl.operations.verify import verify as verify_operation

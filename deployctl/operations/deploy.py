@@ -181,11 +181,12 @@ def deploy_release(
 def deploy(
     project: Project,
     stage: str,
-    release: str | None,
-    playbook: Path | None,
     options: DeployOptions,
     engine: EngineFactory,
     say: Say,
+    *,
+    release: str | None = None,
+    playbook: Path | None = None,
 ) -> StageDeployment:
     """Deploy a release (`release`: id or hash; else one made from the working tree's `playbook`) to the stage.
 

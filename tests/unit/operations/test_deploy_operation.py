@@ -27,7 +27,7 @@ def no_engine() -> Any:
 def test_deploy_of_a_vm_stage_records_the_release_it_made_and_every_host(tmp_path: Path) -> None:
     project = write_vm_project(tmp_path / "project", tmp_path / "target", port=8001)
     lines: list[str] = []
-    done = deploy(project, "test", None, None, DeployOptions(), no_engine, lines.append)
+    done = deploy(project, "test", DeployOptions(), no_engine, lines.append)
     assert done.ok and done.strategy == "mutable" and done.rollouts == ()
     assert done.vms is not None and done.vms.exit_code == 0
     assert (tmp_path / "target" / "app.conf").read_text() == "port=8001\n"
@@ -48,7 +48,7 @@ def test_deploy_of_a_named_release_uses_its_snapshot_not_the_working_tree(tmp_pa
     with closing(open_ledger(project.ledger)) as ledger:
         first = record_release(ledger, project, project.root / "playbooks" / "webapp.yml")
     write_vm_project(tmp_path / "project", tmp_path / "target", port=9999)  # edited since
-    done = deploy(project, "test", first.id, None, DeployOptions(), no_engine, lambda _line: None)
+    done = deploy(project, "test", DeployOptions(), no_engine, lambda _line: None, release=first.id)
     assert done.ok and done.release == first
     assert (tmp_path / "target" / "app.conf").read_text() == "port=8001\n"
 
