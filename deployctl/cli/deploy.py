@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -13,13 +12,12 @@ import typer
 
 from deployctl.cli.context import cli_context
 from deployctl.cli.render import OutputFormat, print_json, print_table, say, stderr
-from deployctl.errors import DeployctlError, InputError
+from deployctl.errors import DeployctlError
 from deployctl.model.project import Project
 
 if TYPE_CHECKING:
     from deployctl.dockerapi.types import EngineApi
     from deployctl.immutable.rollout import RolloutResult
-    from deployctl.ledger.records import ReleaseRow
     from deployctl.operations.deploy import StageDeployment
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")]
@@ -50,11 +48,6 @@ def reports_engine_errors(command: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
-def default_playbook(project: Project, playbook: Path | None) -> Path:
-    """The playbook a release is made of: `--playbook`, else playbooks/webapp.yml."""
-    return (playbook or project.root / "playbooks" / "webapp.yml").resolve()
-
-
 def engine(project: Project) -> Callable[[], EngineApi]:
     """A factory of the Docker client: the engine is started (and the base image checked) only when needed."""
     client: list[EngineApi] = []
@@ -69,22 +62,6 @@ def engine(project: Project) -> Callable[[], EngineApi]:
     return factory
 
 
-def resolve_release(
-    connection: sqlite3.Connection, project: Project, release: str | None, playbook: Path | None
-) -> ReleaseRow:
-    """The release named by `--release`, else one made from the working tree (snapshotted, recorded)."""
-    from deployctl.release.store import find_release, make_release
-
-    if release is not None:
-        row = find_release(connection, release)
-        named = project.display(default_playbook(project, playbook)) if playbook is not None else row.playbook
-        if named != row.playbook:
-            problem = f"release {row.id} is made of {row.playbook}, not {named}: a release deploys its own playbook"
-            raise InputError("--playbook", None, None, problem)
-        return row
-    return make_release(connection, project, default_playbook(project, playbook))
-
-
 def render_rollout(result: RolloutResult) -> None:
     """One container target's rollout as a table and a summary line."""
     rows = [[s.new, s.old or "-", f"{s.seconds:.2f}"] for s in result.swaps]
@@ -93,15 +70,16 @@ def render_rollout(result: RolloutResult) -> None:
     say(f"{result.stage}: {result.image} ({result.outcome}) in {result.seconds:.1f} s{load}")
 
 
-def deployment_json(release: ReleaseRow, deployment_id: int, strategy: str, done: StageDeployment) -> dict[str, Any]:
+def deployment_json(done: StageDeployment) -> dict[str, Any]:
     """The deployment as JSON: the first container rollout's fields at the top (as `deploy` always gave), the
     release, the deployment, the VMs' apply and every rollout."""
     payload: dict[str, Any] = asdict(done.rollouts[0]) if done.rollouts else {}
+    release = done.release
     payload.update(
         {
             "release": {"id": release.id, "content_hash": release.content_hash, "playbook": release.playbook},
-            "deployment_id": deployment_id,
-            "strategy": strategy,
+            "deployment_id": done.deployment_id,
+            "strategy": done.strategy,
             "deployment_outcome": done.outcome,
             "vms": None
             if done.vms is None
@@ -112,19 +90,17 @@ def deployment_json(release: ReleaseRow, deployment_id: int, strategy: str, done
     return payload
 
 
-def render_deployment(
-    release: ReleaseRow, deployment_id: int, strategy: str, done: StageDeployment, output: OutputFormat
-) -> None:
+def render_deployment(done: StageDeployment, output: OutputFormat) -> None:
     """The deployment's result: JSON, or the VMs' recap and each rollout's table."""
     if output is OutputFormat.json:
-        print_json(deployment_json(release, deployment_id, strategy, done))
+        print_json(deployment_json(done))
         return
     if done.vms is not None:
         rows = [[h, str(r.ok), str(r.changed), str(r.failed), str(r.unreachable)] for h, r in done.vms.recap.items()]
         print_table("VMs (mutable)", ["HOST", "OK", "CHANGED", "FAILED", "UNREACHABLE"], rows)
     for result in done.rollouts:
         render_rollout(result)
-    say(f"deployment #{deployment_id}: release {release.id} ({strategy}) {done.outcome}")
+    say(f"deployment #{done.deployment_id}: release {done.release.id} ({done.strategy}) {done.outcome}")
 
 
 @reports_engine_errors
@@ -149,40 +125,17 @@ def deploy(
     Exit codes: 0 deployed (or already running), 2 a host failed (a failed container roll returns to what
     ran), 4 invalid input, 5 the stage is locked by another command.
     """
-    from deployctl.ledger.db import open_ledger
-    from deployctl.ledger.locks import stage_lock
-    from deployctl.operations.deploy import DeployOptions, check_vm_input, deploy_to_stage, stage_targets
-    from deployctl.operations.recording import recorded_deployment, strategy_of
-    from deployctl.release.images import build_release_images, load_release
+    from deployctl.operations.deploy import DeployOptions
+    from deployctl.operations.deploy import deploy as deploy_operation
 
     project = cli_context(ctx).project()
-    project.require_stage(stage)
-    client = engine(project)
-    connection = open_ledger(project.ledger)
-    try:
-        row = resolve_release(connection, project, release, playbook)
-        loaded = load_release(project, row)
-        targets = stage_targets(loaded, stage)
-        check_vm_input(loaded, targets)
-        strategy = strategy_of(len(targets.vm_hosts), len(targets.containers))
-        with stage_lock(connection, stage, "deploy", say):
-            if targets.containers:
-                from deployctl.lab.images import ensure_base_image
-
-                ensure_base_image(client(), project.root / "images", say)
-                build_release_images(client(), connection, loaded, say)
-            options = DeployOptions(parallelism=parallelism, delay=delay, load=load)
-            with recorded_deployment(
-                project, Path(row.playbook), stage, "deploy", strategy, release=row, connection=connection
-            ) as record:
-                done = deploy_to_stage(client() if targets.containers else None, loaded, targets, record, options, say)
-    finally:
-        connection.close()
-    render_deployment(row, record.deployment_id, strategy, done, output)
+    options = DeployOptions(parallelism=parallelism, delay=delay, load=load)
+    done = deploy_operation(project, stage, options, engine(project), say, release=release, playbook=playbook)
+    render_deployment(done, output)
     if not done.ok:
         failed = next((r for r in done.rollouts if not r.ok), None)
-        why = f"{failed.outcome}: {failed.reason}" if failed else (record.reason or done.outcome)
-        stderr.print(f"deployctl: {stage}: deployment #{record.deployment_id} {done.outcome}: {why}", markup=False)
+        why = f"{failed.outcome}: {failed.reason}" if failed else (done.reason or done.outcome)
+        stderr.print(f"deployctl: {stage}: deployment #{done.deployment_id} {done.outcome}: {why}", markup=False)
         raise typer.Exit(DEPLOY_FAILED_EXIT)
 
 
@@ -198,33 +151,15 @@ def rollback(
     The stage's container target (and its engine: plain containers or a Swarm service) is the one the release
     the stage runs now names.
     """
-    from deployctl.immutable.engines import RollOptions, engine_for
-    from deployctl.ledger.db import open_ledger
-    from deployctl.ledger.locks import stage_lock
-    from deployctl.operations.deploy import running_container_targets
-    from deployctl.operations.recording import fill_rollback, recorded_rollback
+    from deployctl.operations.rollback import rollback as rollback_operation
 
     project = cli_context(ctx).project()
-    project.require_stage(stage)
-    connection = open_ledger(project.ledger)
-    try:
-        targets = running_container_targets(connection, project, stage)
-        if not targets:
-            raise DeployctlError(f"the {stage} inventory has no container target to roll back")
-        if len({t.engine for t in targets}) > 1:
-            hosts = ", ".join(f"{t.host} ({t.engine})" for t in targets)
-            raise DeployctlError(f"{stage}: its container targets name different engines ({hosts})")
-        target = targets[0]  # a stage's container targets share one set of replicas: it is rolled back once
-        client = engine(project)()
-        with stage_lock(connection, stage, "rollback", say), recorded_rollback(connection, stage) as record:
-            result = engine_for(target, client, say).rollback(target, to, RollOptions())
-            fill_rollback(record, stage, target.host, result)
-    finally:
-        connection.close()
+    done = rollback_operation(project, stage, to, engine(project), say)
+    result = done.result
     if output is OutputFormat.json:
-        print_json({**asdict(result), "deployment_id": record.deployment_id, "release_id": record.release_id})
+        print_json({**asdict(result), "deployment_id": done.deployment_id, "release_id": done.release_id})
     else:
         render_rollout(result)
-    if not result.ok:
+    if not done.ok:
         stderr.print(f"deployctl: {stage}: rollback {result.outcome}: {result.reason}", markup=False)
         raise typer.Exit(DEPLOY_FAILED_EXIT)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from contextlib import ExitStack
 from dataclasses import asdict
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -34,7 +33,8 @@ def _plan(
     """Evaluate the gates and plan the promotion; also return the loaded release (None without one)."""
     from deployctl.ledger.records import deployments, get_release, release_images
     from deployctl.ledger.verifications import verifications
-    from deployctl.operations.deploy import stage_targets
+    from deployctl.operations.context import stage_context
+    from deployctl.operations.targets import stage_targets
     from deployctl.pipeline.gates import current_deployment, decide, evaluate_gates, verification_of
     from deployctl.release.driftcheck import check_drift
     from deployctl.release.images import load_release
@@ -46,7 +46,7 @@ def _plan(
     decision = decide(gates, force, reason)
     row = get_release(connection, current.release_id) if current and current.release_id else None
     loaded = load_release(project, row) if row else None
-    targets = stage_targets(loaded, stage) if loaded else None
+    targets = stage_targets(loaded, stage_context(project, stage, loaded.project)) if loaded else None
     images = tuple(PlannedImage(i.play, i.image, i.image_id) for i in release_images(connection, row.id)) if row else ()
     plan = PromotionPlan(
         stage=stage,
@@ -90,11 +90,11 @@ def promote(
     from deployctl.ledger.db import open_ledger
     from deployctl.ledger.locks import stage_lock
     from deployctl.ledger.records import begin_deployment
-    from deployctl.operations.deploy import DeployOptions, check_vm_input, deploy_to_stage
-    from deployctl.operations.recording import recorded_deployment, strategy_of
+    from deployctl.operations.deploy import DeployOptions, Promotion, deploy_release
+    from deployctl.operations.targets import check_vm_input
+    from deployctl.operations.verify import verify_running_release
     from deployctl.pipeline.gates import gates_json
     from deployctl.pipeline.stages import previous_stage
-    from deployctl.release.verification import verify_and_record
 
     if force and not (reason or "").strip():
         raise PromoteUsageError("--force needs --reason TEXT: the reason is recorded with the promotion")
@@ -139,49 +139,34 @@ def promote(
                     f"release {loaded.row.id} has no image recorded for play(s) {', '.join(missing)}: "
                     f"deploy it with `deployctl deploy --stage {source} --release {loaded.row.id}` first"
                 )
-            strategy = strategy_of(len(targets.vm_hosts), len(targets.containers))
             say(f"promote: release {loaded.row.id} from {source} to {stage}")
-            with recorded_deployment(
-                project,
-                Path(loaded.row.playbook),
-                stage,
-                "promote",
-                strategy,
-                release=loaded.row,
-                forced=plan.decision.forced,
-                force_reason=plan.decision.force_reason,
+            promotion = Promotion(
                 source_stage=source,
                 gates=gates_json(plan.gates),
-                connection=connection,
-            ) as record:
-                done = deploy_to_stage(
-                    client() if targets.containers else None,
-                    loaded,
-                    targets,
-                    record,
-                    DeployOptions(parallelism=parallelism),
-                    say,
-                )
-            checked = verify_and_record(connection, project, stage, client, say) if done.ok else None
+                forced=plan.decision.forced,
+                force_reason=plan.decision.force_reason,
+            )
+            done = deploy_release(
+                connection, loaded, targets, DeployOptions(parallelism=parallelism), client, say, promotion
+            )
+            checked = verify_running_release(connection, project, stage, client, say) if done.ok else None
     finally:
         connection.close()
     if output is OutputFormat.json:
         print_json(
             {
                 "plan": _plan_json(plan),
-                "deployment_id": record.deployment_id,
+                "deployment_id": done.deployment_id,
                 "deployment_outcome": done.outcome,
                 "verification": verification_json(checked) if checked else None,
             }
         )
     else:
-        render_deployment(loaded.row, record.deployment_id, strategy, done, output)
+        render_deployment(done, output)
         if checked is not None:
             render_verification(checked, output)
     if not done.ok:
-        stderr.print(
-            f"deployctl: promotion to {stage}: deployment #{record.deployment_id} {done.outcome}", markup=False
-        )
+        stderr.print(f"deployctl: promotion to {stage}: deployment #{done.deployment_id} {done.outcome}", markup=False)
         raise typer.Exit(FAILED_EXIT)
     if checked is None or not checked.passed:
         why = checked.reason if checked else "not run"

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from deployctl.cli.context import cli_context
-from deployctl.cli.deploy import FormatOption, default_playbook, engine
+from deployctl.cli.deploy import FormatOption, engine
 from deployctl.cli.render import OutputFormat, print_json, print_table, say
 
 app = typer.Typer(help="Releases: content-hashed snapshots of a playbook, its files and variables, with their images.")
@@ -27,27 +27,11 @@ def create(
     The same content gives the same release (and builds nothing). Prints the id, the content hash and the
     image digests.
     """
-    from deployctl.ledger.db import open_ledger
-    from deployctl.operations.deploy import check_vm_input, stage_targets
-    from deployctl.release.images import build_release_images, container_scopes, load_release
-    from deployctl.release.store import make_release
+    from deployctl.operations.release import create_release
 
     project = cli_context(ctx).project()
-    connection = open_ledger(project.ledger)
-    try:
-        row = make_release(connection, project, default_playbook(project, playbook), note)
-        loaded = load_release(project, row)
-        for stage in project.stages:  # invalid input is reported before anything is built
-            check_vm_input(loaded, stage_targets(loaded, stage))
-        images = []
-        if any(container_scopes(loaded, play) for play in loaded.playbook.plays):
-            from deployctl.lab.images import ensure_base_image
-
-            client = engine(project)()
-            ensure_base_image(client, project.root / "images", say)
-            images = build_release_images(client, connection, loaded, say)
-    finally:
-        connection.close()
+    created = create_release(project, playbook, engine(project), say, note=note)
+    row, images = created.row, created.images
     if output is OutputFormat.json:
         found = asdict(row)
         found["images"] = [{k: v for k, v in asdict(i).items() if k != "spec"} for i in images]
@@ -65,16 +49,9 @@ def create(
 @app.command("list")
 def list_releases(ctx: typer.Context, output: FormatOption = OutputFormat.table) -> None:
     """Every release in the ledger, oldest first, with its images."""
-    from deployctl.ledger.db import open_ledger
-    from deployctl.ledger.records import list_releases as releases
-    from deployctl.ledger.records import release_images
+    from deployctl.operations.release import listed_releases
 
-    project = cli_context(ctx).project()
-    connection = open_ledger(project.ledger)
-    try:
-        rows = [(row, release_images(connection, row.id)) for row in releases(connection)]
-    finally:
-        connection.close()
+    rows = [(listed.row, listed.images) for listed in listed_releases(cli_context(ctx).project())]
     if output is OutputFormat.json:
         print_json(
             [

@@ -11,7 +11,7 @@ from deployctl.cli.deploy import FormatOption, StageOption, engine
 from deployctl.cli.render import OutputFormat, print_json, print_table, say, stderr
 
 if TYPE_CHECKING:
-    from deployctl.release.verification import StageVerification
+    from deployctl.operations.verify import StageVerification
 
 VERIFY_FAILED_EXIT = 2
 
@@ -55,20 +55,14 @@ def render_verification(done: StageVerification, output: OutputFormat) -> None:
 def verify(ctx: typer.Context, stage: StageOption, output: FormatOption = OutputFormat.table) -> None:
     """Run tests/infra/ on every host of the stage (SSH for VMs, Docker for containers) and record the result.
 
+    The hosts are the ones the release the stage runs names (its snapshot's inventory, as deploy used it).
+
     Exit codes: 0 passed, 2 a check failed, 5 the stage is locked by another command.
     """
-    from deployctl.ledger.db import open_ledger
-    from deployctl.ledger.locks import stage_lock
-    from deployctl.release.verification import verify_and_record
+    from deployctl.operations.verify import verify as verify_operation
 
     project = cli_context(ctx).project()
-    project.require_stage(stage)
-    connection = open_ledger(project.ledger)
-    try:
-        with stage_lock(connection, stage, "verify", say):
-            done = verify_and_record(connection, project, stage, engine(project), say)
-    finally:
-        connection.close()
+    done = verify_operation(project, stage, engine(project), say)
     render_verification(done, output)
     if not done.passed:
         stderr.print(f"deployctl: {stage}: verification #{done.verification_id} failed: {done.reason}", markup=False)

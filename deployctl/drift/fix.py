@@ -103,8 +103,9 @@ def fix_containers(
     from deployctl.immutable.build import render_runtime_files
     from deployctl.immutable.engines import RollOptions, engine_for
     from deployctl.lab.engine import ensure_engine
-    from deployctl.operations.deploy import container_targets_of
-    from deployctl.release.images import container_scopes, load_release, recorded_image_release
+    from deployctl.operations.release import recorded_image_release
+    from deployctl.operations.targets import container_targets_of
+    from deployctl.release.images import container_scopes, load_release
 
     loaded = load_release(project, _release(connection, release_id))
     inventory = load_inventories(loaded.project, [stage])[stage]

@@ -212,24 +212,9 @@ def finish_deployment(
 
 
 def set_deployment_release(connection: sqlite3.Connection, deployment_id: int, release_id: str | None) -> None:
-    """Name the release a deployment turned out to deploy (a rollback learns it from the image it returned to)."""
+    """Name the release a deployment turned out to deploy (a rollback learns it once it has returned)."""
     with transaction(connection):
         connection.execute("UPDATE deployments SET release_id = ? WHERE id = ?", (release_id, deployment_id))
-
-
-def release_of_image(connection: sqlite3.Connection, stage: str, image: str) -> str | None:
-    """The release of the newest successful deployment of `stage` whose containers ran `image` (tag or id)."""
-    rows = connection.execute(
-        "SELECT d.release_id, h.detail FROM deployments d JOIN deployment_hosts h ON h.deployment_id = d.id"
-        " WHERE d.stage = ? AND d.outcome = 'ok' AND h.kind = 'container' AND d.release_id IS NOT NULL"
-        " ORDER BY d.id DESC",
-        (stage,),
-    )
-    for row in rows:
-        detail = json.loads(row["detail"])
-        if image in (detail.get("image"), detail.get("image_id")):
-            return str(row["release_id"])
-    return None
 
 
 def get_deployment(connection: sqlite3.Connection, deployment_id: int) -> DeploymentRow | None:

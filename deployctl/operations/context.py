@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from deployctl.lab.state import LabState, load_lab_state
 from deployctl.model.connection import SshEndpoint, resolve_endpoint
 from deployctl.model.inventory import Inventory, InventoryHost, load_inventories
 from deployctl.model.project import Project
+
+if TYPE_CHECKING:
+    from deployctl.dockerapi.types import EngineApi
+
+Say = Callable[[str], None]
+"""Where an operation reports its progress, a line at a time."""
+EngineFactory = Callable[[], "EngineApi"]
+"""The Docker engine, started (and reached) only when an operation first needs it."""
 
 
 @dataclass(frozen=True)
@@ -42,5 +51,11 @@ def stage_context(project: Project, stage: str, source: Project | None = None) -
     Every stage's inventory is read, so a host that two stages both claim is refused before any host is touched.
     """
     name = project.require_stage(stage)
-    inventory = load_inventories(source or project)[name]
-    return StageContext(project, name, inventory, load_lab_state(project.state_dir))
+    return stage_contexts(project, source)[name]
+
+
+def stage_contexts(project: Project, source: Project | None = None) -> dict[str, StageContext]:
+    """Every stage's context, the inventories read once from `source` (a release's snapshot) or the working tree."""
+    inventories = load_inventories(source or project)
+    lab = load_lab_state(project.state_dir)
+    return {stage: StageContext(project, stage, inventories[stage], lab) for stage in project.stages}

@@ -1,33 +1,40 @@
-"""Deploy a release to a stage: its snapshot applied to the stage's VMs (mutable), its recorded images rolled
+"""The `deploy` use case: a release's snapshot applied to the stage's VMs (mutable), its recorded images rolled
 out to the stage's container targets (immutable), one deployment in the ledger with every host's result.
+
+`deploy_release` is the one path a release takes to a stage: `deploy` and `promote` both go through it.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deployctl.errors import DeployctlError
-from deployctl.model.inventory import Inventory, InventoryHost, load_inventories
-from deployctl.model.playbook import Play
+from deployctl.ledger.db import open_ledger
+from deployctl.ledger.locks import stage_lock
+from deployctl.ledger.records import ReleaseRow
 from deployctl.model.project import Project
-from deployctl.operations.context import StageContext, stage_context
+from deployctl.operations.context import EngineFactory, Say, stage_context
 from deployctl.operations.converge import converge_vms
-from deployctl.operations.recording import DeploymentRecord, deployment_outcome, record_rollout
-from deployctl.release.images import LoadedRelease, container_scopes, recorded_image_release
-from deployctl.release.store import release_project
+from deployctl.operations.recording import (
+    DeploymentRecord,
+    deployment_outcome,
+    record_rollout,
+    recorded_deployment,
+    strategy_of,
+)
+from deployctl.operations.release import build_release_images, recorded_image_release, resolve_release
+from deployctl.operations.targets import StageTargets, check_vm_input, stage_targets
+from deployctl.release.images import LoadedRelease, container_scopes, load_release
 from deployctl.strategies.results import RunResult, TaskResult
 from deployctl.transport.pool import DEFAULT_FORKS
 from deployctl.transport.retained import RetainedConnections
 
 if TYPE_CHECKING:
     from deployctl.dockerapi.types import EngineApi
-    from deployctl.immutable.engines import ContainerTarget
     from deployctl.immutable.rollout import RolloutResult
-
-Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -41,83 +48,32 @@ class DeployOptions:
 
 
 @dataclass(frozen=True)
-class StageTargets:
-    """The stage's hosts the release reaches: VMs (mutable) and container targets (immutable) by play."""
+class Promotion:
+    """What a promotion adds to its deployment's record: the stage it promotes from and the gates it checked."""
 
-    context: StageContext
-    vm_hosts: tuple[InventoryHost, ...]
-    containers: tuple[tuple[Play, InventoryHost], ...]
-    container_targets: Mapping[str, ContainerTarget] = field(default_factory=dict)
-
-    @property
-    def stage(self) -> str:
-        """The stage's name."""
-        return self.context.stage
-
-    @property
-    def inventory(self) -> Inventory:
-        """The stage's inventory as the release saw it."""
-        return self.context.inventory
+    source_stage: str
+    gates: str
+    """The gates as JSON: a list of {gate, passed, reason}."""
+    forced: bool = False
+    force_reason: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class StageDeployment:
-    """What a deployment did: the VMs' apply (None without VMs) and each container target's rollout."""
+    """A recorded deployment: the release, the VMs' apply (None without VMs) and each container target's rollout."""
 
+    release: ReleaseRow
+    deployment_id: int
+    strategy: str
+    outcome: str
+    reason: str = ""
     vms: RunResult | None = None
-    rollouts: list[RolloutResult] = field(default_factory=list)
-    outcome: str = "failed"
+    rollouts: tuple[RolloutResult, ...] = field(default_factory=tuple)
 
     @property
     def ok(self) -> bool:
         """True when every VM and container target runs the release."""
         return self.outcome == "ok"
-
-
-def stage_targets(loaded: LoadedRelease, stage: str) -> StageTargets:
-    """The stage's VM hosts and container targets of the release's plays, from the release's inventories."""
-    from deployctl.strategies.mutable import targeted_hosts
-
-    context = stage_context(loaded.project, stage)
-    inventory = context.inventory
-    vms = tuple(targeted_hosts(inventory, loaded.playbook, None))
-    containers = tuple(
-        (play, host)
-        for play in loaded.playbook.plays
-        for host in inventory.select(play.hosts)
-        if host.strategy == "immutable"
-    )
-    if not vms and not containers:
-        raise DeployctlError(f"no host of the {stage} inventory matches the plays of {loaded.row.playbook}")
-    return StageTargets(
-        context, vms, containers, container_targets_of(loaded.project, stage, [h for _, h in containers])
-    )
-
-
-def container_targets_of(project: Project, stage: str, hosts: Sequence[InventoryHost]) -> dict[str, ContainerTarget]:
-    """The stage's container targets by host, validated (engine, proxy port, replicas) before any host is touched."""
-    if not hosts:
-        return {}
-    from deployctl.immutable.engines import container_target
-
-    images = project.root / "images"
-    return {host.name: container_target(host, stage, project.state_dir, images) for host in hosts}
-
-
-def check_vm_input(loaded: LoadedRelease, targets: StageTargets) -> None:
-    """Validate the playbook against the VMs' variables before any host is touched (file, line, field)."""
-    from deployctl.model.playbook_checks import check_playbook
-
-    names = {host.name for host in targets.vm_hosts}
-    if not names:
-        return
-    check_playbook(
-        loaded.playbook,
-        loaded.playbook.templar(),
-        {host.name: host.vars for host in targets.vm_hosts},
-        runtime_names=set(),
-        select=lambda pattern: [h.name for h in targets.inventory.select(pattern) if h.name in names],
-    )
 
 
 def apply_to_vms(
@@ -140,7 +96,7 @@ def apply_to_vms(
         targets.context,
         loaded.playbook,
         targets.vm_hosts,
-        RunOptions(redaction=loaded.project.redaction),
+        RunOptions(redaction=targets.context.project.redaction),
         record,
         forks=forks,
         emit=emit,
@@ -178,44 +134,71 @@ def roll_containers(
     return results
 
 
-def deploy_to_stage(
-    client: EngineApi | None,
+def deploy_release(
+    connection: sqlite3.Connection,
     loaded: LoadedRelease,
     targets: StageTargets,
-    record: DeploymentRecord,
     options: DeployOptions,
+    engine: EngineFactory,
     say: Say,
+    promotion: Promotion | None = None,
 ) -> StageDeployment:
-    """Apply the release to the stage's VMs, then roll its containers; fill `record` with every host's result.
+    """Apply the release to the stage's VMs, then roll its containers to its recorded images, as one deployment.
 
-    The containers are rolled only when the VMs took the release (a failed apply stops the deployment).
+    The caller holds the stage's lock and has checked the input (`check_vm_input`); the release's images are
+    recorded. A promotion is recorded with its source stage and gates. The containers are rolled only when
+    the VMs took the release (a failed apply stops the deployment).
     """
-    done = StageDeployment()
-    if targets.vm_hosts:
-        done.vms = apply_to_vms(loaded, targets, record, options.forks, say)
-    if targets.containers and (done.vms is None or done.vms.exit_code == 0):
-        if client is None:
-            raise DeployctlError(f"{targets.stage} has container targets but no Docker engine was given")
-        done.rollouts = roll_containers(client, loaded, targets, record, options, say)
-    elif targets.containers:
-        record.reason = "; ".join(filter(None, (record.reason, "containers not rolled: the VMs' apply failed")))
-    done.outcome = deployment_outcome(
-        done.vms.exit_code if done.vms is not None else None, [r.outcome for r in done.rollouts]
+    strategy = strategy_of(len(targets.vm_hosts), len(targets.containers))
+    promoted = promotion or Promotion(source_stage="", gates="[]")
+    with recorded_deployment(
+        targets.context.project,
+        Path(loaded.row.playbook),
+        targets.stage,
+        "promote" if promotion is not None else "deploy",
+        strategy,
+        release=loaded.row,
+        forced=promoted.forced,
+        force_reason=promoted.force_reason,
+        source_stage=promoted.source_stage,
+        gates=promoted.gates,
+        connection=connection,
+    ) as record:
+        vms = apply_to_vms(loaded, targets, record, options.forks, say) if targets.vm_hosts else None
+        rollouts: list[RolloutResult] = []
+        if targets.containers and (vms is None or vms.exit_code == 0):
+            rollouts = roll_containers(engine(), loaded, targets, record, options, say)
+        elif targets.containers:
+            record.reason = "; ".join(filter(None, (record.reason, "containers not rolled: the VMs' apply failed")))
+        outcome = deployment_outcome(vms.exit_code if vms is not None else None, [r.outcome for r in rollouts])
+        record.outcome = "failed" if targets.containers and not rollouts else outcome
+    return StageDeployment(
+        loaded.row, record.deployment_id, strategy, record.outcome, record.reason, vms, tuple(rollouts)
     )
-    if targets.containers and not done.rollouts:
-        done.outcome = "failed"
-    record.outcome = done.outcome
-    return done
 
 
-def running_container_targets(connection: sqlite3.Connection, project: Project, stage: str) -> list[ContainerTarget]:
-    """The stage's container targets as named by the release it runs now (the working tree's when it runs none)."""
-    from deployctl.ledger.records import deployments, get_release
-    from deployctl.pipeline.gates import current_deployment
+def deploy(
+    project: Project,
+    stage: str,
+    options: DeployOptions,
+    engine: EngineFactory,
+    say: Say,
+    *,
+    release: str | None = None,
+    playbook: Path | None = None,
+) -> StageDeployment:
+    """Deploy a release (`release`: id or hash; else one made from the working tree's `playbook`) to the stage.
 
-    current = current_deployment(deployments(connection, stage))
-    row = get_release(connection, current.release_id) if current is not None and current.release_id else None
-    source = release_project(project, row)[0] if row is not None else project
-    inventory = load_inventories(source, [stage])[stage]
-    hosts = [host for host in inventory.hosts.values() if host.strategy == "immutable"]
-    return list(container_targets_of(project, stage, hosts).values())
+    The stage is read from the release's snapshot; bad input is reported before the lock is taken. Under the
+    stage's lock, the release's images are built when missing, then it is deployed and recorded.
+    """
+    project.require_stage(stage)
+    with closing(open_ledger(project.ledger)) as connection:
+        row = resolve_release(connection, project, release, playbook)
+        loaded = load_release(project, row)
+        targets = stage_targets(loaded, stage_context(project, stage, loaded.project))
+        check_vm_input(loaded, targets)
+        with stage_lock(connection, targets.stage, "deploy", say):
+            if targets.containers:
+                build_release_images(engine, connection, loaded, say)
+            return deploy_release(connection, loaded, targets, options, engine, say)

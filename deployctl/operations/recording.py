@@ -20,11 +20,10 @@ from deployctl.ledger.records import (
     ReleaseRow,
     begin_deployment,
     finish_deployment,
-    release_of_image,
     set_deployment_release,
 )
 from deployctl.model.project import Project
-from deployctl.release.store import make_release
+from deployctl.operations.release import record_release
 from deployctl.strategies.results import HostRecap, RunResult
 from deployctl.transport.base import shell
 from deployctl.transport.pool import run_each
@@ -100,7 +99,7 @@ def recorded_deployment(
     connection = connection if connection is not None else open_ledger(project.ledger)
     try:
         if release is None:
-            release = make_release(connection, project, playbook)
+            release = record_release(connection, project, playbook)
         deployment_id = begin_deployment(
             connection,
             stage,
@@ -275,7 +274,7 @@ class RollbackRecord:
 
 @contextmanager
 def recorded_rollback(connection: sqlite3.Connection, stage: str) -> Iterator[RollbackRecord]:
-    """Record a rollback of `stage`'s containers; the release it returns to is found from the image, afterwards."""
+    """Record a rollback of `stage`'s containers; the caller names the release it returns to (`release_id`)."""
     record = RollbackRecord(connection, begin_deployment(connection, stage, None, "rollback", "immutable"))
     try:
         with outcome_of_errors(record):
@@ -285,10 +284,9 @@ def recorded_rollback(connection: sqlite3.Connection, stage: str) -> Iterator[Ro
         set_deployment_release(connection, record.deployment_id, record.release_id)
 
 
-def fill_rollback(record: RollbackRecord, stage: str, host: str, result: RolloutResult) -> None:
-    """Put a finished rollback into its record, naming the release whose image the stage returned to."""
+def fill_rollback(record: RollbackRecord, host: str, result: RolloutResult) -> None:
+    """Put a finished rollback's host, outcome and reason into its record."""
     detail = {"image": result.image, "previous_image": result.previous_image, "seconds": round(result.seconds, 3)}
     record.hosts.append(HostOutcome(host, "container", result.outcome, detail))
     record.outcome = DEPLOY_OUTCOMES.get(result.outcome, "failed")
     record.reason = result.reason
-    record.release_id = release_of_image(record.connection, stage, result.image)

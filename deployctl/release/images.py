@@ -1,24 +1,18 @@
-"""A release's images: built once from its snapshot, recorded with their digest, deployed as exactly that image.
-
-`build_release_images` compiles every play that has container targets (in any stage) from the release's
-snapshot and builds it (nothing when the content-addressed tag exists), then records image, digest and the
-deploy spec. `recorded_image_release` gives the recorded image back for a rollout: never rebuilt, so every
-stage runs the same digest.
+"""A release's snapshot loaded, and its images: a play with container targets compiled and built from the
+snapshot (`build_play_image`), the deploy spec kept as JSON beside its digest. What is recorded in the ledger
+is the operations' (deployctl.operations.release).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from deployctl.errors import DeployctlError
 from deployctl.immutable.recipe import ImageRelease, RuntimeTemplate, ServiceSpec
 from deployctl.immutable.stages import stage_variables
-from deployctl.ledger.db import now_iso
-from deployctl.ledger.records import ReleaseImage, ReleaseRow, release_images, save_release_image
+from deployctl.ledger.records import ReleaseRow
 from deployctl.model.loader import load_playbook
 from deployctl.model.playbook import Play, Playbook
 from deployctl.model.project import Project
@@ -73,59 +67,21 @@ def image_release_from_json(text: str) -> ImageRelease:
     )
 
 
-def build_release_images(
-    client: EngineApi, connection: sqlite3.Connection, loaded: LoadedRelease, say: Say
-) -> list[ReleaseImage]:
-    """Build (or find up to date) the image of every play with container targets and record it for the release.
+def build_play_image(
+    client: EngineApi, loaded: LoadedRelease, play: Play, scopes: dict[str, dict[str, Any]], say: Say
+) -> ImageRelease:
+    """Compile the play from the release's snapshot (its container targets' variables) and build its image.
 
-    An image already recorded for the release and still on the Docker host is kept as it is, never rebuilt.
+    Nothing is built when the content-addressed tag exists.
     """
     from deployctl.immutable.build import build_release, compile_with_base
 
-    recorded = {image.play: image for image in release_images(connection, loaded.row.id)}
-    images: list[ReleaseImage] = []
-    for play in loaded.playbook.plays:
-        scopes = container_scopes(loaded, play)
-        if not scopes:
-            continue
-        known = recorded.get(play.name)
-        if known is not None and known.spec != "{}" and _image_exists(client, known.image_id):
-            say(f"release {loaded.row.id}: play {play.name!r} is image {known.image} ({known.image_id})")
-            images.append(known)
-            continue
-        built = build_release(client, compile_with_base(client, loaded.playbook, play, scopes), say)
-        for note in built.not_baked:
-            say(f"not baked: {note}")
-        image = ReleaseImage(
-            loaded.row.id,
-            play.name,
-            built.image,
-            built.image_id,
-            built.context_hash,
-            now_iso(),
-            image_release_to_json(built),
-        )
-        save_release_image(connection, image)
-        images.append(image)
-    return images
+    built = build_release(client, compile_with_base(client, loaded.playbook, play, scopes), say)
+    for note in built.not_baked:
+        say(f"not baked: {note}")
+    return built
 
 
-def recorded_image_release(
-    client: EngineApi, connection: sqlite3.Connection, release_id: str, play: str
-) -> ImageRelease:
-    """The image recorded for a release's play, exactly (by digest); an error when none is recorded or it is gone."""
-    found = {image.play: image for image in release_images(connection, release_id)}.get(play)
-    if found is None or found.spec == "{}":
-        raise DeployctlError(
-            f"release {release_id} has no image recorded for play {play!r}: run `deployctl release create`"
-        )
-    if not _image_exists(client, found.image_id):
-        raise DeployctlError(
-            f"release {release_id}: its image {found.image} ({found.image_id}) is not on this Docker host any more; "
-            "it cannot be deployed as exactly the same thing (make a new release)"
-        )
-    return image_release_from_json(found.spec)
-
-
-def _image_exists(client: EngineApi, image_id: str) -> bool:
+def image_exists(client: EngineApi, image_id: str) -> bool:
+    """Whether the Docker host still has the image (by digest)."""
     return client.find_image(image_id) is not None

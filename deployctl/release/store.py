@@ -1,18 +1,16 @@
-"""Keep a release: copy its content into the state folder once, and record it in the ledger."""
+"""Keep a release's content: copied into the state folder once (atomically), and read back as a project."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import shutil
-import sqlite3
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 from deployctl.errors import DeployctlError
-from deployctl.ledger.db import actor, now_iso
-from deployctl.ledger.records import ReleaseRow, get_release, save_release
+from deployctl.ledger.records import ReleaseRow
 from deployctl.model.project import Project
 from deployctl.release.content import INVENTORY_FOLDER, ReleaseContent, ReleaseFile, collect_release
 from deployctl.statedir import private_folder
@@ -62,21 +60,12 @@ def _copy_file(item: ReleaseFile, target: Path) -> None:
     shutil.copystat(item.source, target)
 
 
-def make_release(connection: sqlite3.Connection, project: Project, playbook: Path, note: str = "") -> ReleaseRow:
-    """The release of the playbook and inventories as they are now: snapshot and record it unless it exists."""
+def snapshot_release(project: Project, playbook: Path) -> tuple[ReleaseContent, Path]:
+    """The release of the playbook and inventories as they are now, and the folder its snapshot is kept in."""
     content = collect_release(project, playbook)
     folder = snapshot_dir(project.state_dir, content.release_id)
     write_snapshot(content, folder)
-    row = ReleaseRow(
-        id=content.release_id,
-        content_hash=content.content_hash,
-        playbook=content.playbook_source,
-        snapshot_dir=str(folder),
-        created_at=now_iso(),
-        created_by=actor(),
-        note=note,
-    )
-    return save_release(connection, row)
+    return content, folder
 
 
 def release_project(project: Project, release: ReleaseRow) -> tuple[Project, Path]:
@@ -87,11 +76,3 @@ def release_project(project: Project, release: ReleaseRow) -> tuple[Project, Pat
         raise DeployctlError(f"release {release.id}: its snapshot {folder} is missing")
     manifest = json.loads(manifest_path.read_text())
     return replace(project, inventory_dir=folder / INVENTORY_FOLDER), folder / str(manifest["playbook"])
-
-
-def find_release(connection: sqlite3.Connection, wanted: str) -> ReleaseRow:
-    """The release named `wanted` (id or hash prefix), or an error listing what exists."""
-    release = get_release(connection, wanted)
-    if release is None:
-        raise DeployctlError(f"no release {wanted!r} in the ledger (see `deployctl release list`)")
-    return release

@@ -31,7 +31,7 @@ from deployctl.ledger.db import open_ledger
 from deployctl.ledger.records import HostOutcome, begin_deployment, finish_deployment
 from deployctl.model.inventory import InventoryHost, load_inventories
 from deployctl.model.project import Project, load_project
-from deployctl.release.store import make_release
+from deployctl.operations.release import record_release
 from deployctl.release.verification import serving_replicas
 from tests.unit.dockerapi.fakeengine import FakeContainer, FakeEngine
 
@@ -147,7 +147,7 @@ def test_a_forced_update_asks_swarm_to_replace_the_tasks() -> None:
 
 def _deployed(project: Project, connection: sqlite3.Connection) -> str:
     """Record a release of the project and a successful deployment of it to dev; the release id."""
-    row = make_release(connection, project, project.root / "playbooks" / "webapp.yml")
+    row = record_release(connection, project, project.root / "playbooks" / "webapp.yml")
     deployment = begin_deployment(connection, "dev", row.id, "deploy", "immutable")
     finish_deployment(connection, deployment, "ok", [HostOutcome(HOST, "container", "deployed", {})])
     return row.id
@@ -197,7 +197,7 @@ def test_drift_fix_of_a_swarm_target_replaces_its_tasks_with_the_recorded_image(
 
     files = [RuntimeFile(dest="/etc/webapp.ini", content=b"port=8000\n")]
     monkeypatch.setattr("deployctl.lab.engine.ensure_engine", lambda _dir, _say: object())
-    monkeypatch.setattr("deployctl.release.images.recorded_image_release", recorded_image)
+    monkeypatch.setattr("deployctl.operations.release.recorded_image_release", recorded_image)
     monkeypatch.setattr("deployctl.immutable.build.render_runtime_files", lambda _image, _book, _scope: files)
     monkeypatch.setattr("deployctl.immutable.build.build_release", never)
     monkeypatch.setattr("deployctl.immutable.build.compile_with_base", never)
@@ -224,7 +224,7 @@ def test_drift_fix_of_a_swarm_replica_count_redeploys_through_the_swarm_engine(
     connection = open_ledger(project.ledger)
     release_id = _deployed(project, connection)
     monkeypatch.setattr("deployctl.lab.engine.ensure_engine", lambda _dir, _say: object())
-    monkeypatch.setattr("deployctl.release.images.recorded_image_release", lambda *_args: IMAGE)
+    monkeypatch.setattr("deployctl.operations.release.recorded_image_release", lambda *_args: IMAGE)
     monkeypatch.setattr("deployctl.immutable.build.render_runtime_files", lambda *_args: [])
     item = DriftItem("dev", HOST, "container", "immutable", "replicas", "replicas", "2", "1")
     scan = HostScan("dev", HOST, "container", "immutable", HOST, release_id, "drifted", items=(item,))
@@ -261,8 +261,7 @@ def test_status_of_a_swarm_stage_reports_its_running_task_containers(tmp_path: P
         ("deployctl-dev-app.2.bbb", True),
         ("deployctl-dev-app.3.ccc", False),
     ]
-    hosts = [inventory_host(project)]
-    assert serving_replicas(client, project, "dev", hosts) == ["deployctl-dev-app.1.aaa", "deployctl-dev-app.2.bbb"]
+    assert serving_replicas(client, [target]) == ["deployctl-dev-app.1.aaa", "deployctl-dev-app.2.bbb"]
 
 
 def test_status_of_a_container_stage_leaves_task_containers_out(tmp_path: Path) -> None:

@@ -8,8 +8,9 @@ from pathlib import Path
 from deployctl.ledger.db import open_ledger
 from deployctl.ledger.records import list_releases
 from deployctl.model.project import load_project
+from deployctl.operations.release import record_release
 from deployctl.release.content import collect_release, content_hash
-from deployctl.release.store import make_release, release_project
+from deployctl.release.store import release_project
 
 
 def _project(root: Path) -> Path:
@@ -57,12 +58,12 @@ def test_a_changed_variable_is_a_new_release(tmp_path: Path) -> None:
     assert collect_release(project, playbook).content_hash != before
 
 
-def test_make_release_snapshots_once_and_the_snapshot_loads_as_the_project(tmp_path: Path) -> None:
+def test_record_release_snapshots_once_and_the_snapshot_loads_as_the_project(tmp_path: Path) -> None:
     playbook = _project(tmp_path)
     project = load_project(tmp_path)
     ledger = open_ledger(project.ledger)
-    release = make_release(ledger, project, playbook)
-    assert make_release(ledger, project, playbook) == release
+    release = record_release(ledger, project, playbook)
+    assert record_release(ledger, project, playbook) == release
     assert len(list_releases(ledger)) == 1
     snapshot = Path(release.snapshot_dir)
     manifest = json.loads((snapshot / "release.json").read_text())

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from deployctl.cli.deploy import resolve_release
 from deployctl.cli.main import main
 from deployctl.errors import DeployctlError, InputError
 from deployctl.ledger.db import open_ledger
 from deployctl.ledger.records import list_releases
 from deployctl.model.loader import load_playbook
 from deployctl.model.project import load_project
+from deployctl.operations.release import record_release, resolve_release
 from deployctl.release.content import collect_release
-from deployctl.release.store import make_release, release_project
+from deployctl.release.store import release_project
 
 SITE = """\
 - hosts: all
@@ -56,7 +56,7 @@ def test_a_project_file_outside_the_playbook_folder_is_in_the_hash(tmp_path: Pat
 def test_the_snapshot_keeps_the_layout_so_its_playbook_reads_only_the_snapshot(tmp_path: Path) -> None:
     playbook = project(tmp_path)
     project_ = load_project(tmp_path)
-    release = make_release(open_ledger(project_.ledger), project_, playbook)
+    release = record_release(open_ledger(project_.ledger), project_, playbook)
     (tmp_path / "shared" / "app.conf").write_text("port=9999\n")
     _, snapshot_playbook = release_project(project_, release)
     snapshot = Path(release.snapshot_dir)
@@ -100,7 +100,7 @@ def test_symbolic_links_are_kept_as_links_hashed_by_their_target(tmp_path: Path)
     content = collect_release(project_, playbook)
     [entry] = [f for f in content.files if f.path == "project/playbooks/files/app.conf"]
     assert entry.link == "../../shared/app.conf"
-    release = make_release(open_ledger(project_.ledger), project_, playbook)
+    release = record_release(open_ledger(project_.ledger), project_, playbook)
     copied = Path(release.snapshot_dir) / "project" / "playbooks" / "files" / "app.conf"
     assert copied.is_symlink()
     assert str(copied.readlink()) == "../../shared/app.conf"
@@ -128,8 +128,8 @@ def test_two_playbooks_of_one_folder_are_two_releases_each_with_its_playbook(tmp
     other.write_text("- hosts: all\n  tasks: []\n")
     project_ = load_project(tmp_path)
     ledger = open_ledger(project_.ledger)
-    first = make_release(ledger, project_, site)
-    second = make_release(ledger, project_, other)
+    first = record_release(ledger, project_, site)
+    second = record_release(ledger, project_, other)
     assert first.id != second.id
     assert (first.playbook, second.playbook) == ("playbooks/site.yml", "playbooks/other.yml")
     assert release_project(project_, second)[1].read_text() == other.read_text()
@@ -150,7 +150,7 @@ def test_a_role_of_the_project_roles_path_is_in_the_release_and_found_in_the_sna
     project_ = load_project(tmp_path)
     content = collect_release(project_, playbook)
     assert {"project/roles/web/tasks/main.yml", "project/roles/web/templates/app.j2"} <= {f.path for f in content.files}
-    release = make_release(open_ledger(project_.ledger), project_, playbook)
+    release = record_release(open_ledger(project_.ledger), project_, playbook)
     snapshot = Path(release.snapshot_dir)
     loaded = load_playbook(release_project(project_, release)[1], display=release.playbook)
     assert {use.path for use in loaded.uses} == {
@@ -187,7 +187,7 @@ def test_a_playbook_outside_the_project_is_released_with_its_own_folder_only(tmp
         "- hosts: all\n  tasks:\n    - copy:\n        src: app.conf\n        dest: /etc/a\n"
     )
     project_ = load_project(root)
-    release = make_release(open_ledger(project_.ledger), project_, variant / "site.yml")
+    release = record_release(open_ledger(project_.ledger), project_, variant / "site.yml")
     _, snapshot_playbook = release_project(project_, release)
     assert snapshot_playbook == Path(release.snapshot_dir) / "playbook" / "site.yml"
     assert (Path(release.snapshot_dir) / "playbook" / "files" / "app.conf").read_text() == "port=1\n"
