@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from docker import DockerClient
 
     from deployctl.immutable.rollout import RolloutResult
-    from deployctl.ledger.records import ReleaseRow
+    from deployctl.model.records import ReleaseRow
     from deployctl.operations.deploy import StageDeployment
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")]

@@ -16,10 +16,11 @@ from deployctl.drift.compare import NOT_INSTALLED
 from deployctl.drift.model import DriftReport, HostScan
 from deployctl.errors import DeployctlError
 from deployctl.ledger.locks import stage_lock
-from deployctl.ledger.records import HostOutcome, ReleaseRow, get_release
+from deployctl.ledger.records import get_release
 from deployctl.model.inventory import load_inventories
 from deployctl.model.loader import load_playbook
 from deployctl.model.project import Project
+from deployctl.model.records import HostOutcome, ReleaseRow
 from deployctl.operations.context import stage_context
 from deployctl.operations.converge import converge_vms
 from deployctl.operations.recording import recorded_deployment

@@ -31,12 +31,13 @@ from deployctl.facts.cache import FactCache
 from deployctl.lab.state import LabState, load_lab_state
 from deployctl.ledger.db import now_iso
 from deployctl.ledger.drift import baselines, save_scan
-from deployctl.ledger.records import DeploymentRow, HostOutcome, get_release, last_deployed
+from deployctl.ledger.records import get_release, last_deployed
 from deployctl.model.connection import resolve_endpoint
 from deployctl.model.inventory import Inventory, InventoryHost, load_inventories
 from deployctl.model.loader import load_playbook
 from deployctl.model.playbook import Playbook
 from deployctl.model.project import Project
+from deployctl.model.records import DeploymentRow, HostOutcome
 from deployctl.redaction import Redactor, secret_values
 from deployctl.release.store import release_project
 from deployctl.templating import Templar

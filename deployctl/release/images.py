@@ -18,10 +18,11 @@ from deployctl.errors import DeployctlError
 from deployctl.immutable.recipe import ImageRelease, RuntimeTemplate, ServiceSpec
 from deployctl.immutable.stages import stage_variables
 from deployctl.ledger.db import now_iso
-from deployctl.ledger.records import ReleaseImage, ReleaseRow, release_images, save_release_image
+from deployctl.ledger.records import release_images, save_release_image
 from deployctl.model.loader import load_playbook
 from deployctl.model.playbook import Play, Playbook
 from deployctl.model.project import Project
+from deployctl.model.records import ReleaseImage, ReleaseRow
 from deployctl.release.store import release_project
 
 if TYPE_CHECKING:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from deployctl.errors import DeployctlError
 from deployctl.ledger.db import actor, now_iso
-from deployctl.ledger.records import ReleaseRow, get_release, save_release
+from deployctl.ledger.records import get_release, save_release
 from deployctl.model.project import Project
+from deployctl.model.records import ReleaseRow
 from deployctl.release.content import INVENTORY_FOLDER, ReleaseContent, ReleaseFile, collect_release
 from deployctl.statedir import private_folder
 

@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING
 
 from deployctl.errors import DeployctlError
 from deployctl.lab.state import load_lab_state
-from deployctl.ledger.verifications import VerificationHost, begin_verification, finish_verification
+from deployctl.ledger.verifications import begin_verification, finish_verification
 from deployctl.model.connection import SshEndpoint, resolve_endpoint
 from deployctl.model.inventory import InventoryHost, load_inventories
 from deployctl.model.project import Project
+from deployctl.model.records import VerificationHost
 from deployctl.pipeline.junit import host_checks, verdict
 
 if TYPE_CHECKING:

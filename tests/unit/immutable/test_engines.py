@@ -30,9 +30,10 @@ from deployctl.immutable.resources import ENGINE_LABEL, RELEASE_LABEL, ROLE_LABE
 from deployctl.immutable.rollout import RolloutResult
 from deployctl.immutable.swarm import service_definition
 from deployctl.ledger.db import open_ledger
-from deployctl.ledger.records import HostOutcome, begin_deployment, finish_deployment
+from deployctl.ledger.records import begin_deployment, finish_deployment
 from deployctl.model.inventory import InventoryHost, load_inventories
 from deployctl.model.project import Project, load_project
+from deployctl.model.records import HostOutcome
 from deployctl.release.store import make_release
 from deployctl.release.verification import serving_replicas
 
