@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from deployctl.lab.state import LabState, load_lab_state
@@ -44,3 +44,11 @@ def stage_context(project: Project, stage: str, source: Project | None = None) -
     name = project.require_stage(stage)
     inventory = load_inventories(source or project)[name]
     return StageContext(project, name, inventory, load_lab_state(project.state_dir))
+
+
+def stage_contexts(project: Project, stages: Sequence[str] | None = None) -> dict[str, StageContext]:
+    """The working tree's contexts of `stages` (every stage by default): inventories and lab state read once."""
+    names = [project.require_stage(stage) for stage in (stages if stages is not None else project.stages)]
+    inventories = load_inventories(project, names)
+    lab = load_lab_state(project.state_dir)
+    return {name: StageContext(project, name, inventories[name], lab) for name in names}

@@ -24,7 +24,7 @@ class PipelineStatus:
 
 
 def pipeline_status(project: Project) -> PipelineStatus:
-    """Read every stage's deployments, verifications, newest drift scan and lock from the ledger; no host is contacted."""
+    """Every stage's deployments, verifications, newest drift scan and lock, from the ledger (no host contacted)."""
     with closing(open_ledger(project.ledger)) as connection:
         summaries = []
         for stage in project.stages:

@@ -14,7 +14,6 @@ import pytest
 from docker.errors import NotFound
 
 from deployctl.cli.main import main
-from deployctl.drift.fix import fix_containers
 from deployctl.drift.model import DriftItem, HostScan
 from deployctl.errors import InputError
 from deployctl.immutable.engines import (
@@ -34,6 +33,7 @@ from deployctl.ledger.records import begin_deployment, finish_deployment
 from deployctl.model.inventory import InventoryHost, load_inventories
 from deployctl.model.project import Project, load_project
 from deployctl.model.records import HostOutcome
+from deployctl.operations.drift import fix_containers
 from deployctl.release.store import make_release
 from deployctl.release.verification import serving_replicas
 
