@@ -1,6 +1,6 @@
 """`deployctl drift`: what drifted on each VM and container from its release, and between stages.
 
-Exit codes (stable, the promotion gate relies on them): 0 no drift, 2 drift found, 1 error (a host could
+Exit codes (stable: scripts and CI rely on them): 0 no drift, 2 drift found, 1 error (a host could
 not be scanned, or invalid input: unlike other commands, drift keeps terraform's three codes).
 """
 

@@ -279,13 +279,16 @@ def fix_vms(
     targets = [context.inventory.hosts[h.host] for h in fix.hosts]
     endpoints = context.endpoints(targets)
     lines = []
+    for host in fix.hosts:
+        commands = package_commands(host)
+        if commands:
+            with closing(transport_factory(endpoints[host.host])) as transport:
+                for command in commands:
+                    done = transport.run(command, become=True)
+                    words = package_command_words(command)
+                    lines.append(f"fix: {fix.stage}/{host.host}: {words}: exit {done.exit_code}")
     connections = RetainedConnections(transport_factory)
     try:
-        for host in fix.hosts:
-            for command in package_commands(host):
-                done = connections(endpoints[host.host]).run(command, become=True)
-                words = package_command_words(command)
-                lines.append(f"fix: {fix.stage}/{host.host}: {words}: exit {done.exit_code}")
         with recorded_deployment(
             project, playbook_path, fix.stage, "fix", "mutable", release=row, connection=connection
         ) as record:
