@@ -27,10 +27,11 @@ import paramiko
 from compare_tools import deployctl_revision
 from floor import connect_and_run
 
-from deployctl.drift.scan import scan_stages
 from deployctl.lab.state import require_lab_state
 from deployctl.ledger.db import open_ledger
 from deployctl.model.project import Project, find_project
+from deployctl.operations.context import stage_contexts
+from deployctl.operations.drift import scan_drift
 
 
 def floor_seconds(endpoints: list[tuple[int, str]]) -> float:
@@ -68,7 +69,7 @@ def measure(project: Project, endpoints: list[tuple[int, str]], rounds: int) -> 
         for _ in range(rounds):
             floors.append(floor_seconds(endpoints))
             started = time.monotonic()
-            report = scan_stages(project, connection, list(project.stages))
+            report = scan_drift(project, connection, stage_contexts(project))
             scans.append(time.monotonic() - started)
             hosts = sum(1 for h in report.hosts if h.target == "vm")
             containers = len(report.hosts) - hosts

@@ -1,6 +1,6 @@
 """`deployctl drift`: what drifted on each VM and container from its release, and between stages.
 
-Exit codes (stable, the promotion gate relies on them): 0 no drift, 2 drift found, 1 error (a host could
+Exit codes (stable: scripts and CI rely on them): 0 no drift, 2 drift found, 1 error (a host could
 not be scanned, or invalid input: unlike other commands, drift keeps terraform's three codes).
 """
 
@@ -71,30 +71,14 @@ def _scan(
     fix: bool,
     ignore_file: Path | None,
 ) -> int:
-    from deployctl.drift.ignore import rules_from_file
     from deployctl.drift.render import report_html, report_json, report_junit
-    from deployctl.drift.scan import resolve_ignore_file, scan_stages
-    from deployctl.ledger.db import open_ledger
+    from deployctl.operations.drift import detect_drift, drift_rules
 
     project = cli_context(ctx).project()
     if all_stages == (stage is not None):
         raise DeployctlError("give --stage STAGE or --all-stages")
     stages = list(project.stages) if all_stages else [project.require_stage(str(stage))]
-    path = resolve_ignore_file(project, ignore_file)
-    if ignore_file is not None and not path.is_file():
-        raise DeployctlError(f"--ignore-file {ignore_file}: no such file")
-    rules = rules_from_file(path, project.display(path.resolve()))
-    connection = open_ledger(project.ledger)
-    try:
-        report = scan_stages(project, connection, stages, rules)
-        if fix and report.outcome != "clean":
-            from deployctl.drift.fix import fix_drift
-
-            for line in fix_drift(project, connection, report):
-                say(line)
-            report = scan_stages(project, connection, stages, rules)
-    finally:
-        connection.close()
+    report = detect_drift(project, stages, drift_rules(project, ignore_file), fix=fix, say=say)
     if output is ReportFormat.table:
         _print_table(report)
     else:

@@ -6,7 +6,6 @@ Reads the ledger only: fast, and no host is contacted.
 from __future__ import annotations
 
 import socket
-import sqlite3
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
@@ -15,7 +14,6 @@ import typer
 from deployctl.cli.context import cli_context
 from deployctl.cli.deploy import FormatOption
 from deployctl.cli.render import OutputFormat, print_json, print_table
-from deployctl.pipeline.status import DriftScanFacts, StageSummary, summarize_stage
 
 if TYPE_CHECKING:
     from deployctl.ledger.locks import StageLock
@@ -34,46 +32,12 @@ def lock_word(lock: StageLock | None) -> str:
     return lock.describe()
 
 
-def latest_drift_scan(connection: sqlite3.Connection, stage: str) -> DriftScanFacts | None:
-    """The newest finished drift scan that covered `stage`, with the stage's unignored drift items in it."""
-    for row in connection.execute(
-        "SELECT id, stages, started_at, outcome FROM drift_scans WHERE outcome != 'running' ORDER BY id DESC"
-    ):
-        if stage in str(row["stages"]).split(","):
-            items = connection.execute(
-                "SELECT count(*) FROM drift_items WHERE scan_id = ? AND stage = ? AND ignored = 0", (row["id"], stage)
-            ).fetchone()[0]
-            return DriftScanFacts(int(row["id"]), str(row["started_at"]), str(row["outcome"]), int(items))
-    return None
-
-
-def stage_summaries(connection: sqlite3.Connection, stages: tuple[str, ...]) -> list[StageSummary]:
-    """Every stage's summary, in pipeline order, from the ledger."""
-    from deployctl.ledger.records import deployments, process_alive
-    from deployctl.ledger.verifications import verifications
-
-    summaries = []
-    for stage in stages:
-        rows = deployments(connection, stage)
-        alive = {row.id: process_alive(row.pid, row.machine) for row in rows if row.outcome == "running"}
-        summaries.append(
-            summarize_stage(stage, rows, verifications(connection, stage), latest_drift_scan(connection, stage), alive)
-        )
-    return summaries
-
-
 def status(ctx: typer.Context, output: FormatOption = OutputFormat.table) -> None:
     """Per stage (pipeline order): the current release, when, by which strategy, verified or not, drift or not."""
-    from deployctl.ledger.db import open_ledger
-    from deployctl.ledger.locks import all_locks
+    from deployctl.operations.status import pipeline_status
 
-    project = cli_context(ctx).project()
-    connection = open_ledger(project.ledger)
-    try:
-        summaries = stage_summaries(connection, project.stages)
-        locks = {lock.stage: lock for lock in all_locks(connection)}
-    finally:
-        connection.close()
+    found = pipeline_status(cli_context(ctx).project())
+    summaries, locks = found.summaries, found.locks
     if output is OutputFormat.json:
         print_json(
             [

@@ -1,7 +1,6 @@
-"""Scan a VM over SSH: plan its release in check mode with the mutable strategy's runner, one round trip.
+"""A VM's drift from what a check-mode run of its release found: planned changes, packages since the baseline.
 
-The package list (for the baseline comparison) is read in the same batch as the play's facts. Nothing is
-changed on the host: check mode only plans.
+The run itself (over the host's transport) is operations/vmscan.py; this module only judges its findings.
 """
 
 from __future__ import annotations
@@ -13,38 +12,13 @@ from typing import Any
 from deployctl.drift.compare import config_values, package_items, plan_items, redacted_facts
 from deployctl.drift.ignore import IgnoreRule, split_ignored
 from deployctl.drift.model import HostScan, HostStatus, host_status
-from deployctl.errors import ConnectionFailedError, DeployctlError
-from deployctl.facts.base import Fact
-from deployctl.facts.cache import FactCache
 from deployctl.facts.files import FileInfo
-from deployctl.facts.packages import PACKAGE_LIST_KEY, PackageInfo, PackageListFact
+from deployctl.facts.packages import PACKAGE_LIST_KEY, PackageInfo
 from deployctl.model.inventory import Inventory, InventoryHost
 from deployctl.model.playbook import Playbook
-from deployctl.model.runvars import run_variables
 from deployctl.redaction import RedactionRules, Redactor
-from deployctl.strategies.hostrun import Emit, HostRunner, RunOptions
-from deployctl.strategies.mutable import play_hosts
 from deployctl.strategies.results import TaskResult
 from deployctl.templating import Templar
-from deployctl.transport.base import Transport
-
-
-class _ScanRunner(HostRunner):
-    """The mutable strategy's host runner, reading extra facts in its first round trip."""
-
-    def __init__(self, *args: Any, extra: Sequence[Fact[Any]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.extra: list[Fact[Any]] = list(extra)
-
-    def _gather(self, facts: list[Fact[Any]], become: bool) -> None:
-        if self.extra:
-            facts, self.extra = [*facts, *self.extra], []
-        super()._gather(facts, become)
-
-    def gather_left(self) -> None:
-        """Read the extra facts when no play asked for facts (a host no task reads)."""
-        if self.extra:
-            self._gather([], False)
 
 
 @dataclass(frozen=True)
@@ -69,36 +43,6 @@ class VmFacts:
     secret_values: set[str] = field(default_factory=set)
 
 
-def check_release(
-    host: InventoryHost,
-    transport: Transport,
-    release: VmRelease,
-    extra: Sequence[Fact[Any]],
-    fact_cache: FactCache | None = None,
-) -> VmFacts:
-    """Plan the release's plays for `host` in check mode (facts in one round trip, extras with them)."""
-    found = VmFacts()
-    emit: Emit = found.results.append
-    variables = run_variables(release.inventory, release.playbook, host, check=True)
-    hint = fact_cache.hint(host.name) if fact_cache is not None else None
-    check = RunOptions(check=True, redaction=release.redaction)
-    runner = _ScanRunner(
-        host, transport, release.playbook, variables, check, emit, templar=release.templar, fact_hint=hint, extra=extra
-    )
-    for play in release.playbook.plays:
-        if any(h.name == host.name for h in play_hosts(release.inventory, play, None)):
-            runner.run_play(play)
-            if runner.failed:
-                break
-    runner.gather_left()
-    if fact_cache is not None:
-        fact_cache.remember(host.name, runner.gathered)
-    found.facts = runner.facts
-    found.round_trips = runner.round_trips
-    found.secret_values = runner.secret_values
-    return found
-
-
 def parity_facts(release_id: str, found: VmFacts, rules: RedactionRules | None = None) -> dict[str, str]:
     """The facts the parity matrix compares: the release, managed packages' versions, rendered config values.
 
@@ -121,30 +65,23 @@ def _failure(results: Sequence[TaskResult]) -> TaskResult | None:
     return next((r for r in results if r.status in ("failed", "unreachable") and not r.ignored), None)
 
 
-def _failed(host: InventoryHost, release: VmRelease, status: HostStatus, message: str) -> HostScan:
+def failed_vm_scan(host: InventoryHost, release: VmRelease, status: HostStatus, message: str) -> HostScan:
+    """A VM that could not be scanned: unreachable, or an error, and why."""
     return HostScan(host.stage, host.name, "vm", "mutable", host.name, release.release_id, status, message)
 
 
-def scan_vm(
+def vm_scan(
     host: InventoryHost,
-    transport: Transport,
     release: VmRelease,
+    found: VmFacts,
     baseline: Mapping[str, str] | None,
     rules: Sequence[IgnoreRule],
-    fact_cache: FactCache | None = None,
 ) -> HostScan:
-    """One VM's drift from its release: planned changes, and packages changed since the baseline."""
-
-    try:
-        found = check_release(host, transport, release, [PackageListFact()], fact_cache)
-    except ConnectionFailedError as error:
-        return _failed(host, release, "unreachable", str(error))
-    except DeployctlError as error:
-        return _failed(host, release, "error", str(error))
+    """One VM's drift from what the check-mode run found: its planned changes, packages changed since the baseline."""
     failure = _failure(found.results)
     if failure is not None:
         status: HostStatus = "unreachable" if failure.status == "unreachable" else "error"
-        return _failed(host, release, status, f"{failure.task}: {failure.message}")
+        return failed_vm_scan(host, release, status, f"{failure.task}: {failure.message}")
     items = plan_items(host.stage, host.name, found.results)
     current = found.facts.get(PACKAGE_LIST_KEY)
     message = ""

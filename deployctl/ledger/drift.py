@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from deployctl.ledger.db import actor, now_iso, transaction
+from deployctl.model.records import StageDriftScan
 
 if TYPE_CHECKING:  # not imported at run time: an apply reads baselines and needs no drift model
     from deployctl.drift.model import DriftItem, DriftReport
@@ -151,3 +152,16 @@ def scan_history(connection: sqlite3.Connection, stage: str | None = None, limit
         {"stage": stage, "limit": limit},
     )
     return [HistoryRow(*tuple(r)) for r in rows]
+
+
+def latest_stage_scan(connection: sqlite3.Connection, stage: str) -> StageDriftScan | None:
+    """The newest finished drift scan that covered `stage`, with the count of the stage's unignored items in it."""
+    for row in connection.execute(
+        "SELECT id, stages, started_at, outcome FROM drift_scans WHERE outcome != 'running' ORDER BY id DESC"
+    ):
+        if stage in str(row["stages"]).split(","):
+            items = connection.execute(
+                "SELECT count(*) FROM drift_items WHERE scan_id = ? AND stage = ? AND ignored = 0", (row["id"], stage)
+            ).fetchone()[0]
+            return StageDriftScan(int(row["id"]), str(row["started_at"]), str(row["outcome"]), int(items))
+    return None

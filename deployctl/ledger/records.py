@@ -11,75 +11,10 @@ import json
 import os
 import socket
 import sqlite3
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Iterable
 
 from deployctl.ledger.db import actor, now_iso, row_values, transaction
-
-HostKind = Literal["vm", "container"]
-
-
-@dataclass(frozen=True)
-class ReleaseRow:
-    """A release: a content-addressed snapshot of the playbook folder and the inventories."""
-
-    id: str
-    content_hash: str
-    playbook: str
-    snapshot_dir: str
-    created_at: str
-    created_by: str
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class ReleaseImage:
-    """The image a release's play was baked into."""
-
-    release_id: str
-    play: str
-    image: str
-    image_id: str
-    context_hash: str
-    built_at: str
-    spec: str = "{}"
-    """What a deploy needs besides the image (its service, per-stage templates), as JSON."""
-
-
-@dataclass(frozen=True)
-class HostOutcome:
-    """How one host or container fared in a deployment."""
-
-    host: str
-    kind: HostKind
-    status: str
-    detail: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class DeploymentRow:
-    """One deployment of a release to a stage."""
-
-    id: int
-    stage: str
-    release_id: str | None
-    action: str
-    strategy: str
-    started_at: str
-    ended_at: str | None
-    outcome: str
-    reason: str
-    requests_sent: int | None
-    requests_failed: int | None
-    forced: bool
-    force_reason: str
-    by: str
-    pid: int
-    machine: str
-    source_stage: str = ""
-    gates: str = "[]"
-    """The promotion gates checked before it, as JSON: a list of {gate, passed, reason}."""
+from deployctl.model.records import DeploymentRow, HostOutcome, ReleaseImage, ReleaseRow
 
 
 def _release(row: sqlite3.Row) -> ReleaseRow:

@@ -6,41 +6,11 @@ import json
 import os
 import socket
 import sqlite3
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable
 
 from deployctl.ledger.db import actor, now_iso, row_values, transaction
 from deployctl.ledger.records import process_alive
-
-
-@dataclass(frozen=True)
-class VerificationHost:
-    """One host's testinfra results: the backend that reached it and how many checks passed and failed."""
-
-    host: str
-    backend: str
-    passed: int
-    failed: int
-    detail: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class VerificationRow:
-    """One verification of a stage (outcome running, passed, failed or interrupted)."""
-
-    id: int
-    stage: str
-    release_id: str | None
-    started_at: str
-    ended_at: str | None
-    outcome: str
-    by: str
-    pid: int = 0
-    machine: str = ""
-    seconds: float | None = None
-    reason: str = ""
-    deployment_id: int | None = None
+from deployctl.model.records import VerificationHost, VerificationRow
 
 
 def _row(row: sqlite3.Row) -> VerificationRow:

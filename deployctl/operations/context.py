@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -51,11 +51,15 @@ def stage_context(project: Project, stage: str, source: Project | None = None) -
     Every stage's inventory is read, so a host that two stages both claim is refused before any host is touched.
     """
     name = project.require_stage(stage)
-    return stage_contexts(project, source)[name]
+    return stage_contexts(project, source=source)[name]
 
 
-def stage_contexts(project: Project, source: Project | None = None) -> dict[str, StageContext]:
-    """Every stage's context, the inventories read once from `source` (a release's snapshot) or the working tree."""
-    inventories = load_inventories(source or project)
+def stage_contexts(
+    project: Project, stages: Sequence[str] | None = None, source: Project | None = None
+) -> dict[str, StageContext]:
+    """The contexts of `stages` (every stage by default; then a host two stages claim is refused), inventories
+    read once from `source` (a release's snapshot) or the working tree, and the lab state read once."""
+    names = [project.require_stage(stage) for stage in (stages if stages is not None else project.stages)]
+    inventories = load_inventories(source or project, names if stages is not None else None)
     lab = load_lab_state(project.state_dir)
-    return {stage: StageContext(project, stage, inventories[stage], lab) for stage in project.stages}
+    return {name: StageContext(project, name, inventories[name], lab) for name in names}

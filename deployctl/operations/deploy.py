@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from deployctl.ledger.db import open_ledger
 from deployctl.ledger.locks import stage_lock
-from deployctl.ledger.records import ReleaseRow
 from deployctl.model.project import Project
+from deployctl.model.records import ReleaseRow
 from deployctl.operations.context import EngineFactory, Say, stage_context
 from deployctl.operations.converge import converge_vms
 from deployctl.operations.recording import (
@@ -48,7 +48,7 @@ class DeployOptions:
 
 
 @dataclass(frozen=True)
-class Promotion:
+class PromotionOrigin:
     """What a promotion adds to its deployment's record: the stage it promotes from and the gates it checked."""
 
     source_stage: str
@@ -141,7 +141,7 @@ def deploy_release(
     options: DeployOptions,
     engine: EngineFactory,
     say: Say,
-    promotion: Promotion | None = None,
+    promotion: PromotionOrigin | None = None,
 ) -> StageDeployment:
     """Apply the release to the stage's VMs, then roll its containers to its recorded images, as one deployment.
 
@@ -150,7 +150,7 @@ def deploy_release(
     the VMs took the release (a failed apply stops the deployment).
     """
     strategy = strategy_of(len(targets.vm_hosts), len(targets.containers))
-    promoted = promotion or Promotion(source_stage="", gates="[]")
+    promoted = promotion or PromotionOrigin(source_stage="", gates="[]")
     with recorded_deployment(
         targets.context.project,
         Path(loaded.row.playbook),

@@ -15,14 +15,9 @@ from deployctl.facts.base import RawFact
 from deployctl.facts.packages import PackageListFact
 from deployctl.ledger.db import open_ledger
 from deployctl.ledger.drift import baselines, save_baseline
-from deployctl.ledger.records import (
-    HostOutcome,
-    ReleaseRow,
-    begin_deployment,
-    finish_deployment,
-    set_deployment_release,
-)
+from deployctl.ledger.records import begin_deployment, finish_deployment, set_deployment_release
 from deployctl.model.project import Project
+from deployctl.model.records import HostOutcome, ReleaseRow
 from deployctl.operations.release import record_release
 from deployctl.strategies.results import HostRecap, RunResult
 from deployctl.transport.base import shell

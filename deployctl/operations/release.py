@@ -16,8 +16,6 @@ from deployctl.errors import DeployctlError, InputError
 from deployctl.immutable.recipe import ImageRelease
 from deployctl.ledger.db import actor, now_iso, open_ledger
 from deployctl.ledger.records import (
-    ReleaseImage,
-    ReleaseRow,
     get_release,
     list_releases,
     release_images,
@@ -25,6 +23,7 @@ from deployctl.ledger.records import (
     save_release_image,
 )
 from deployctl.model.project import Project
+from deployctl.model.records import ReleaseImage, ReleaseRow
 from deployctl.operations.context import EngineFactory, Say, stage_contexts
 from deployctl.operations.targets import check_vm_input, stage_targets
 from deployctl.release.images import (
@@ -161,7 +160,7 @@ def create_release(
     with closing(open_ledger(project.ledger)) as connection:
         row = record_release(connection, project, default_playbook(project, playbook), note)
         loaded = load_release(project, row)
-        for context in stage_contexts(project, loaded.project).values():
+        for context in stage_contexts(project, source=loaded.project).values():
             check_vm_input(loaded, stage_targets(loaded, context))
         images = build_release_images(engine, connection, loaded, say)
     return StoredRelease(row, tuple(images))

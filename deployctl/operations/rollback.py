@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 from deployctl.errors import DeployctlError
 from deployctl.ledger.db import open_ledger
 from deployctl.ledger.locks import stage_lock
-from deployctl.ledger.records import DeploymentRow, HostOutcome, deployment_hosts, deployments, get_release
+from deployctl.ledger.records import deployment_hosts, deployments, get_release
 from deployctl.model.project import Project
+from deployctl.model.records import DeploymentRow, HostOutcome
 from deployctl.operations.context import EngineFactory, Say, stage_context
 from deployctl.operations.recording import fill_rollback, recorded_rollback
 from deployctl.operations.targets import container_targets_of

@@ -1,19 +1,12 @@
-"""Read the answer of `deployctl drift --stage S --format json` (docs/drift.md): exit 0 clean, 2 drift, 1 error.
-
-The drift command is another piece of deployctl, called as a subprocess so the two stay decoupled: this
-module only reads its documented contract (exit code and JSON on stdout) into a verdict.
-"""
+"""The drift gate's verdict on a stage, from its drift scan's outcome and counts (the scan runs in-process)."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 DriftState = Literal["clean", "drift", "error"]
-CLEAN_EXIT = 0
-DRIFT_EXIT = 2
-COUNT_KEYS = ("hosts_drifted", "items")
 
 
 @dataclass(frozen=True)
@@ -25,37 +18,17 @@ class DriftCheck:
     summary: str
 
 
-def _counts(payload: Any) -> dict[str, int]:
-    """The drift counts the report gives (top level, or under `summary`), when it gives them."""
-    found: dict[str, int] = {}
-    for scope in (payload, payload.get("summary") if isinstance(payload, dict) else None):
-        if isinstance(scope, dict):
-            for key in COUNT_KEYS:
-                value = scope.get(key)
-                if isinstance(value, int) and not isinstance(value, bool):
-                    found.setdefault(key, value)
-    return found
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no message"
-
-
-def read_drift_answer(stage: str, exit_code: int, stdout: str, stderr: str) -> DriftCheck:
-    """The verdict from the drift command's exit code and JSON report; anything undocumented is an error."""
-    if exit_code not in (CLEAN_EXIT, DRIFT_EXIT):
-        return DriftCheck(stage, "error", f"the drift check of {stage} failed (exit {exit_code}): {_last_line(stderr)}")
-    try:
-        payload = json.loads(stdout)
-    except json.JSONDecodeError:
-        return DriftCheck(
-            stage,
-            "error",
-            f"the drift check of {stage} exited {exit_code} without a JSON report: {_last_line(stderr or stdout)}",
-        )
-    if exit_code == CLEAN_EXIT:
+def drift_verdict(
+    stage: str, outcome: DriftState, hosts_drifted: int, items: int, failures: Sequence[str] = ()
+) -> DriftCheck:
+    """The verdict on a finished scan: clean, drift (with its counts), or an error naming what could not be scanned."""
+    if outcome == "error":
+        return scan_failed(stage, "; ".join(failures) or "a host could not be scanned")
+    if outcome == "clean":
         return DriftCheck(stage, "clean", f"no drift in {stage}")
-    counts = _counts(payload)
-    detail = ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in counts.items())
-    return DriftCheck(stage, "drift", f"{stage} has drift" + (f" ({detail})" if detail else ""))
+    return DriftCheck(stage, "drift", f"{stage} has drift ({hosts_drifted} hosts drifted, {items} items)")
+
+
+def scan_failed(stage: str, why: str) -> DriftCheck:
+    """The verdict when the scan of `stage` could not be made: an error (a gate that fails, which --force can pass)."""
+    return DriftCheck(stage, "error", f"the drift check of {stage} failed: {why}")

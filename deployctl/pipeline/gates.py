@@ -10,8 +10,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from deployctl.ledger.records import DeploymentRow
-from deployctl.ledger.verifications import VerificationRow
+from deployctl.model.records import DeploymentRow, VerificationRow
 from deployctl.pipeline.drift import DriftCheck
 
 GATE_NAMES = ("release", "verified", "drift")

@@ -5,19 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from deployctl.ledger.records import DeploymentRow
-from deployctl.ledger.verifications import VerificationRow
+from deployctl.model.records import DeploymentRow, StageDriftScan, VerificationRow
 from deployctl.pipeline.gates import current_deployment, verification_of
-
-
-@dataclass(frozen=True)
-class DriftScanFacts:
-    """The newest drift scan that covered a stage: when, its outcome, and the stage's drifted items in it."""
-
-    scan_id: int
-    started_at: str
-    outcome: str
-    items: int
 
 
 @dataclass(frozen=True)
@@ -43,7 +32,7 @@ def verified_word(deployment: DeploymentRow | None, rows: Sequence[VerificationR
     return f"{found.outcome} (#{found.id})" if found is not None else "not verified"
 
 
-def drift_word(deployment: DeploymentRow | None, scan: DriftScanFacts | None) -> str:
+def drift_word(deployment: DeploymentRow | None, scan: StageDriftScan | None) -> str:
     """clean / drift (N items) / error, from the newest scan; `stale` when it predates the deployment."""
     if scan is None:
         return "not scanned"
@@ -68,7 +57,7 @@ def summarize_stage(
     stage: str,
     deployments: Sequence[DeploymentRow],
     verifications: Sequence[VerificationRow],
-    scan: DriftScanFacts | None,
+    scan: StageDriftScan | None,
     alive: dict[int, bool],
 ) -> StageSummary:
     """The stage's current release, when and how it was deployed, verified or not, drift or not."""

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from deployctl.immutable.recipe import ImageRelease, RuntimeTemplate, ServiceSpec
 from deployctl.immutable.stages import stage_variables
-from deployctl.ledger.records import ReleaseRow
 from deployctl.model.loader import load_playbook
 from deployctl.model.playbook import Play, Playbook
 from deployctl.model.project import Project
+from deployctl.model.records import ReleaseRow
 from deployctl.release.store import release_project
 
 if TYPE_CHECKING:

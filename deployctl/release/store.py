@@ -10,8 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from deployctl.errors import DeployctlError
-from deployctl.ledger.records import ReleaseRow
 from deployctl.model.project import Project
+from deployctl.model.records import ReleaseRow
 from deployctl.release.content import INVENTORY_FOLDER, ReleaseContent, ReleaseFile, collect_release
 from deployctl.statedir import private_folder
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deployctl.errors import DeployctlError
-from deployctl.ledger.verifications import VerificationHost
 from deployctl.model.connection import SshEndpoint
+from deployctl.model.records import VerificationHost
 from deployctl.pipeline.junit import host_checks, verdict
 
 if TYPE_CHECKING:

@@ -17,12 +17,13 @@ from deployctl.drift.compare import (
 from deployctl.drift.model import DriftReport, HostScan
 from deployctl.drift.parity import parity_matrix
 from deployctl.drift.render import report_html, report_json, report_junit, table_rows
-from deployctl.drift.vms import VmRelease, scan_vm
+from deployctl.drift.vms import VmRelease
 from deployctl.ledger.db import open_ledger
 from deployctl.ledger.drift import save_scan
 from deployctl.model.inventory import load_inventory
 from deployctl.model.loader import load_playbook
 from deployctl.model.project import load_project
+from deployctl.operations.vmscan import scan_vm
 from deployctl.redaction import REDACTED, RedactionRules, Redactor
 from deployctl.transport.local import LocalTransport
 

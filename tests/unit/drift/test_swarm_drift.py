@@ -12,11 +12,11 @@ from typing import Any
 from deployctl.dockerapi.replicas import TASK_ID_LABEL
 from deployctl.dockerapi.types import ImageInfo
 from deployctl.drift.compare import ContainerExpectation
-from deployctl.drift.containers import ReplicaIndex, scan_target
 from deployctl.immutable.recipe import RuntimeFile
 from deployctl.immutable.replica import config_digest
 from deployctl.immutable.resources import ENGINE_LABEL, ROLE_LABEL, STAGE_LABEL, SWARM_TASK_LABEL
 from deployctl.immutable.swarm import swarm_config_name
+from deployctl.operations.containerscan import ReplicaIndex, scan_target
 from tests.unit.dockerapi.fakeengine import FakeContainer, FakeEngine
 
 DEST = "/etc/webapp.ini"

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from deployctl.cli.main import main
-from deployctl.drift.fix import fix_containers
 from deployctl.drift.model import DriftItem, HostScan
 from deployctl.errors import InputError
 from deployctl.immutable.engines import (
@@ -28,9 +27,11 @@ from deployctl.immutable.resources import ENGINE_LABEL, RELEASE_LABEL, ROLE_LABE
 from deployctl.immutable.rollout import RolloutResult
 from deployctl.immutable.swarm import service_definition
 from deployctl.ledger.db import open_ledger
-from deployctl.ledger.records import HostOutcome, begin_deployment, finish_deployment
+from deployctl.ledger.records import begin_deployment, finish_deployment
 from deployctl.model.inventory import InventoryHost, load_inventories
 from deployctl.model.project import Project, load_project
+from deployctl.model.records import HostOutcome
+from deployctl.operations.drift import fix_containers
 from deployctl.operations.release import record_release
 from deployctl.release.verification import serving_replicas
 from tests.unit.dockerapi.fakeengine import FakeContainer, FakeEngine

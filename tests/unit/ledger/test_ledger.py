@@ -14,9 +14,6 @@ import pytest
 from deployctl.ledger import schema
 from deployctl.ledger.db import LedgerError, latest_version, open_ledger
 from deployctl.ledger.records import (
-    HostOutcome,
-    ReleaseImage,
-    ReleaseRow,
     begin_deployment,
     deployment_hosts,
     deployments,
@@ -28,6 +25,7 @@ from deployctl.ledger.records import (
     save_release,
     save_release_image,
 )
+from deployctl.model.records import HostOutcome, ReleaseImage, ReleaseRow
 
 
 def _release(content_hash: str = "ab" * 32) -> ReleaseRow:

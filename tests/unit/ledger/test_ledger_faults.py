@@ -16,7 +16,8 @@ import pytest
 
 from deployctl.ledger.db import LedgerError, open_ledger, transaction
 from deployctl.ledger.locks import StageLockedError, lock_holder, stage_lock
-from deployctl.ledger.records import HostOutcome, begin_deployment, deployments, finish_deployment
+from deployctl.ledger.records import begin_deployment, deployments, finish_deployment
+from deployctl.model.records import HostOutcome
 from deployctl.operations.recording import DeploymentRecord, outcome_of_errors
 
 

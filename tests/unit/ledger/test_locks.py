@@ -12,13 +12,8 @@ import pytest
 from deployctl.ledger.db import open_ledger
 from deployctl.ledger.locks import StageLockedError, all_locks, lock_holder, stage_lock
 from deployctl.ledger.records import begin_deployment, deployments
-from deployctl.ledger.verifications import (
-    VerificationHost,
-    begin_verification,
-    finish_verification,
-    verification_hosts,
-    verifications,
-)
+from deployctl.ledger.verifications import begin_verification, finish_verification, verification_hosts, verifications
+from deployctl.model.records import VerificationHost
 from deployctl.operations.recording import deployment_outcome, strategy_of
 
 

@@ -11,9 +11,10 @@ import pytest
 
 from deployctl.dockerapi.types import ImageInfo
 from deployctl.ledger.db import open_ledger
-from deployctl.ledger.records import ReleaseImage, deployment_hosts, deployments, list_releases, save_release_image
+from deployctl.ledger.records import deployment_hosts, deployments, list_releases, save_release_image
+from deployctl.model.records import ReleaseImage
 from deployctl.operations.context import stage_context
-from deployctl.operations.deploy import DeployOptions, Promotion, deploy, deploy_release
+from deployctl.operations.deploy import DeployOptions, PromotionOrigin, deploy, deploy_release
 from deployctl.operations.release import record_release
 from deployctl.operations.targets import stage_targets
 from deployctl.release.images import image_release_to_json, load_release
@@ -67,7 +68,9 @@ def test_a_promotion_rolls_the_recorded_image_through_the_engine_and_records_its
         )
         loaded = load_release(project, row)
         targets = stage_targets(loaded, stage_context(project, "dev", loaded.project))
-        promotion = Promotion(source_stage="qa", gates='[{"gate": "release"}]', forced=True, force_reason="hotfix")
+        promotion = PromotionOrigin(
+            source_stage="qa", gates='[{"gate": "release"}]', forced=True, force_reason="hotfix"
+        )
         done = deploy_release(ledger, loaded, targets, DeployOptions(), lambda: client, lambda _line: None, promotion)
         [deployment] = deployments(ledger, "dev")
         [host] = deployment_hosts(ledger, deployment.id)

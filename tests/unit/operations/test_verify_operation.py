@@ -11,9 +11,10 @@ import pytest
 
 from deployctl.immutable.engines import ContainerTarget
 from deployctl.ledger.db import open_ledger
-from deployctl.ledger.records import HostOutcome, begin_deployment, finish_deployment
-from deployctl.ledger.verifications import VerificationHost, verification_hosts, verifications
+from deployctl.ledger.records import begin_deployment, finish_deployment
+from deployctl.ledger.verifications import verification_hosts, verifications
 from deployctl.model.connection import SshEndpoint
+from deployctl.model.records import HostOutcome, VerificationHost
 from deployctl.operations.release import record_release
 from deployctl.operations.verify import verify
 from deployctl.release.verification import BackendRun

@@ -8,8 +8,7 @@ from dataclasses import replace
 import pytest
 
 from deployctl.errors import DeployctlError
-from deployctl.ledger.records import DeploymentRow
-from deployctl.ledger.verifications import VerificationRow
+from deployctl.model.records import DeploymentRow, VerificationRow
 from deployctl.pipeline.drift import DriftCheck
 from deployctl.pipeline.gates import (
     current_deployment,

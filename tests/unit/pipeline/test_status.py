@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from deployctl.ledger.records import DeploymentRow
-from deployctl.ledger.verifications import VerificationRow
+from deployctl.model.records import DeploymentRow, StageDriftScan, VerificationRow
 from deployctl.pipeline.gates import Gate, decide
 from deployctl.pipeline.plan import PlannedImage, PromotionPlan, plan_lines
-from deployctl.pipeline.status import DriftScanFacts, history_events, summarize_stage
+from deployctl.pipeline.status import history_events, summarize_stage
 
 
 def row(id_: int, outcome: str = "ok", action: str = "deploy", **changes: object) -> DeploymentRow:
@@ -22,7 +21,7 @@ def row(id_: int, outcome: str = "ok", action: str = "deploy", **changes: object
 def test_a_stage_shows_its_current_release_verification_and_drift() -> None:
     rows = [row(1, release_id="r0"), row(2, action="promote", source_stage="dev"), row(3, "failed", release_id="r9")]
     checks = [VerificationRow(1, "qa", "r1", "2026-01-01T00:05", "x", "passed", "me", deployment_id=2)]
-    scan = DriftScanFacts(7, "2026-01-01T00:06", "drift", 2)
+    scan = StageDriftScan(7, "2026-01-01T00:06", "drift", 2)
     summary = summarize_stage("qa", rows, checks, scan, {})
     assert (summary.release_id, summary.action, summary.deployment_id) == ("r1", "promote", 2)
     assert summary.verified == "passed (#1)"
@@ -32,7 +31,7 @@ def test_a_stage_shows_its_current_release_verification_and_drift() -> None:
 
 def test_an_old_scan_an_unverified_release_and_a_killed_deployment_show_as_such() -> None:
     rows = [row(1), row(2, "running")]
-    scan = DriftScanFacts(3, "2026-01-01T00:00", "clean", 0)
+    scan = StageDriftScan(3, "2026-01-01T00:00", "clean", 0)
     summary = summarize_stage("qa", rows, [], scan, {2: False})
     assert summary.verified == "not verified"
     assert summary.drift == "clean (scan #3, before the deployment)"

@@ -1,7 +1,8 @@
-"""Compare a stage's containers with their release: image id, `docker diff`, environment, mounted config.
+"""Scan a stage's containers against their release: image id, `docker diff`, environment, mounted config.
 
 The replicas are found by their labels (`deployctl.stage`, `deployctl.role=app`, as rollouts start them) and
-read through the Docker layer (deployctl.dockerapi.replicas); this module interprets what it read.
+read through the Docker layer (deployctl.dockerapi.replicas), their config files from the Docker host's disk;
+drift.compare compares what was read.
 A mounted config folder is named by the digest of its files when the rollout wrote it: the files' digest
 now tells whether someone edited them on the Docker host.
 """
