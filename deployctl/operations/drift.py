@@ -31,10 +31,11 @@ from deployctl.model.inventory import InventoryHost, load_inventories
 from deployctl.model.loader import load_playbook
 from deployctl.model.playbook import Playbook
 from deployctl.model.project import Project
-from deployctl.model.records import HostOutcome, ReleaseRow
+from deployctl.model.records import HostOutcome
 from deployctl.operations.context import Say, StageContext, stage_context, stage_contexts
 from deployctl.operations.converge import converge_vms
 from deployctl.operations.recording import recorded_deployment
+from deployctl.operations.release import find_release
 from deployctl.operations.vmscan import scan_vm
 from deployctl.redaction import Redactor, secret_values
 from deployctl.release.store import release_project
@@ -245,13 +246,6 @@ def _scan_containers(project: Project, index: ReplicaIndex, job: ScanJob) -> lis
     return scan_target(index, job.stage, job.host.name, job.release.release_id, expected, job.rules, redactor)
 
 
-def _release(connection: sqlite3.Connection, release_id: str) -> ReleaseRow:
-    row = get_release(connection, release_id)
-    if row is None:
-        raise DeployctlError(f"release {release_id} is not in the ledger")
-    return row
-
-
 def fix_vms(
     project: Project,
     connection: sqlite3.Connection,
@@ -259,7 +253,7 @@ def fix_vms(
     transport_factory: TransportFactory = SshTransport,
 ) -> list[str]:
     """Return drifted VMs of one stage to a release: packages first, then the release's playbook (converge_vms)."""
-    row = _release(connection, fix.release_id)
+    row = find_release(connection, fix.release_id)
     release_proj, playbook_path = release_project(project, row)
     context = stage_context(project, fix.stage, release_proj)
     book = load_playbook(playbook_path, display=release_proj.display(playbook_path))
@@ -313,7 +307,7 @@ def fix_containers(
     from deployctl.operations.targets import container_targets_of
     from deployctl.release.images import container_scopes, load_release
 
-    loaded = load_release(project, _release(connection, release_id))
+    loaded = load_release(project, find_release(connection, release_id))
     inventory = load_inventories(loaded.project, [stage])[stage]
     host = inventory.hosts[target]
     play = next(p for p in loaded.playbook.plays if any(h.name == target for h in inventory.select(p.hosts)))
