@@ -41,7 +41,7 @@ def _selected(
 
 
 def _endpoint(project: Project, inventory: Inventory, host: InventoryHost) -> SshEndpoint:
-    return StageContext(project, host.stage, inventory, load_lab_state(project.state_dir)).endpoint(host)
+    return StageContext(project, project.stage(host.stage), inventory, load_lab_state(project.state_dir)).endpoint(host)
 
 
 def show_inventory(

@@ -69,10 +69,6 @@ class Project:
         """Every stage, in pipeline order."""
         return tuple(Stage(position, name) for position, name in enumerate(self.stages))
 
-    def previous(self, stage: Stage) -> Stage | None:
-        """The stage before `stage` in the pipeline (a promotion to `stage` comes from it); None for the first."""
-        return None if stage.first else Stage(stage.position - 1, self.stages[stage.position - 1])
-
     def inventory_path(self, stage: Stage | str) -> Path:
         """The inventory file of a stage: `<inventory_dir>/<stage>.yml` (or `.yaml`)."""
         yml = self.inventory_dir / f"{stage}.yml"

@@ -77,8 +77,8 @@ def apply(
         record = None
         if not options.check:  # a check changes nothing: it takes no lock and records no deployment
             ledger = stack.enter_context(closing(open_ledger(context.project.ledger)))
-            stack.enter_context(stage_lock(ledger, context.stage, "apply", say))
-            record = stack.enter_context(recorded_apply(context.project, plan.playbook_path, context.stage, ledger))
+            stack.enter_context(stage_lock(ledger, context.name, "apply", say))
+            record = stack.enter_context(recorded_apply(context.project, plan.playbook_path, context.name, ledger))
         return converge_vms(
             context,
             plan.book,

@@ -10,6 +10,7 @@ from deployctl.lab.state import LabState, load_lab_state
 from deployctl.model.connection import SshEndpoint, resolve_endpoint
 from deployctl.model.inventory import Inventory, InventoryHost, load_inventories
 from deployctl.model.project import Project
+from deployctl.model.stage import Stage
 
 if TYPE_CHECKING:
     from deployctl.dockerapi.types import EngineApi
@@ -26,9 +27,15 @@ class StageContext:
 
     project: Project
     """The project on disk: its state folder, ledger and settings (a release's snapshot has none of its own)."""
-    stage: str
+    stage: Stage
+    """The stage, validated against deployctl.yml, with its place in the pipeline."""
     inventory: Inventory
     lab: LabState | None
+
+    @property
+    def name(self) -> str:
+        """The stage's name, as inventories, the ledger and reports use it."""
+        return self.stage.name
 
     def endpoint(self, host: InventoryHost) -> SshEndpoint:
         """How to reach one host of the inventory over SSH (lab hosts from the lab's facts)."""
@@ -50,8 +57,7 @@ def stage_context(project: Project, stage: str, source: Project | None = None) -
 
     Every stage's inventory is read, so a host that two stages both claim is refused before any host is touched.
     """
-    name = project.require_stage(stage)
-    return stage_contexts(project, source=source)[name]
+    return stage_contexts(project, source=source)[project.stage(stage).name]
 
 
 def stage_contexts(
@@ -59,7 +65,7 @@ def stage_contexts(
 ) -> dict[str, StageContext]:
     """The contexts of `stages` (every stage by default; then a host two stages claim is refused), inventories
     read once from `source` (a release's snapshot) or the working tree, and the lab state read once."""
-    names = [project.require_stage(stage) for stage in (stages if stages is not None else project.stages)]
-    inventories = load_inventories(source or project, names if stages is not None else None)
+    chosen = [project.stage(name) for name in stages] if stages is not None else list(project.pipeline())
+    inventories = load_inventories(source or project, [s.name for s in chosen] if stages is not None else None)
     lab = load_lab_state(project.state_dir)
-    return {name: StageContext(project, name, inventories[name], lab) for name in names}
+    return {s.name: StageContext(project, s, inventories[s.name], lab) for s in chosen}

@@ -55,7 +55,7 @@ def converge_vms(
         )
         if record is not None:
             fill_apply_record(record, result)
-            record_baselines(record, result, retained, context.stage)
+            record_baselines(record, result, retained, context.name)
         return result
     finally:
         if owned:

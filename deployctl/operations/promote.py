@@ -96,15 +96,15 @@ def source_drift(
         report = scan_drift(
             project,
             connection,
-            {context.stage: context},
+            {context.name: context},
             drift_rules(project, None),
             transport_factory=transport_factory,
         )
     except DeployctlError as error:
-        return scan_failed(context.stage, str(error))
+        return scan_failed(context.name, str(error))
     failures = [f"{h.stage}/{h.host}: {h.message}" for h in report.hosts if h.failed]
     return drift_verdict(
-        context.stage, report.outcome, sum(1 for h in report.hosts if h.drifted), len(report.items), failures
+        context.name, report.outcome, sum(1 for h in report.hosts if h.drifted), len(report.items), failures
     )
 
 

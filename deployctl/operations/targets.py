@@ -30,7 +30,7 @@ class StageTargets:
     @property
     def stage(self) -> str:
         """The stage's name."""
-        return self.context.stage
+        return self.context.name
 
     @property
     def inventory(self) -> Inventory:
@@ -51,8 +51,8 @@ def stage_targets(loaded: LoadedRelease, context: StageContext) -> StageTargets:
         if host.strategy == "immutable"
     )
     if not vms and not containers:
-        raise DeployctlError(f"no host of the {context.stage} inventory matches the plays of {loaded.row.playbook}")
-    targets = container_targets_of(context.project, context.stage, [host for _, host in containers])
+        raise DeployctlError(f"no host of the {context.name} inventory matches the plays of {loaded.row.playbook}")
+    targets = container_targets_of(context.project, context.name, [host for _, host in containers])
     return StageTargets(context, vms, containers, targets)
 
 

@@ -57,9 +57,9 @@ def check_stage(context: StageContext, engine: EngineFactory, say: Say) -> list[
     vms = [host for host in hosts if host.strategy == "mutable"]
     containers = [host for host in hosts if host.strategy == "immutable"]
     endpoints = context.endpoints(vms)
-    targets = container_targets_of(context.project, context.stage, containers)
+    targets = container_targets_of(context.project, context.name, containers)
     return check_hosts(
-        context.project.root, context.stage, list(endpoints.values()), list(targets.values()), engine, say
+        context.project.root, context.name, list(endpoints.values()), list(targets.values()), engine, say
     )
 
 

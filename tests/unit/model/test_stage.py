@@ -39,11 +39,6 @@ def test_stages_sort_in_pipeline_order_not_by_name(project: Project) -> None:
     assert sorted([project.stage("prod"), project.stage("dev"), project.stage("staging")]) == list(project.pipeline())
 
 
-def test_previous_stage_is_where_a_promotion_comes_from(project: Project) -> None:
-    assert project.previous(project.stage("prod")) == project.stage("staging")
-    assert project.previous(project.stage("dev")) is None
-
-
 def test_a_stage_names_its_inventory(project: Project) -> None:
     assert project.inventory_path(project.stage("prod")) == project.inventory_path("prod")
     assert project.inventory_path(project.stage("prod")).name == "prod.yml"
