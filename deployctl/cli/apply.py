@@ -16,7 +16,7 @@ from deployctl.operations.apply import plan_apply
 from deployctl.strategies.hostrun import RunOptions
 from deployctl.strategies.results import RunResult, TaskResult
 from deployctl.textdiff import unified_diff
-from deployctl.transport.pool import DEFAULT_FORKS
+from deployctl.transport.settings import DEFAULT_FORKS
 
 if TYPE_CHECKING:
     from rich.progress import Progress

@@ -13,10 +13,8 @@ import typer
 from deployctl.cli.context import cli_context
 from deployctl.cli.render import OutputFormat, print_json, print_table, say, stderr
 from deployctl.errors import DeployctlError
-from deployctl.model.project import Project
 
 if TYPE_CHECKING:
-    from deployctl.dockerapi.types import EngineApi
     from deployctl.immutable.rollout import RolloutResult
     from deployctl.operations.deploy import StageDeployment
 
@@ -46,20 +44,6 @@ def reports_engine_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise
 
     return run
-
-
-def engine(project: Project) -> Callable[[], EngineApi]:
-    """A factory of the Docker client: the engine is started (and the base image checked) only when needed."""
-    client: list[EngineApi] = []
-
-    def factory() -> EngineApi:
-        if not client:
-            from deployctl.lab.engine import ensure_engine
-
-            client.append(ensure_engine(project.state_dir, say))
-        return client[0]
-
-    return factory
 
 
 def render_rollout(result: RolloutResult) -> None:
@@ -125,12 +109,14 @@ def deploy(
     Exit codes: 0 deployed (or already running), 2 a host failed (a failed container roll returns to what
     ran), 4 invalid input, 5 the stage is locked by another command.
     """
+    from deployctl.operations.context import engine_factory
     from deployctl.operations.deploy import DeployOptions
     from deployctl.operations.deploy import deploy as deploy_operation
 
     project = cli_context(ctx).project()
     options = DeployOptions(parallelism=parallelism, delay=delay, load=load)
-    done = deploy_operation(project, stage, options, engine(project), say, release=release, playbook=playbook)
+    engine = engine_factory(project, say)
+    done = deploy_operation(project, stage, options, engine, say, release=release, playbook=playbook)
     render_deployment(done, output)
     if not done.ok:
         failed = next((r for r in done.rollouts if not r.ok), None)
@@ -151,10 +137,11 @@ def rollback(
     The stage's container target (and its engine: plain containers or a Swarm service) is the one the release
     the stage runs now names.
     """
+    from deployctl.operations.context import engine_factory
     from deployctl.operations.rollback import rollback as rollback_operation
 
     project = cli_context(ctx).project()
-    done = rollback_operation(project, stage, to, engine(project), say)
+    done = rollback_operation(project, stage, to, engine_factory(project, say), say)
     result = done.result
     if output is OutputFormat.json:
         print_json({**asdict(result), "deployment_id": done.deployment_id, "release_id": done.release_id})

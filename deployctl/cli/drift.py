@@ -117,17 +117,9 @@ def history(
     """Drift over time: per scan, stage and strategy, the hosts scanned, drifted, failed, items and ignored."""
     from dataclasses import asdict
 
-    from deployctl.ledger.db import open_ledger
-    from deployctl.ledger.drift import scan_history
+    from deployctl.operations.history import drift_history
 
-    project = cli_context(ctx).project()
-    if stage is not None:
-        project.require_stage(stage)
-    connection = open_ledger(project.ledger)
-    try:
-        rows = scan_history(connection, stage, limit)
-    finally:
-        connection.close()
+    rows = drift_history(cli_context(ctx).project(), stage, limit)
     if output is OutputFormat.json:
         print_json([asdict(r) for r in rows])
         return

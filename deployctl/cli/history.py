@@ -18,19 +18,9 @@ def history(
     output: FormatOption = OutputFormat.table,
 ) -> None:
     """Everything that happened to the stages, oldest first: apply, deploy, promote (and refusals), rollback, verify."""
-    from deployctl.ledger.db import open_ledger
-    from deployctl.ledger.records import deployments
-    from deployctl.ledger.verifications import verifications
-    from deployctl.pipeline.status import history_events
+    from deployctl.operations.history import stage_history
 
-    project = cli_context(ctx).project()
-    if stage is not None:
-        project.require_stage(stage)
-    connection = open_ledger(project.ledger)
-    try:
-        events = history_events(deployments(connection, stage), verifications(connection, stage), stage)
-    finally:
-        connection.close()
+    events = stage_history(cli_context(ctx).project(), stage)
     if output is OutputFormat.json:
         print_json([asdict(e) for e in events])
         return

@@ -32,21 +32,13 @@ def break_stage_lock(
     `lock-break` event in `deployctl history`. Exit codes: 0 broken, 1 no lock to break, 4 invalid input
     (no --reason, unknown stage), 5 the holder still runs on this machine (stop it instead).
     """
-    from deployctl.ledger.db import open_ledger
-    from deployctl.ledger.locks import break_lock
+    from deployctl.operations.locks import break_stage_lock as break_operation
 
-    if not (reason or "").strip():
+    if reason is None or not reason.strip():
         raise LockUsageError("lock break needs --reason TEXT: the reason is recorded in the stage's history")
-    project = cli_context(ctx).project()
-    project.require_stage(stage)
-    connection = open_ledger(project.ledger)
-    try:
-        holder, event_id = break_lock(connection, stage, reason or "")
-    finally:
-        connection.close()
+    broken = break_operation(cli_context(ctx).project(), stage, reason)
+    holder = broken.holder.describe()
     if output is OutputFormat.json:
-        print_json(
-            {"stage": stage, "broken": holder.describe(), "event_id": event_id, "reason": (reason or "").strip()}
-        )
+        print_json({"stage": broken.stage, "broken": holder, "event_id": broken.event_id, "reason": broken.reason})
     else:
-        say(f"stage {stage}: lock of {holder.describe()} broken (lock-break #{event_id} in history)")
+        say(f"stage {broken.stage}: lock of {holder} broken (lock-break #{broken.event_id} in history)")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from deployctl.cli.context import cli_context
-from deployctl.cli.deploy import FormatOption, StageOption, engine, render_deployment, reports_engine_errors
+from deployctl.cli.deploy import FormatOption, StageOption, render_deployment, reports_engine_errors
 from deployctl.cli.render import OutputFormat, print_json, say, stderr, stdout
 from deployctl.cli.verify import render_verification, verification_json
 from deployctl.errors import DeployctlError
@@ -49,6 +49,7 @@ def promote(
     and STAGE verified, all recorded. Exit codes: 0 promoted and verified, 2 the deployment or the
     verification failed, 3 refused by a gate (nothing deployed), 4 invalid input, 5 the stage is locked.
     """
+    from deployctl.operations.context import engine_factory
     from deployctl.operations.promote import PromotionRequest
     from deployctl.operations.promote import promote as promote_stage
 
@@ -57,7 +58,7 @@ def promote(
     project = cli_context(ctx).project()
     project.require_stage(stage)
     request = PromotionRequest(stage, force, reason or "", dry_run, parallelism)
-    done = promote_stage(project, request, engine(project), say)
+    done = promote_stage(project, request, engine_factory(project, say), say)
     plan = done.plan
     if dry_run:
         if output is OutputFormat.json:

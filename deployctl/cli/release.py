@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from deployctl.cli.context import cli_context
-from deployctl.cli.deploy import FormatOption, engine
+from deployctl.cli.deploy import FormatOption
 from deployctl.cli.render import OutputFormat, print_json, print_table, say
 
 app = typer.Typer(help="Releases: content-hashed snapshots of a playbook, its files and variables, with their images.")
@@ -27,10 +27,11 @@ def create(
     The same content gives the same release (and builds nothing). Prints the id, the content hash and the
     image digests.
     """
+    from deployctl.operations.context import engine_factory
     from deployctl.operations.release import create_release
 
     project = cli_context(ctx).project()
-    created = create_release(project, playbook, engine(project), say, note=note)
+    created = create_release(project, playbook, engine_factory(project, say), say, note=note)
     row, images = created.row, created.images
     if output is OutputFormat.json:
         found = asdict(row)

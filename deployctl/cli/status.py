@@ -5,7 +5,6 @@ Reads the ledger only: fast, and no host is contacted.
 
 from __future__ import annotations
 
-import socket
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
@@ -16,20 +15,18 @@ from deployctl.cli.deploy import FormatOption
 from deployctl.cli.render import OutputFormat, print_json, print_table
 
 if TYPE_CHECKING:
-    from deployctl.ledger.locks import StageLock
+    from deployctl.operations.status import HeldLock
 
 
-def lock_word(lock: StageLock | None) -> str:
+def lock_word(held: HeldLock | None) -> str:
     """Who holds a stage's lock, from where, and whether it can be taken over: `-` when none."""
-    from deployctl.ledger.records import process_alive
-
-    if lock is None:
+    if held is None:
         return "-"
-    if lock.machine != socket.gethostname():
-        return f"{lock.describe()} (another machine: `deployctl lock break` if it is gone)"
-    if not process_alive(lock.pid, lock.machine):
-        return f"{lock.describe()} (process gone: the next command takes it over)"
-    return lock.describe()
+    if held.from_another_machine:
+        return f"{held.lock.describe()} (another machine: `deployctl lock break` if it is gone)"
+    if held.holder_gone:
+        return f"{held.lock.describe()} (process gone: the next command takes it over)"
+    return held.lock.describe()
 
 
 def status(ctx: typer.Context, output: FormatOption = OutputFormat.table) -> None:
@@ -43,8 +40,8 @@ def status(ctx: typer.Context, output: FormatOption = OutputFormat.table) -> Non
             [
                 {
                     **asdict(s),
-                    "lock": locks[s.stage].describe() if s.stage in locks else None,
-                    "lock_holder": asdict(locks[s.stage]) if s.stage in locks else None,
+                    "lock": locks[s.stage].lock.describe() if s.stage in locks else None,
+                    "lock_holder": asdict(locks[s.stage].lock) if s.stage in locks else None,
                 }
                 for s in summaries
             ]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from deployctl.cli.context import cli_context
-from deployctl.cli.deploy import FormatOption, StageOption, engine
+from deployctl.cli.deploy import FormatOption, StageOption
 from deployctl.cli.render import OutputFormat, print_json, print_table, say, stderr
 
 if TYPE_CHECKING:
@@ -59,10 +59,11 @@ def verify(ctx: typer.Context, stage: StageOption, output: FormatOption = Output
 
     Exit codes: 0 passed, 2 a check failed, 5 the stage is locked by another command.
     """
+    from deployctl.operations.context import engine_factory
     from deployctl.operations.verify import verify as verify_operation
 
     project = cli_context(ctx).project()
-    done = verify_operation(project, stage, engine(project), say)
+    done = verify_operation(project, stage, engine_factory(project, say), say)
     render_verification(done, output)
     if not done.passed:
         stderr.print(f"deployctl: {stage}: verification #{done.verification_id} failed: {done.reason}", markup=False)

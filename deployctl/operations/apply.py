@@ -21,8 +21,8 @@ from deployctl.strategies.hostrun import RunOptions
 from deployctl.strategies.mutable import play_hosts, targeted_hosts
 from deployctl.strategies.results import RunResult, TaskResult
 from deployctl.templating import Templar
-from deployctl.transport.pool import DEFAULT_FORKS
 from deployctl.transport.retained import RetainedConnections
+from deployctl.transport.settings import DEFAULT_FORKS
 
 
 @dataclass(frozen=True)

@@ -69,3 +69,17 @@ def stage_contexts(
     inventories = load_inventories(source or project, [s.name for s in chosen] if stages is not None else None)
     lab = load_lab_state(project.state_dir)
     return {s.name: StageContext(project, s, inventories[s.name], lab) for s in chosen}
+
+
+def engine_factory(project: Project, say: Say) -> EngineFactory:
+    """The project's Docker engine, started (and its base image checked) on the first call only, then reused."""
+    client: list[EngineApi] = []
+
+    def engine() -> EngineApi:
+        if not client:
+            from deployctl.lab.engine import ensure_engine  # the Docker SDK's import costs start-up time
+
+            client.append(ensure_engine(project.state_dir, say))
+        return client[0]
+
+    return engine

@@ -16,8 +16,8 @@ from deployctl.strategies.hostrun import RunOptions
 from deployctl.strategies.mutable import apply_playbook
 from deployctl.strategies.results import RunResult, TaskResult
 from deployctl.templating import Templar
-from deployctl.transport.pool import DEFAULT_FORKS
 from deployctl.transport.retained import RetainedConnections
+from deployctl.transport.settings import DEFAULT_FORKS
 
 
 def converge_vms(

@@ -29,8 +29,8 @@ from deployctl.operations.release import build_release_images, recorded_image_re
 from deployctl.operations.targets import StageTargets, check_vm_input, stage_targets
 from deployctl.release.images import LoadedRelease, container_scopes, load_release
 from deployctl.strategies.results import RunResult, TaskResult
-from deployctl.transport.pool import DEFAULT_FORKS
 from deployctl.transport.retained import RetainedConnections
+from deployctl.transport.settings import DEFAULT_FORKS
 
 if TYPE_CHECKING:
     from deployctl.dockerapi.types import EngineApi

@@ -42,8 +42,9 @@ from deployctl.release.store import release_project
 from deployctl.strategies.hostrun import RunOptions
 from deployctl.templating import Templar
 from deployctl.transport.base import Connectable, Transport
-from deployctl.transport.pool import DEFAULT_FORKS, run_each
+from deployctl.transport.pool import run_each
 from deployctl.transport.retained import RetainedConnections
+from deployctl.transport.settings import DEFAULT_FORKS
 from deployctl.transport.ssh import SshTransport
 
 if TYPE_CHECKING:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping
 from contextlib import closing
 from dataclasses import dataclass
@@ -16,11 +17,28 @@ from deployctl.pipeline.status import StageSummary, summarize_stage
 
 
 @dataclass(frozen=True)
+class HeldLock:
+    """A stage's lock, and what can be told of its holder from here."""
+
+    lock: StageLock
+    from_another_machine: bool
+    """Held from another machine: whether its process still runs cannot be seen (`lock break` if it is gone)."""
+    holder_gone: bool
+    """Held on this machine by a process that is gone: the next command takes the lock over."""
+
+
+@dataclass(frozen=True)
 class PipelineStatus:
     """Every stage's summary in pipeline order, and the locks held now by stage."""
 
     summaries: tuple[StageSummary, ...]
-    locks: Mapping[str, StageLock]
+    locks: Mapping[str, HeldLock]
+
+
+def held_lock(lock: StageLock) -> HeldLock:
+    """The lock with whether it is held from another machine, or by a process of this machine that is gone."""
+    elsewhere = lock.machine != socket.gethostname()
+    return HeldLock(lock, elsewhere, not elsewhere and not process_alive(lock.pid, lock.machine))
 
 
 def pipeline_status(project: Project) -> PipelineStatus:
@@ -32,5 +50,5 @@ def pipeline_status(project: Project) -> PipelineStatus:
             alive = {row.id: process_alive(row.pid, row.machine) for row in rows if row.outcome == "running"}
             scan = latest_stage_scan(connection, stage)
             summaries.append(summarize_stage(stage, rows, verifications(connection, stage), scan, alive))
-        locks = {lock.stage: lock for lock in all_locks(connection)}
+        locks = {lock.stage: held_lock(lock) for lock in all_locks(connection)}
     return PipelineStatus(tuple(summaries), locks)

@@ -18,7 +18,8 @@ from deployctl.strategies.hostrun import Emit, HostRunner, RunOptions
 from deployctl.strategies.results import HostRecap, RunResult, TaskResult
 from deployctl.templating import Templar
 from deployctl.transport.base import Connectable, Transport
-from deployctl.transport.pool import DEFAULT_FORKS, run_each
+from deployctl.transport.pool import run_each
+from deployctl.transport.settings import DEFAULT_FORKS
 from deployctl.transport.ssh import SshTransport, warn_unverified_hosts
 
 TransportFactory = Callable[[SshEndpoint], Transport]

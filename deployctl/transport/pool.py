@@ -7,10 +7,11 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from deployctl.transport.settings import DEFAULT_FORKS
+
 Item = TypeVar("Item")
 Value = TypeVar("Value")
 
-DEFAULT_FORKS = 16
 SIGNAL_CHECK = 0.2
 """Seconds between the main thread's checks for Ctrl-C while hosts run: the kernel may give SIGINT to a worker."""
 

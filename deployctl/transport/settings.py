@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from deployctl.model.connection import SshSettings
 
+DEFAULT_FORKS = 16
+"""Hosts worked on at once unless `--forks` says otherwise."""
+
 _current = SshSettings()
 
 

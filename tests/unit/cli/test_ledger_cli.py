@@ -90,8 +90,9 @@ def test_status_shows_who_holds_a_lock_from_where(root: Path, capsys: pytest.Cap
     code, out, _ = run(["--project", str(root), "status"], capsys)
     assert "LOCKED BY" in out
     from deployctl.cli.status import lock_word
+    from deployctl.operations.status import held_lock
 
-    assert lock_word(StageLock(**prod["lock_holder"])) == (
+    assert lock_word(held_lock(StageLock(**prod["lock_holder"]))) == (
         "promote by ci@ci-runner-7 (pid 4242 on ci-runner-7) since 2026-01-02T03:04"
         " (another machine: `deployctl lock break` if it is gone)"
     )

@@ -164,7 +164,7 @@ def test_rollback_of_a_swarm_stage_goes_to_the_swarm_engine(
     _deployed(project, connection)
     connection.close()
     write_inventory(tmp_path, "container")  # edited after the release: the stage still runs the swarm one
-    monkeypatch.setattr("deployctl.cli.deploy.engine", lambda _project: lambda: object())
+    monkeypatch.setattr("deployctl.operations.context.engine_factory", lambda _project, _say: lambda: object())
     try:
         main(["--project", str(tmp_path), "rollback", "--stage", "dev", "--format", "json"])
         code = 0
