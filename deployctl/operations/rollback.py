@@ -73,7 +73,7 @@ def returned_release(history: StageHistory, image: str) -> str | None:
     return current.release_id if ran_image(current_hosts, image) else None
 
 
-def stage_history(connection: sqlite3.Connection, stage: str) -> list[tuple[DeploymentRow, list[HostOutcome]]]:
+def deployment_history(connection: sqlite3.Connection, stage: str) -> list[tuple[DeploymentRow, list[HostOutcome]]]:
     """The stage's deployments, oldest first, each with its hosts' outcomes (from the ledger)."""
     return [(row, deployment_hosts(connection, row.id)) for row in deployments(connection, stage)]
 
@@ -109,5 +109,5 @@ def rollback(project: Project, stage: str, to: str | None, engine: EngineFactory
         with stage_lock(connection, stage, "rollback", say), recorded_rollback(connection, stage) as record:
             result = engine_for(target, client, say).rollback(target, to, RollOptions())
             fill_rollback(record, target.host, result)
-            record.release_id = returned_release(stage_history(connection, stage), result.image)
+            record.release_id = returned_release(deployment_history(connection, stage), result.image)
     return StageRollback(record.deployment_id, record.release_id, result)
