@@ -26,7 +26,6 @@ from deployctl.dockerapi.types import (
 )
 from deployctl.errors import DeployctlError
 from deployctl.immutable.resources import (
-    CONTEXT_LABEL,
     ENGINE_LABEL,
     ROLE_LABEL,
     Engine,
@@ -36,7 +35,7 @@ from deployctl.immutable.resources import (
     proxy_name,
     stage_labels,
 )
-from deployctl.lab.images import BASE_IMAGE, build_image, context_digest
+from deployctl.lab.images import ensure_on_base
 
 Say = Callable[[str], None]
 
@@ -222,17 +221,8 @@ def established_peers(proc_net_tcp: str, port: int) -> int:
 
 def ensure_proxy_image(client: EngineApi, images_dir: Path, say: Say) -> str:
     """Make sure deployctl/proxy matches images/proxy and the current base; returns `present` or `built`."""
-    base = client.find_image(BASE_IMAGE)
-    if base is None:
-        raise DeployctlError(f"{BASE_IMAGE} is missing: run `deployctl lab up` to build it")
-    digest = context_digest(images_dir / "proxy", base.id)
-    proxy = client.find_image(PROXY_IMAGE)
-    if proxy is not None and proxy.labels.get(CONTEXT_LABEL) == digest:
-        return "present"
-    say(f"Building {PROXY_IMAGE} (context {digest})")
-    labels = {ROLE_LABEL: "proxy", CONTEXT_LABEL: digest}
-    build_image(client, images_dir / "proxy", PROXY_IMAGE, labels, say, BASE_IMAGE=BASE_IMAGE)
-    return "built"
+    advice = "run `deployctl lab up` to build it"
+    return ensure_on_base(client, images_dir / "proxy", PROXY_IMAGE, {ROLE_LABEL: "proxy"}, say, base_missing=advice)
 
 
 def ensure_stage_network(client: EngineApi, stage: str, engine: Engine = "container") -> Network:

@@ -145,16 +145,23 @@ def ensure_base_image(client: EngineApi, images_dir: Path, say: Say) -> str:
     return rootfs
 
 
-def ensure_node_image(client: EngineApi, images_dir: Path, say: Say) -> str:
-    """Make sure the node image matches images/node and the current base; returns `present` or `built`."""
+def ensure_on_base(
+    client: EngineApi, context: Path, tag: str, labels: dict[str, str], say: Say, *, base_missing: str
+) -> str:
+    """Make sure `tag` matches its build context and the current base (their digest is its label); returns
+    `present` or `built`. Without the base image: an error whose advice is `base_missing`."""
     base = client.find_image(BASE_IMAGE)
     if base is None:
-        raise LabError(f"{BASE_IMAGE} is missing: build it first")
-    digest = context_digest(images_dir / "node", base.id)
-    current = client.find_image(NODE_IMAGE)
+        raise LabError(f"{BASE_IMAGE} is missing: {base_missing}")
+    digest = context_digest(context, base.id)
+    current = client.find_image(tag)
     if current is not None and current.labels.get(CONTEXT_LABEL) == digest:
         return "present"
-    say(f"Building {NODE_IMAGE} (context {digest})")
-    labels = {LAB_LABEL: "1", CONTEXT_LABEL: digest}
-    build_image(client, images_dir / "node", NODE_IMAGE, labels, say, BASE_IMAGE=BASE_IMAGE)
+    say(f"Building {tag} (context {digest})")
+    build_image(client, context, tag, {**labels, CONTEXT_LABEL: digest}, say, BASE_IMAGE=BASE_IMAGE)
     return "built"
+
+
+def ensure_node_image(client: EngineApi, images_dir: Path, say: Say) -> str:
+    """Make sure the node image matches images/node and the current base; returns `present` or `built`."""
+    return ensure_on_base(client, images_dir / "node", NODE_IMAGE, {LAB_LABEL: "1"}, say, base_missing="build it first")
