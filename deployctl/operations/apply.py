@@ -10,6 +10,7 @@ from pathlib import Path
 from deployctl.errors import DeployctlError
 from deployctl.ledger.db import open_ledger
 from deployctl.ledger.locks import stage_lock
+from deployctl.model.inventory import InventoryHost
 from deployctl.model.loader import load_playbook
 from deployctl.model.playbook import Playbook
 from deployctl.model.playbook_checks import check_playbook
@@ -32,6 +33,7 @@ class ApplyPlan:
     context: StageContext
     playbook_path: Path
     book: Playbook
+    hosts: tuple[InventoryHost, ...]
     templar: Templar
     limit: str | None
     total_tasks: int
@@ -58,7 +60,7 @@ def plan_apply(project: Project, playbook: Path, stage: str, limit: str | None) 
     )
     context.endpoints(hosts)  # an unknown lab machine is bad input too: reported before any host is touched
     total = sum(len(play_hosts(inventory, play, limit)) * len(play.all_tasks()) for play in book.plays)
-    return ApplyPlan(context, playbook.resolve(), book, templar, limit, total)
+    return ApplyPlan(context, playbook.resolve(), book, tuple(hosts), templar, limit, total)
 
 
 def apply(
@@ -72,7 +74,6 @@ def apply(
 ) -> RunResult:
     """Apply the plan; a real run (not `--check`) holds the stage's lock and is recorded as a deployment."""
     context = plan.context
-    hosts = targeted_hosts(context.inventory, plan.book, plan.limit)
     with ExitStack() as stack:
         record = None
         if not options.check:  # a check changes nothing: it takes no lock and records no deployment
@@ -82,7 +83,7 @@ def apply(
         return converge_vms(
             context,
             plan.book,
-            hosts,
+            plan.hosts,
             options,
             record,
             limit=plan.limit,
