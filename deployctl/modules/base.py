@@ -108,6 +108,10 @@ class Module:
     facts. `free_form` names the parameter that a bare string argument fills (`command: ls -l`).
     Controller-side inputs are resolved before planning: `copy` with `src` and `template` receive
     the file's bytes (rendered, for templates) in the parameter `_content`.
+    `effects_listed` says that a plan's `invalidates` names everything its actions can change on the
+    host. False, the default (so a new module is safe until shown otherwise), means they can change
+    more than deployctl predicts (a package's maintainer scripts, a command, a started service, a new
+    user's home): once applied, every fact read from the host is stale (deployctl.strategies.staleness).
     """
 
     name: str
@@ -117,3 +121,4 @@ class Module:
     free_form: str | None = None
     aliases: tuple[str, ...] = ()
     doc: str = ""
+    effects_listed: bool = False

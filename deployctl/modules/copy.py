@@ -188,4 +188,5 @@ COPY = Module(
     facts=file_content_facts,
     plan=plan_copy,
     doc=__doc__ or "",
+    effects_listed=True,
 )

@@ -228,4 +228,5 @@ FILE = Module(
     facts=file_facts,
     plan=plan_file,
     doc=__doc__ or "",
+    effects_listed=True,
 )

@@ -81,4 +81,5 @@ GROUP = Module(
     facts=group_facts,
     plan=plan_group,
     doc=__doc__ or "",
+    effects_listed=True,
 )

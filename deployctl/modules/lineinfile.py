@@ -322,4 +322,5 @@ LINEINFILE = Module(
     facts=lineinfile_facts,
     plan=plan_lineinfile,
     doc=__doc__ or "",
+    effects_listed=True,
 )

@@ -191,4 +191,5 @@ SYSCTL = Module(
     facts=sysctl_facts,
     plan=plan_sysctl,
     doc=__doc__ or "",
+    effects_listed=True,
 )

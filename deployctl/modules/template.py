@@ -44,4 +44,5 @@ TEMPLATE = Module(
     facts=file_content_facts,
     plan=plan_template,
     doc=__doc__ or "",
+    effects_listed=True,
 )

@@ -13,9 +13,7 @@ from typing import Any
 from deployctl.facts.ansible import ANSIBLE_FACTS_KEY, fact_variables
 from deployctl.facts.base import Fact
 from deployctl.modules.base import Module, Plan
-
-UNIT_DIR_MARK = "/systemd/"
-"""A file fact whose path has this part is a systemd unit (or drop-in): changing it stales service facts."""
+from deployctl.strategies.staleness import stale_after
 
 
 @dataclass
@@ -69,17 +67,5 @@ class HostFacts:
             self.known.pop(ANSIBLE_FACTS_KEY, None)
 
     def invalidate(self, module: Module, plan: Plan) -> None:
-        """Mark facts stale after a change on the host; commands can change anything, so they stale everything.
-
-        Facts derived from other state are staled with it: a written unit file changes what systemd
-        reports, an apt run changes other packages (dependencies), a daemon-reload every service.
-        """
-        self.stale |= set(plan.invalidates)
-        if any(key.startswith("file:") and UNIT_DIR_MARK in key for key in plan.invalidates):
-            self.stale |= {key for key in self.facts if key.startswith("service:")}
-        if plan.captures_output:
-            self.stale |= set(self.facts)
-        elif module.name in ("apt", "package"):
-            self.stale |= {key for key in self.facts if key.startswith(("package:", "candidate:"))}
-        elif module.name in ("systemd", "service"):
-            self.stale |= {key for key in self.facts if key.startswith("service:")}
+        """Mark stale what a change on the host may have touched (deployctl.strategies.staleness)."""
+        self.stale |= stale_after(module, plan, self.facts)

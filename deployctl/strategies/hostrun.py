@@ -3,7 +3,7 @@
 The host's facts for every task of a play are read in one round trip before the first task; a
 changed task usually costs one more. To know the later tasks' parameters, the lookahead walks the
 play in run order on the controller (deployctl.strategies.lookahead). Facts that a change makes stale
-(deployctl.strategies.hostfacts) are read again only when a later task needs them. Planning is the
+(deployctl.strategies.staleness) are read again only when a later task needs them. Planning is the
 modules' pure functions; this runner does the I/O, through a Transport it is given, and knows nothing
 of SSH.
 """
@@ -379,19 +379,24 @@ class HostRunner:
     def _apply(self, task: Task, module: Module, plan: Plan, become: bool, become_user: str | None) -> Outcome:
         output: dict[str, Any] = dict(plan.result)
         last: Result | None = None
-        for step in compose_steps(plan.actions):
-            if task.delegate_to:
-                local = self._local()
-                last = local.run(
-                    list(step.command), become=become, become_user=become_user, stdin=step.stdin, timeout=self._left()
-                )
-            else:
-                last = self._exec(list(step.command), become=become, become_user=become_user, stdin=step.stdin)
-            if not last.ok and not plan.captures_output:
-                self._invalidate(module, plan, task)
-                reason = (last.stderr or last.stdout).strip().splitlines()
-                return Outcome("failed", f"{plan.summary}: exit {last.exit_code}: {reason[-1] if reason else ''}")
-        self._invalidate(module, plan, task)
+        try:
+            for step in compose_steps(plan.actions):
+                if task.delegate_to:
+                    local = self._local()
+                    last = local.run(
+                        list(step.command),
+                        become=become,
+                        become_user=become_user,
+                        stdin=step.stdin,
+                        timeout=self._left(),
+                    )
+                else:
+                    last = self._exec(list(step.command), become=become, become_user=become_user, stdin=step.stdin)
+                if not last.ok and not plan.captures_output:
+                    reason = (last.stderr or last.stdout).strip().splitlines()
+                    return Outcome("failed", f"{plan.summary}: exit {last.exit_code}: {reason[-1] if reason else ''}")
+        finally:
+            self._invalidate(module, plan, task)  # a change that failed or was stopped part-way stales too
         if plan.captures_output and last is not None:
             output.update(
                 rc=last.exit_code,

@@ -62,7 +62,7 @@ def test_a_change_stales_what_it_names_and_what_depends_on_it() -> None:
     assert host.stale == {"file:/etc/systemd/system/web.service", "service:web"}
     host.stale.clear()
     host.invalidate(module("apt"), Plan(True, "installed", invalidates=("package:nginx",)))
-    assert host.stale == {"package:nginx", "candidate:nginx"}
+    assert host.stale == set(host.facts)  # what a package's scripts did is not known: every fact
     host.stale.clear()
     host.invalidate(module("command"), Plan(True, "ran", captures_output=True))
     assert host.stale == set(host.facts)
@@ -81,3 +81,12 @@ def test_the_lookahead_s_copy_of_the_variables_is_its_own() -> None:
     walk.registered["x"] = 1
     walk.params = {}
     assert run == TaskVariables({"a": 1}, {"b": 2}, {"c": 3})
+
+
+def test_a_fact_read_ahead_before_an_unpredictable_change_is_read_again_before_its_task() -> None:
+    host = HostFacts()
+    install, conf = Known("package:chrony"), Known("file:/etc/chrony")
+    assert set(keys(host.to_read([install], lambda: [install, conf]))) == {"package:chrony", "file:/etc/chrony"}
+    host.store({"package:chrony": "absent", "file:/etc/chrony": "absent"})
+    host.invalidate(module("apt"), Plan(True, "install chrony", invalidates=("package:chrony",)))
+    assert set(keys(host.to_read([conf], lambda: [install, conf]))) == {"file:/etc/chrony", "package:chrony"}

@@ -1,0 +1,132 @@
+"""The invalidation rule as a table: a module's applied plan, the facts read from the host, what is stale after."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from deployctl.modules.base import Module, Plan
+from deployctl.modules.registry import MODULES
+from deployctl.strategies.staleness import stale_after
+
+READ = frozenset(
+    {
+        "file:/etc",
+        "file:/etc/chrony",
+        "file:/etc/chrony/chrony.conf",
+        "file:/etc/chrony-extra.conf",
+        "file:/srv/app",
+        "file:/srv/app/conf/app.conf",
+        "file:/srv/other",
+        "file:/etc/systemd/system/web.service",
+        "exists:/srv/app/.init",
+        "exists:/etc/chrony/*.conf",
+        "exists:~/.done",
+        "service:chrony",
+        "service:web",
+        "package:chrony",
+        "candidate:chrony",
+        "packages:installed",
+        "apt_cache_age",
+        "user:app",
+        "group:app",
+        "sysctl:vm.swappiness",
+        "sysctl:net.ipv4.ip_forward",
+    }
+)
+"""The facts a run has read from a host before the change."""
+
+EVERY_FACT_READ = frozenset({"<every fact read>"})
+
+CASES: list[tuple[str, str, tuple[str, ...], frozenset[str]]] = [
+    # (module, what its plan lists in `invalidates`, the facts read that are stale after it ran)
+    ("apt", ("package:chrony",), EVERY_FACT_READ),
+    ("package", ("package:chrony", "candidate:chrony", "apt_cache_age"), EVERY_FACT_READ),
+    ("command", (), EVERY_FACT_READ),
+    ("shell", (), EVERY_FACT_READ),
+    ("service", ("service:chrony",), EVERY_FACT_READ),
+    ("systemd", ("service:chrony",), EVERY_FACT_READ),
+    ("user", ("user:app", "group:app"), EVERY_FACT_READ),
+    (
+        "template",
+        ("file:/etc/chrony/chrony.conf",),
+        frozenset({"file:/etc", "file:/etc/chrony", "file:/etc/chrony/chrony.conf"})
+        | {"exists:/etc/chrony/*.conf", "exists:~/.done"},
+    ),
+    (
+        "copy",
+        ("file:/srv/app/conf", "file:/srv/app/conf/app.conf"),
+        frozenset({"file:/srv/app", "file:/srv/app/conf", "file:/srv/app/conf/app.conf", "exists:~/.done"}),
+    ),
+    (
+        "file",  # a folder removed, or changed with `recurse`: the paths under it too
+        ("file:/srv/app",),
+        frozenset({"file:/srv/app", "file:/srv/app/conf/app.conf", "exists:/srv/app/.init", "exists:~/.done"}),
+    ),
+    (
+        "lineinfile",
+        ("file:/etc/chrony-extra.conf",),
+        frozenset({"file:/etc", "file:/etc/chrony-extra.conf", "exists:~/.done"}),
+    ),
+    (
+        "copy",  # a unit file: what systemd reports of every service
+        ("file:/etc/systemd/system/web.service",),
+        frozenset({"file:/etc", "file:/etc/systemd/system/web.service", "exists:~/.done"})
+        | {"service:chrony", "service:web"},
+    ),
+    (
+        "sysctl",  # `sysctl -p` applies the whole file: every kernel parameter
+        ("sysctl:vm.swappiness", "file:/etc/sysctl.conf"),
+        frozenset({"file:/etc", "file:/etc/sysctl.conf", "exists:~/.done"})
+        | {"sysctl:vm.swappiness", "sysctl:net.ipv4.ip_forward"},
+    ),
+    ("group", ("group:app",), frozenset({"group:app", "user:app"})),
+    ("group", ("group:new",), frozenset({"group:new", "user:app"})),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "invalidates", "expected"), CASES, ids=[f"{case[0]}-{index}" for index, case in enumerate(CASES)]
+)
+def test_what_an_applied_plan_makes_stale(name: str, invalidates: tuple[str, ...], expected: frozenset[str]) -> None:
+    plan = Plan(changed=True, summary="applied", invalidates=invalidates)
+    wanted = READ | set(invalidates) if expected == EVERY_FACT_READ else expected
+    assert stale_after(MODULES[name], plan, READ) == wanted
+
+
+def test_a_module_is_unpredictable_unless_it_says_its_plans_list_every_effect() -> None:
+    new = Module(name="new", params={}, facts=lambda params: [], plan=lambda params, facts: Plan(False, "-"))
+    assert stale_after(new, Plan(True, "applied", invalidates=("file:/x",)), READ) == READ | {"file:/x"}
+    listed = replace(new, effects_listed=True)
+    assert stale_after(listed, Plan(True, "applied", invalidates=("file:/x",)), READ) == {"file:/x", "exists:~/.done"}
+    predictable = sorted(name for name, module in MODULES.items() if module.effects_listed)
+    assert predictable == ["copy", "file", "group", "lineinfile", "sysctl", "template"]
+
+
+def test_paths_are_related_by_whole_names_only() -> None:
+    read = {"file:/srv/app", "file:/srv/application", "file:/srv/app-old/x", "file:/", "file:relative/app"}
+    stale = stale_after(MODULES["file"], Plan(True, "applied", invalidates=("file:/srv/app",)), read)
+    assert stale == {"file:/", "file:/srv/app"}
+    stale = stale_after(MODULES["file"], Plan(True, "applied", invalidates=("file:/",)), read)
+    assert stale == read - {"file:relative/app"}
+
+
+@pytest.mark.parametrize(
+    ("guard", "stale"),
+    [
+        ("/srv/app/.init", True),
+        ("/srv/app", True),
+        ("/srv", True),
+        ("/srv/app/*", True),
+        ("/srv/app/conf/*.conf", False),
+        ("/srv/a*/x", True),
+        ("/srv/other/*", False),
+        ("/srv/application", False),
+        ("~/.init", True),
+        ("relative/.init", True),
+    ],
+)
+def test_an_exists_guard_is_stale_when_its_path_or_glob_may_match_a_changed_path(guard: str, stale: bool) -> None:
+    plan = Plan(True, "applied", invalidates=("file:/srv/app/.init",))
+    assert (f"exists:{guard}" in stale_after(MODULES["file"], plan, {f"exists:{guard}"})) is stale
