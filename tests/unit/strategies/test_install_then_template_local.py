@@ -52,7 +52,7 @@ def _plan(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
     if facts[f"exists:{marker}"]:
         return no_change(f"{params['name']} is installed")
     folder = f"{params['root']}/etc/{params['name']}"
-    script = 'mkdir -p "$1" "$(dirname "$2")" && touch "$2"'
+    script = 'mkdir -p "$1" "$(dirname "$2")" && touch "$2"' + (" && sleep 30" if params["hang"] else "")
     return Plan(
         changed=True,
         summary=f"install {params['name']}",
@@ -63,14 +63,18 @@ def _plan(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
 
 PACKAGE_INSTALL = Module(
     name="apt",
-    params={"name": Param("str", required=True), "root": Param("path", required=True)},
+    params={
+        "name": Param("str", required=True),
+        "root": Param("path", required=True),
+        "hang": Param("bool", default=False),
+    },
     facts=_facts,
     plan=_plan,
 )
 
 
-def apply(tmp_path: Path, install: Module) -> RunResult:
-    """Apply ROLE_PLAY to this machine with `install` as its `apt`."""
+def apply(tmp_path: Path, install: Module, play: str = ROLE_PLAY) -> RunResult:
+    """Apply `play` to this machine with `install` as its `apt`."""
     root = tmp_path / "project"
     if not root.exists():
         (root / "inventories").mkdir(parents=True)
@@ -79,7 +83,7 @@ def apply(tmp_path: Path, install: Module) -> RunResult:
         (tmp_path / "target").mkdir()
         inventory_text = f"all:\n  vars:\n    root: {tmp_path / 'target'}\n  hosts:\n    local1:\n"
         (root / "inventories" / "test.yml").write_text(inventory_text)
-        (root / "playbooks" / "site.yml").write_text(ROLE_PLAY)
+        (root / "playbooks" / "site.yml").write_text(play)
         (root / "playbooks" / "templates" / "chrony.conf.j2").write_text("pool 127.0.0.1 iburst\n")
     modules = {**MODULES, "apt": install}
     inventory = load_inventory(load_project(root), "test")
@@ -118,3 +122,16 @@ def test_the_same_install_trusted_to_list_its_effects_plans_the_template_on_fact
     failed = [r for r in result.results if r.status == "failed"]
     assert [r.task for r in failed] == ["configure chrony"]
     assert f"Destination directory {tmp_path}/target/etc/chrony does not exist" in failed[0].message
+
+
+def test_an_install_stopped_part_way_stales_the_facts_too(tmp_path: Path) -> None:
+    play = ROLE_PLAY.replace(
+        "root={{ root }}\n", "root={{ root }} hang=true\n      timeout: 1\n      ignore_errors: true\n"
+    )
+    result = apply(tmp_path, PACKAGE_INSTALL, play)
+    assert [(r.task, r.status) for r in result.results] == [
+        ("install chrony", "failed"),
+        ("configure chrony", "changed"),
+        ("restart chrony", "changed"),
+    ]
+    assert "timed out after 1 s" in result.results[0].message
