@@ -14,7 +14,7 @@ import typer
 
 from deployctl.cli.render import OutputFormat, print_json, stdout
 from deployctl.errors import InputError
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.playbook import UnsupportedContentError
 from deployctl.yamlsource import LocatedList, LocatedMap, load_yaml_file
 

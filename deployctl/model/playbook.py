@@ -1,6 +1,6 @@
 """Ansible playbooks as deployctl runs them: plays, blocks, tasks and roles, typed and frozen.
 
-deployctl.model.loader builds them from YAML (checked at load time, every error with its file, line and
+deployctl.model.loading builds them from YAML (checked at load time, every error with its file, line and
 field); the strategies read them. Besides the types: a task's variables with Ansible's precedence
 (`task_variables`), and where a task's controller files, included files and include_vars files are found.
 """

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from deployctl.errors import InputError
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.playbook import UnsupportedContentError
 from deployctl.model.playbook_checks import check_playbook
 from tests.unit.strategies.test_apply_local import make_project, run

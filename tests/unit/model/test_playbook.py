@@ -11,7 +11,7 @@ import pytest
 
 from deployctl.errors import InputError
 from deployctl.model.inventory import Origin
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.playbook import Playbook, Task, find_controller_file
 from deployctl.model.playbook_checks import check_playbook
 from deployctl.modules.base import Module, Param, Plan, no_change

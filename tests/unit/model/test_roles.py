@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.playbook import Block, Task, UnsupportedContentError, leaf_tasks, task_variables
 
 REPO = Path(__file__).resolve().parents[3]
