@@ -106,6 +106,14 @@ class Task:
     diff: bool | str = True
     timeout: int | None = None
     """Ansible's `timeout:`: seconds the task's commands may take together, instead of ssh.command_timeout."""
+    unsupported: tuple[InputError, ...] = ()
+    """Why deployctl cannot run the task (a module, parameter or keyword it does not support): loading goes
+    on, and a host that reaches the task fails with these problems."""
+
+    @property
+    def unsupported_message(self) -> str:
+        """The problems of an unsupported task, as a host that reaches it reports them."""
+        return "; ".join(str(problem) for problem in self.unsupported)
 
     @property
     def lookup_site(self) -> LookupSite:

@@ -33,7 +33,7 @@ from deployctl.model.playbook import (
 )
 from deployctl.model.taskargs import parse_inline_args
 from deployctl.modules.base import Module
-from deployctl.modules.params import ParamError, validate_params
+from deployctl.modules.params import ParamError, known_params, validate_params
 from deployctl.modules.registry import canonical_name
 from deployctl.templating import TemplateError, is_templated
 from deployctl.yamlsource import LocatedMap
@@ -54,11 +54,11 @@ def default_task_name(module: str, args: Mapping[str, Any], free_form: str | Non
     return name if len(name) <= 60 else name[:57] + "..."
 
 
-def task_module(at: SourceFile, data: LocatedMap, where: str, handler: bool) -> tuple[str, Module | ActionSpec] | None:
-    """The task's module (or action); None after recording unsupported keywords or modules."""
+def task_module(at: SourceFile, data: LocatedMap, where: str, handler: bool) -> tuple[str, Module | ActionSpec | None]:
+    """The task's module (or action), None for one deployctl does not have; unsupported keywords are recorded."""
     allowed = HANDLER_KEYWORDS if handler else TASK_KEYWORDS
-    found: list[tuple[str, Module | ActionSpec]] = []
-    clean = True
+    found: list[tuple[str, Module | ActionSpec | None]] = []
+    refused: list[str] = []
     for key in data:
         if key in allowed:
             continue
@@ -67,21 +67,19 @@ def task_module(at: SourceFile, data: LocatedMap, where: str, handler: bool) -> 
             raise at.error(line, str(key), f"{key!r} is not a keyword or a module name")
         if key == "listen":
             at.unsupported(line, key, "unsupported keyword 'listen' on a task (only handlers listen)")
-            clean = False
+            refused.append(key)
             continue
         if key in ANSIBLE_TASK_KEYWORDS or key.startswith("with_"):
             at.unsupported(line, key, f"unsupported keyword {key!r}")
-            clean = False
+            refused.append(key)
             continue
         if canonical_name(key) in ("import_tasks", "import_role", "block") and handler:
             at.unsupported(line, key, f"{key!r} in handlers is not supported")
-            clean = False
+            refused.append(key)
             continue
         module: Module | ActionSpec | None = ACTIONS.get(canonical_name(key)) or at.modules.get(canonical_name(key))
         if module is None:
             at.unsupported(line, key, f"unknown module {key!r}")
-            clean = False
-            continue
         if found:
             raise at.error(
                 line,
@@ -89,11 +87,11 @@ def task_module(at: SourceFile, data: LocatedMap, where: str, handler: bool) -> 
                 f"a task has exactly one module; it also has {found[0][0]!r} (line {data.line_of(found[0][0])})",
             )
         found.append((key, module))
-    if not clean:
-        return None
-    if not found:
-        raise at.error(data.line, where, "no module: a task needs exactly one module (e.g. command, copy)")
-    return found[0]
+    if found:
+        return found[0]
+    if refused:  # `local_action:`, `include:`...: the unsupported keyword stands for the module
+        return refused[0], None
+    raise at.error(data.line, where, "no module: a task needs exactly one module (e.g. command, copy)")
 
 
 def delegate_value(at: SourceFile, data: LocatedMap) -> str:
@@ -107,17 +105,41 @@ def delegate_value(at: SourceFile, data: LocatedMap) -> str:
     return "localhost"
 
 
-def parse_task(at: SourceFile, data: LocatedMap, where: str, inherit: Inherit, *, handler: bool) -> Task | None:
-    found = task_module(at, data, where, handler)
-    if found is None:
-        return None
-    key, module = found
+def parse_task(at: SourceFile, data: LocatedMap, where: str, inherit: Inherit, *, handler: bool) -> Task:
+    """One task; one deployctl cannot run (unsupported module, parameter or keyword) is kept with its problems."""
+    outer = at.state.task_problems
+    problems: list[InputError] = []
+    at.state.task_problems = problems
+    try:
+        task, module = task_as_written(at, data, where, inherit, handler=handler)
+    finally:
+        at.state.task_problems = outer
+    if isinstance(module, Module):
+        check_args(at, task, module)
+    if problems:
+        return replace(task, unsupported=tuple(problems))
+    if isinstance(module, ActionSpec):
+        return check_action(at, task, inherit, handler)
+    return task
+
+
+def task_as_written(
+    at: SourceFile, data: LocatedMap, where: str, inherit: Inherit, *, handler: bool
+) -> tuple[Task, Module | ActionSpec | None]:
+    """The task's keywords and arguments, checked, and its module (None when deployctl has none of that name)."""
+    key, module = task_module(at, data, where, handler)
+    free_form = None
     if isinstance(module, ActionSpec):
         name = canonical_name(key)
         args, arg_lines = action_args(at, data, key, module)
-    else:
+        free_form = module.free_form
+    elif module is not None:
         name = module.name
         args, arg_lines = module_args(at, data, key, module)
+        free_form = module.free_form
+    else:
+        name = canonical_name(key)
+        args, arg_lines = unknown_module_args(at, data, key)
     loops = [word for word in LOOP_KEYWORDS if word in data]
     if len(loops) > 1:
         raise at.error(data.line_of(loops[1]), loops[1], f"a task has one loop, not both {loops[0]} and {loops[1]}")
@@ -133,7 +155,7 @@ def parse_task(at: SourceFile, data: LocatedMap, where: str, inherit: Inherit, *
     )
     loop_var, index_var = loop_control(at, data, loop_keyword)
     task = Task(
-        name=at.name_value(data, "name") if "name" in data else default_task_name(name, args, module.free_form),
+        name=at.name_value(data, "name") if "name" in data else default_task_name(name, args, free_form),
         module=name,
         args=args,
         when=(*inherit.when, *(at.condition_list(data, "when") if "when" in data else ())),
@@ -162,10 +184,18 @@ def parse_task(at: SourceFile, data: LocatedMap, where: str, inherit: Inherit, *
         diff=at.flag(data, "diff") if "diff" in data else inherit.diff,
         timeout=timeout_value(at, data) if "timeout" in data else None,
     )
-    if isinstance(module, ActionSpec):
-        return check_action(at, task, inherit, handler)
-    check_args(at, task, module)
-    return task
+    return task, module
+
+
+def unknown_module_args(at: SourceFile, data: LocatedMap, key: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """The arguments of a module deployctl does not have, as written (their Jinja syntax checked)."""
+    value = data[key]
+    at.jinja(value, data.line_of(key), key)
+    if isinstance(value, LocatedMap):
+        return {str(name): plain_data(item) for name, item in value.items()}, {
+            str(name): value.line_of(name) for name in value
+        }
+    return ({"free_form": value} if isinstance(value, str) else {}), {}
 
 
 def timeout_value(at: SourceFile, data: LocatedMap) -> int:
@@ -258,7 +288,8 @@ def check_action(at: SourceFile, task: Task, inherit: Inherit, handler: bool) ->
     if task.module == "meta":
         word = task.args.get("free_form")
         if word not in META_ACTIONS:
-            at.unsupported(line, "meta", f"unsupported meta action {word!r} (supported: {', '.join(META_ACTIONS)})")
+            problem = f"unsupported meta action {word!r} (supported: {', '.join(META_ACTIONS)})"
+            return replace(task, unsupported=(at.error(line, "meta", problem),))
         return task
     if task.module == "assert":
         that = task.args["that"]
@@ -276,8 +307,8 @@ def check_action(at: SourceFile, task: Task, inherit: Inherit, handler: bool) ->
             },
         )
     if task.module in ("include_tasks", "include_role") and handler:
-        at.unsupported(line, task.module, f"{task.module} in handlers is not supported")
-        return task
+        problem = f"{task.module} in handlers is not supported"
+        return replace(task, unsupported=(at.error(line, task.module, problem),))
     if task.module == "include_tasks":
         return replace(task, includes=steps.include_candidates(at, task, inherit))
     if task.module == "include_role":
@@ -308,8 +339,8 @@ def check_action(at: SourceFile, task: Task, inherit: Inherit, handler: bool) ->
             at.state.problems.append(exc)
             role_content = []
         at.state.role_handlers.extend(handlers)
-        problem = at.state.problems[before] if len(at.state.problems) > before else None
-        return replace(task, includes={name: Included(tuple(role_content), tuple(handlers), problem)})
+        failed = at.state.problems[before] if len(at.state.problems) > before else None
+        return replace(task, includes={name: Included(tuple(role_content), tuple(handlers), failed)})
     if task.module == "include_vars":
         return replace(task, var_files=steps.vars_candidates(at, task, inherit))
     return task
@@ -332,6 +363,13 @@ def module_args(at: SourceFile, data: LocatedMap, key: str, module: Module) -> t
         if name.startswith("_"):
             raise at.error(item_line, f"{module.name}.{name}", f"unknown parameter for {module.name}")
         canonical = aliases.get(name, name)
+        if canonical not in module.params:
+            at.unsupported(
+                item_line,
+                f"{module.name}.{name}",
+                f"unknown parameter for {module.name}; it accepts: {known_params(module)}",
+            )
+            continue
         if canonical in written and written[canonical] != name:
             raise at.error(
                 item_line, f"{module.name}.{name}", f"{written[canonical]!r} and {name!r} name the same parameter"

@@ -54,6 +54,8 @@ class LoadState:
     roles_run: set[tuple[Path, str]] = field(default_factory=set)
     templar: Templar | None = None
     uses: list[ContentUse] = field(default_factory=list)
+    task_problems: list[InputError] | None = None
+    """While a task is parsed: where its unsupported keywords, modules and parameters go (the task keeps them)."""
 
 
 class SourceFile:
@@ -81,8 +83,12 @@ class SourceFile:
         self.state.uses.append(ContentUse(path, self.source, line, field))
 
     def unsupported(self, line: int | None, field: str, problem: str) -> None:
-        """Record an unsupported keyword or module; loading goes on so that every one is listed."""
-        self.state.problems.append(self.error(line, field, problem))
+        """Record an unsupported keyword or module; loading goes on so that every one is listed.
+
+        Inside a task, the task keeps it (it fails only on a host that reaches it); elsewhere it refuses the load.
+        """
+        found = self.error(line, field, problem)
+        (self.state.problems if self.state.task_problems is None else self.state.task_problems).append(found)
 
     def jinja(self, value: Any, line: int, field: str) -> None:
         """Compile every string in a value, reporting a syntax error at the innermost line."""

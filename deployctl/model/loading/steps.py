@@ -79,8 +79,7 @@ def parse_step(at: SourceFile, data: LocatedMap, where: str, inherit: Inherit) -
         return static_import(at, data, static, inherit)
     if "import_playbook" in data:
         raise at.error(data.line_of("import_playbook"), "import_playbook", "import_playbook is a play, not a task")
-    task = actions.parse_task(at, data, where, inherit, handler=False)
-    return [task] if task is not None else []
+    return [actions.parse_task(at, data, where, inherit, handler=False)]
 
 
 def passed_down(at: SourceFile, data: LocatedMap, outer: Inherit) -> Inherit:
@@ -197,8 +196,6 @@ def section_tasks(
             task = actions.parse_task(at, item, where, inherit, handler=handlers)
         except InputError as exc:
             at.state.problems.append(exc)
-            continue
-        if task is None:
             continue
         if handlers and "name" in item:
             if task.name in seen:
