@@ -1,8 +1,9 @@
 """`deployctl lint PATH`: every unsupported keyword, module or invalid value in a tree of Ansible content.
 
-PATH is a playbook, or a folder whose playbooks (YAML files holding a list of plays) are linted with
-everything they reach: roles and their dependencies, imported and included task files, vars files.
-Nothing is contacted. Exit code 0 when the content can run, 4 when there is any problem.
+PATH is a playbook, a role folder, or a folder whose playbooks are linted with everything they reach:
+roles and their dependencies, imported and included task files, vars files. Nothing is contacted.
+Exit code 0 when the content can run, 4 when there is any problem; unsupported tasks that run only
+under a condition are listed apart ("not supported, not reached unless ...") and do not fail the lint.
 """
 
 from __future__ import annotations
@@ -13,69 +14,52 @@ from typing import Annotated
 import typer
 
 from deployctl.cli.render import OutputFormat, print_json, stdout
-from deployctl.errors import InputError
-from deployctl.model.loader import load_playbook
-from deployctl.model.playbook import UnsupportedContentError
-from deployctl.yamlsource import LocatedList, LocatedMap, load_yaml_file
-
-
-def playbooks_in(folder: Path) -> list[Path]:
-    """The YAML files of a folder (not its subfolders) that are playbooks: lists of plays or imports."""
-    found: list[Path] = []
-    for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]):
-        try:
-            data = load_yaml_file(path)
-        except InputError:
-            found.append(path)  # broken YAML: linting it reports why
-            continue
-        if isinstance(data, LocatedList) and any(
-            isinstance(item, LocatedMap) and ("hosts" in item or "import_playbook" in item) for item in data
-        ):
-            found.append(path)
-    return found
-
-
-def lint_problems(path: Path, display: str) -> list[InputError]:
-    """Every problem of one playbook and what it reaches (empty when it can run)."""
-    try:
-        load_playbook(path, display=display)
-    except UnsupportedContentError as exc:
-        return list(exc.problems)
-    except InputError as exc:
-        return [exc]
-    return []
+from deployctl.operations.lint import lint as lint_tree
 
 
 def lint(
-    path: Annotated[Path, typer.Argument(help="A playbook, or a folder of playbooks.")],
+    path: Annotated[Path, typer.Argument(help="A playbook, a role folder, or a folder of playbooks.")],
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = OutputFormat.table,
 ) -> None:
-    """List every unsupported keyword, module or invalid value in a playbook (or a folder of them), with file and line.
+    """List every unsupported keyword, module or invalid value in a playbook, role or folder, with file and line.
 
     Exit codes: 0 the content can run, 4 some problem (each one is listed).
     """
-    if not path.exists():
-        raise InputError(str(path), None, None, "no such file or folder")
-    targets = playbooks_in(path) if path.is_dir() else [path]
-    report: dict[str, list[InputError]] = {}
-    for target in targets:
-        report[str(target)] = lint_problems(target.resolve(), str(target))
-    total = sum(len(problems) for problems in report.values())
+    reports = lint_tree(path)
+    total = sum(len(report.problems) for report in reports)
     if output is OutputFormat.json:
         print_json(
             {
                 "playbooks": {
-                    name: [{"file": p.source, "line": p.line, "field": p.field, "problem": p.problem} for p in problems]
-                    for name, problems in report.items()
+                    report.name: [
+                        {"file": p.source, "line": p.line, "field": p.field, "problem": p.problem}
+                        for p in report.problems
+                    ]
+                    for report in reports
+                },
+                "not_reached_unless": {
+                    report.name: [
+                        {
+                            "task": str(use.task.origin),
+                            "problem": use.task.unsupported_message,
+                            "unless": list(use.unless),
+                        }
+                        for use in report.conditional
+                    ]
+                    for report in reports
                 },
                 "problems": total,
             }
         )
     else:
-        for name, problems in report.items():
-            status = "ok" if not problems else f"{len(problems)} problem(s)"
-            stdout.print(f"{name}: {status}", markup=False, highlight=False)
-            for problem in problems:
+        for report in reports:
+            status = "ok" if not report.problems else f"{len(report.problems)} problem(s)"
+            stdout.print(f"{report.name}: {status}", markup=False, highlight=False)
+            for problem in report.problems:
                 stdout.print(f"  {problem}", markup=False, highlight=False)
-        stdout.print(f"{len(report)} playbook(s), {total} problem(s)", markup=False, highlight=False)
+            for use in report.conditional:
+                unless = " and ".join(use.unless)
+                line = f"  not supported, not reached unless {unless}: {use.task.unsupported_message}"
+                stdout.print(line, markup=False, highlight=False)
+        stdout.print(f"{len(reports)} playbook(s), {total} problem(s)", markup=False, highlight=False)
     raise typer.Exit(4 if total else 0)

@@ -147,6 +147,8 @@ class _PlayCompiler:
         if self.image_play.play.gather_facts and self.image_play.reads_facts():
             facts.append(AnsibleFacts())
         for task in self.image_play.tasks():
+            if task.unsupported:
+                continue
             module = self.image_play.module(task)
             if module.name in SERVICE_MODULES or module.name in UNBAKEABLE_MODULES:
                 continue
@@ -227,6 +229,9 @@ class _PlayCompiler:
 
     def task(self, task: Task) -> None:
         """One task of the play: for each loop item whose condition holds, baked, delivered or noted."""
+        if task.unsupported:
+            self.unsupported(task)
+            return
         module = self.image_play.module(task)
         if module.name in SERVICE_MODULES:
             note_service_task(task, self.main, self.image_play)
@@ -259,6 +264,17 @@ class _PlayCompiler:
                 except TemplateError as exc:
                     raise task_error(task, str(exc), "when") from None
             self.item(task, module, scopes, extra)
+
+    def unsupported(self, task: Task) -> None:
+        """A task deployctl cannot run: a compile error when the image reaches it (or its condition is unknown)."""
+        if task.when:
+            scope = self.image_play.task_scopes(task).common
+            try:
+                if not all(self.image_play.templar.evaluate(c, scope) for c in task.when):
+                    return
+            except TemplateError:
+                pass  # a condition the build cannot decide: the task may run
+        raise task_error(task, task.unsupported_message)
 
     def item(self, task: Task, module: Module, scopes: StageScopes, extra: dict[str, Any]) -> None:
         """One loop item of a task (or the task without a loop)."""

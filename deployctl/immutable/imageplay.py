@@ -104,7 +104,7 @@ class ImagePlay:
                 self.quiet_note(step, "delegate_to localhost: runs on the machine that deploys, not in the image")
             elif step.check_mode:
                 self.quiet_note(step, "check_mode: reports only, nothing to bake")
-            elif step.is_action:
+            elif step.is_action and not step.unsupported:
                 yield from self.action(step)
             else:
                 yield step

@@ -46,6 +46,8 @@ class MainService:
 def find_main_service(play: ImagePlay) -> MainService:
     """The first service/systemd task that starts a service: the container's main process."""
     for task in play.tasks():
+        if task.unsupported:
+            continue
         module = play.module(task)
         if module.name not in SERVICE_MODULES:
             continue

@@ -1,6 +1,6 @@
 """Ansible playbooks as deployctl runs them: plays, blocks, tasks and roles, typed and frozen.
 
-deployctl.model.loader builds them from YAML (checked at load time, every error with its file, line and
+deployctl.model.loading builds them from YAML (checked at load time, every error with its file, line and
 field); the strategies read them. Besides the types: a task's variables with Ansible's precedence
 (`task_variables`), and where a task's controller files, included files and include_vars files are found.
 """
@@ -106,6 +106,14 @@ class Task:
     diff: bool | str = True
     timeout: int | None = None
     """Ansible's `timeout:`: seconds the task's commands may take together, instead of ssh.command_timeout."""
+    unsupported: tuple[InputError, ...] = ()
+    """Why deployctl cannot run the task (a module, parameter or keyword it does not support): loading goes
+    on, and a host that reaches the task fails with these problems."""
+
+    @property
+    def unsupported_message(self) -> str:
+        """The problems of an unsupported task, as a host that reaches it reports them."""
+        return "; ".join(str(problem) for problem in self.unsupported)
 
     @property
     def lookup_site(self) -> LookupSite:

@@ -19,12 +19,14 @@ from deployctl.model.playbook import (
     Play,
     Playbook,
     Task,
+    UnsupportedContentError,
     find_task_file,
     leaf_tasks,
     task_file_candidates,
     task_variables,
 )
 from deployctl.model.runvars import magic_variables
+from deployctl.model.unsupported import play_unsupported
 from deployctl.modules.base import Module
 from deployctl.modules.params import ParamError, validate_params
 from deployctl.modules.registry import find_module
@@ -53,11 +55,15 @@ def check_playbook(
 
     `host_vars` maps each host to its merged inventory variables; `select(pattern)` gives the hosts a
     play's pattern targets (all of `host_vars` when None). Rendered arguments are validated against
-    their module (`modules`, else the registry), partially when some could not be rendered yet.
+    their module (`modules`, else the registry), partially when some could not be rendered yet. An
+    unsupported task that every targeted host certainly reaches refuses the run (UnsupportedContentError).
     """
     known = frozenset(runtime_names) | run_defined_names(playbook) | RUNTIME_MAGIC_NAMES
     for play in playbook.plays:
         targets = list(host_vars) if select is None else [host for host in select(play.hosts) if host in host_vars]
+        certain = [problem for found in play_unsupported(play) if found.certain for problem in found.task.unsupported]
+        if targets and certain:
+            raise UnsupportedContentError(certain)
         for host in targets:
             variables = {**host_vars[host], **magic_variables(host, playbook)}
             _HostCheck(playbook, templar, host, variables, known, modules).play(play)
@@ -139,6 +145,8 @@ class _HostCheck:
             raise self.fail(where, exc.problem) from None
 
     def task(self, task: Task) -> None:
+        if task.unsupported:
+            return  # it fails on a host that reaches it; one every host reaches was refused before
         variables = task_variables(self.current, task, self.variables)
         source = task.origin.source
         if task.become_user is not None:

@@ -47,7 +47,7 @@ def validate_params(module: Module, args: Mapping[str, Any], *, partial: bool = 
         name = str(raw_name)
         canonical = canonical_of.get(name)
         if canonical is None:
-            raise ParamError(name, f"unknown parameter for {module.name}; it accepts: {_known_list(module)}")
+            raise ParamError(name, f"unknown parameter for {module.name}; it accepts: {known_params(module)}")
         if canonical in given:
             first = given[canonical][0]
             raise ParamError(name, f"given twice, as {first} and as {name}")
@@ -74,7 +74,8 @@ def _canonical_names(module: Module) -> dict[str, str]:
     return names
 
 
-def _known_list(module: Module) -> str:
+def known_params(module: Module) -> str:
+    """The parameters a module accepts, as messages list them."""
     public = sorted(name for name in module.params if not name.startswith("_"))
     return ", ".join(public)
 

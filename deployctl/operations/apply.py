@@ -11,7 +11,7 @@ from deployctl.errors import DeployctlError
 from deployctl.ledger.db import open_ledger
 from deployctl.ledger.locks import stage_lock
 from deployctl.model.inventory import InventoryHost
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.playbook import Playbook
 from deployctl.model.playbook_checks import check_playbook
 from deployctl.model.project import Project

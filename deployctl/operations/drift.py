@@ -28,7 +28,7 @@ from deployctl.ledger.locks import stage_lock
 from deployctl.ledger.records import get_release, last_deployed
 from deployctl.model.connection import SshEndpoint
 from deployctl.model.inventory import InventoryHost, load_inventories
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.playbook import Playbook
 from deployctl.model.project import Project
 from deployctl.model.records import HostOutcome

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deployctl.errors import InputError
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.project import CONFIG_NAME, Project
 
 SKIPPED_NAMES = frozenset({"__pycache__", ".git", ".pytest_cache", ".mypy_cache", ".ruff_cache"})

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from deployctl.immutable.recipe import ImageRelease, RuntimeTemplate, ServiceSpec
 from deployctl.immutable.stages import stage_variables
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.playbook import Play, Playbook
 from deployctl.model.project import Project
 from deployctl.model.records import ReleaseRow

@@ -133,7 +133,7 @@ class HostRunner:
                 continue
             if not self.options.selects(step):
                 continue
-            if step.module in ("include_tasks", "include_role"):
+            if step.module in ("include_tasks", "include_role") and not step.unsupported:
                 if not self._include(play, step, notified):
                     return False
                 continue
@@ -346,6 +346,8 @@ class HostRunner:
             outcome = Outcome("skipped", "conditional result was False")
             self._register(task, outcome, skipped=True)
             return outcome
+        if task.unsupported:
+            return Outcome("failed", task.unsupported_message)
         if task.is_action:
             outcome = judge(task, scope, run_action(task, scope, self.render, self.variables), self.templar)
             self._register(task, outcome)

@@ -73,7 +73,7 @@ class Lookahead:
             self._include(play, task, scope, items, walk)
         elif task.module in ("set_fact", "include_vars"):
             self._definitions(task, scope, items, walk)
-        elif not task.is_action and not task.delegate_to:
+        elif not task.is_action and not task.delegate_to and not task.unsupported:
             module = render.module(task)
             for item in items:
                 try:

@@ -30,7 +30,7 @@ from deployctl.immutable.recipe import ImageRelease
 from deployctl.immutable.stages import stage_variables
 from deployctl.lab.engine import ensure_engine
 from deployctl.lab.images import ensure_base_image
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.playbook import Playbook
 from deployctl.model.project import Project
 

@@ -90,7 +90,7 @@ def noop_round_trip_bound() -> int:
     the facts of every task (set_fact, include_vars, includes and their `when` are evaluated ahead on the
     controller, with the facts the first run gathered standing in for the ones being gathered), and two for each
     command that runs (it runs, and what it may have changed is read again for the tasks after it)."""
-    from deployctl.model.loader import load_playbook
+    from deployctl.model.loading.plays import load_playbook
 
     play = load_playbook(REPO / CONTENT / "site.yml").plays[0]
     tasks = list(play.all_tasks())

@@ -13,7 +13,7 @@ from deployctl.drift.scan import scan_jobs
 from deployctl.drift.vms import VmRelease
 from deployctl.errors import DeployctlError
 from deployctl.model.inventory import load_inventory
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.project import load_project
 from deployctl.model.records import DeploymentRow, HostOutcome
 

@@ -21,7 +21,7 @@ from deployctl.drift.vms import VmRelease
 from deployctl.ledger.db import open_ledger
 from deployctl.ledger.drift import save_scan
 from deployctl.model.inventory import load_inventory
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.project import load_project
 from deployctl.operations.vmscan import scan_vm
 from deployctl.redaction import REDACTED, RedactionRules, Redactor

@@ -11,7 +11,7 @@ import pytest
 import deployctl.facts.ansible as ansible_facts
 from deployctl.drift.vms import VmRelease, parity_facts
 from deployctl.facts.cache import FactCache
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.operations.vmscan import check_release
 from deployctl.transport.local import LocalTransport
 from tests.unit.strategies.test_apply_local import make_project

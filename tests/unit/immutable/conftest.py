@@ -19,7 +19,7 @@ import pytest
 from deployctl.facts.base import Fact, RawFact
 from deployctl.immutable.compile import BuildRecipe, base_facts_needed, compile_play
 from deployctl.immutable.stages import stage_variables
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.playbook import Playbook
 from deployctl.model.project import load_project
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from deployctl.facts.ansible import ANSIBLE_FACTS_KEY
 from deployctl.immutable.build import release_of, render_runtime_files
 from deployctl.immutable.compile import base_facts_needed, compile_play
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.release.images import image_release_from_json, image_release_to_json
 from tests.unit.immutable.conftest import BASE_IMAGE_ID, DISPLAY, captured_facts, make_playbook, stage_vars
 

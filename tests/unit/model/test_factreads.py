@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from deployctl.model.factreads import reads_facts
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 
 TEMPLATE = "listen={{ port }}\n"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from deployctl.errors import InputError
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.playbook import UnsupportedContentError
 from deployctl.model.playbook_checks import check_playbook
 from tests.unit.strategies.test_apply_local import make_project, run
@@ -58,9 +58,24 @@ def test_unknown_lookup_plugins_are_all_listed_with_file_line_and_field(tmp_path
     found = [(Path(p.source).name, p.line, p.field, p.problem.split(" in ")[0]) for p in caught.value.problems]
     assert found == [
         ("site.yml", 3, "vars.token", "unsupported lookup plugin 'hashi_vault'"),
-        ("main.yml", 1, "debug.msg", "unsupported lookup plugin 'dig'"),
         ("t.j2", 2, None, "unsupported lookup plugin 'pipe'"),
-        ("site.yml", 7, "loop", "unsupported lookup plugin 'inventory_hostnames'"),
+    ]
+    (tmp_path / "site.yml").write_text(
+        "\n".join(
+            line
+            for line in (tmp_path / "site.yml").read_text().splitlines()
+            if "token" not in line and line != "  vars:"
+        )
+        + "\n"
+    )
+    (tmp_path / "roles" / "looker" / "tasks" / "main.yml").write_text(
+        "- debug: msg=\"{{ lookup('dig', 'example.org') }}\"\n"
+    )
+    tasks = load_playbook(tmp_path / "site.yml", "site.yml").plays[0].tasks
+    kept = [(Path(p.source).name, p.line, p.field, p.problem.split(" in ")[0]) for t in tasks for p in t.unsupported]
+    assert kept == [
+        ("main.yml", 1, "debug.msg", "unsupported lookup plugin 'dig'"),
+        ("site.yml", 5, "loop", "unsupported lookup plugin 'inventory_hostnames'"),
     ]
 
 

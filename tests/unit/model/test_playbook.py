@@ -11,7 +11,7 @@ import pytest
 
 from deployctl.errors import InputError
 from deployctl.model.inventory import Origin
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.playbook import Playbook, Task, find_controller_file
 from deployctl.model.playbook_checks import check_playbook
 from deployctl.modules.base import Module, Param, Plan, no_change
@@ -212,9 +212,8 @@ def test_controller_files_resolve_like_ansible(tmp_path: Path) -> None:
 def test_display_defaults_to_the_path(tmp_path: Path) -> None:
     path = tmp_path / "play.yml"
     path.write_text("- hosts: all\n  tasks:\n    - command: ls\n      delegate_to: x\n")
-    with pytest.raises(InputError) as caught:
-        load_playbook(path, modules=MODULES)
-    assert str(caught.value) == (
+    task = load_playbook(path, modules=MODULES).plays[0].tasks[0]
+    assert task.unsupported_message == (
         f"{path}:4: delegate_to: delegate_to 'x' is not supported (only localhost: steps run on this machine)"
     )
 
@@ -335,8 +334,10 @@ BAD_PLAYBOOKS = [
 
 @pytest.mark.parametrize(("name", "message"), BAD_PLAYBOOKS)
 def test_bad_playbooks_are_refused_with_file_line_and_field(name: str, message: str) -> None:
+    """Refused by the load, or (a task deployctl cannot run, reached by every host) by the pre-run check."""
     with pytest.raises(InputError) as caught:
-        load(name)
+        playbook = load(name)
+        check_playbook(playbook, playbook.templar(), {"web01": {}}, set(), modules=MODULES)
     assert str(caught.value) == message
     assert caught.value.exit_code == 4
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from deployctl.errors import InputError
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.playbook import Playbook, leaf_tasks
 
 PLAYBOOK = """\

@@ -8,7 +8,7 @@ from pathlib import Path
 from deployctl.ledger.db import open_ledger
 from deployctl.ledger.drift import baselines
 from deployctl.ledger.records import deployment_hosts, deployments
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.operations.context import stage_context
 from deployctl.operations.converge import converge_vms
 from deployctl.operations.recording import recorded_apply

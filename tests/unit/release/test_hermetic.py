@@ -12,7 +12,7 @@ from deployctl.cli.main import main
 from deployctl.errors import DeployctlError, InputError
 from deployctl.ledger.db import open_ledger
 from deployctl.ledger.records import list_releases
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.project import load_project
 from deployctl.operations.release import record_release, resolve_release
 from deployctl.release.content import collect_release

@@ -9,7 +9,7 @@ import pytest
 from deployctl.facts.cache import FactCache
 from deployctl.model.connection import SshEndpoint
 from deployctl.model.inventory import Inventory, load_inventory
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.project import load_project
 from deployctl.strategies.hostrun import RunOptions
 from deployctl.strategies.mutable import apply_playbook
@@ -289,3 +289,16 @@ def test_a_registered_command_output_is_read_after_the_command_runs(tmp_path: Pa
     # the gathered facts; the command (it needs no facts); then every later task's facts, read once the
     # command has run (what it ran may have changed anything, and the file task needs its output)
     assert second.round_trips == 3
+
+
+def test_a_host_reaching_an_unsupported_task_fails_with_its_message_and_skips_the_others(tmp_path: Path) -> None:
+    playbook = (
+        "- hosts: all\n  gather_facts: false\n  tasks:\n"
+        "    - name: redhat only\n      yum: name=chrony\n      when: family == 'RedHat'\n"
+        "    - name: reached\n      yum: name=chrony\n      when: family == 'Debian'\n"
+        "    - name: after\n      command: /bin/true\n"
+    )
+    root, inventory = make_project(tmp_path, hosts="local1:\n      family: Debian", playbook=playbook)
+    result = run(root, inventory)
+    assert [(r.task, r.status) for r in result.results] == [("redhat only", "skipped"), ("reached", "failed")]
+    assert result.results[1].message == "playbooks/site.yml:8: yum: unknown module 'yum'"

@@ -1,0 +1,74 @@
+"""Refuse only what will run: unsupported tasks are kept with their problem, and block only where they run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deployctl.model.loading.plays import load_playbook
+from deployctl.model.playbook import UnsupportedContentError
+from deployctl.model.playbook_checks import check_playbook
+from deployctl.model.unsupported import playbook_unsupported
+from deployctl.operations.lint import lint
+
+
+def write_role(root: Path) -> Path:
+    """A role in the shape of public ones: a RedHat branch with yum, an os_family include, a Debian file."""
+    role = root / "roles" / "chrony"
+    (role / "tasks").mkdir(parents=True)
+    (role / "tasks" / "main.yml").write_text(
+        "- include_tasks: setup-{{ ansible_os_family }}.yml\n"
+        "- name: Install on RedHat\n"
+        "  yum: name=chrony state=present\n"
+        "  when: ansible_os_family == 'RedHat'\n"
+        "- name: Config\n"
+        "  copy: content=x dest=/etc/chrony.conf\n"
+    )
+    (role / "tasks" / "setup-Debian.yml").write_text("- apt: name=chrony\n")
+    (role / "tasks" / "setup-RedHat.yml").write_text("- dnf: name=chrony\n")
+    return role
+
+
+def test_content_with_other_systems_branches_loads_and_keeps_the_problems(tmp_path: Path) -> None:
+    write_role(tmp_path)
+    (tmp_path / "site.yml").write_text("- hosts: all\n  roles: [chrony]\n")
+    playbook = load_playbook(tmp_path / "site.yml", "site.yml")
+    found = {use.task.module: use for use in playbook_unsupported(playbook)}
+    assert set(found) == {"yum", "dnf"}
+    assert found["yum"].unless == ("ansible_os_family == 'RedHat'",)
+    assert found["yum"].task.unsupported_message == "roles/chrony/tasks/main.yml:3: yum: unknown module 'yum'"
+    assert found["dnf"].unless[0].endswith("setup-RedHat.yml")
+    check_playbook(playbook, playbook.templar(), {"web01": {}}, set())  # nothing certain: the run may go on
+
+
+def test_an_unsupported_task_every_host_reaches_is_refused_before_the_run(tmp_path: Path) -> None:
+    (tmp_path / "site.yml").write_text(
+        "- hosts: all\n  tasks:\n    - pacman: name=x\n    - command: echo\n      retries: 3\n      when: never_set\n"
+    )
+    playbook = load_playbook(tmp_path / "site.yml", "site.yml")
+    with pytest.raises(UnsupportedContentError) as caught:
+        check_playbook(playbook, playbook.templar(), {"web01": {}}, set())
+    assert caught.value.exit_code == 4
+    assert [str(p) for p in caught.value.problems] == ["site.yml:3: pacman: unknown module 'pacman'"]
+
+
+def test_real_input_errors_still_refuse_the_load(tmp_path: Path) -> None:
+    (tmp_path / "site.yml").write_text(
+        "- hosts: all\n  tasks:\n    - yum: name=x\n      when: false\n    - copy: content={{ x\n"
+    )
+    with pytest.raises(UnsupportedContentError, match=r"site\.yml:5"):
+        load_playbook(tmp_path / "site.yml", "site.yml")
+
+
+def test_lint_of_a_role_folder_lists_everything_in_one_pass(tmp_path: Path) -> None:
+    role = write_role(tmp_path)
+    (role / "tasks" / "main.yml").write_text(
+        (role / "tasks" / "main.yml").read_text() + "- name: Everywhere\n  package: name=chrony enablerepo=epel\n"
+        "- name: Also\n  command: echo\n  until: done\n"
+    )
+    (report,) = lint(role)
+    assert [(p.line, p.field) for p in report.problems] == [(8, "apt.enablerepo"), (11, "until")]
+    assert sorted(use.task.module for use in report.conditional) == ["dnf", "yum"]
+    (clean,) = lint(write_role(tmp_path / "other"))
+    assert clean.problems == () and len(clean.conditional) == 2
