@@ -13,12 +13,20 @@ from deployctl.modules.group import GROUP
 from deployctl.modules.lineinfile import LINEINFILE
 from deployctl.modules.service import SERVICE
 from deployctl.modules.shell import SHELL
+from deployctl.modules.stat import STAT
 from deployctl.modules.sysctl import SYSCTL
 from deployctl.modules.systemd import SYSTEMD
 from deployctl.modules.template import TEMPLATE
 from deployctl.modules.user import USER
 
 FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
+
+COLLECTION_MODULES: Mapping[str, frozenset[str]] = {
+    "ansible.posix.": frozenset({"sysctl"}),
+    "community.general.": frozenset(),
+}
+"""The modules deployctl has that a collection other than ansible.builtin holds, by the collection's prefix:
+`ansible.posix.sysctl` is `sysctl`; a name the collection does not hold stays unknown."""
 
 _MODULES: list[Module] = [
     APT,
@@ -33,6 +41,7 @@ _MODULES: list[Module] = [
     COMMAND,
     SHELL,
     SYSCTL,
+    STAT,
 ]
 
 
@@ -48,9 +57,12 @@ MODULES: Mapping[str, Module] = _index(_MODULES)
 
 
 def canonical_name(name: str) -> str:
-    """`ansible.builtin.copy` -> `copy`."""
+    """`ansible.builtin.copy` -> `copy`, `ansible.posix.sysctl` -> `sysctl`."""
     for prefix in FQCN_PREFIXES:
         if name.startswith(prefix):
+            return name[len(prefix) :]
+    for prefix, names in COLLECTION_MODULES.items():
+        if name.startswith(prefix) and name[len(prefix) :] in names:
             return name[len(prefix) :]
     return name
 

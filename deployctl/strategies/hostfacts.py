@@ -12,6 +12,7 @@ from typing import Any
 
 from deployctl.facts.ansible import ANSIBLE_FACTS_KEY, fact_variables
 from deployctl.facts.base import Fact
+from deployctl.facts.stat import StatFact
 from deployctl.modules.base import Module, Plan
 
 UNIT_DIR_MARK = "/systemd/"
@@ -72,9 +73,12 @@ class HostFacts:
         """Mark facts stale after a change on the host; commands can change anything, so they stale everything.
 
         Facts derived from other state are staled with it: a written unit file changes what systemd
-        reports, an apt run changes other packages (dependencies), a daemon-reload every service.
+        reports, an apt run changes other packages (dependencies), a daemon-reload every service, a changed
+        path the stat facts of it and of everything below it.
         """
         self.stale |= set(plan.invalidates)
+        changed_paths = [key.removeprefix("file:") for key in plan.invalidates if key.startswith("file:")]
+        self.stale |= self._stats_below(changed_paths)
         if any(key.startswith("file:") and UNIT_DIR_MARK in key for key in plan.invalidates):
             self.stale |= {key for key in self.facts if key.startswith("service:")}
         if plan.captures_output:
@@ -83,3 +87,10 @@ class HostFacts:
             self.stale |= {key for key in self.facts if key.startswith(("package:", "candidate:"))}
         elif module.name in ("systemd", "service"):
             self.stale |= {key for key in self.facts if key.startswith("service:")}
+
+    def _stats_below(self, paths: Iterable[str]) -> set[str]:
+        """The stat facts read of `paths` or of anything below them (a path's change makes them stale)."""
+        folders = tuple(path.rstrip("/") + "/" for path in paths)
+        exact = {folder[:-1] or "/" for folder in folders}
+        stats = {key: fact.path for key, fact in self.known.items() if isinstance(fact, StatFact) and key in self.facts}
+        return {key for key, path in stats.items() if path in exact or path.startswith(folders)}

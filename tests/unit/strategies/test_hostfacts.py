@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deployctl.facts.base import RawFact
+from deployctl.facts.stat import StatFact
 from deployctl.modules.base import Module, Plan
 from deployctl.modules.registry import find_module
 from deployctl.strategies.hostfacts import HostFacts, TaskVariables
@@ -66,6 +67,15 @@ def test_a_change_stales_what_it_names_and_what_depends_on_it() -> None:
     host.stale.clear()
     host.invalidate(module("command"), Plan(True, "ran", captures_output=True))
     assert host.stale == set(host.facts)
+
+
+def test_a_changed_path_stales_the_stats_of_it_and_below_it() -> None:
+    host = HostFacts()
+    stats = [StatFact("/etc/app"), StatFact("/etc/app/conf.d/a.conf"), StatFact("/etc/apparmor"), StatFact("/srv")]
+    host.to_read(stats, list)
+    host.store({fact.key: None for fact in stats})
+    host.invalidate(module("file"), Plan(True, "removed", invalidates=("file:/etc/app",)))
+    assert host.stale == {"file:/etc/app", StatFact("/etc/app").key, StatFact("/etc/app/conf.d/a.conf").key}
 
 
 def test_gathered_facts_leave_the_facts_once_read() -> None:
