@@ -69,6 +69,7 @@ UNBAKEABLE_MODULES: Mapping[str, str] = {
     "sysctl": "kernel parameters belong to the host that runs the containers; an image cannot set them",
     "stat": "reads a path of a running host and changes nothing; an image has nothing to build from it "
     "(the tasks that read its registered result are reported on their own)",
+    "getent": "reads a running host's accounts and name services into its facts; an image has nothing to build from it",
 }
 RELEASE_ROLE = "release"
 _REPOSITORY_CHARS = re.compile(r"[^a-z0-9._-]+")

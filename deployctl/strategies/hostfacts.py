@@ -12,8 +12,10 @@ from typing import Any
 
 from deployctl.facts.ansible import ANSIBLE_FACTS_KEY, fact_variables
 from deployctl.facts.base import Fact
+from deployctl.facts.getent import GETENT_PREFIX
 from deployctl.facts.stat import StatFact
 from deployctl.modules.base import Module, Plan
+from deployctl.unsafe import mark_unsafe
 
 UNIT_DIR_MARK = "/systemd/"
 """A file fact whose path has this part is a systemd unit (or drop-in): changing it stales service facts."""
@@ -69,16 +71,29 @@ class HostFacts:
             self.gathered = fact_variables(self.facts.pop(ANSIBLE_FACTS_KEY))
             self.known.pop(ANSIBLE_FACTS_KEY, None)
 
+    def add_module_facts(self, values: Mapping[str, Any]) -> None:
+        """Add the facts a task returned (its `ansible_facts`) to the host's, as Ansible does: each as a variable
+        of its own name, and in `ansible_facts` without its `ansible_` prefix (`ansible_distribution` ->
+        `ansible_facts.distribution`). Read from the host: data, never templated."""
+        marked = mark_unsafe(dict(values))
+        namespace = dict(self.gathered.get(ANSIBLE_FACTS_KEY) or {})
+        for name, value in marked.items():
+            namespace[name.removeprefix("ansible_")] = value
+            self.gathered[name] = value
+        self.gathered[ANSIBLE_FACTS_KEY] = namespace
+
     def invalidate(self, module: Module, plan: Plan) -> None:
         """Mark facts stale after a change on the host; commands can change anything, so they stale everything.
 
         Facts derived from other state are staled with it: a written unit file changes what systemd
         reports, an apt run changes other packages (dependencies), a daemon-reload every service, a changed
-        path the stat facts of it and of everything below it.
+        path the stat facts of it and of everything below it, a changed account what getent reads.
         """
         self.stale |= set(plan.invalidates)
         changed_paths = [key.removeprefix("file:") for key in plan.invalidates if key.startswith("file:")]
         self.stale |= self._stats_below(changed_paths)
+        if any(key.startswith(("user:", "group:")) for key in plan.invalidates):
+            self.stale |= {key for key in self.facts if key.startswith(GETENT_PREFIX)}
         if any(key.startswith("file:") and UNIT_DIR_MARK in key for key in plan.invalidates):
             self.stale |= {key for key in self.facts if key.startswith("service:")}
         if plan.captures_output:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deployctl.errors import ConnectionFailedError, InputError
-from deployctl.facts.ansible import AnsibleFacts
+from deployctl.facts.ansible import ANSIBLE_FACTS_KEY, AnsibleFacts
 from deployctl.facts.base import Fact, FactBatch, batch
 from deployctl.model.inventory import InventoryHost
 from deployctl.model.playbook import Block, Play, Playbook, Step, Task
@@ -359,6 +359,8 @@ class HostRunner:
             self._gather(facts, become)
         known = local_facts if task.delegate_to else self.host_facts.facts
         plan = module.plan(params, {fact.key: known[fact.key] for fact in facts})
+        if plan.failed is None and isinstance(plan.result.get(ANSIBLE_FACTS_KEY), Mapping):
+            self.host_facts.add_module_facts(plan.result[ANSIBLE_FACTS_KEY])
         output: dict[str, Any] = dict(plan.result)
         check = self.options.check if task.check_mode is None else task.check_mode
         if plan.failed is not None:

@@ -78,6 +78,22 @@ def test_a_changed_path_stales_the_stats_of_it_and_below_it() -> None:
     assert host.stale == {"file:/etc/app", StatFact("/etc/app").key, StatFact("/etc/app/conf.d/a.conf").key}
 
 
+def test_a_changed_account_stales_what_getent_read() -> None:
+    host = HostFacts()
+    host.store({"getent:passwd:app": 1, "getent[files]:group:*": 2, "file:/etc/passwd": 3})
+    host.invalidate(module("user"), Plan(True, "created", invalidates=("user:app",)))
+    assert host.stale == {"user:app", "getent:passwd:app", "getent[files]:group:*"}
+
+
+def test_facts_a_task_returns_become_variables_and_ansible_facts_entries() -> None:
+    host = HostFacts()
+    host.store({"ansible_facts": {"hostname": "web1"}})
+    host.keep_gathered()
+    host.add_module_facts({"getent_passwd": {"root": ["x"]}, "ansible_hostname": "web2"})
+    assert host.gathered["getent_passwd"] == {"root": ["x"]} and host.gathered["ansible_hostname"] == "web2"
+    assert host.gathered["ansible_facts"] == {"hostname": "web2", "getent_passwd": {"root": ["x"]}}
+
+
 def test_gathered_facts_leave_the_facts_once_read() -> None:
     host = HostFacts()
     host.store({"ansible_facts": {"hostname": "web1"}, "file:/a": 1})

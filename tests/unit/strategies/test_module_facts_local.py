@@ -1,0 +1,43 @@
+"""Read-only modules on this machine (local transport): stat's registered result and the facts getent sets
+reach later tasks, as in Ansible; a path changed after a stat was read is read again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.unit.strategies.test_apply_local import make_project, run
+
+PLAYBOOK = """\
+- name: read the host, then use what was read
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: before the file exists
+      stat: path={{ root }}/marker
+      register: before
+    - name: create it
+      copy: content="x" dest={{ root }}/marker
+    - name: after it exists
+      stat: path={{ root }}/marker get_mime=false
+      register: after
+    - name: read root's account
+      getent: database=passwd key=root
+    - name: write what was read
+      copy:
+        dest: "{{ root }}/report"
+        content: >-
+          {{ before.stat.exists }} {{ after.stat.exists }} {{ after.stat.checksum }}
+          {{ getent_passwd.root[4] }} {{ ansible_facts.getent_passwd.root[1] }}
+"""
+
+
+def test_stat_and_getent_results_reach_later_tasks(tmp_path: Path) -> None:
+    root, inventory = make_project(tmp_path, playbook=PLAYBOOK)
+    result = run(root, inventory)
+    assert result.exit_code == 0, [r.message for r in result.results if r.status == "failed"]
+    report = (tmp_path / "target" / "report").read_text()
+    assert report == "False True 11f6ad8ec52a2984abaafd7c3b516503785c2072 /root 0"
+    again = run(root, inventory)  # the marker exists now, before the stat: the report changes, once
+    assert again.recap["local1"].changed == 1
+    assert (tmp_path / "target" / "report").read_text().startswith("True True ")
+    assert run(root, inventory).recap["local1"].changed == 0
