@@ -47,12 +47,20 @@ class GetentFact:
         words = ["getent", *(["-s", self.service] if self.service is not None else []), "--", self.database]
         if self.entry is not None:
             words.append(self.entry)
-        return f"command -v getent >/dev/null || exit 127\n{shlex.join(words)}"
+        return f'if command -v getent >/dev/null; then {shlex.join(words)}; echo "rc=$?"; else echo rc=127; fi'
 
     def parse(self, raw: RawFact) -> GetentOutput:
-        lines = raw.output.strip("\n").split("\n") if raw.exit_code == 0 and raw.output.strip("\n") else []
-        return GetentOutput(raw.exit_code, tuple(lines))
+        return parse_getent_output(raw.output)
 
     def value_from_json(self, data: Any) -> GetentOutput:
         """The fact's value from its JSON form (test fixtures)."""
         return GetentOutput.from_json(data)
+
+
+def parse_getent_output(output: str) -> GetentOutput:
+    """getent's lines, then `rc=N` (its exit code) on a line of its own."""
+    lines = output.rstrip("\n").split("\n")
+    last = lines.pop() if lines else ""
+    if not last.startswith("rc=") or not last[3:].isdigit():
+        raise ValueError(f"getent fact: unexpected output {output!r}")
+    return GetentOutput(int(last[3:]), tuple(line for line in lines if line) if last == "rc=0" else ())

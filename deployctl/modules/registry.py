@@ -12,7 +12,10 @@ from deployctl.modules.file import FILE
 from deployctl.modules.getent import GETENT
 from deployctl.modules.group import GROUP
 from deployctl.modules.lineinfile import LINEINFILE
+from deployctl.modules.package_facts import PACKAGE_FACTS
 from deployctl.modules.service import SERVICE
+from deployctl.modules.service_facts import SERVICE_FACTS
+from deployctl.modules.setup import SETUP
 from deployctl.modules.shell import SHELL
 from deployctl.modules.stat import STAT
 from deployctl.modules.sysctl import SYSCTL
@@ -44,6 +47,9 @@ _MODULES: list[Module] = [
     SYSCTL,
     STAT,
     GETENT,
+    SERVICE_FACTS,
+    PACKAGE_FACTS,
+    SETUP,
 ]
 
 

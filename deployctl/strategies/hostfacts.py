@@ -10,13 +10,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from deployctl.facts.ansible import ANSIBLE_FACTS_KEY, fact_variables
+from deployctl.facts.ansible import ANSIBLE_FACTS_KEY
 from deployctl.facts.base import Fact
 from deployctl.facts.getent import GETENT_PREFIX
 from deployctl.facts.stat import StatFact
 from deployctl.modules.base import Module, Plan
 from deployctl.unsafe import mark_unsafe
 
+REREAD_AFTER_ANY_CHANGE = "setup:"
+"""The facts a setup task reads (the date, mounts, addresses...): any change may change them."""
 UNIT_DIR_MARK = "/systemd/"
 """A file fact whose path has this part is a systemd unit (or drop-in): changing it stales service facts."""
 
@@ -44,6 +46,7 @@ class HostFacts:
         self.known: dict[str, Fact[Any]] = {}
         self.stale: set[str] = set()
         self.gathered: dict[str, Any] = {}
+        self.gathered_all = False
 
     def to_read(self, facts: Sequence[Fact[Any]], ahead: Callable[[], Iterable[Fact[Any]]]) -> list[Fact[Any]]:
         """What one round trip reads for `facts`: nothing when all are read and fresh; else those that are
@@ -66,10 +69,14 @@ class HostFacts:
         self.stale -= set(values)
 
     def keep_gathered(self) -> None:
-        """Move just-read Ansible facts out of the facts: gathered once per run as Ansible does, never staled."""
+        """Move just-read Ansible facts out of the facts: gathered once per run as Ansible does, never staled;
+        kept with the facts tasks set before (getent_passwd...)."""
         if ANSIBLE_FACTS_KEY in self.facts:
-            self.gathered = fact_variables(self.facts.pop(ANSIBLE_FACTS_KEY))
+            self.add_module_facts(
+                {f"ansible_{name}": value for name, value in self.facts.pop(ANSIBLE_FACTS_KEY).items()}
+            )
             self.known.pop(ANSIBLE_FACTS_KEY, None)
+            self.gathered_all = True
 
     def add_module_facts(self, values: Mapping[str, Any]) -> None:
         """Add the facts a task returned (its `ansible_facts`) to the host's, as Ansible does: each as a variable
@@ -90,6 +97,7 @@ class HostFacts:
         path the stat facts of it and of everything below it, a changed account what getent reads.
         """
         self.stale |= set(plan.invalidates)
+        self.stale |= {key for key in self.facts if key.startswith(REREAD_AFTER_ANY_CHANGE)}
         changed_paths = [key.removeprefix("file:") for key in plan.invalidates if key.startswith("file:")]
         self.stale |= self._stats_below(changed_paths)
         if any(key.startswith(("user:", "group:")) for key in plan.invalidates):
@@ -99,7 +107,7 @@ class HostFacts:
         if plan.captures_output:
             self.stale |= set(self.facts)
         elif module.name in ("apt", "package"):
-            self.stale |= {key for key in self.facts if key.startswith(("package:", "candidate:"))}
+            self.stale |= {key for key in self.facts if key.startswith(("package:", "packages:", "candidate:"))}
         elif module.name in ("systemd", "service"):
             self.stale |= {key for key in self.facts if key.startswith("service:")}
 

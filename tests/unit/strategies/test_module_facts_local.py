@@ -41,3 +41,32 @@ def test_stat_and_getent_results_reach_later_tasks(tmp_path: Path) -> None:
     assert again.recap["local1"].changed == 1
     assert (tmp_path / "target" / "report").read_text().startswith("True True ")
     assert run(root, inventory).recap["local1"].changed == 0
+
+
+GATHERING = """\
+- name: facts set by tasks
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: read the accounts
+      getent: database=group key=root
+    - name: read the packages
+      package_facts:
+    - name: gather again
+      setup: filter=ansible_distribution*
+- name: a later play that gathers
+  hosts: all
+  tasks:
+    - name: use them all
+      copy:
+        dest: "{{ root }}/report"
+        content: "{{ getent_group.root[1] }} {{ 'dpkg' in packages }} {{ ansible_facts.packages.dpkg[0].source }}
+          {{ ansible_facts.distribution == ansible_distribution }} {{ ansible_hostname is defined }}"
+"""
+
+
+def test_facts_set_by_tasks_outlive_their_play_and_its_gathering(tmp_path: Path) -> None:
+    root, inventory = make_project(tmp_path, playbook=GATHERING)
+    result = run(root, inventory)
+    assert result.exit_code == 0, [r.message for r in result.results if r.status == "failed"]
+    assert (tmp_path / "target" / "report").read_text() == "0 True apt True True"
