@@ -12,6 +12,7 @@ from deployctl.modules.file import FILE
 from deployctl.modules.getent import GETENT
 from deployctl.modules.group import GROUP
 from deployctl.modules.lineinfile import LINEINFILE
+from deployctl.modules.mount import MOUNT
 from deployctl.modules.package_facts import PACKAGE_FACTS
 from deployctl.modules.service import SERVICE
 from deployctl.modules.service_facts import SERVICE_FACTS
@@ -26,7 +27,7 @@ from deployctl.modules.user import USER
 FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 
 COLLECTION_MODULES: Mapping[str, frozenset[str]] = {
-    "ansible.posix.": frozenset({"sysctl"}),
+    "ansible.posix.": frozenset({"sysctl", "mount"}),
     "community.general.": frozenset(),
 }
 """The modules deployctl has that a collection other than ansible.builtin holds, by the collection's prefix:
@@ -50,6 +51,7 @@ _MODULES: list[Module] = [
     SERVICE_FACTS,
     PACKAGE_FACTS,
     SETUP,
+    MOUNT,
 ]
 
 
