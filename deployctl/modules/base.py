@@ -47,7 +47,8 @@ class PutFile:
 
     Owner, group and mode are set on the temporary file before it is renamed into place, so the file is
     never seen with other attributes and no chown of the final path (which a planted link could redirect)
-    is needed.
+    is needed. `validate` is Ansible's command with `%s`: the temporary file must pass it before the
+    rename, else the write fails and the destination stays as it was.
     """
 
     path: str
@@ -55,6 +56,7 @@ class PutFile:
     mode: str | None = None
     owner: str | None = None
     group: str | None = None
+    validate: str | None = None
 
 
 Action = RunCommand | PutFile
