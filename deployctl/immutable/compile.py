@@ -72,6 +72,7 @@ UNBAKEABLE_MODULES: Mapping[str, str] = {
     "getent": "reads a running host's accounts and name services into its facts; an image has nothing to build from it",
     "service_facts": "reads a running host's services into its facts; a container runs one service, no init",
     "package_facts": "reads a running host's packages into its facts; an image has nothing to build from it",
+    "authorized_key": "SSH keys let people log in to a host; a container runs one service and no SSH server",
     "mount": "mounts belong to the host that runs the containers; a container's are given by its runtime",
     "setup": "gathers a running host's facts again; an image is built from the base image's facts",
 }

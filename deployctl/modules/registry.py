@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from deployctl.modules.apt import APT
+from deployctl.modules.authorized_key import AUTHORIZED_KEY
 from deployctl.modules.base import Module
 from deployctl.modules.command import COMMAND
 from deployctl.modules.copy import COPY
@@ -27,7 +28,7 @@ from deployctl.modules.user import USER
 FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 
 COLLECTION_MODULES: Mapping[str, frozenset[str]] = {
-    "ansible.posix.": frozenset({"sysctl", "mount"}),
+    "ansible.posix.": frozenset({"sysctl", "mount", "authorized_key"}),
     "community.general.": frozenset(),
 }
 """The modules deployctl has that a collection other than ansible.builtin holds, by the collection's prefix:
@@ -52,6 +53,7 @@ _MODULES: list[Module] = [
     PACKAGE_FACTS,
     SETUP,
     MOUNT,
+    AUTHORIZED_KEY,
 ]
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deployctl.facts.ansible import ANSIBLE_FACTS_KEY
+from deployctl.facts.authorizedkeys import AUTHORIZED_KEYS_PREFIX
 from deployctl.facts.base import Fact
 from deployctl.facts.getent import GETENT_PREFIX
 from deployctl.facts.stat import StatFact
@@ -94,14 +95,17 @@ class HostFacts:
 
         Facts derived from other state are staled with it: a written unit file changes what systemd
         reports, an apt run changes other packages (dependencies), a daemon-reload every service, a changed
-        path the stat facts of it and of everything below it, a changed account what getent reads.
+        path the stat facts of it and of everything below it, a changed account what getent reads and where its
+        authorized_keys are, a changed path in a .ssh folder the authorized_keys facts.
         """
         self.stale |= set(plan.invalidates)
         self.stale |= {key for key in self.facts if key.startswith(REREAD_AFTER_ANY_CHANGE)}
         changed_paths = [key.removeprefix("file:") for key in plan.invalidates if key.startswith("file:")]
         self.stale |= self._stats_below(changed_paths)
         if any(key.startswith(("user:", "group:")) for key in plan.invalidates):
-            self.stale |= {key for key in self.facts if key.startswith(GETENT_PREFIX)}
+            self.stale |= {key for key in self.facts if key.startswith((GETENT_PREFIX, AUTHORIZED_KEYS_PREFIX))}
+        if any("/.ssh" in path for path in changed_paths):
+            self.stale |= {key for key in self.facts if key.startswith(AUTHORIZED_KEYS_PREFIX)}
         if any(key.startswith("file:") and UNIT_DIR_MARK in key for key in plan.invalidates):
             self.stale |= {key for key in self.facts if key.startswith("service:")}
         if plan.captures_output:

@@ -70,3 +70,32 @@ def test_facts_set_by_tasks_outlive_their_play_and_its_gathering(tmp_path: Path)
     result = run(root, inventory)
     assert result.exit_code == 0, [r.message for r in result.results if r.status == "failed"]
     assert (tmp_path / "target" / "report").read_text() == "0 True apt True True"
+
+
+KEYS = """\
+- name: keys
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: add two keys
+      authorized_key:
+        user: "{{ lookup('env', 'USER') | default('root', true) }}"
+        path: "{{ root }}/ssh/authorized_keys"
+        key: "ssh-ed25519 AAAAkey1 one\\nssh-rsa AAAAkey2 two"
+    - name: remove one
+      ansible.posix.authorized_key:
+        user: "{{ lookup('env', 'USER') | default('root', true) }}"
+        path: "{{ root }}/ssh/authorized_keys"
+        key: ssh-rsa AAAAkey2
+        state: absent
+"""
+
+
+def test_authorized_keys_are_written_private_and_converge(tmp_path: Path) -> None:
+    root, inventory = make_project(tmp_path, playbook=KEYS)
+    first = run(root, inventory)
+    assert first.exit_code == 0, [r.message for r in first.results if r.status == "failed"]
+    keys = tmp_path / "target" / "ssh" / "authorized_keys"
+    assert keys.read_text() == "ssh-ed25519 AAAAkey1 one\n"
+    assert oct(keys.stat().st_mode & 0o777) == "0o600" and oct(keys.parent.stat().st_mode & 0o777) == "0o700"
+    assert run(root, inventory).recap["local1"].changed == 2  # added and removed again on every run, as in Ansible
