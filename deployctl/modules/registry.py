@@ -23,13 +23,14 @@ from deployctl.modules.stat import STAT
 from deployctl.modules.sysctl import SYSCTL
 from deployctl.modules.systemd import SYSTEMD
 from deployctl.modules.template import TEMPLATE
+from deployctl.modules.timezone import TIMEZONE
 from deployctl.modules.user import USER
 
 FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 
 COLLECTION_MODULES: Mapping[str, frozenset[str]] = {
     "ansible.posix.": frozenset({"sysctl", "mount", "authorized_key"}),
-    "community.general.": frozenset(),
+    "community.general.": frozenset({"timezone"}),
 }
 """The modules deployctl has that a collection other than ansible.builtin holds, by the collection's prefix:
 `ansible.posix.sysctl` is `sysctl`; a name the collection does not hold stays unknown."""
@@ -54,6 +55,7 @@ _MODULES: list[Module] = [
     SETUP,
     MOUNT,
     AUTHORIZED_KEY,
+    TIMEZONE,
 ]
 
 
