@@ -136,6 +136,13 @@ content is), so no name on the host can forge the lines after it. `readlink` pri
 (dropped by the parser); the resolved path keeps its own trailing newlines (the `x` guard).
 """
 
+
+def describe_script(path_word: str) -> str:
+    """A snippet printing what parse_file_output parses for the path `path_word` names (a quoted word or a
+    shell expansion such as `"$f"`, for facts whose path is known only on the host)."""
+    return f"{_DESCRIBE_FUNCTIONS}\ndescribe_path {path_word}"
+
+
 _FIND_FORMAT = "%y %m %U %G %s %u %g %p\\n"
 """find's line per path: type letter, octal mode, uid, gid, size, owner, group, the path as given."""
 
@@ -156,7 +163,7 @@ class FileFact:
         return PATHS if groupable_path(self.path) else None
 
     def script(self) -> str:
-        return f"{_DESCRIBE_FUNCTIONS}\ndescribe_path {shlex.quote(self.path)}"
+        return describe_script(shlex.quote(self.path))
 
     def parse(self, raw: RawFact) -> FileInfo:
         return parse_file_output(self.path, raw.output)

@@ -206,3 +206,67 @@ class AptCacheAgeFact:
         if isinstance(data, bool) or not isinstance(data, int):
             raise TypeError(f"apt cache age: expected seconds or null, got {data!r}")
         return data
+
+
+INSTALLED_DETAILS_KEY = "packages:details"
+
+
+@dataclass(frozen=True)
+class InstalledPackage:
+    """One installed package as Ansible's package_facts (apt) lists it: apt's name (`name:arch` for a foreign
+    architecture), version, architecture and section."""
+
+    name: str
+    version: str
+    arch: str
+    category: str
+
+    def as_fact(self) -> dict[str, str]:
+        """The entry of `ansible_facts.packages[name]`."""
+        return {"name": self.name, "version": self.version, "arch": self.arch, "category": self.category}
+
+
+@dataclass(frozen=True)
+class InstalledPackagesFact:
+    """Every installed package with its version, architecture and section (one `dpkg-query`); empty without dpkg."""
+
+    @property
+    def key(self) -> str:
+        return INSTALLED_DETAILS_KEY
+
+    def script(self) -> str:
+        return (
+            "command -v dpkg-query >/dev/null || exit 0\n"
+            'printf "native %s\\n" "$(dpkg --print-architecture)"\n'
+            "dpkg-query -W -f='${db:Status-Abbrev}|${Package}|${Version}|${Architecture}|${Section}\\n'"
+        )
+
+    def parse(self, raw: RawFact) -> tuple[InstalledPackage, ...]:
+        return parse_installed_details(raw.output)
+
+    def value_from_json(self, data: Any) -> tuple[InstalledPackage, ...]:
+        """The fact's value from its JSON form (test fixtures): a list of {name, version, arch, category}."""
+        if not isinstance(data, list):
+            raise TypeError(f"installed packages: expected a list, got {data!r}")
+        return tuple(
+            InstalledPackage(str(p["name"]), str(p["version"]), str(p.get("arch", "amd64")), str(p.get("category", "")))
+            for p in data
+        )
+
+
+def parse_installed_details(output: str) -> tuple[InstalledPackage, ...]:
+    """`native ARCH`, then `status|package|version|arch|section` lines: the installed ones, named as apt names
+    them (a package of another architecture than the native one, or `all`, is `name:arch`)."""
+    lines = output.splitlines()
+    native = next((line.split(" ", 1)[1] for line in lines if line.startswith("native ")), "")
+    found: list[InstalledPackage] = []
+    for line in lines:
+        fields = line.split("|")
+        if len(fields) != 5:
+            continue
+        status, name, version, arch, section = fields
+        if len(status) < 2 or status[1] in _NOT_INSTALLED_STATUSES or not version:
+            continue
+        apt_name = name if arch in (native, "all") else f"{name}:{arch}"
+        found.append(InstalledPackage(apt_name, version, arch, section))
+    return tuple(found)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from deployctl.facts.base import RawFact
@@ -102,3 +103,111 @@ def parse_service_output(name: str, output: str) -> ServiceInfo:
         sub_state=values.get("SubState", ""),
         unit_file_state=values.get("UnitFileState", ""),
     )
+
+
+SERVICE_TABLE_KEY = "service:*"
+"""The table of every service: under `service:` so that what stales the units' facts stales it too."""
+
+_SERVICE_TABLE_SCRIPT = r"""if command -v service >/dev/null && ! command -v chkconfig >/dev/null \
+  && ! command -v rc-status >/dev/null; then echo @@sysv; LC_ALL=C service --status-all 2>/dev/null; fi
+command -v systemctl >/dev/null || exit 0
+if [ -e /run/systemd/system/ ] || [ -e /dev/.run/systemd/ ] || [ -e /dev/.systemd/ ]; then :
+elif [ "$(cat /proc/1/comm 2>/dev/null)" != systemd ]; then exit 0; fi
+u=$(LC_ALL=C systemctl list-units --no-pager --type service --all --plain) && printf '@@units\n%s\n' "$u"
+f=$(LC_ALL=C systemctl list-unit-files --no-pager --type service --all) || exit 0
+printf '@@files\n%s\n' "$f"
+set -f
+nl='
+'
+set --
+for n in $(printf '%s\n' "$f" | awk '/\.service/ {print $1}'); do
+  case "$nl$u" in *"$nl$n "*) continue ;; esac
+  case $n in *@.service) ;; *) set -- "$@" "$n" ;; esac
+done
+[ $# -gt 0 ] || exit 0
+echo @@shown; printf '%s\n' "$@"
+echo @@states; LC_ALL=C systemctl show -p ActiveState -- "$@"
+"""
+"""Ansible's service_facts on Linux: `service --status-all` (sysv scripts), then, where systemd runs, its units
+(`list-units`) and unit files (`list-unit-files`), and the ActiveState of the unit files no unit is loaded for
+(one `systemctl show` for all; a template unit cannot be shown, Ansible calls its state unknown)."""
+
+_BAD_STATES = ("not-found", "masked", "failed")
+_SYSV_LINE = re.compile(r"^\s*\[ (?P<state>\+|\-) \]\s+(?P<name>.+)$")
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    """One service as Ansible's service_facts lists it: its state, status (systemd only) and source."""
+
+    name: str
+    state: str
+    source: str
+    status: str | None = None
+
+    def as_fact(self) -> dict[str, str]:
+        """The entry of `ansible_facts.services`."""
+        entry = {"name": self.name, "state": self.state}
+        if self.status is not None:
+            entry["status"] = self.status
+        return {**entry, "source": self.source}
+
+
+@dataclass(frozen=True)
+class ServiceTableFact:
+    """Every service of the host (sysv scripts and systemd units), as Ansible's service_facts finds them."""
+
+    @property
+    def key(self) -> str:
+        return SERVICE_TABLE_KEY
+
+    def script(self) -> str:
+        return _SERVICE_TABLE_SCRIPT
+
+    def parse(self, raw: RawFact) -> tuple[ServiceEntry, ...]:
+        return parse_service_table(raw.output)
+
+    def value_from_json(self, data: Any) -> tuple[ServiceEntry, ...]:
+        """The fact's value from its JSON form (test fixtures): name -> {state, status, source}."""
+        if not isinstance(data, Mapping):
+            raise TypeError(f"service table: expected a mapping, got {data!r}")
+        return tuple(
+            ServiceEntry(str(name), str(entry["state"]), str(entry["source"]), entry.get("status"))
+            for name, entry in data.items()
+        )
+
+
+def parse_service_table(output: str) -> tuple[ServiceEntry, ...]:
+    """The snippet's sections as Ansible's service_facts builds its table (a later source updates an earlier)."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in output.splitlines():
+        if line in ("@@sysv", "@@units", "@@files", "@@shown", "@@states"):
+            current = sections.setdefault(line[2:], [])
+        else:
+            current.append(line)
+    services: dict[str, ServiceEntry] = {}
+    for line in sections.get("sysv", []):
+        if match := _SYSV_LINE.match(line):
+            name = match.group("name")
+            services[name] = ServiceEntry(name, "running" if match.group("state") == "+" else "stopped", "sysv")
+    for line in sections.get("units", []):
+        fields = line.split()
+        if ".service" not in line or len(fields) < 4:
+            continue
+        status = next((bad for bad in _BAD_STATES if bad in fields[:-1]), fields[2])
+        state = "running" if fields[3] == "running" else "stopped"
+        services[fields[0]] = ServiceEntry(fields[0], state, "systemd", status)
+    states = [line.partition("=")[2] for line in sections.get("states", []) if line.startswith("ActiveState=")]
+    shown = dict(zip(sections.get("shown", []), states, strict=False))
+    for line in sections.get("files", []):
+        fields = line.split()
+        if ".service" not in line or len(fields) < 2:
+            continue
+        name, status = fields[:2]
+        known = services.get(name)
+        if known is None:
+            services[name] = ServiceEntry(name, shown.get(name) or "unknown", "systemd", status)
+        elif known.status not in _BAD_STATES:
+            services[name] = replace(known, status=status)
+    return tuple(services.values())

@@ -79,3 +79,42 @@ class Hostname:
 
     def parse(self, raw: RawFact) -> str:
         return raw.output.strip()
+
+
+CLOCK_KEY = "timedatectl"
+
+
+@dataclass(frozen=True)
+class ClockInfo:
+    """How the host's time zone is managed, as Ansible's timezone module decides it: with timedatectl (when it
+    runs; then its `status`), or with files (and dpkg-reconfigure, on Debian)."""
+
+    systemd: bool
+    status: str = ""
+    debian: bool = False
+
+
+@dataclass(frozen=True)
+class ClockFact:
+    """Whether `timedatectl` works here (and its status), and whether dpkg-reconfigure is installed."""
+
+    key: str = CLOCK_KEY
+
+    def script(self) -> str:
+        return (
+            "if command -v timedatectl >/dev/null && LC_ALL=C timedatectl >/dev/null 2>&1; then\n"
+            "  echo systemd; LC_ALL=C timedatectl status\nelse echo files; fi\n"
+            "if command -v dpkg-reconfigure >/dev/null; then echo @@dpkg-reconfigure; fi"
+        )
+
+    def parse(self, raw: RawFact) -> ClockInfo:
+        lines = raw.output.strip("\n").split("\n")
+        debian = "@@dpkg-reconfigure" in lines
+        body = [line for line in lines[1:] if line != "@@dpkg-reconfigure"]
+        return ClockInfo(systemd=lines[0] == "systemd", status="\n".join(body), debian=debian)
+
+    def value_from_json(self, data: object) -> ClockInfo:
+        """From a fixture: `{"systemd": bool, "status": text, "debian": bool}`."""
+        if not isinstance(data, dict):
+            raise TypeError(f"clock fact: expected a mapping, got {data!r}")
+        return ClockInfo(bool(data["systemd"]), str(data.get("status", "")), bool(data.get("debian", True)))

@@ -13,6 +13,7 @@ from deployctl.immutable.dockerfile import CopyStep, RunStep, Step, apt_lines, c
 from deployctl.immutable.imagefacts import ImageFacts, UnknownFactError
 from deployctl.model.playbook import Task
 from deployctl.modules.base import Module, Plan, PutFile
+from deployctl.transport.base import VALIDATE_MARK, validate_words
 
 COMMAND_MODULES = ("command", "shell")
 APT_MODULES = ("apt", "package")
@@ -68,6 +69,9 @@ class Baker:
                     commands.append(shlex.join(("chown", "-h", "--", spec, action.path)))
                 if action.mode is not None:
                     commands.append(shlex.join(("chmod", "--", action.mode, action.path)))
+                if action.validate is not None:  # a file that fails it fails the build: no image holds it
+                    words = validate_words(action.validate)
+                    commands.append(shlex.join(word.replace(VALIDATE_MARK, action.path) for word in words))
             else:
                 commands.append(command_line(action))
         if commands:

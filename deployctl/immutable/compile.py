@@ -67,6 +67,14 @@ from deployctl.templating import TemplateError
 
 UNBAKEABLE_MODULES: Mapping[str, str] = {
     "sysctl": "kernel parameters belong to the host that runs the containers; an image cannot set them",
+    "stat": "reads a path of a running host and changes nothing; an image has nothing to build from it "
+    "(the tasks that read its registered result are reported on their own)",
+    "getent": "reads a running host's accounts and name services into its facts; an image has nothing to build from it",
+    "service_facts": "reads a running host's services into its facts; a container runs one service, no init",
+    "package_facts": "reads a running host's packages into its facts; an image has nothing to build from it",
+    "authorized_key": "SSH keys let people log in to a host; a container runs one service and no SSH server",
+    "mount": "mounts belong to the host that runs the containers; a container's are given by its runtime",
+    "setup": "gathers a running host's facts again; an image is built from the base image's facts",
 }
 RELEASE_ROLE = "release"
 _REPOSITORY_CHARS = re.compile(r"[^a-z0-9._-]+")

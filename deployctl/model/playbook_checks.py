@@ -58,7 +58,7 @@ def check_playbook(
     their module (`modules`, else the registry), partially when some could not be rendered yet. An
     unsupported task that every targeted host certainly reaches refuses the run (UnsupportedContentError).
     """
-    known = frozenset(runtime_names) | run_defined_names(playbook) | RUNTIME_MAGIC_NAMES
+    known = frozenset(runtime_names) | run_defined_names(playbook, modules) | RUNTIME_MAGIC_NAMES
     for play in playbook.plays:
         targets = list(host_vars) if select is None else [host for host in select(play.hosts) if host in host_vars]
         certain = [problem for found in play_unsupported(play) if found.certain for problem in found.task.unsupported]
@@ -69,8 +69,9 @@ def check_playbook(
             _HostCheck(playbook, templar, host, variables, known, modules).play(play)
 
 
-def run_defined_names(playbook: Playbook) -> frozenset[str]:
-    """Variables only the run defines: registered results, set_fact keys, include_vars files' variables."""
+def run_defined_names(playbook: Playbook, modules: Mapping[str, Module] | None = None) -> frozenset[str]:
+    """Variables only the run defines: registered results, set_fact keys, include_vars files' variables, the
+    facts modules set (getent_passwd...)."""
     names: set[str] = set()
     for play in playbook.plays:
         pending = list(play.all_tasks())
@@ -83,6 +84,9 @@ def run_defined_names(playbook: Playbook) -> frozenset[str]:
             if task.module == "include_vars":
                 names.update([str(task.args["name"])] if task.args.get("name") else [])
                 names.update(name for values in task.var_files.values() for name in values)
+            module = None if task.is_action else find_module(task.module, modules)
+            if module is not None and module.defines is not None:
+                names.update(module.defines(task.args))
             for included in task.includes.values():
                 pending.extend(leaf_tasks(included.steps))
     return frozenset(names)

@@ -47,7 +47,8 @@ class PutFile:
 
     Owner, group and mode are set on the temporary file before it is renamed into place, so the file is
     never seen with other attributes and no chown of the final path (which a planted link could redirect)
-    is needed.
+    is needed. `validate` is Ansible's command with `%s`: the temporary file must pass it before the
+    rename, else the write fails and the destination stays as it was.
     """
 
     path: str
@@ -55,6 +56,7 @@ class PutFile:
     mode: str | None = None
     owner: str | None = None
     group: str | None = None
+    validate: str | None = None
 
 
 Action = RunCommand | PutFile
@@ -76,7 +78,9 @@ class Plan:
     `changed` False means a no-op and `summary` says why. `actions` run in order, all with the task's
     become, stopping at the first failure. `invalidates` lists the fact keys that applying the plan
     makes stale (so a later task that needs them re-reads them). `result` holds module-specific values
-    that `register` exposes (e.g. `state`, `path`). `captures_output` marks command-like plans whose
+    that `register` exposes (e.g. `state`, `path`); its `ansible_facts` mapping, as in Ansible, holds host
+    facts the task sets (`getent_passwd`, `services`...), which the run adds to the host's variables.
+    `captures_output` marks command-like plans whose
     last action's rc/stdout/stderr are the task's result (command, shell).
     """
 
@@ -96,6 +100,7 @@ def no_change(summary: str, **result: Any) -> Plan:
 
 
 FactsFor = Callable[[Mapping[str, Any]], Sequence[Fact[Any]]]
+DefinedNames = Callable[[Mapping[str, Any]], tuple[str, ...]]
 Planner = Callable[[Mapping[str, Any], Mapping[str, Any]], Plan]
 
 
@@ -107,7 +112,9 @@ class Module:
     facts)` gets the same parameters and a mapping of fact key -> parsed value for exactly those
     facts. `free_form` names the parameter that a bare string argument fills (`command: ls -l`).
     Controller-side inputs are resolved before planning: `copy` with `src` and `template` receive
-    the file's bytes (rendered, for templates) in the parameter `_content`.
+    the file's bytes (rendered, for templates) in the parameter `_content`. `defines(args)` names the
+    host facts the module sets (its plans' `ansible_facts`), from the task's arguments as written, for the
+    checks that run before any host is reached.
     `effects_listed` says that a plan's `invalidates` names everything its actions can change on the
     host. False, the default (so a new module is safe until shown otherwise), means they can change
     more than deployctl predicts (a package's maintainer scripts, a command, a started service, a new
@@ -120,5 +127,6 @@ class Module:
     plan: Planner
     free_form: str | None = None
     aliases: tuple[str, ...] = ()
+    defines: DefinedNames | None = None
     doc: str = ""
     effects_listed: bool = False

@@ -17,7 +17,10 @@ As Ansible's copy:
 - The file is written to a temporary file made with `mktemp`, given its owner, group and mode, then
   renamed over the destination (`mv -T`): a link or directory planted at the destination is replaced,
   never followed.
-Not supported (refused as unknown parameters): backup, validate, remote_src, follow, directory_mode,
+- `validate` (a command with `%s`) runs on the temporary file before it is renamed into place; when it
+  fails, the task fails and the destination is unchanged (also with deployctl's `validate` on template
+  and lineinfile; it runs only when the content is written, as in Ansible).
+Not supported (refused as unknown parameters): backup, remote_src, follow, directory_mode,
 local_follow, checksum, decrypt, unsafe_writes and SELinux attributes; `src` must be a file, not a
 directory.
 """
@@ -40,6 +43,7 @@ from deployctl.modules.fileattrs import (
     write_actions,
 )
 from deployctl.modules.planning import fact, failed, join_path, parent_dir, strip_trailing_slash
+from deployctl.modules.values import validate_problem
 
 COPY_PARAMS: Mapping[str, Param] = {
     "dest": Param("path", required=True),
@@ -47,6 +51,7 @@ COPY_PARAMS: Mapping[str, Param] = {
     "content": Param("str"),
     **ATTRIBUTE_PARAMS,
     "force": Param("bool", default=True, aliases=("thirsty",)),
+    "validate": Param("str", check=validate_problem),
     "_content": Param("raw"),
     "_src_name": Param("str"),
 }
@@ -152,7 +157,7 @@ def _plan_target(
         )
     # the file a planted link points to lends the new file nothing (owner, group, mode)
     baseline = current if current.type == "file" and untrusted_link(info) is None else None
-    actions, changes = write_actions(target, content, baseline, wanted)
+    actions, changes = write_actions(target, content, baseline, wanted, validate=params.get("validate"))
     diffs = [Diff(resource=target, before=content_text(current.content, current), after=content_text(content))]
     if baseline is not None and changes.changed:
         diffs.append(changes.diff(target))

@@ -155,11 +155,12 @@ def attribute_changes(
 
 
 def write_actions(
-    path: str, content: bytes, current: FileInfo | None, wanted: WantedAttributes
+    path: str, content: bytes, current: FileInfo | None, wanted: WantedAttributes, *, validate: str | None = None
 ) -> tuple[tuple[Action, ...], AttributeChanges]:
     """Write `content` to `path`, replacing `current` (an existing regular file) or creating a new file.
 
-    The PutFile carries the owner, group and mode (kept from `current` unless wanted otherwise).
+    The PutFile carries the owner, group and mode (kept from `current` unless wanted otherwise), and the
+    `validate` command the new content must pass before it replaces the file.
     Returns the actions and the attribute changes they make (for the diff and summary).
     """
     changes = attribute_changes(path, current, wanted)
@@ -172,7 +173,8 @@ def write_actions(
         group = wanted.group or group_word(current)
     else:
         mode, owner, group = wanted.mode, wanted.owner, wanted.group
-    return (PutFile(path=path, content=content, mode=mode, owner=owner, group=group),), changes
+    put = PutFile(path=path, content=content, mode=mode, owner=owner, group=group, validate=validate)
+    return (put,), changes
 
 
 def _has_setid_bits(mode: str) -> bool:

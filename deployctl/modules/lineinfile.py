@@ -15,7 +15,9 @@ The line placement follows Ansible's lineinfile exactly (the algorithm is ported
 `line` must be one line (no newline, carriage return or NUL; checked at load time when literal):
 Ansible would write several lines and report a change on every run.
 Files larger than 256 KiB are not read by the file fact and are refused.
-Not supported (refused): backup, validate, unsafe_writes, SELinux attributes.
+`validate` (a command with `%s`) checks the edited file before it replaces the original; when it fails, the
+task fails and the file is unchanged.
+Not supported (refused): backup, unsafe_writes, SELinux attributes.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from deployctl.modules.fileattrs import (
     write_actions,
 )
 from deployctl.modules.planning import fact, failed, parent_dir
-from deployctl.modules.values import line_problem
+from deployctl.modules.values import line_problem, validate_problem
 
 LINEINFILE_PARAMS: Mapping[str, Param] = {
     "path": Param("path", required=True, aliases=("dest", "destfile", "name")),
@@ -50,6 +52,7 @@ LINEINFILE_PARAMS: Mapping[str, Param] = {
     "backrefs": Param("bool", default=False),
     "firstmatch": Param("bool", default=False),
     "create": Param("bool", default=False),
+    "validate": Param("str", check=validate_problem),
     **ATTRIBUTE_PARAMS,
 }
 
@@ -272,7 +275,8 @@ def plan_lineinfile(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan
             backrefs=params["backrefs"],
             firstmatch=params["firstmatch"],
         )
-    return _plan_edit(path, write_path, current, edit, WantedAttributes.from_params(params), before, invalidates)
+    wanted = WantedAttributes.from_params(params)
+    return _plan_edit(path, write_path, current, edit, wanted, before, invalidates, params.get("validate"))
 
 
 def _plan_edit(
@@ -283,6 +287,7 @@ def _plan_edit(
     wanted: WantedAttributes,
     before: list[Action],
     invalidates: list[str],
+    validate: str | None,
 ) -> Plan:
     baseline = current if current.exists else None
     if not edit.changed:
@@ -298,7 +303,7 @@ def _plan_edit(
             result={"path": path, "msg": "ownership, perms or SE linux context changed"},
         )
     content = b"".join(edit.lines)
-    actions, changes = write_actions(write_path, content, baseline, wanted)
+    actions, changes = write_actions(write_path, content, baseline, wanted, validate=validate)
     diffs = [Diff(resource=path, before=content_text(current.content, current), after=content_text(content))]
     summary = f"{path}: {edit.message}"
     if baseline is None:

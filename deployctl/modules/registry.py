@@ -5,20 +5,35 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from deployctl.modules.apt import APT
+from deployctl.modules.authorized_key import AUTHORIZED_KEY
 from deployctl.modules.base import Module
 from deployctl.modules.command import COMMAND
 from deployctl.modules.copy import COPY
 from deployctl.modules.file import FILE
+from deployctl.modules.getent import GETENT
 from deployctl.modules.group import GROUP
 from deployctl.modules.lineinfile import LINEINFILE
+from deployctl.modules.mount import MOUNT
+from deployctl.modules.package_facts import PACKAGE_FACTS
 from deployctl.modules.service import SERVICE
+from deployctl.modules.service_facts import SERVICE_FACTS
+from deployctl.modules.setup import SETUP
 from deployctl.modules.shell import SHELL
+from deployctl.modules.stat import STAT
 from deployctl.modules.sysctl import SYSCTL
 from deployctl.modules.systemd import SYSTEMD
 from deployctl.modules.template import TEMPLATE
+from deployctl.modules.timezone import TIMEZONE
 from deployctl.modules.user import USER
 
 FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
+
+COLLECTION_MODULES: Mapping[str, frozenset[str]] = {
+    "ansible.posix.": frozenset({"sysctl", "mount", "authorized_key"}),
+    "community.general.": frozenset({"timezone"}),
+}
+"""The modules deployctl has that a collection other than ansible.builtin holds, by the collection's prefix:
+`ansible.posix.sysctl` is `sysctl`; a name the collection does not hold stays unknown."""
 
 _MODULES: list[Module] = [
     APT,
@@ -33,6 +48,14 @@ _MODULES: list[Module] = [
     COMMAND,
     SHELL,
     SYSCTL,
+    STAT,
+    GETENT,
+    SERVICE_FACTS,
+    PACKAGE_FACTS,
+    SETUP,
+    MOUNT,
+    AUTHORIZED_KEY,
+    TIMEZONE,
 ]
 
 
@@ -48,9 +71,12 @@ MODULES: Mapping[str, Module] = _index(_MODULES)
 
 
 def canonical_name(name: str) -> str:
-    """`ansible.builtin.copy` -> `copy`."""
+    """`ansible.builtin.copy` -> `copy`, `ansible.posix.sysctl` -> `sysctl`."""
     for prefix in FQCN_PREFIXES:
         if name.startswith(prefix):
+            return name[len(prefix) :]
+    for prefix, names in COLLECTION_MODULES.items():
+        if name.startswith(prefix) and name[len(prefix) :] in names:
             return name[len(prefix) :]
     return name
 

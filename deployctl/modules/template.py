@@ -3,8 +3,9 @@
 The engine renders `src` with the task's variables and passes the result in `_content` (and the
 template's base name in `_src_name`, used when `dest` is a directory, as Ansible does). Placing the
 file follows copy's rules exactly (see deployctl.modules.copy): existing files keep their owner,
-group and mode unless given, `force: false` leaves an existing destination alone.
-Not supported (refused): backup, validate, newline_sequence, trim_blocks and the other Jinja
+group and mode unless given, `force: false` leaves an existing destination alone, `validate` checks the
+new content before it replaces the destination.
+Not supported (refused): backup, newline_sequence, trim_blocks and the other Jinja
 settings (the engine owns rendering), follow, output_encoding, unsafe_writes, SELinux attributes.
 """
 
@@ -17,12 +18,14 @@ from deployctl.modules.base import Module, Param, Plan
 from deployctl.modules.copy import file_content_facts, plan_file_content
 from deployctl.modules.fileattrs import ATTRIBUTE_PARAMS
 from deployctl.modules.planning import failed
+from deployctl.modules.values import validate_problem
 
 TEMPLATE_PARAMS: Mapping[str, Param] = {
     "src": Param("path", required=True),
     "dest": Param("path", required=True),
     **ATTRIBUTE_PARAMS,
     "force": Param("bool", default=True),
+    "validate": Param("str", check=validate_problem),
     "_content": Param("raw"),
     "_src_name": Param("str"),
 }

@@ -9,6 +9,7 @@ task fails on that host before anything runs). Values still reach commands as se
 from __future__ import annotations
 
 import re
+import shlex
 
 _DEBIAN_NAME = r"[a-z0-9][a-z0-9+.-]+"
 """Debian policy 5.6.7: lowercase letters, digits, `+ - .`, at least two characters, alphanumeric first."""
@@ -22,6 +23,21 @@ _DEBIAN_SPEC = re.compile(
 
 _ACCOUNT_FORBIDDEN = re.compile(r"[:,/\s\x00-\x1f\x7f]")
 """Characters no passwd/group name may hold: field and list separators, path separators, blanks, controls."""
+
+
+def validate_problem(value: str) -> str | None:
+    """A `validate` command: one line holding `%s` (where the file goes), `%%` for a percent sign, words that
+    split as a POSIX shell splits them (it runs without a shell)."""
+    if (problem := line_problem(value)) is not None:
+        return problem
+    if "%s" not in value:
+        return f"validate must contain %s: {value}"
+    try:
+        value % ""  # only whether it formats, as Ansible formats it
+        shlex.split(value)
+    except (TypeError, ValueError) as exc:
+        return f"{value!r} is not a validate command: {exc}"
+    return None
 
 
 def line_problem(value: str) -> str | None:

@@ -27,7 +27,9 @@ class Step:
 
 def _put_command(action: PutFile, *, inline: bool) -> list[str]:
     content = action.content if inline else None
-    return put_command(action.path, action.mode, owner=action.owner, group=action.group, content=content)
+    return put_command(
+        action.path, action.mode, owner=action.owner, group=action.group, content=content, validate=action.validate
+    )
 
 
 def _script_line(action: Action) -> str:

@@ -10,10 +10,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from deployctl.facts.ansible import ANSIBLE_FACTS_KEY, fact_variables
+from deployctl.facts.ansible import ANSIBLE_FACTS_KEY
 from deployctl.facts.base import Fact
 from deployctl.modules.base import Module, Plan
 from deployctl.strategies.staleness import stale_after
+from deployctl.unsafe import mark_unsafe
 
 
 @dataclass
@@ -39,6 +40,7 @@ class HostFacts:
         self.known: dict[str, Fact[Any]] = {}
         self.stale: set[str] = set()
         self.gathered: dict[str, Any] = {}
+        self.gathered_all = False
 
     def to_read(self, facts: Sequence[Fact[Any]], ahead: Callable[[], Iterable[Fact[Any]]]) -> list[Fact[Any]]:
         """What one round trip reads for `facts`: nothing when all are read and fresh; else those that are
@@ -61,10 +63,25 @@ class HostFacts:
         self.stale -= set(values)
 
     def keep_gathered(self) -> None:
-        """Move just-read Ansible facts out of the facts: gathered once per run as Ansible does, never staled."""
+        """Move just-read Ansible facts out of the facts: gathered once per run as Ansible does, never staled;
+        kept with the facts tasks set before (getent_passwd...)."""
         if ANSIBLE_FACTS_KEY in self.facts:
-            self.gathered = fact_variables(self.facts.pop(ANSIBLE_FACTS_KEY))
+            self.add_module_facts(
+                {f"ansible_{name}": value for name, value in self.facts.pop(ANSIBLE_FACTS_KEY).items()}
+            )
             self.known.pop(ANSIBLE_FACTS_KEY, None)
+            self.gathered_all = True
+
+    def add_module_facts(self, values: Mapping[str, Any]) -> None:
+        """Add the facts a task returned (its `ansible_facts`) to the host's, as Ansible does: each as a variable
+        of its own name, and in `ansible_facts` without its `ansible_` prefix (`ansible_distribution` ->
+        `ansible_facts.distribution`). Read from the host: data, never templated."""
+        marked = mark_unsafe(dict(values))
+        namespace = dict(self.gathered.get(ANSIBLE_FACTS_KEY) or {})
+        for name, value in marked.items():
+            namespace[name.removeprefix("ansible_")] = value
+            self.gathered[name] = value
+        self.gathered[ANSIBLE_FACTS_KEY] = namespace
 
     def invalidate(self, module: Module, plan: Plan) -> None:
         """Mark stale what a change on the host may have touched (deployctl.strategies.staleness)."""

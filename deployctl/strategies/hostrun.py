@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deployctl.errors import ConnectionFailedError, InputError
-from deployctl.facts.ansible import AnsibleFacts
+from deployctl.facts.ansible import ANSIBLE_FACTS_KEY, AnsibleFacts
 from deployctl.facts.base import Fact, FactBatch, batch
 from deployctl.model.inventory import InventoryHost
 from deployctl.model.playbook import Block, Play, Playbook, Step, Task
@@ -226,15 +226,16 @@ class HostRunner:
     def _prefetch(self, play: Play) -> None:
         """Read, in one round trip, Ansible's facts (gather_facts) and the facts of every task renderable now."""
         self.running = None
-        gather = play.gather_facts and not self.host_facts.gathered and self.lookahead.reads_facts(play)
+        gather = play.gather_facts and not self.host_facts.gathered_all and self.lookahead.reads_facts(play)
         guessing = bool(gather and self.fact_hint)
+        set_by_tasks = self.host_facts.gathered
         if guessing:  # look ahead with last run's facts: reads the facts that fact-chosen content needs now
-            self.host_facts.gathered = mark_unsafe(dict(self.fact_hint or {}))  # read from a host: data
+            self.host_facts.gathered = {**set_by_tasks, **mark_unsafe(dict(self.fact_hint or {}))}  # host data
         try:
             facts = self.lookahead.play_facts(play)
         finally:
             if guessing:
-                self.host_facts.gathered = {}
+                self.host_facts.gathered = set_by_tasks
         if gather:
             facts.insert(0, AnsibleFacts())
         self._gather(facts, self._fact_become(play))
@@ -361,6 +362,8 @@ class HostRunner:
             self._gather(facts, become)
         known = local_facts if task.delegate_to else self.host_facts.facts
         plan = module.plan(params, {fact.key: known[fact.key] for fact in facts})
+        if plan.failed is None and isinstance(plan.result.get(ANSIBLE_FACTS_KEY), Mapping):
+            self.host_facts.add_module_facts(plan.result[ANSIBLE_FACTS_KEY])
         output: dict[str, Any] = dict(plan.result)
         check = self.options.check if task.check_mode is None else task.check_mode
         if plan.failed is not None:

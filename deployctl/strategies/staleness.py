@@ -15,7 +15,12 @@ touched it. The rule, applied after every plan that ran on the host (changed or 
      glob from the folder before its first wildcard, a `~` or relative path always);
    - a systemd unit file (a path with `/systemd/`): every service fact;
    - a group: every user fact (a user's groups are named by the group entries);
-   - a kernel parameter: every kernel parameter fact (`sysctl -p` applies the whole file).
+   - a kernel parameter: every kernel parameter fact (`sysctl -p` applies the whole file);
+   - a user or a group: what getent reads and every authorized_keys fact (where an account's keys are);
+   - a path in a `.ssh` folder: every authorized_keys fact.
+4. Whatever changed, what a `setup` task read (the date, mounts, addresses...) is stale.
+
+Path rules apply to `file:` facts and to `stat` facts (`stat[options]:path`) alike.
 
 Gathered Ansible facts are not facts read here (they are read once per run, as Ansible does).
 """
@@ -25,32 +30,55 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Collection, Iterable
 
+from deployctl.facts.authorizedkeys import AUTHORIZED_KEYS_PREFIX
+from deployctl.facts.getent import GETENT_PREFIX
 from deployctl.modules.base import Module, Plan
 
 UNIT_DIR_MARK = "/systemd/"
 """A file fact whose path has this part is a systemd unit (or drop-in): changing it stales service facts."""
 
-DEPENDENT_KINDS: dict[str, str] = {"group:": "user:", "sysctl:": "sysctl:"}
-"""A listed change of the first kind stales every read fact of the second (rule 3)."""
+DEPENDENT_KINDS: dict[str, tuple[str, ...]] = {
+    "group:": ("user:", GETENT_PREFIX, AUTHORIZED_KEYS_PREFIX),
+    "user:": (GETENT_PREFIX, AUTHORIZED_KEYS_PREFIX),
+    "sysctl:": ("sysctl:",),
+}
+"""A listed change of the first kind stales every read fact of the second kinds (rule 3)."""
+SSH_FOLDER_MARK = "/.ssh"
+"""A changed path with this part may be an account's authorized_keys: those facts are stale."""
+REREAD_AFTER_ANY_CHANGE = "setup:"
+"""The facts a setup task reads (rule 4)."""
+STAT_PREFIX = "stat["
+"""A stat fact's key: `stat[options]:path`."""
 
 
 def stale_after(module: Module, plan: Plan, read: Collection[str]) -> set[str]:
     """The fact keys that applying `plan` of `module` makes stale, given the keys of the facts `read`."""
-    stale = set(plan.invalidates)
+    stale = set(plan.invalidates) | {key for key in read if key.startswith(REREAD_AFTER_ANY_CHANGE)}
     if not module.effects_listed:
         return stale | set(read)
     paths = [key.removeprefix("file:") for key in plan.invalidates if key.startswith("file:")]
     if paths:
-        stale |= {key for key in read if key.startswith("file:") and _related(key.removeprefix("file:"), paths)}
+        stale |= {key for key in read if _path_of(key) is not None and _related(str(_path_of(key)), paths)}
         stale |= {
             key for key in read if key.startswith("exists:") and _guard_related(key.removeprefix("exists:"), paths)
         }
     if any(UNIT_DIR_MARK in path for path in paths):
         stale |= {key for key in read if key.startswith("service:")}
-    for changed, dependent in DEPENDENT_KINDS.items():
+    for changed, dependents in DEPENDENT_KINDS.items():
         if any(key.startswith(changed) for key in plan.invalidates):
-            stale |= {key for key in read if key.startswith(dependent)}
+            stale |= {key for key in read if key.startswith(dependents)}
+    if any(SSH_FOLDER_MARK in path for path in paths):
+        stale |= {key for key in read if key.startswith(AUTHORIZED_KEYS_PREFIX)}
     return stale
+
+
+def _path_of(key: str) -> str | None:
+    """The path a `file:` or `stat[...]:` fact describes, None for other facts."""
+    if key.startswith("file:"):
+        return key.removeprefix("file:")
+    if key.startswith(STAT_PREFIX) and "]:" in key:
+        return key.split("]:", 1)[1]
+    return None
 
 
 def _related(path: str, changed: Iterable[str]) -> bool:

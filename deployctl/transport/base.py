@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -134,13 +135,48 @@ a directory or link found there, and the trap removes the temporary file when a 
 """
 
 
+VALIDATE_MARK = "\x1f"
+"""Marks, in the words of a validate command, where the temporary file's path goes."""
+
+_VALIDATE_STEP = """placed() { r=; w=$1; while :; do case $w in *"$M"*) r=$r${w%%"$M"*}$tmp; w=${w#*"$M"} ;;
+  *) printf '%s' "$r$w"; return ;; esac; done; }
+validate() { shift 5; n=$#; while [ "$n" -gt 0 ]; do w=$1; shift; set -- "$@" "$(placed "$w")"; n=$((n - 1)); done
+  "$@"; }
+M=$(printf '\\037')
+if out=$(validate "$@" 2>&1 </dev/null); then :; else
+  rc=$?; printf 'failed to validate (exit %s)%s\\n' "$rc" "${out:+: $(printf '%s\\n' "$out" | tail -n 1)}" >&2; exit 1
+fi
+mv -fT"""
+"""Before the rename: run the validate command ($6 and after) with the temporary file's path in place of each
+VALIDATE_MARK; when it fails, the destination is left as it was (the trap removes the temporary file)."""
+
+
+def validate_words(validate: str) -> list[str]:
+    """Ansible's `validate` (`visudo -cf %s`) as words (split as run_command splits it, no shell), each `%s`
+    a VALIDATE_MARK and each `%%` a percent sign."""
+    return [
+        re.sub("%%|%s", lambda found: "%" if found.group() == "%%" else VALIDATE_MARK, word)
+        for word in shlex.split(validate)
+    ]
+
+
 def put_command(
-    path: str, mode: str | None, *, owner: str | None = None, group: str | None = None, content: bytes | None = None
+    path: str,
+    mode: str | None,
+    *,
+    owner: str | None = None,
+    group: str | None = None,
+    content: bytes | None = None,
+    validate: str | None = None,
 ) -> list[str]:
-    """The one command that writes a file atomically: from stdin, or `content` carried inline in base64."""
+    """The one command that writes a file atomically: from stdin, or `content` carried inline in base64; with
+    `validate`, the temporary file must pass that command (Ansible's, with `%s`) before it is moved into place."""
     source = "cat" if content is None else 'printf %s "$5" | base64 -d'
     script = _PUT_SCRIPT.replace("CONTENT", source, 1)
     words = [path, mode or "", owner or "", group or ""]
-    if content is not None:
-        words.append(base64.b64encode(content).decode())
+    if content is not None or validate is not None:
+        words.append(base64.b64encode(content).decode() if content is not None else "")
+    if validate is not None:
+        script = script.replace("mv -fT", _VALIDATE_STEP, 1)
+        words.extend(validate_words(validate))
     return ["sh", "-c", script, "deployctl-put", *words]

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from deployctl.facts.base import Fact
 from deployctl.facts.files import FileFact, PathExistsFact
-from deployctl.facts.packages import AptCacheAgeFact, CandidateFact, PackageFact
-from deployctl.facts.services import ServiceFact
+from deployctl.facts.getent import GetentFact
+from deployctl.facts.packages import AptCacheAgeFact, CandidateFact, InstalledPackagesFact, PackageFact
+from deployctl.facts.services import ServiceFact, ServiceTableFact
 from deployctl.facts.sysctl import SysctlFact
 from deployctl.facts.users import GroupFact, UserFact
 
@@ -88,6 +89,11 @@ IN_LAB: dict[str, Fact[object]] = {
     "sysctl-single": SysctlFact("kernel.hostname"),
     "sysctl-fields": SysctlFact("net.ipv4.tcp_rmem"),
     "sysctl-unknown": SysctlFact("no.such.key"),
+    "service-table": ServiceTableFact(),
+    "packages-installed-details": InstalledPackagesFact(),
+    "getent-passwd-root": GetentFact("passwd", "root"),
+    "getent-key-missing": GetentFact("passwd", "no-such-user"),
+    "getent-hosts-all": GetentFact("hosts"),
 }
 
 

@@ -15,8 +15,17 @@ import pytest
 
 from deployctl.facts.base import Fact, RawFact, batch
 from deployctl.facts.files import CONTENT_LIMIT, FileFact, FileInfo, PathExistsFact, parse_file_output
-from deployctl.facts.packages import AptCacheAgeFact, CandidateFact, PackageFact, PackageInfo, PackageListFact
-from deployctl.facts.services import NO_SYSTEMD, ServiceFact, ServiceInfo
+from deployctl.facts.getent import GetentFact, GetentOutput
+from deployctl.facts.packages import (
+    AptCacheAgeFact,
+    CandidateFact,
+    InstalledPackage,
+    InstalledPackagesFact,
+    PackageFact,
+    PackageInfo,
+    PackageListFact,
+)
+from deployctl.facts.services import NO_SYSTEMD, ServiceEntry, ServiceFact, ServiceInfo, ServiceTableFact
 from deployctl.facts.sysctl import SysctlFact
 from deployctl.facts.users import GroupFact, GroupInfo, UserFact
 
@@ -411,3 +420,28 @@ def test_paths_find_cannot_take_are_read_alone() -> None:
     assert FileFact("/etc/app.conf").group is not None
     for path in ("relative/app.conf", "-name", "/etc/new\nline", "/etc/trailing "):
         assert FileFact(path).group is None
+
+
+def test_service_table_as_ansible_lists_it() -> None:
+    table = {entry.name: entry for entry in ServiceTableFact().parse(captured("service-table"))}
+    assert table["ssh"] == ServiceEntry("ssh", "running", "sysv")
+    assert table["ssh.service"] == ServiceEntry("ssh.service", "running", "systemd", "enabled")
+    assert table["console-getty.service"].status == "masked"  # a bad state wins over the unit file's
+    assert table["sshd.service"] == ServiceEntry("sshd.service", "active", "systemd", "alias")  # shown: its unit's
+    assert table["getty@.service"] == ServiceEntry("getty@.service", "unknown", "systemd", "enabled")
+
+
+def test_installed_packages_with_details() -> None:
+    installed = InstalledPackagesFact().parse(captured("packages-installed-details"))
+    by_name = {package.name: package for package in installed}
+    assert by_name["adduser"] == InstalledPackage("adduser", "3.134", "all", "admin")
+    assert by_name["openssh-server"].arch == "amd64" and ":" not in "".join(by_name)
+
+
+def test_getent_output_and_exit_code() -> None:
+    assert GetentFact("passwd", "root").parse(captured("getent-passwd-root")) == GetentOutput(
+        0, ("root:x:0:0:root:/root:/bin/bash",)
+    )
+    assert GetentFact("passwd", "no-such-user").parse(captured("getent-key-missing")) == GetentOutput(2)
+    hosts = GetentFact("hosts").parse(captured("getent-hosts-all"))
+    assert hosts.exit_code == 0 and hosts.lines[0].split() == ["127.0.0.1", "localhost"]

@@ -295,3 +295,13 @@ def test_runtime_content_renders_with_its_task_variables(
     }
     assert rendered["dev-vm1"]["/etc/webapp/motd"] == b"Welcome to the dev stage\n"
     assert rendered["qa-vm1"]["/etc/webapp/motd"] == b"Welcome to the qa stage\n"
+
+
+def test_validated_content_is_checked_in_the_build_and_reads_of_the_host_are_reported(
+    compile_recipe: Compile, variant: Variant
+) -> None:
+    recipe = compile_recipe(variant("validated_and_read_only"))
+    assert any("grep -q Welcome /etc/webapp/motd" in line for line in instructions(recipe))
+    stat_note, getent_note = notes(recipe)
+    assert "Look at the message" in stat_note and "reads a path of a running host" in stat_note
+    assert "Read the accounts" in getent_note and "name services" in getent_note

@@ -7,7 +7,8 @@ Each tests/unit/modules/cases/<module>/<case>.json holds:
   `refused` (`{"field": ..., "problem": substring}`: the arguments are refused before planning, at load
   time when literal, so the case gives no facts),
   `actions` (argv lists, `{"argv": [...], "stdin": "..."}` or `{"put": path, "content": text,
-  "mode": "0644"}`, with `owner` and `group` when the put sets them on its temporary file), `invalidates`,
+  "mode": "0644"}`, with `owner` and `group` when the put sets them on its temporary file and `validate`
+  when the new content must pass that command), `invalidates`,
   and optionally `diffs`, `result` (a subset) and `captures_output`;
 - `facts_after`: for changing plans, the facts that applying the plan changes; re-planning on the
   facts with these applied must be a no-op (idempotence). A plan that Ansible also reports as a
@@ -66,7 +67,8 @@ def facts_for(module: Module, params: Mapping[str, Any], data: Mapping[str, Any]
 def action_json(action: Action) -> Any:
     """An action in the fixtures' JSON form."""
     if isinstance(action, PutFile):
-        owners = {key: value for key, value in (("owner", action.owner), ("group", action.group)) if value is not None}
+        attributes = (("owner", action.owner), ("group", action.group), ("validate", action.validate))
+        owners = {key: value for key, value in attributes if value is not None}
         return {"put": action.path, "content": action.content.decode("utf-8"), "mode": action.mode, **owners}
     assert isinstance(action, RunCommand)
     if action.stdin is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deployctl.facts.base import RawFact
+from deployctl.facts.stat import StatFact
 from deployctl.modules.base import Module, Plan
 from deployctl.modules.registry import find_module
 from deployctl.strategies.hostfacts import HostFacts, TaskVariables
@@ -66,6 +67,31 @@ def test_a_change_stales_what_it_names_and_what_depends_on_it() -> None:
     host.stale.clear()
     host.invalidate(module("command"), Plan(True, "ran", captures_output=True))
     assert host.stale == set(host.facts)
+
+
+def test_a_changed_path_stales_the_stats_of_it_and_below_it() -> None:
+    host = HostFacts()
+    stats = [StatFact("/etc/app"), StatFact("/etc/app/conf.d/a.conf"), StatFact("/etc/apparmor"), StatFact("/srv")]
+    host.to_read(stats, list)
+    host.store({fact.key: None for fact in stats})
+    host.invalidate(module("file"), Plan(True, "removed", invalidates=("file:/etc/app",)))
+    assert host.stale == {"file:/etc/app", StatFact("/etc/app").key, StatFact("/etc/app/conf.d/a.conf").key}
+
+
+def test_a_changed_group_stales_what_getent_read() -> None:
+    host = HostFacts()
+    host.store({"getent:passwd:app": 1, "getent[files]:group:*": 2, "file:/etc/hosts": 3})
+    host.invalidate(module("group"), Plan(True, "created", invalidates=("group:app",)))
+    assert host.stale == {"group:app", "getent:passwd:app", "getent[files]:group:*"}
+
+
+def test_facts_a_task_returns_become_variables_and_ansible_facts_entries() -> None:
+    host = HostFacts()
+    host.store({"ansible_facts": {"hostname": "web1"}})
+    host.keep_gathered()
+    host.add_module_facts({"getent_passwd": {"root": ["x"]}, "ansible_hostname": "web2"})
+    assert host.gathered["getent_passwd"] == {"root": ["x"]} and host.gathered["ansible_hostname"] == "web2"
+    assert host.gathered["ansible_facts"] == {"hostname": "web2", "getent_passwd": {"root": ["x"]}}
 
 
 def test_gathered_facts_leave_the_facts_once_read() -> None:

@@ -6,6 +6,7 @@ import base64
 import os
 import pwd
 import stat
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -193,3 +194,18 @@ def test_a_secret_is_never_readable_by_others_while_it_is_written(
     assert log.read_text().split() == ["600", "600"]
     assert stat.S_IMODE((tmp_path / "secret").stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "public").stat().st_mode) == 0o644, "a new file without a mode: 0666 & ~umask"
+
+
+def test_a_put_with_validate_renames_only_content_that_passes(tmp_path: Path) -> None:
+    """The command runs on the temporary file (its path in place of `%s`, `%%` a percent sign), before the rename."""
+    target = tmp_path / "my dir" / "sudoers"
+    target.parent.mkdir()
+    target.write_bytes(b"old\n")
+    check = 'sh -c \'grep -q "^good" "$1" && echo 100%% >&2 || { echo "bad line" >&2; exit 3; }\' sh %s'
+    refused = subprocess.run(put_command(str(target), "0440", content=b"evil\n", validate=check), capture_output=True)
+    assert refused.returncode == 1 and refused.stderr == b"failed to validate (exit 3): bad line\n"
+    assert target.read_bytes() == b"old\n" and sorted(p.name for p in target.parent.iterdir()) == ["sudoers"]
+    stdin_form = put_command(str(target), "0440", validate=check)
+    accepted = subprocess.run(stdin_form, input=b"good\n", capture_output=True, check=True)
+    assert accepted.stderr == b"" and target.read_bytes() == b"good\n"
+    assert oct(target.stat().st_mode & 0o777) == "0o440"
