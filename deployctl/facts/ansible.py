@@ -420,12 +420,18 @@ IMAGE_FACTS = (
     "os_family",
     "distribution_version",
     "distribution_major_version",
+    "distribution_minor_version",
     "distribution_release",
     "distribution_file_variety",
+    "lsb",
     "pkg_mgr",
     "system",
     "architecture",
     "machine",
+    "userspace_bits",
+    "userspace_architecture",
+    "python",
+    "python_version",
 )
 """The facts an image has whatever runs it (its OS), as opposed to those of the host running it."""
 
