@@ -39,6 +39,7 @@ _FILES = (
     "/etc/redhat-release",
     "/etc/alpine-release",
     "/etc/machine-id",
+    "/etc/passwd",
     "/proc/meminfo",
     "/proc/net/route",
     "/proc/1/comm",
@@ -74,7 +75,8 @@ PYTHON_CANDIDATES = (
 PYTHON_REPORT = (
     "import sys, struct; from importlib.util import find_spec as f\n"
     "print(sys.executable); print(*sys.version_info); print(sys.implementation.name)\n"
-    "print(f('ssl') is not None and f('_ssl') is not None); print(struct.calcsize('P') * 8)"
+    "print(f('ssl') is not None and f('_ssl') is not None); print(struct.calcsize('P') * 8)\n"
+    "import time; print(time.tzname[1])"
 )
 """What the discovered interpreter says of itself (see ansible_system.python), run with `-S` in a few ms:
 `ssl` is found, not imported (importing it costs 200 ms on a small host)."""
@@ -279,18 +281,27 @@ def _interfaces(lines: list[str]) -> dict[str, dict[str, str]]:
     return found
 
 
-def _user(status: str, env: Mapping[str, str]) -> dict[str, Any]:
-    """As Ansible: the real uid and gid (from /proc/self/status of the snippet's own `grep`, which runs as the
-    snippet does) and the user name as Python's getpass.getuser() finds it (LOGNAME, then USER)."""
+def _user(status: str, env: Mapping[str, str], passwd: str) -> dict[str, Any]:
+    """As Ansible: the user name as Python's getpass.getuser() finds it (LOGNAME, USER, else the real uid's
+    /etc/passwd entry), that name's entry (else the uid's) for user_uid/gid/gecos/dir/shell, and the real and
+    effective ids (from /proc/self/status of the snippet's own `grep`, which runs as the snippet does)."""
     values: dict[str, Any] = {}
     for line in status.splitlines():
         key, _, rest = line.partition(":")
         ids = rest.split()
         if key in ("Uid", "Gid") and len(ids) > 1 and ids[0].isdigit() and ids[1].isdigit():
-            kind = "user" if key == "Uid" else "group"
             values["user_uid" if key == "Uid" else "user_gid"] = int(ids[0])
-            values[f"real_{kind}_id"], values[f"effective_{kind}_id"] = int(ids[0]), int(ids[1])
-    name = env.get("LOGNAME") or env.get("USER")
+            if key == "Uid":
+                values.update(real_user_id=int(ids[0]), effective_user_id=int(ids[1]))
+            else:  # Ansible gives the real gid as the effective one too
+                values.update(real_group_id=int(ids[0]), effective_group_id=int(ids[0]))
+    entries = [fields for line in passwd.splitlines() if len(fields := line.split(":")) == 7 and fields[2].isdigit()]
+    by_uid = next((fields for fields in entries if int(fields[2]) == values.get("user_uid")), None)
+    name = env.get("LOGNAME") or env.get("USER") or (by_uid[0] if by_uid else None)
+    entry = next((fields for fields in entries if fields[0] == name), by_uid)
+    if entry is not None and entry[3].isdigit():
+        values.update(user_uid=int(entry[2]), user_gid=int(entry[3]), user_gecos=entry[4])
+        values.update(user_dir=entry[5], user_shell=entry[6])
     if name or "user_uid" in values:
         values["user_id"] = name or str(values["user_uid"])
     return values
@@ -387,7 +398,7 @@ def parse_ansible_facts(output: str) -> dict[str, Any]:
     facts["date_time"] = date_time((sections.get("date") or [""])[0].split())
     env = dict(line.partition("=")[::2] for line in sections.get("env", []) if "=" in line)
     facts["env"] = {key: value for key, value in env.items() if value}
-    facts.update(_user(files.get("/proc/self/status", ""), facts["env"]))
+    facts.update(_user(files.get("/proc/self/status", ""), facts["env"], files.get("/etc/passwd", "")))
     virt = [line.strip() for line in sections.get("virt", []) if line.strip()]
     facts["virtualization_type"] = virt[0] if virt else "NA"
     facts["virtualization_role"] = "guest" if virt else "NA"
@@ -401,6 +412,8 @@ def parse_ansible_facts(output: str) -> dict[str, Any]:
         sections.get("lsblk", []),
     )
     facts.update(python(sections.get("python", [])))
+    if len(sections.get("python", [])) > 5 and facts["date_time"]:  # Ansible's tz_dst is Python's time.tzname[1]
+        facts["date_time"]["tz_dst"] = sections["python"][5].strip()
     facts.update(userspace_architecture(facts.get("machine", ""), facts.get("userspace_bits", "")))
     facts.update(selinux(any(line.strip() for line in sections.get("selinux", [])), files))
     return facts

@@ -71,9 +71,9 @@ def test_mounts_are_ansibles_with_their_sizes() -> None:
 
 def test_date_time_has_ansibles_keys_and_zone() -> None:
     ours, theirs = FACTS["date_time"], ANSIBLE["date_time"]
-    assert sorted(ours) == sorted(set(theirs) - {"tz_dst"})  # tz_dst is not gathered (see the closing note)
-    assert {key: ours[key] for key in ("date", "tz", "tz_offset", "year", "month", "day", "weekday")} == {
-        key: theirs[key] for key in ("date", "tz", "tz_offset", "year", "month", "day", "weekday")
+    assert sorted(ours) == sorted(theirs)
+    assert {key: ours[key] for key in ("date", "tz", "tz_dst", "tz_offset", "year", "month", "day", "weekday")} == {
+        key: theirs[key] for key in ("date", "tz", "tz_dst", "tz_offset", "year", "month", "day", "weekday")
     }
     assert ours["iso8601"].endswith("Z") and ours["iso8601_micro"][:19] == ours["iso8601"][:19]
     assert ours["epoch"] == ours["epoch_int"] and abs(int(ours["epoch"]) - int(theirs["epoch"])) < 120
