@@ -5,8 +5,13 @@ subject, so that deployctl's values can be checked (test_magic_variables.py) and
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
+
+SEARCH_PATH = f"{Path(sys.executable).parent}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+"""PATH for both tools: the interpreter running the tests first, so that the interpreter both discover (the
+first of python3.13, python3.12... found) is a working one, not a version manager's shim of another version."""
 
 INVENTORY = """\
 all:
@@ -86,6 +91,9 @@ PLAYBOOK = f"""\
         dest: "{{{{ out }}}}/{{{{ inventory_hostname }}}}-hostvars.json"
         content: "{{{{ {{'colour': hostvars['local1'].colour, 'name': hostvars['local1'].inventory_hostname,
           'groups': hostvars['local1'].group_names}} | to_json }}}}"
+    - name: modes
+      debug:
+        msg: "check={{{{ ansible_check_mode }}}} diff={{{{ ansible_diff_mode }}}}"
     - name: a parameter given omit is left out
       copy:
         dest: "{{{{ out }}}}/{{{{ inventory_hostname }}}}-omitted.txt"
