@@ -142,7 +142,9 @@ class ContentFiles:
                 if source is None:
                     text = str(self.play.templar.render(task.args.get("content", ""), full))
                 elif module.name == "template":
-                    text = self.play.templar.render_file(source, full, self.play.playbook.display(source))
+                    src = str(task.args.get("src", source.name))
+                    variables = template_variables(src, source, target, full)
+                    text = self.play.templar.render_file(source, variables, self.play.playbook.display(source))
                 else:
                     text = source.read_text(encoding="utf-8")
                 units.append(parse_service_unit(text))

@@ -295,3 +295,18 @@ def test_runtime_content_renders_with_its_task_variables(
     }
     assert rendered["dev-vm1"]["/etc/webapp/motd"] == b"Welcome to the dev stage\n"
     assert rendered["qa-vm1"]["/etc/webapp/motd"] == b"Welcome to the qa stage\n"
+
+
+def test_templates_reading_ansible_managed_compile_and_render_it(
+    compile_recipe: Compile, variant: Variant, variables: Variables
+) -> None:
+    playbook = variant()
+    for name in ("webapp.ini.j2", "webapp.service.j2"):
+        template = playbook.base_dir / "templates" / name
+        template.write_text("# {{ ansible_managed }}\n" + template.read_text())
+    recipe = compile_recipe(playbook)
+    assert recipe.service.command == tuple(CMD)  # the unit file, read for the service, renders too
+    (config,) = recipe.runtime_templates  # stage-specific for its stage variables, not for ansible_managed
+    assert "ansible_managed" not in config.reason
+    (dev,) = render_runtime_files(recipe, playbook, variables(playbook, ("dev",))["dev-vm1"])
+    assert dev.content.startswith(b"# Ansible managed\n")
