@@ -1,19 +1,32 @@
-"""Ansible's common `ansible_*` facts, read by one cheap POSIX shell snippet (no python on the host).
+"""Ansible's common `ansible_*` facts, read by one cheap POSIX shell snippet.
 
-The snippet runs four small commands (one `grep -H` over the /etc, /proc and /sys files, `hostname -f`,
-`ip -o -4 addr`, `date`; `uname` too on kernels older than 6.1, which lack /proc/sys/kernel/arch) and
-prints sections fenced by `@@name` lines; it is added to the batched fact command of a play that gathers
-facts, so gathering costs no extra round trip. `parse_ansible_facts` is pure and gives Ansible's names and
+The snippet runs a few small commands (one `grep -H` over the /etc, /proc and /sys files, `hostname -f`,
+`ip -o -4 addr`, `date`, one `stat -f` over the mounts, `lsblk` and `lsb_release` where installed, and the
+interpreter Ansible would discover, for the `python` facts, without its site packages; `uname` too on
+kernels older than 6.1, which lack /proc/sys/kernel/arch) and prints sections fenced by `@@name` lines;
+it is added to the batched fact command of a play that gathers facts, so gathering costs no extra round
+trip. `parse_ansible_facts` is pure and gives Ansible's names and
 value types (without the `ansible_` prefix, as in `ansible_facts`); `fact_variables` adds the prefixed
 top-level variables.
 """
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from deployctl.facts.ansible_system import (
+    INTERFACE_TYPES,
+    date_time,
+    lsb,
+    memory_mb,
+    mounts,
+    python,
+    selinux,
+    userspace_architecture,
+)
 from deployctl.facts.base import RawFact
 from deployctl.facts.system import parse_os_release
 from deployctl.unsafe import mark_unsafe
@@ -26,6 +39,7 @@ _FILES = (
     "/etc/redhat-release",
     "/etc/alpine-release",
     "/etc/machine-id",
+    "/etc/passwd",
     "/proc/meminfo",
     "/proc/net/route",
     "/proc/1/comm",
@@ -36,20 +50,57 @@ _FILES = (
     "/proc/sys/kernel/version",
     "/proc/sys/kernel/arch",
     "/proc/cpuinfo",
+    "/proc/mounts",
+    "/proc/self/mountinfo",
+    "/etc/lsb-release",
+    "/sys/fs/selinux/enforce",
+    "/sys/fs/selinux/policyvers",
+    "/etc/selinux/config",
     "/sys/class/net/*/address",
     "/sys/class/net/*/mtu",
+    "/sys/class/net/*/type",
 )
 """Read by one `grep -H ''` (one process): the interfaces' files are globbed by the shell."""
+PYTHON_CANDIDATES = (
+    "python3.13",
+    "python3.12",
+    "python3.11",
+    "python3.10",
+    "python3.9",
+    "python3.8",
+    "/usr/bin/python3",
+    "python3",
+)
+"""Ansible's interpreter discovery order (INTERPRETER_PYTHON_FALLBACK): the first found reports `python`."""
+PYTHON_REPORT = (
+    "import sys, struct; from importlib.util import find_spec as f\n"
+    "print(sys.executable); print(*sys.version_info); print(sys.implementation.name)\n"
+    "print(f('ssl') is not None and f('_ssl') is not None); print(struct.calcsize('P') * 8)\n"
+    "import time; print(time.tzname[1])"
+)
+"""What the discovered interpreter says of itself (see ansible_system.python), run with `-S` in a few ms:
+`ssl` is found, not imported (importing it costs 200 ms on a small host)."""
+SELINUX_LIBRARIES = " ".join(f"{folder}/libselinux.so.1" for folder in ("/lib/*", "/usr/lib/*", "/lib64", "/usr/lib64"))
+"""Where libselinux is, which Ansible's SELinux facts read through (its absence: "Missing selinux Python library")."""
 SCRIPT = "\n".join(
     (
         "echo @@files; grep -H '' " + " ".join(_FILES) + " 2>/dev/null",
         "[ -r /proc/sys/kernel/arch ] || { echo @@uname; uname -s -r -m -n -v; }",
         "echo @@fqdn; hostname -f 2>/dev/null || uname -n",
         "echo @@addr; ip -o -4 addr show 2>/dev/null",
-        "echo @@date; date '+%s %Y-%m-%d %H:%M:%S %Z %z %A %B %j'",
+        "echo @@date; date '+%s %N %Y %m %d %H %M %S %Z %z %A %w %W'",
         "echo @@env; "
         + 'printf "HOME=%s\\nUSER=%s\\nLOGNAME=%s\\nSHELL=%s\\nPATH=%s\\n" "$HOME" "$USER" "$LOGNAME" "$SHELL" "$PATH"',
         "echo @@virt; [ -e /.dockerenv ] && echo docker; [ -e /run/.containerenv ] && echo podman; :",
+        "echo @@lsb; command -v lsb_release >/dev/null && lsb_release -a 2>/dev/null; :",
+        "echo @@statfs; set --; while read -r device mount fstype rest; do case $device in /*|*:/*) "
+        '[ "$fstype" = none ] || set -- "$@" "$(printf \'%b\' "$mount")";; esac; done < /proc/mounts; '
+        "[ $# -eq 0 ] || stat -f -c '%S %s %b %a %c %d %n' -- \"$@\"",
+        "echo @@lsblk; command -v lsblk >/dev/null && "
+        "lsblk --list --noheadings --paths --output NAME,UUID --exclude 2; :",
+        "echo @@python; for candidate in " + " ".join(PYTHON_CANDIDATES) + "; do "
+        'found=$(command -v "$candidate") && { "$found" -S -c ' + shlex.quote(PYTHON_REPORT) + "; break; }; done",
+        "echo @@selinux; for library in " + SELINUX_LIBRARIES + '; do [ -e "$library" ] && echo "$library"; done; :',
     )
 )
 
@@ -116,6 +167,8 @@ PKG_MGR: Mapping[str, str] = {
 }
 
 
+CPU_LISTED_KEYS = frozenset({"model name", "Processor", "vendor_id", "cpu", "Vendor", "processor"})
+"""/proc/cpuinfo keys whose values Ansible lists, in file order, as `processor`."""
 _NET = "/sys/class/net/"
 _KERNEL_FILES = ("ostype", "hostname", "osrelease", "version", "arch")
 
@@ -153,16 +206,16 @@ def _meminfo_mb(text: str) -> dict[str, int]:
 
 def _cpu(lines: list[str]) -> dict[str, Any]:
     processors = 0
-    models: list[str] = []
+    listed: list[str] = []
     sockets: set[str] = set()
     cores = 0
     for line in lines:
         key, _, value = line.partition(":")
         key, value = key.strip(), value.strip()
+        if key in CPU_LISTED_KEYS:
+            listed.append(value)
         if key == "processor":
             processors += 1
-        elif key == "model name":
-            models.append(value)
         elif key == "physical id":
             sockets.add(value)
         elif key == "cpu cores" and value.isdigit():
@@ -175,7 +228,7 @@ def _cpu(lines: list[str]) -> dict[str, Any]:
         "processor_count": count,
         "processor_cores": per_socket,
         "processor_threads_per_core": max(processors // (count * per_socket), 1) if processors else 1,
-        "processor": [item for index, model in enumerate(models) for item in (str(index), model)],
+        "processor": listed,
     }
 
 
@@ -228,16 +281,27 @@ def _interfaces(lines: list[str]) -> dict[str, dict[str, str]]:
     return found
 
 
-def _user(status: str, env: Mapping[str, str]) -> dict[str, Any]:
-    """As Ansible: the real uid and gid (from /proc/self/status of the snippet's own `grep`, which runs as the
-    snippet does) and the user name as Python's getpass.getuser() finds it (LOGNAME, then USER)."""
+def _user(status: str, env: Mapping[str, str], passwd: str) -> dict[str, Any]:
+    """As Ansible: the user name as Python's getpass.getuser() finds it (LOGNAME, USER, else the real uid's
+    /etc/passwd entry), that name's entry (else the uid's) for user_uid/gid/gecos/dir/shell, and the real and
+    effective ids (from /proc/self/status of the snippet's own `grep`, which runs as the snippet does)."""
     values: dict[str, Any] = {}
     for line in status.splitlines():
         key, _, rest = line.partition(":")
         ids = rest.split()
-        if key in ("Uid", "Gid") and ids and ids[0].isdigit():
+        if key in ("Uid", "Gid") and len(ids) > 1 and ids[0].isdigit() and ids[1].isdigit():
             values["user_uid" if key == "Uid" else "user_gid"] = int(ids[0])
-    name = env.get("LOGNAME") or env.get("USER")
+            if key == "Uid":
+                values.update(real_user_id=int(ids[0]), effective_user_id=int(ids[1]))
+            else:  # Ansible gives the real gid as the effective one too
+                values.update(real_group_id=int(ids[0]), effective_group_id=int(ids[0]))
+    entries = [fields for line in passwd.splitlines() if len(fields := line.split(":")) == 7 and fields[2].isdigit()]
+    by_uid = next((fields for fields in entries if int(fields[2]) == values.get("user_uid")), None)
+    name = env.get("LOGNAME") or env.get("USER") or (by_uid[0] if by_uid else None)
+    entry = next((fields for fields in entries if fields[0] == name), by_uid)
+    if entry is not None and entry[3].isdigit():
+        values.update(user_uid=int(entry[2]), user_gid=int(entry[3]), user_gecos=entry[4])
+        values.update(user_dir=entry[5], user_shell=entry[6])
     if name or "user_uid" in values:
         values["user_id"] = name or str(values["user_uid"])
     return values
@@ -259,6 +323,7 @@ def _distribution(release: Mapping[str, str], files: Mapping[str, str]) -> dict[
         "os_family": family or name,
         "distribution_version": version or "NA",
         "distribution_major_version": (version.split(".")[0] if version else "NA"),
+        **({"distribution_minor_version": version.split(".")[1]} if distro_id == "debian" and "." in version else {}),
         "distribution_release": release_name or "NA",
         "distribution_file_variety": family or name,
         "pkg_mgr": PKG_MGR.get(family, "unknown"),
@@ -292,6 +357,7 @@ def parse_ansible_facts(output: str) -> dict[str, Any]:
         memfree_mb=memory.get("MemFree", 0),
         swaptotal_mb=memory.get("SwapTotal", 0),
         swapfree_mb=memory.get("SwapFree", 0),
+        memory_mb=memory_mb(memory),
     )
     init = files.get("/proc/1/comm", "").strip()
     facts["service_mgr"] = "systemd" if init == "systemd" else (init or "service")
@@ -306,6 +372,8 @@ def parse_ansible_facts(output: str) -> dict[str, Any]:
         entry: dict[str, Any] = {"device": name, "active": True, "macaddress": attributes.get("address", "")}
         if attributes.get("mtu", "").isdigit():
             entry["mtu"] = int(attributes["mtu"])
+        if "type" in attributes:
+            entry["type"] = INTERFACE_TYPES.get(attributes["type"], "unknown")
         if own:
             entry["ipv4"] = {key: own[0][key] for key in ("address", "broadcast", "netmask", "network", "prefix")}
         facts[name.replace("-", "_").replace(".", "_")] = entry
@@ -319,35 +387,35 @@ def parse_ansible_facts(output: str) -> dict[str, Any]:
             "gateway": gateway,
             "alias": interface,
             "macaddress": interfaces.get(interface, {}).get("address", ""),
+            **({"mtu": int(mtu)} if (mtu := interfaces.get(interface, {}).get("mtu", "")).isdigit() else {}),
+            "type": INTERFACE_TYPES.get(interfaces.get(interface, {}).get("type", ""), "unknown"),
             **(
                 {key: route_address[key] for key in ("address", "broadcast", "netmask", "network", "prefix")}
                 if route_address
                 else {}
             ),
         }
-    date = (sections.get("date") or [""])[0].split()
-    if len(date) >= 8:
-        facts["date_time"] = {
-            "epoch": date[0],
-            "date": date[1],
-            "time": date[2],
-            "tz": date[3],
-            "tz_offset": date[4],
-            "weekday": date[5],
-            "month": date[6],
-            "julian": date[7] if len(date) > 7 else "",
-            "year": date[1][:4],
-            "hour": date[2][:2],
-            "minute": date[2][3:5],
-            "second": date[2][6:8],
-            "iso8601": f"{date[1]}T{date[2]}",
-        }
+    facts["date_time"] = date_time((sections.get("date") or [""])[0].split())
     env = dict(line.partition("=")[::2] for line in sections.get("env", []) if "=" in line)
     facts["env"] = {key: value for key, value in env.items() if value}
-    facts.update(_user(files.get("/proc/self/status", ""), facts["env"]))
+    facts.update(_user(files.get("/proc/self/status", ""), facts["env"], files.get("/etc/passwd", "")))
     virt = [line.strip() for line in sections.get("virt", []) if line.strip()]
     facts["virtualization_type"] = virt[0] if virt else "NA"
     facts["virtualization_role"] = "guest" if virt else "NA"
+    facts["virtualization_tech_guest"] = ["container", *virt] if virt else []
+    facts["virtualization_tech_host"] = []
+    facts["lsb"] = lsb(sections.get("lsb", []), files.get("/etc/lsb-release", ""))
+    facts["mounts"] = mounts(
+        files.get("/proc/mounts", ""),
+        files.get("/proc/self/mountinfo", ""),
+        sections.get("statfs", []),
+        sections.get("lsblk", []),
+    )
+    facts.update(python(sections.get("python", [])))
+    if len(sections.get("python", [])) > 5 and facts["date_time"]:  # Ansible's tz_dst is Python's time.tzname[1]
+        facts["date_time"]["tz_dst"] = sections["python"][5].strip()
+    facts.update(userspace_architecture(facts.get("machine", ""), facts.get("userspace_bits", "")))
+    facts.update(selinux(any(line.strip() for line in sections.get("selinux", [])), files))
     return facts
 
 
@@ -365,12 +433,18 @@ IMAGE_FACTS = (
     "os_family",
     "distribution_version",
     "distribution_major_version",
+    "distribution_minor_version",
     "distribution_release",
     "distribution_file_variety",
+    "lsb",
     "pkg_mgr",
     "system",
     "architecture",
     "machine",
+    "userspace_bits",
+    "userspace_architecture",
+    "python",
+    "python_version",
 )
 """The facts an image has whatever runs it (its OS), as opposed to those of the host running it."""
 

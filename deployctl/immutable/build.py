@@ -23,6 +23,7 @@ from deployctl.immutable.compile import BuildRecipe, base_facts_needed, compile_
 from deployctl.immutable.recipe import ImageRelease, RuntimeFile, RuntimeTemplate
 from deployctl.lab.images import BASE_IMAGE, ImageBuildError, build_image
 from deployctl.model.playbook import Play, Playbook
+from deployctl.model.runvars import template_variables
 from deployctl.templating import TemplateError
 
 Say = Callable[[str], None]
@@ -208,6 +209,7 @@ def _render_one(template: RuntimeTemplate, playbook: Playbook, stage_variables: 
     source = playbook.base_dir / template.src
     if not template.template:
         return source.read_bytes()
+    variables = template_variables(template.src, source, template.dest, variables)
     return templar.render_file(source, variables, playbook.display(source)).encode("utf-8")
 
 

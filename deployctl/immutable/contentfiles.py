@@ -18,6 +18,7 @@ from deployctl.immutable.recipe import RuntimeTemplate
 from deployctl.immutable.scopes import StageScopes
 from deployctl.immutable.unitfile import UnitFileError, UnitService, parse_service_unit
 from deployctl.model.playbook import Task
+from deployctl.model.runvars import template_variables
 from deployctl.modules.base import Module
 from deployctl.modules.planning import join_path, strip_trailing_slash
 from deployctl.templating import TemplateError, keep_literal
@@ -64,8 +65,10 @@ class ContentFiles:
         if source is not None:
             if module.name == "template":
                 try:
+                    common = {**scopes.common, **extra}
+                    variables = template_variables(str(params["src"]), source, str(params["dest"]), common)
                     params["_content"] = self.play.templar.render_file(
-                        source, {**scopes.common, **extra}, self.play.playbook.display(source)
+                        source, variables, self.play.playbook.display(source)
                     )
                 except TemplateError as exc:
                     raise task_error(task, str(exc), "src") from None
@@ -139,7 +142,9 @@ class ContentFiles:
                 if source is None:
                     text = str(self.play.templar.render(task.args.get("content", ""), full))
                 elif module.name == "template":
-                    text = self.play.templar.render_file(source, full, self.play.playbook.display(source))
+                    src = str(task.args.get("src", source.name))
+                    variables = template_variables(src, source, target, full)
+                    text = self.play.templar.render_file(source, variables, self.play.playbook.display(source))
                 else:
                     text = source.read_text(encoding="utf-8")
                 units.append(parse_service_unit(text))

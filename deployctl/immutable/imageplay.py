@@ -195,7 +195,7 @@ class ImagePlay:
             **task.vars,
             **self.included,
             **(role.params if role else {}),
-            **({"role_name": role.name, "role_path": str(role.path)} if role else {}),
+            **(role.magic_variables() if role else {}),
         }
         return {**unset, **high, **extra}
 
@@ -213,7 +213,7 @@ class ImagePlay:
                 **task.vars,
                 **self.included,
                 **(role.params if role else {}),
-                **({"role_name": role.name, "role_path": str(role.path)} if role else {}),
+                **(role.magic_variables() if role else {}),
             }
             self.scope_cache[key] = StageScopes(
                 self.templar,

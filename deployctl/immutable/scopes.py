@@ -9,9 +9,10 @@ through variables, as Templar.referenced_names does). Everything else is common.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
+from deployctl.model.runvars import ROLE_MAGIC_NAMES, TEMPLATE_MAGIC_NAMES
 from deployctl.templating import Templar, TemplateError
 
 HOST_MAGIC_NAMES = frozenset(
@@ -24,6 +25,7 @@ HOST_MAGIC_NAMES = frozenset(
         "hostvars",
         "play_hosts",
         "ansible_play_hosts",
+        "ansible_play_hosts_all",
         "ansible_play_batch",
         "inventory_dir",
         "inventory_file",
@@ -32,6 +34,14 @@ HOST_MAGIC_NAMES = frozenset(
 """Magic variables that name the host or its stage: stage-specific even when only one stage is given."""
 HOST_FACT_PREFIX = "ansible_"
 """Names read from the host at run time (ansible_hostname...): stage-specific unless the variables define them."""
+SAME_IN_EVERY_STAGE = TEMPLATE_MAGIC_NAMES | ROLE_MAGIC_NAMES
+"""Magic variables given where they are read (a template's `ansible_managed`, a task's `ansible_role_name`),
+with one value in every stage: not facts, though their names start like facts'."""
+
+
+def _host_fact(name: str, defined: Collection[str]) -> bool:
+    """Whether a name read is a fact of the running host: `ansible_*` and not defined by variables or the run."""
+    return name.startswith(HOST_FACT_PREFIX) and name not in defined and name not in SAME_IN_EVERY_STAGE
 
 
 class StageScopes:
@@ -55,7 +65,7 @@ class StageScopes:
         for name in names - specific:
             for scope in self.scopes:
                 reads = self._reads(scope[name], scope)
-                if reads & seeds or any(read.startswith(HOST_FACT_PREFIX) and read not in names for read in reads):
+                if reads & seeds or any(_host_fact(read, names) for read in reads):
                     specific.add(name)
                     break
         self.specific = frozenset(specific)
@@ -83,7 +93,7 @@ class StageScopes:
             for name in self.templar.referenced_names(value, full):
                 if name in (extra or {}):
                     continue
-                if name in self.specific or (name.startswith(HOST_FACT_PREFIX) and name not in self.common):
+                if name in self.specific or _host_fact(name, self.common):
                     found.add(name)
         return found
 

@@ -11,7 +11,7 @@ from typing import Any
 from deployctl.model.inventory import load_inventories
 from deployctl.model.playbook import Play, Playbook
 from deployctl.model.project import Project
-from deployctl.model.runvars import run_variables
+from deployctl.model.runvars import play_variables, run_variables
 
 STRATEGY_VARIABLE = "deployctl_strategy"
 IMMUTABLE = "immutable"
@@ -23,9 +23,11 @@ def stage_variables(
     """Each host the play targets, in every stage (all by default, in pipeline order) -> its merged variables."""
     variables: dict[str, dict[str, Any]] = {}
     for inventory in load_inventories(project, list(stages) if stages else None).values():
+        targeted = [host.name for host in inventory.select(play.hosts)]
         for host in inventory.select(play.hosts):
-            magic = run_variables(inventory, playbook, host, check=False)
-            variables[host.name] = {**host.vars, **magic, **play.vars}
+            magic = run_variables(inventory, playbook, host, check=False, diff=False)
+            play_magic = play_variables(play, targeted, targeted)
+            variables[host.name] = {**host.vars, **magic, **play_magic, **play.vars}
     return variables
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from deployctl.lookups import LOOKUP_SITE_VAR
 from deployctl.model.playbook import Play, Task, find_task_file, leaf_tasks
+from deployctl.model.runvars import DEFINED_ANSIBLE_NAMES
 from deployctl.templating import ANY_VARIABLE, Templar, TemplateError, is_templated
 
 FACT_PREFIX = "ansible_"
@@ -59,7 +60,8 @@ def reads_facts(play: Play, templar: Templar, base_dir: Path, variables: Mapping
     """Whether the play's content can read a gathered fact, besides the variables defined without them.
 
     `variables` are the host's and the run's (magic) variables: a name they define (`ansible_host`,
-    `ansible_check_mode`) is not a fact, and what their values read is followed.
+    `ansible_check_mode`) is not a fact, and what their values read is followed; nor is a magic variable
+    the run adds later (a role's, a play's, a template's: `ansible_role_name`, `ansible_managed`...).
     """
     scope: dict[str, Any] = {**variables, **play.role_defaults, **play.vars, **play.role_vars}
     names: set[str] = set()
@@ -86,4 +88,5 @@ def reads_facts(play: Play, templar: Templar, base_dir: Path, variables: Mapping
         return True  # the run reports the problem; it may as well have the facts
     if names & COMPUTED_NAMES or FACTS_VARIABLE in names:
         return True
-    return any(name.startswith(FACT_PREFIX) and name not in scope for name in names)
+    defined = scope.keys() | DEFINED_ANSIBLE_NAMES
+    return any(name.startswith(FACT_PREFIX) and name not in defined for name in names)

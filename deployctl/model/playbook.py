@@ -7,6 +7,7 @@ field); the strategies read them. Besides the types: a task's variables with Ans
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,12 @@ class RoleScope:
     defaults: Mapping[str, Any]
     vars: Mapping[str, Any]
     params: Mapping[str, Any] = field(default_factory=dict)
+
+    def magic_variables(self) -> dict[str, str]:
+        """Ansible's variables about the role: its name (`ansible_role_name` too: no collection prefix for a
+        role folder) and its folder's absolute path, `..` folded."""
+        path = os.path.normpath(self.path.absolute())
+        return {"role_name": self.name, "ansible_role_name": self.name, "role_path": path}
 
 
 @dataclass(frozen=True)
@@ -213,7 +220,7 @@ def task_variables(
         **(included or {}),
         **(host_facts or {}),
         **(role.params if role else {}),
-        **({"role_name": role.name, "role_path": str(role.path)} if role else {}),
+        **(role.magic_variables() if role else {}),
     }
 
 

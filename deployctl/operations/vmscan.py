@@ -17,7 +17,7 @@ from deployctl.facts.base import Fact
 from deployctl.facts.cache import FactCache
 from deployctl.facts.packages import PackageListFact
 from deployctl.model.inventory import InventoryHost
-from deployctl.model.runvars import run_variables
+from deployctl.model.runvars import play_variables, run_variables
 from deployctl.strategies.hostrun import Emit, HostRunner, RunOptions
 from deployctl.strategies.mutable import play_hosts
 from deployctl.transport.base import Transport
@@ -51,15 +51,16 @@ def check_release(
     """Plan the release's plays for `host` in check mode (facts in one round trip, extras with them)."""
     found = VmFacts()
     emit: Emit = found.results.append
-    variables = run_variables(release.inventory, release.playbook, host, check=True)
+    variables = run_variables(release.inventory, release.playbook, host, check=True, diff=False)
     hint = fact_cache.hint(host.name) if fact_cache is not None else None
     check = RunOptions(check=True, redaction=release.redaction)
     runner = _ScanRunner(
         host, transport, release.playbook, variables, check, emit, templar=release.templar, fact_hint=hint, extra=extra
     )
     for play in release.playbook.plays:
-        if any(h.name == host.name for h in play_hosts(release.inventory, play, None)):
-            runner.run_play(play)
+        targeted = [h.name for h in play_hosts(release.inventory, play, None)]
+        if host.name in targeted:
+            runner.run_play(play, play_variables(play, targeted, targeted))
             if runner.failed:
                 break
     runner.gather_left()

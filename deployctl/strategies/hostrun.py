@@ -82,6 +82,7 @@ class HostRunner:
         self.emit = emit
         self.host_facts = HostFacts()
         self.variables = TaskVariables()
+        self.run_vars = run_vars  # the host's; each play adds its own (`run_play`)
         self.render = TaskRenderer(host, playbook, self.templar, run_vars, self.host_facts, modules)
         self.lookahead = Lookahead(self.render, self.variables, options.selects)
         self.running: Play | None = None  # the play whose facts each round trip also reads
@@ -105,8 +106,10 @@ class HostRunner:
 
     # --- plays -------------------------------------------------------------------------------------
 
-    def run_play(self, play: Play) -> None:
-        """Run every selected task of the play, flushing notified handlers after each section."""
+    def run_play(self, play: Play, play_vars: Mapping[str, Any]) -> None:
+        """Run every selected task of the play with its magic variables (deployctl.model.runvars.play_variables),
+        flushing notified handlers after each section."""
+        self.render.run_vars = {**self.run_vars, **play_vars}
         self.ended = False
         self.variables.included = {}
         self._prefetch(play)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from deployctl.errors import ConnectionFailedError
 from deployctl.facts.cache import FactCache
 from deployctl.model.connection import SshEndpoint
 from deployctl.model.inventory import Inventory, InventoryHost
 from deployctl.model.playbook import Play, Playbook
-from deployctl.model.runvars import run_variables
+from deployctl.model.runvars import play_variables, run_variables
 from deployctl.modules.base import Module
 from deployctl.strategies.batches import exceeds_max_fail, split_batches
 from deployctl.strategies.hostrun import Emit, HostRunner, RunOptions
@@ -89,7 +90,7 @@ def apply_playbook(
 
     def runner_for(host: InventoryHost) -> HostRunner:
         if host.name not in runners:
-            variables = run_variables(inventory, playbook, host, options.check)
+            variables = run_variables(inventory, playbook, host, check=options.check, diff=options.diff)
             transport = connections.get(host.name)
             hint = fact_cache.hint(host.name) if fact_cache is not None else None
             runners[host.name] = HostRunner(
@@ -97,13 +98,13 @@ def apply_playbook(
             )
         return runners[host.name]
 
-    def run_host(play: Play) -> Callable[[InventoryHost], bool]:
+    def run_host(play: Play, play_vars: Mapping[str, Any]) -> Callable[[InventoryHost], bool]:
         def run(host: InventoryHost) -> bool:
             runner = runner_for(host)
             try:
                 if isinstance(runner.transport, Connectable):  # reachable or not, whatever the play's tasks
                     runner.transport.connect()
-                runner.run_play(play)
+                runner.run_play(play, play_vars)
             except ConnectionFailedError as error:
                 record(_unreachable(host.name, play, str(error)))
                 return False
@@ -113,12 +114,14 @@ def apply_playbook(
 
     try:
         for play in playbook.plays:
-            hosts = [h for h in play_hosts(inventory, play, limit) if h.name not in failed_hosts]
+            targeted = play_hosts(inventory, play, limit)
+            hosts = [h for h in targeted if h.name not in failed_hosts]
             for host in hosts:
                 result.recap.setdefault(host.name, HostRecap())
             batches = split_batches(hosts, play.serial)
             for index, batch in enumerate(batches):
-                outcomes = run_each(batch, run_host(play), forks)
+                play_vars = play_variables(play, [h.name for h in targeted], [h.name for h in batch], failed_hosts)
+                outcomes = run_each(batch, run_host(play, play_vars), forks)
                 failed = [o.item.name for o in outcomes if o.value is not True]
                 for outcome in outcomes:
                     if outcome.error is not None:  # a bug, not a host's failure: keep its traceback

@@ -21,6 +21,7 @@ from deployctl.model.playbook import (
     included_content,
     task_variables,
 )
+from deployctl.model.runvars import template_variables
 from deployctl.modules.base import Module
 from deployctl.modules.params import validate_params
 from deployctl.modules.registry import find_module
@@ -88,7 +89,9 @@ class TaskRenderer:
             params["_src_name"] = Path(str(params["src"])).name
             if with_content:
                 if module.name == "template":
-                    params["_content"] = self.templar.render_file(source, scope, self.playbook.display(source))
+                    dest = str(params["dest"]) if params.get("dest") is not None else None
+                    variables = template_variables(str(params["src"]), source, dest, scope)
+                    params["_content"] = self.templar.render_file(source, variables, self.playbook.display(source))
                 else:
                     params["_content"] = source.read_bytes()
         return params

@@ -305,3 +305,18 @@ def test_validated_content_is_checked_in_the_build_and_reads_of_the_host_are_rep
     stat_note, getent_note = notes(recipe)
     assert "Look at the message" in stat_note and "reads a path of a running host" in stat_note
     assert "Read the accounts" in getent_note and "name services" in getent_note
+
+
+def test_templates_reading_ansible_managed_compile_and_render_it(
+    compile_recipe: Compile, variant: Variant, variables: Variables
+) -> None:
+    playbook = variant()
+    for name in ("webapp.ini.j2", "webapp.service.j2"):
+        template = playbook.base_dir / "templates" / name
+        template.write_text("# {{ ansible_managed }}\n" + template.read_text())
+    recipe = compile_recipe(playbook)
+    assert recipe.service.command == tuple(CMD)  # the unit file, read for the service, renders too
+    (config,) = recipe.runtime_templates  # stage-specific for its stage variables, not for ansible_managed
+    assert "ansible_managed" not in config.reason
+    (dev,) = render_runtime_files(recipe, playbook, variables(playbook, ("dev",))["dev-vm1"])
+    assert dev.content.startswith(b"# Ansible managed\n")

@@ -197,3 +197,5 @@ def test_what_differs_or_reads_what_differs_is_stage_specific() -> None:
     assert scopes.specific_names("{{ title }} on {{ url }}") == {"url", "stage"}
     assert scopes.specific_names("{{ ansible_hostname }}") == {"ansible_hostname"}
     assert scopes.specific_names("{{ item }}", {"item": "x"}) == set()
+    assert scopes.specific_names("{{ ansible_managed }} {{ role_path }} {{ ansible_role_name }}") == set()
+    assert {"ansible_play_hosts_all", "ansible_play_batch"} <= scopes.specific

@@ -92,3 +92,20 @@ def test_an_include_vars_file_and_an_included_task_file_are_read(tmp_path: Path)
     include_tasks = "    - include_tasks: extra.yml\n"
     assert _reads(tmp_path, include_tasks, files={"extra.yml": "- command: echo {{ ansible_hostname }}\n"})
     assert not _reads(tmp_path, include_tasks, files={"extra.yml": "- command: echo {{ port }}\n"})
+
+
+@pytest.mark.parametrize(
+    "tasks",
+    [
+        "    - name: play\n      command: echo {{ ansible_play_hosts | length }} {{ ansible_play_batch }}\n",
+        "    - name: run\n      command: echo {{ ansible_version.full }} {{ ansible_diff_mode }}\n",
+        "    - name: role\n      command: echo {{ ansible_role_name | default('none') }}\n",
+    ],
+)
+def test_magic_variables_the_run_adds_are_not_facts(tmp_path: Path, tasks: str) -> None:
+    assert not _reads(tmp_path, tasks)
+
+
+def test_a_templates_ansible_managed_is_not_a_fact(tmp_path: Path) -> None:
+    files = {"templates/managed.j2": "# {{ ansible_managed }}\n"}
+    assert not _reads(tmp_path, "    - template: src=managed.j2 dest=/etc/x\n", files=files)
