@@ -15,15 +15,18 @@ _NOT_INSTALLED_STATUSES = frozenset("nc")
 
 @dataclass(frozen=True)
 class PackageInfo:
-    """One package: the installed version (None when not installed) and apt's candidate (None when none)."""
+    """One package: the installed version (None when not installed), apt's candidate (None when none), and
+    whether a removed package left its configuration files (dpkg's `rc`: what `purge` removes)."""
 
     name: str
     installed: str | None
     candidate: str | None
+    config_files: bool = False
 
     @classmethod
     def from_json(cls, name: str, data: Any) -> PackageInfo:
-        """Build from a fixture: a mapping with `installed` and `candidate` (each a version or null)."""
+        """Build from a fixture: a mapping with `installed` and `candidate` (each a version or null), and
+        optionally `config_files` (true for a removed package whose configuration files are left)."""
         if not isinstance(data, Mapping):
             raise TypeError(f"package fact for {name}: expected a mapping, got {data!r}")
         installed, candidate = data.get("installed"), data.get("candidate")
@@ -31,6 +34,7 @@ class PackageInfo:
             name=name,
             installed=str(installed) if installed is not None else None,
             candidate=str(candidate) if candidate is not None else None,
+            config_files=bool(data.get("config_files", False)),
         )
 
 
@@ -136,6 +140,7 @@ true"""
 
     def split(self, facts: Sequence[Any], raw: RawFact, marker: str) -> dict[str, Any]:
         installed: dict[str, str] = {}
+        config_only: set[str] = set()
         listing: dict[str, str] = {}
         candidate: dict[str, str | None] = {}
         policy: str | None = None
@@ -148,6 +153,8 @@ true"""
                     candidate[policy] = None if value in ("", "(none)") else value
             elif line.count("|") >= 3:
                 name, status, version, arch_name = line.split("|", 3)
+                if status.startswith("rc"):
+                    config_only.add(name)
                 if len(status) >= 2 and status[1] not in _NOT_INSTALLED_STATUSES and version:
                     installed.setdefault(name, version)
                     listing[arch_name or name] = version
@@ -159,7 +166,12 @@ true"""
                 values[fact.key] = candidate.get(fact.name)
             else:
                 found = installed.get(fact.name)
-                values[fact.key] = PackageInfo(fact.name, found, None if found else candidate.get(fact.name))
+                values[fact.key] = PackageInfo(
+                    fact.name,
+                    found,
+                    None if found else candidate.get(fact.name),
+                    config_files=not found and fact.name in config_only,
+                )
         return values
 
 
@@ -206,3 +218,23 @@ class AptCacheAgeFact:
         if isinstance(data, bool) or not isinstance(data, int):
             raise TypeError(f"apt cache age: expected seconds or null, got {data!r}")
         return data
+
+
+@dataclass(frozen=True)
+class AutoremovableFact:
+    """The packages `apt-get autoremove` would remove (installed automatically, no longer needed), read with
+    apt-get's simulation; empty where apt-get is missing."""
+
+    key: str = "apt_autoremovable"
+
+    def script(self) -> str:
+        return "apt-get -s -q autoremove 2>/dev/null | sed -n 's/^Remv \\([^ ]*\\).*/\\1/p'\ntrue"
+
+    def parse(self, raw: RawFact) -> tuple[str, ...]:
+        return tuple(sorted({line.strip() for line in raw.output.splitlines() if line.strip()}))
+
+    def value_from_json(self, data: Any) -> tuple[str, ...]:
+        """The fact's value from its JSON form (test fixtures): a list of package names."""
+        if not isinstance(data, list):
+            raise TypeError(f"autoremovable packages: expected a list, got {data!r}")
+        return tuple(sorted(str(name) for name in data))

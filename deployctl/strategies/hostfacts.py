@@ -12,6 +12,7 @@ from typing import Any
 
 from deployctl.facts.ansible import ANSIBLE_FACTS_KEY, fact_variables
 from deployctl.facts.base import Fact
+from deployctl.modules.apt import AUTOREMOVABLE_KEY
 from deployctl.modules.base import Module, Plan
 
 UNIT_DIR_MARK = "/systemd/"
@@ -80,6 +81,6 @@ class HostFacts:
         if plan.captures_output:
             self.stale |= set(self.facts)
         elif module.name in ("apt", "package"):
-            self.stale |= {key for key in self.facts if key.startswith(("package:", "candidate:"))}
+            self.stale |= {key for key in self.facts if key.startswith(("package:", "candidate:", AUTOREMOVABLE_KEY))}
         elif module.name in ("systemd", "service"):
             self.stale |= {key for key in self.facts if key.startswith("service:")}

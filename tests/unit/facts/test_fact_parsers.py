@@ -15,7 +15,14 @@ import pytest
 
 from deployctl.facts.base import Fact, RawFact, batch
 from deployctl.facts.files import CONTENT_LIMIT, FileFact, FileInfo, PathExistsFact, parse_file_output
-from deployctl.facts.packages import AptCacheAgeFact, CandidateFact, PackageFact, PackageInfo, PackageListFact
+from deployctl.facts.packages import (
+    AptCacheAgeFact,
+    AutoremovableFact,
+    CandidateFact,
+    PackageFact,
+    PackageInfo,
+    PackageListFact,
+)
 from deployctl.facts.services import NO_SYSTEMD, ServiceFact, ServiceInfo
 from deployctl.facts.sysctl import SysctlFact
 from deployctl.facts.users import GroupFact, GroupInfo, UserFact
@@ -179,9 +186,24 @@ def test_candidates() -> None:
 
 def test_package_states_that_are_not_installed() -> None:
     output = "x|rc |1.2-1|x\nx|un ||x\nx|pn ||x\npolicy x\ncandidate (none)\n"
-    assert PackageFact("x").parse(RawFact(output, 0)) == PackageInfo("x", None, None)
+    assert PackageFact("x").parse(RawFact(output, 0)) == PackageInfo("x", None, None, config_files=True)
+    never = "x|un ||x\npolicy x\ncandidate 1.2-1\n"
+    assert PackageFact("x").parse(RawFact(never, 0)) == PackageInfo("x", None, "1.2-1")
     half = "x|iU |1.2-1|x\npolicy x\ncandidate 1.2-1\n"
     assert PackageFact("x").parse(RawFact(half, 0)).installed == "1.2-1"
+
+
+def test_autoremovable_packages_from_apt_gets_simulation() -> None:
+    simulated = "Reading package lists...\nRemv libfoo1 [1.0-1]\nRemv libbar2 [2.1-3]\nConf x\n"
+    assert AutoremovableFact().parse(RawFact("libfoo1\nlibbar2\n", 0)) == ("libbar2", "libfoo1")
+    done = subprocess.run(
+        ["/bin/sh", "-c", AutoremovableFact().script().replace("apt-get -s -q autoremove", "cat")],
+        input=simulated,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert AutoremovableFact().parse(RawFact(done.stdout, done.returncode)) == ("libbar2", "libfoo1")
 
 
 def test_packages_of_a_batch_are_read_by_one_dpkg_query_and_one_apt_cache() -> None:

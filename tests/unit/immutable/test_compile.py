@@ -50,7 +50,7 @@ def test_packages_are_installed_from_fresh_lists_and_the_lists_cleaned(webapp_re
     commands = run_commands(run)
     assert commands[0] == "env DEBIAN_FRONTEND=noninteractive apt-get -q update"
     assert commands[1].startswith("env DEBIAN_FRONTEND=noninteractive apt-get -y -q")
-    assert commands[1].endswith("install --no-install-recommends -- curl python3")
+    assert commands[1].endswith("install -- curl python3")
     assert commands[2] == "rm -rf /var/lib/apt/lists/*"
 
 
