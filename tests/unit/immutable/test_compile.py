@@ -295,3 +295,10 @@ def test_runtime_content_renders_with_its_task_variables(
     }
     assert rendered["dev-vm1"]["/etc/webapp/motd"] == b"Welcome to the dev stage\n"
     assert rendered["qa-vm1"]["/etc/webapp/motd"] == b"Welcome to the qa stage\n"
+
+
+def test_a_password_hash_is_not_baked(compile_recipe: Compile, variant: Variant) -> None:
+    recipe = compile_recipe(variant("user_password"))
+    (note,) = notes(recipe)
+    assert "Give the service user a password" in note and "build history" in note
+    assert "c2VjcmV0aGFzaA" not in recipe.dockerfile and "chpasswd" not in recipe.dockerfile
