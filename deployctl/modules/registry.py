@@ -9,6 +9,7 @@ from deployctl.modules.base import Module
 from deployctl.modules.command import COMMAND
 from deployctl.modules.copy import COPY
 from deployctl.modules.file import FILE
+from deployctl.modules.get_url import GET_URL
 from deployctl.modules.group import GROUP
 from deployctl.modules.lineinfile import LINEINFILE
 from deployctl.modules.service import SERVICE
@@ -33,6 +34,7 @@ _MODULES: list[Module] = [
     COMMAND,
     SHELL,
     SYSCTL,
+    GET_URL,
 ]
 
 

@@ -302,3 +302,10 @@ def test_a_password_hash_is_not_baked(compile_recipe: Compile, variant: Variant)
     (note,) = notes(recipe)
     assert "Give the service user a password" in note and "build history" in note
     assert "c2VjcmV0aGFzaA" not in recipe.dockerfile and "chpasswd" not in recipe.dockerfile
+
+
+def test_a_download_is_reported_not_baked(compile_recipe: Compile, variant: Variant) -> None:
+    recipe = compile_recipe(variant("get_url"))
+    (note,) = notes(recipe)
+    assert "Fetch the tool" in note and "build context" in note
+    assert "example.org" not in recipe.dockerfile
