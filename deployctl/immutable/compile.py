@@ -69,6 +69,8 @@ UNBAKEABLE_MODULES: Mapping[str, str] = {
     "sysctl": "kernel parameters belong to the host that runs the containers; an image cannot set them",
     "get_url": "what a URL serves is not in the build context, so the same context could build another image; "
     "download the file on the controller and copy it",
+    "unarchive": "an archive's members are not foreseen in the image's facts yet; "
+    "extract it with a command guarded by `creates`",
 }
 UNBAKED_HASH_NOTE = (
     "password: a hash baked into an image is readable in its build history; the user is baked without it"

@@ -17,6 +17,7 @@ from deployctl.modules.shell import SHELL
 from deployctl.modules.sysctl import SYSCTL
 from deployctl.modules.systemd import SYSTEMD
 from deployctl.modules.template import TEMPLATE
+from deployctl.modules.unarchive import UNARCHIVE
 from deployctl.modules.user import USER
 
 FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
@@ -35,6 +36,7 @@ _MODULES: list[Module] = [
     SHELL,
     SYSCTL,
     GET_URL,
+    UNARCHIVE,
 ]
 
 

@@ -309,3 +309,10 @@ def test_a_download_is_reported_not_baked(compile_recipe: Compile, variant: Vari
     (note,) = notes(recipe)
     assert "Fetch the tool" in note and "build context" in note
     assert "example.org" not in recipe.dockerfile
+
+
+def test_an_archive_is_reported_not_baked(compile_recipe: Compile, variant: Variant) -> None:
+    recipe = compile_recipe(variant("unarchive"))
+    (note,) = notes(recipe)
+    assert "Unpack the tool" in note and "creates" in note
+    assert "tool.tar.gz" not in recipe.dockerfile
