@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -238,3 +239,63 @@ class AutoremovableFact:
         if not isinstance(data, list):
             raise TypeError(f"autoremovable packages: expected a list, got {data!r}")
         return tuple(sorted(str(name) for name in data))
+
+
+SOURCES_LIST = "/etc/apt/sources.list"
+SOURCES_DIR = "/etc/apt/sources.list.d"
+
+
+@dataclass(frozen=True)
+class SourcesFile:
+    """One apt sources file in the one-line format: its path, mode, text, and whether the path is a symlink."""
+
+    path: str
+    mode: str
+    text: str
+    link: bool = False
+
+
+@dataclass(frozen=True)
+class AptSourcesFact:
+    """/etc/apt/sources.list and every /etc/apt/sources.list.d/*.list (what Ansible's apt_repository reads)."""
+
+    key: str = "apt_sources"
+
+    def script(self) -> str:
+        return (
+            f"for f in {SOURCES_LIST} {SOURCES_DIR}/*.list; do\n"
+            '  [ -f "$f" ] || continue\n'
+            '  if [ -L "$f" ]; then k=link; else k=file; fi\n'
+            '  printf \'file %s %s %s\\n\' "$(stat -L -c %a -- "$f")" "$k" '
+            '"$(printf %s "$f" | base64 | tr -d \'\\n\')"\n'
+            "  printf 'text %s\\n' \"$(base64 < \"$f\" | tr -d '\\n')\"\n"
+            "done\n"
+            "true"
+        )
+
+    def parse(self, raw: RawFact) -> tuple[SourcesFile, ...]:
+        files: list[SourcesFile] = []
+        header: list[str] | None = None
+        for line in raw.output.splitlines():
+            if line.startswith("file "):
+                header = line.split(" ")
+            elif line.startswith("text") and header is not None and len(header) == 4:
+                _, mode, kind, path = header
+                text = base64.b64decode(line[len("text ") :]).decode("utf-8", errors="replace")
+                files.append(SourcesFile(base64.b64decode(path).decode(), mode.zfill(4), text, link=kind == "link"))
+                header = None
+        return tuple(files)
+
+    def value_from_json(self, data: Any) -> tuple[SourcesFile, ...]:
+        """The fact's value from its JSON form (test fixtures): path -> {content, mode, link}."""
+        if not isinstance(data, Mapping):
+            raise TypeError(f"apt sources: expected a mapping, got {data!r}")
+        return tuple(
+            SourcesFile(
+                str(path),
+                str(entry.get("mode", "0644")),
+                str(entry.get("content", "")),
+                link=bool(entry.get("link", False)),
+            )
+            for path, entry in data.items()
+        )

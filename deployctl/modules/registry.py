@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from deployctl.modules.apt import APT
+from deployctl.modules.apt_repository import APT_REPOSITORY
 from deployctl.modules.base import Module
 from deployctl.modules.command import COMMAND
 from deployctl.modules.copy import COPY
@@ -37,6 +38,7 @@ _MODULES: list[Module] = [
     SYSCTL,
     GET_URL,
     UNARCHIVE,
+    APT_REPOSITORY,
 ]
 
 

@@ -80,7 +80,7 @@ class HostFacts:
             self.stale |= {key for key in self.facts if key.startswith("service:")}
         if plan.captures_output:
             self.stale |= set(self.facts)
-        elif module.name in ("apt", "package"):
+        elif module.name in ("apt", "package", "apt_repository"):
             self.stale |= {key for key in self.facts if key.startswith(("package:", "candidate:", AUTOREMOVABLE_KEY))}
         elif module.name in ("systemd", "service"):
             self.stale |= {key for key in self.facts if key.startswith("service:")}

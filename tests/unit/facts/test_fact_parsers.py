@@ -17,6 +17,7 @@ from deployctl.facts.base import Fact, RawFact, batch
 from deployctl.facts.files import CONTENT_LIMIT, FileFact, FileInfo, PathExistsFact, parse_file_output
 from deployctl.facts.packages import (
     AptCacheAgeFact,
+    AptSourcesFact,
     AutoremovableFact,
     CandidateFact,
     PackageFact,
@@ -433,3 +434,21 @@ def test_paths_find_cannot_take_are_read_alone() -> None:
     assert FileFact("/etc/app.conf").group is not None
     for path in ("relative/app.conf", "-name", "/etc/new\nline", "/etc/trailing "):
         assert FileFact(path).group is None
+
+
+def test_apt_sources_files_are_read_whole(tmp_path: Path) -> None:
+    listing = tmp_path / "sources.list.d"
+    listing.mkdir()
+    (tmp_path / "sources.list").write_text("deb http://deb.debian.org/debian bookworm main\n")
+    (listing / "extra.list").write_text("# deb [trusted=yes] file:/srv/repo ./\n")
+    (listing / "other.sources").write_text("Types: deb\n")
+    (tmp_path / "sources.list").chmod(0o644)
+    script = AptSourcesFact().script().replace("/etc/apt/sources.list.d", str(listing))
+    script = script.replace("/etc/apt/sources.list", str(tmp_path / "sources.list"))
+    done = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, check=True)
+    files = AptSourcesFact().parse(RawFact(done.stdout, 0))
+    assert [(entry.path, entry.text, entry.link) for entry in files] == [
+        (str(tmp_path / "sources.list"), "deb http://deb.debian.org/debian bookworm main\n", False),
+        (str(listing / "extra.list"), "# deb [trusted=yes] file:/srv/repo ./\n", False),
+    ]
+    assert files[0].mode == "0644"

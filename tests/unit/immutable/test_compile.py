@@ -316,3 +316,15 @@ def test_an_archive_is_reported_not_baked(compile_recipe: Compile, variant: Vari
     (note,) = notes(recipe)
     assert "Unpack the tool" in note and "creates" in note
     assert "tool.tar.gz" not in recipe.dockerfile
+
+
+def test_a_repository_is_baked_and_the_lists_refreshed_by_the_apt_step(
+    compile_recipe: Compile, variant: Variant
+) -> None:
+    recipe = compile_recipe(variant("apt_repository"))
+    assert not notes(recipe)
+    lines = instructions(recipe)
+    (copy,) = [index for index, line in enumerate(lines) if line.startswith("COPY") and "local.list" in line]
+    updates = [index for index, line in enumerate(lines) if "apt-get -q update" in line]
+    assert updates[-1] > copy and "rm -rf /var/lib/apt/lists/*" in lines[updates[-1]]
+    assert len(updates) == 2  # the demo's install, then the refresh after the repository; none of its own
