@@ -45,12 +45,15 @@ ALGORITHMS = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
 
 
 def url_problem(value: str) -> str | None:
-    """A URL get_url can fetch: http, https, ftp or file, on one line."""
+    """A URL get_url can fetch: http, https, ftp or file, on one line, without credentials."""
     problem = line_problem(value)
     if problem is not None:
         return problem
-    if urlsplit(value).scheme not in ("http", "https", "ftp", "file"):
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https", "ftp", "file"):
         return f"{value!r} is not an http, https, ftp or file URL"
+    if "@" in parts.netloc:
+        return "credentials in the URL are not supported (they would show in results); the URL is not shown"
     return None
 
 
