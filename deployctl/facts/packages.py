@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,15 +16,18 @@ _NOT_INSTALLED_STATUSES = frozenset("nc")
 
 @dataclass(frozen=True)
 class PackageInfo:
-    """One package: the installed version (None when not installed) and apt's candidate (None when none)."""
+    """One package: the installed version (None when not installed), apt's candidate (None when none), and
+    whether a removed package left its configuration files (dpkg's `rc`: what `purge` removes)."""
 
     name: str
     installed: str | None
     candidate: str | None
+    config_files: bool = False
 
     @classmethod
     def from_json(cls, name: str, data: Any) -> PackageInfo:
-        """Build from a fixture: a mapping with `installed` and `candidate` (each a version or null)."""
+        """Build from a fixture: a mapping with `installed` and `candidate` (each a version or null), and
+        optionally `config_files` (true for a removed package whose configuration files are left)."""
         if not isinstance(data, Mapping):
             raise TypeError(f"package fact for {name}: expected a mapping, got {data!r}")
         installed, candidate = data.get("installed"), data.get("candidate")
@@ -31,6 +35,7 @@ class PackageInfo:
             name=name,
             installed=str(installed) if installed is not None else None,
             candidate=str(candidate) if candidate is not None else None,
+            config_files=bool(data.get("config_files", False)),
         )
 
 
@@ -136,6 +141,7 @@ true"""
 
     def split(self, facts: Sequence[Any], raw: RawFact, marker: str) -> dict[str, Any]:
         installed: dict[str, str] = {}
+        config_only: set[str] = set()
         listing: dict[str, str] = {}
         candidate: dict[str, str | None] = {}
         policy: str | None = None
@@ -148,6 +154,8 @@ true"""
                     candidate[policy] = None if value in ("", "(none)") else value
             elif line.count("|") >= 3:
                 name, status, version, arch_name = line.split("|", 3)
+                if status.startswith("rc"):
+                    config_only.add(name)
                 if len(status) >= 2 and status[1] not in _NOT_INSTALLED_STATUSES and version:
                     installed.setdefault(name, version)
                     listing[arch_name or name] = version
@@ -159,7 +167,12 @@ true"""
                 values[fact.key] = candidate.get(fact.name)
             else:
                 found = installed.get(fact.name)
-                values[fact.key] = PackageInfo(fact.name, found, None if found else candidate.get(fact.name))
+                values[fact.key] = PackageInfo(
+                    fact.name,
+                    found,
+                    None if found else candidate.get(fact.name),
+                    config_files=not found and fact.name in config_only,
+                )
         return values
 
 
@@ -270,3 +283,83 @@ def parse_installed_details(output: str) -> tuple[InstalledPackage, ...]:
         apt_name = name if arch in (native, "all") else f"{name}:{arch}"
         found.append(InstalledPackage(apt_name, version, arch, section))
     return tuple(found)
+
+
+@dataclass(frozen=True)
+class AutoremovableFact:
+    """The packages `apt-get autoremove` would remove (installed automatically, no longer needed), read with
+    apt-get's simulation; empty where apt-get is missing."""
+
+    key: str = "apt_autoremovable"
+
+    def script(self) -> str:
+        return "apt-get -s -q autoremove 2>/dev/null | sed -n 's/^Remv \\([^ ]*\\).*/\\1/p'\ntrue"
+
+    def parse(self, raw: RawFact) -> tuple[str, ...]:
+        return tuple(sorted({line.strip() for line in raw.output.splitlines() if line.strip()}))
+
+    def value_from_json(self, data: Any) -> tuple[str, ...]:
+        """The fact's value from its JSON form (test fixtures): a list of package names."""
+        if not isinstance(data, list):
+            raise TypeError(f"autoremovable packages: expected a list, got {data!r}")
+        return tuple(sorted(str(name) for name in data))
+
+
+SOURCES_LIST = "/etc/apt/sources.list"
+SOURCES_DIR = "/etc/apt/sources.list.d"
+
+
+@dataclass(frozen=True)
+class SourcesFile:
+    """One apt sources file in the one-line format: its path, mode, text, and whether the path is a symlink."""
+
+    path: str
+    mode: str
+    text: str
+    link: bool = False
+
+
+@dataclass(frozen=True)
+class AptSourcesFact:
+    """/etc/apt/sources.list and every /etc/apt/sources.list.d/*.list (what Ansible's apt_repository reads)."""
+
+    key: str = "apt_sources"
+
+    def script(self) -> str:
+        return (
+            f"for f in {SOURCES_LIST} {SOURCES_DIR}/*.list; do\n"
+            '  [ -f "$f" ] || continue\n'
+            '  if [ -L "$f" ]; then k=link; else k=file; fi\n'
+            '  printf \'file %s %s %s\\n\' "$(stat -L -c %a -- "$f")" "$k" '
+            '"$(printf %s "$f" | base64 | tr -d \'\\n\')"\n'
+            "  printf 'text %s\\n' \"$(base64 < \"$f\" | tr -d '\\n')\"\n"
+            "done\n"
+            "true"
+        )
+
+    def parse(self, raw: RawFact) -> tuple[SourcesFile, ...]:
+        files: list[SourcesFile] = []
+        header: list[str] | None = None
+        for line in raw.output.splitlines():
+            if line.startswith("file "):
+                header = line.split(" ")
+            elif line.startswith("text") and header is not None and len(header) == 4:
+                _, mode, kind, path = header
+                text = base64.b64decode(line[len("text ") :]).decode("utf-8", errors="replace")
+                files.append(SourcesFile(base64.b64decode(path).decode(), mode.zfill(4), text, link=kind == "link"))
+                header = None
+        return tuple(files)
+
+    def value_from_json(self, data: Any) -> tuple[SourcesFile, ...]:
+        """The fact's value from its JSON form (test fixtures): path -> {content, mode, link}."""
+        if not isinstance(data, Mapping):
+            raise TypeError(f"apt sources: expected a mapping, got {data!r}")
+        return tuple(
+            SourcesFile(
+                str(path),
+                str(entry.get("mode", "0644")),
+                str(entry.get("content", "")),
+                link=bool(entry.get("link", False)),
+            )
+            for path, entry in data.items()
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -156,3 +157,85 @@ def parse_group_output(name: str, output: str) -> GroupInfo | None:
             members = tuple(sorted(member for member in entry[3].split(",") if member))
             return GroupInfo(name=entry[0], gid=int(entry[2]), members=members)
     raise ValueError(f"group fact for {name}: unexpected output {output!r}")
+
+
+@dataclass(frozen=True)
+class ShadowInfo:
+    """A user's /etc/shadow entry as far as the user module compares it, without the password hash itself.
+
+    `digest` is the sha256 (hex) of the hash field with its leading `!` removed, computed on the host, so
+    the hash never leaves it; `locked` is whether the field starts with `!`; `expire` the account's expiry
+    in days since 1970-01-01, -1 when it does not expire. `readable` is False when /etc/shadow could not be
+    read (without become).
+    """
+
+    digest: str
+    locked: bool
+    expire: int
+    readable: bool = True
+
+    @classmethod
+    def from_json(cls, name: str, data: Any) -> ShadowInfo | None:
+        """Build from a fixture: null (no entry), `{"readable": false}`, or a mapping with `hash` (the field
+        as /etc/shadow holds it, leading `!` included) and optionally `expire` (days, default -1)."""
+        if data is None:
+            return None
+        if not isinstance(data, Mapping):
+            raise TypeError(f"shadow fact for {name}: expected a mapping or null, got {data!r}")
+        if data.get("readable", True) is False:
+            return cls(digest="", locked=False, expire=-1, readable=False)
+        field = str(data.get("hash", "!"))
+        return cls(digest=password_digest(field), locked=field.startswith("!"), expire=int(data.get("expire", -1)))
+
+
+def password_digest(field: str) -> str:
+    """The sha256 (hex) of a shadow password field without its leading `!`s: what ShadowFact reports."""
+    return hashlib.sha256(field.lstrip("!").encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ShadowFact:
+    """A user's shadow entry (`getent shadow`, which needs root): the hash's digest, lock and expiry."""
+
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"shadow:{self.name}"
+
+    def script(self) -> str:
+        return (
+            f"set -- {shlex.quote(self.name)}\n"
+            # without root, NSS modules may make up an entry (systemd's gives root `!*`): not the real one
+            "[ -r /etc/shadow ] || { echo unreadable; exit 0; }\n"
+            'e=$(getent shadow -- "$1") || { echo absent; exit 0; }\n'
+            "IFS=: read -r _ h _ _ _ _ _ x _ <<EOF\n"
+            "$e\n"
+            "EOF\n"
+            "case $h in !*) echo locked;; esac\n"
+            "printf 'expire %s\\n' \"${x:--1}\"\n"
+            'printf %s "${h#"${h%%[!!]*}"}" | sha256sum | { read -r d _; echo "digest $d"; }'
+        )
+
+    def parse(self, raw: RawFact) -> ShadowInfo | None:
+        return parse_shadow_output(self.name, raw.output)
+
+    def value_from_json(self, data: Any) -> ShadowInfo | None:
+        """The fact's value from its JSON form (test fixtures)."""
+        return ShadowInfo.from_json(self.name, data)
+
+
+def parse_shadow_output(name: str, output: str) -> ShadowInfo | None:
+    """Parse `absent`, `unreadable`, or `locked` (optional), `expire <days>` and `digest <hex>` lines."""
+    words = output.split()
+    if words == ["absent"]:
+        return None
+    if words == ["unreadable"]:
+        return ShadowInfo(digest="", locked=False, expire=-1, readable=False)
+    fields: dict[str, str] = {}
+    for line in output.splitlines():
+        key, _, value = line.strip().partition(" ")
+        fields[key] = value.strip()
+    if "digest" not in fields or "expire" not in fields or len(fields["digest"]) != 64:
+        raise ValueError(f"shadow fact for {name}: unexpected output {output!r}")
+    return ShadowInfo(digest=fields["digest"], locked="locked" in fields, expire=int(fields["expire"] or -1))

@@ -12,7 +12,7 @@ from deployctl.immutable.compileoutput import CompileOutput, task_error
 from deployctl.immutable.dockerfile import CopyStep, RunStep, Step, apt_lines, command_line, guarded_line
 from deployctl.immutable.imagefacts import ImageFacts, UnknownFactError
 from deployctl.model.playbook import Task
-from deployctl.modules.base import Module, Plan, PutFile
+from deployctl.modules.base import Module, Plan, PutFile, RunCommand
 from deployctl.transport.base import VALIDATE_MARK, validate_words
 
 COMMAND_MODULES = ("command", "shell")
@@ -58,6 +58,8 @@ class Baker:
         steps: list[Step] = []
         commands: list[str] = []
         for action in plan.actions:
+            if module.name == "apt_repository" and isinstance(action, RunCommand) and "update" in action.argv:
+                continue  # every apt step of an image refreshes the lists itself, then cleans them
             if isinstance(action, PutFile):
                 if commands:
                     steps.append(RunStep(tuple(commands), origin))

@@ -75,7 +75,14 @@ UNBAKEABLE_MODULES: Mapping[str, str] = {
     "authorized_key": "SSH keys let people log in to a host; a container runs one service and no SSH server",
     "mount": "mounts belong to the host that runs the containers; a container's are given by its runtime",
     "setup": "gathers a running host's facts again; an image is built from the base image's facts",
+    "get_url": "what a URL serves is not in the build context, so the same context could build another image; "
+    "download the file on the controller and copy it",
+    "unarchive": "an archive's members are not foreseen in the image's facts yet; "
+    "extract it with a command guarded by `creates`",
 }
+UNBAKED_HASH_NOTE = (
+    "password: a hash baked into an image is readable in its build history; the user is baked without it"
+)
 RELEASE_ROLE = "release"
 _REPOSITORY_CHARS = re.compile(r"[^a-z0-9._-]+")
 
@@ -130,6 +137,15 @@ def context_hash(dockerfile: str, files: Mapping[str, bytes], base_image_id: str
     return digest.hexdigest()
 
 
+def _holds_password(module: Module, params: dict[str, Any]) -> bool:
+    return module.name == "user" and params.get("password") is not None
+
+
+def _without_password(module: Module, params: dict[str, Any]) -> dict[str, Any]:
+    """A user task's parameters as baked: without the password (see UNBAKED_HASH_NOTE)."""
+    return {**params, "password": None} if _holds_password(module, params) else params
+
+
 # --- the compiler ------------------------------------------------------------------------------------
 
 
@@ -171,7 +187,7 @@ class _PlayCompiler:
                     params = self.image_play.render_args(task, module, scopes, extra, skip)
                     if "src" in params and params.get("src"):
                         params["_src_name"] = Path(str(params["src"])).name
-                    facts.extend(module.facts(params))
+                    facts.extend(module.facts(_without_password(module, params)))
                 except (CompileError, KeyError, TypeError):
                     continue  # compile reports it
         return facts
@@ -309,7 +325,9 @@ class _PlayCompiler:
                 "give it `creates` to bake it",
             )
             return
-        self.baker.bake(task, module, params)
+        if _holds_password(module, params):
+            self.out.note(task, UNBAKED_HASH_NOTE)
+        self.baker.bake(task, module, _without_password(module, params))
 
 
 # --- public API ----------------------------------------------------------------------------------------

@@ -23,9 +23,10 @@ from dataclasses import replace
 from typing import Any
 
 from deployctl.facts.files import FileInfo
-from deployctl.facts.packages import PackageInfo
+from deployctl.facts.packages import PackageInfo, SourcesFile
 from deployctl.facts.users import GroupInfo, UserInfo
 from deployctl.modules.apt import CACHE_AGE_KEY
+from deployctl.modules.apt_repository import SOURCES_KEY
 from deployctl.modules.base import Plan, PutFile, RunCommand
 from deployctl.modules.command import guard_path
 from deployctl.modules.planning import parent_dir
@@ -89,6 +90,8 @@ class ImageFacts:
         predicted: set[str] = set()
         if module in ("apt", "package"):
             predicted |= self._apply_apt(params)
+        elif module == "apt_repository":
+            predicted |= self._apply_sources(plan)
         elif module == "group":
             predicted |= self._apply_group(params)
         elif module == "user":
@@ -121,6 +124,18 @@ class ImageFacts:
             if self.has(f"candidate:{name}"):  # the base's lists, refreshed in the same step: same candidate
                 keys.add(f"candidate:{name}")
         return keys
+
+    def _apply_sources(self, plan: Plan) -> set[str]:
+        """The sources files as the plan leaves them; the lists as every apt step leaves them (cleaned)."""
+        files = {entry.path: entry for entry in self.get(SOURCES_KEY, ())}
+        for action in plan.actions:
+            if isinstance(action, PutFile):
+                files[action.path] = SourcesFile(action.path, action.mode or "0644", action.content.decode("utf-8"))
+            elif action.argv[:1] == ("rm",):
+                files.pop(action.argv[-1], None)
+        self.record(SOURCES_KEY, tuple(files.values()))
+        self.record(CACHE_AGE_KEY, None)
+        return {SOURCES_KEY, CACHE_AGE_KEY}
 
     def _next_id(self, kind: str, system: bool) -> int:
         taken = {

@@ -14,11 +14,20 @@ As Ansible's apt module, with these choices:
   plans `apt-get update` and `apt-get install` of the packages as a change.
 - A package that is neither installed nor available fails the plan ("No package matching ...")
   unless a refresh is due first.
+- `purge` removes configuration files too (`--purge`), and so also removes a package that is no
+  longer installed but left its configuration files (dpkg's `rc`), as Ansible does.
+- `autoremove` adds `--auto-remove` to an install or a removal; with no `name` (and no refresh: Ansible
+  then stops after refreshing) it runs `apt-get autoremove`, a change when apt's simulation lists
+  packages to remove.
+- `default_release` installs from that release (`-t`); the candidate shown and checked is apt's default
+  one, so `state: latest` with `default_release` is refused (the candidate would be another release's).
 - Commands: `env DEBIAN_FRONTEND=noninteractive apt-get -y -q` with Ansible's dpkg options
-  (force-confdef, force-confold), and `--no-install-recommends` unless `install_recommends: true`
-  (Ansible's default is apt's own setting, which installs recommends).
-Not supported (refused): deb, upgrade, autoremove, autoclean, purge, force, default_release,
-allow_unauthenticated, allow_downgrade, dpkg_options, only_upgrade, policy_rc_d, lock_timeout.
+  (force-confdef, force-confold). `install_recommends` unset leaves apt's own setting (which installs
+  recommends), as Ansible does; true or false gives `-o APT::Install-Recommends=yes|no`.
+  `allow_unauthenticated` and `allow_downgrade` pass apt-get's `--allow-unauthenticated` and
+  `--allow-downgrades`; `force_apt_get` is accepted (deployctl always uses apt-get).
+Not supported (refused): deb, upgrade, autoclean, force, dpkg_options, only_upgrade, policy_rc_d,
+lock_timeout, fail_on_autoremove, allow_change_held_packages, clean.
 """
 
 from __future__ import annotations
@@ -28,22 +37,31 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from deployctl.facts.base import Fact
-from deployctl.facts.packages import AptCacheAgeFact, CandidateFact, PackageFact, PackageInfo
+from deployctl.facts.packages import AptCacheAgeFact, AutoremovableFact, CandidateFact, PackageFact, PackageInfo
 from deployctl.modules.base import Diff, Module, Param, Plan, RunCommand, no_change
 from deployctl.modules.planning import fact, failed
-from deployctl.modules.values import debian_package_problem
+from deployctl.modules.values import debian_package_problem, option_value_problem
 
 APT_PARAMS: Mapping[str, Param] = {
     "name": Param("list", aliases=("pkg", "package"), check=debian_package_problem),
     "state": Param("str", default="present", choices=("present", "installed", "latest", "absent", "removed")),
     "update_cache": Param("bool", default=False, aliases=("update-cache",)),
     "cache_valid_time": Param("int", default=0),
-    "install_recommends": Param("bool", default=False, aliases=("install-recommends",)),
+    "install_recommends": Param("bool", aliases=("install-recommends",)),
+    "default_release": Param("str", aliases=("default-release",), check=option_value_problem),
+    "purge": Param("bool", default=False),
+    "autoremove": Param("bool", default=False),
+    "force_apt_get": Param("bool", default=False),
+    "allow_unauthenticated": Param("bool", default=False, aliases=("allow-unauthenticated",)),
+    "allow_downgrade": Param(
+        "bool", default=False, aliases=("allow-downgrade", "allow_downgrades", "allow-downgrades")
+    ),
 }
 
 APT_GET = ("env", "DEBIAN_FRONTEND=noninteractive", "apt-get")
 DPKG_OPTIONS = ("-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold")
 CACHE_AGE_KEY = AptCacheAgeFact().key
+AUTOREMOVABLE_KEY = AutoremovableFact().key
 
 
 @dataclass(frozen=True)
@@ -78,13 +96,15 @@ def _state(params: Mapping[str, Any]) -> str:
 
 
 def apt_facts(params: Mapping[str, Any]) -> Sequence[Fact[Any]]:
-    """Each package's versions, and the lists' age when a refresh may be due."""
+    """Each package's versions, the lists' age when a refresh may be due, what autoremove would remove."""
     specs = _specs(params)
     facts: list[Fact[Any]] = [PackageFact(spec.name) for spec in specs]
     if _state(params) == "latest":  # the candidate of an installed package: is it upgradable?
         facts += [CandidateFact(spec.name) for spec in specs]
     if _refresh_wanted(params):
         facts.append(AptCacheAgeFact())
+    elif not specs and params["autoremove"]:
+        facts.append(AutoremovableFact())
     return facts
 
 
@@ -104,11 +124,15 @@ def plan_apt(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
     """Plan the package changes (and the list refresh they need); see the module docstring."""
     state = _state(params)
     specs = _specs(params)
-    if not specs and not _refresh_wanted(params):
-        return failed("one of name or update_cache is required")
+    if not specs and not _refresh_wanted(params) and not params["autoremove"]:
+        return failed("one of the following is required: autoremove, name, update_cache")
     problem = _check_specs(specs, state)
     if problem is not None:
         return failed(problem)
+    if state == "latest" and params["default_release"]:
+        return failed("default_release with state=latest is not supported: the candidate checked is apt's default")
+    if not specs and not _refresh_wanted(params):
+        return _plan_autoremove(fact(facts, AUTOREMOVABLE_KEY, tuple), params["purge"])
     refresh_due = False
     age: int | None = None
     if _refresh_wanted(params):
@@ -130,8 +154,22 @@ def plan_apt(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
     if state == "latest":
         packages = [(spec, replace(info, candidate=facts[f"candidate:{spec.name}"])) for spec, info in packages]
     if state == "absent":
-        return _plan_remove(packages)
-    return _plan_install(packages, state, refresh_due, update, params["install_recommends"])
+        return _plan_remove(packages, params)
+    return _plan_install(packages, state, refresh_due, update, _install_options(params))
+
+
+def _install_options(params: Mapping[str, Any]) -> list[str]:
+    """apt-get's options for an install, from the task's parameters, as Ansible passes them."""
+    options = ["--auto-remove"] if params["autoremove"] else []
+    if params["default_release"]:
+        options += ["-t", params["default_release"]]
+    if params["install_recommends"] is not None:
+        options += ["-o", f"APT::Install-Recommends={'yes' if params['install_recommends'] else 'no'}"]
+    if params["allow_unauthenticated"]:
+        options.append("--allow-unauthenticated")
+    if params["allow_downgrade"]:
+        options.append("--allow-downgrades")
+    return options
 
 
 def _age_text(age: int | None) -> str:
@@ -143,7 +181,7 @@ def _plan_install(
     state: str,
     refresh_due: bool,
     update: RunCommand,
-    install_recommends: bool,
+    options: list[str],
 ) -> Plan:
     wanted: list[tuple[PackageSpec, PackageInfo]] = []
     for spec, info in packages:
@@ -161,8 +199,8 @@ def _plan_install(
         "-y",
         "-q",
         *DPKG_OPTIONS,
+        *options,
         "install",
-        *([] if install_recommends else ["--no-install-recommends"]),
         "--",
         *(spec.word for spec, _ in wanted),
     ]
@@ -198,24 +236,45 @@ def _target(spec: PackageSpec, info: PackageInfo, refresh_due: bool) -> str:
     return info.candidate
 
 
-def _plan_remove(packages: list[tuple[PackageSpec, PackageInfo]]) -> Plan:
+def _plan_remove(packages: list[tuple[PackageSpec, PackageInfo]], params: Mapping[str, Any]) -> Plan:
+    purge: bool = params["purge"]
     doomed = [
         (spec, info)
         for spec, info in packages
-        if info.installed is not None and (spec.version is None or spec.version == info.installed)
+        if (info.installed is not None and (spec.version is None or spec.version == info.installed))
+        or (purge and info.config_files)
     ]
     if not doomed:
         return no_change(f"{', '.join(spec.word for spec, _ in packages)}: not installed")
     names = [spec.name for spec, _ in doomed]
+    options = [*(["--purge"] if purge else []), *(["--auto-remove"] if params["autoremove"] else [])]
     return Plan(
         changed=True,
-        summary=f"remove {', '.join(names)}",
-        actions=(RunCommand((*APT_GET, "-y", "-q", *DPKG_OPTIONS, "remove", "--", *names)),),
+        summary=f"{'purge' if purge else 'remove'} {', '.join(names)}",
+        actions=(RunCommand((*APT_GET, "-y", "-q", *DPKG_OPTIONS, *options, "remove", "--", *names)),),
         diffs=tuple(
-            Diff(resource=f"package {spec.name}", before=info.installed or "", after="not installed")
+            Diff(
+                resource=f"package {spec.name}",
+                before=info.installed or "configuration files",
+                after="purged" if purge else "not installed",
+            )
             for spec, info in doomed
         ),
         invalidates=tuple(f"package:{name}" for name in names),
+    )
+
+
+def _plan_autoremove(removable: tuple[Any, ...], purge: bool) -> Plan:
+    """`apt-get autoremove` alone: a change when apt would remove packages."""
+    if not removable:
+        return no_change("no packages to autoremove")
+    names = [str(name) for name in removable]
+    return Plan(
+        changed=True,
+        summary=f"autoremove {', '.join(names)}",
+        actions=(RunCommand((*APT_GET, "-y", "-q", *DPKG_OPTIONS, *(["--purge"] if purge else []), "autoremove")),),
+        diffs=tuple(Diff(resource=f"package {name}", before="installed", after="not installed") for name in names),
+        invalidates=(AUTOREMOVABLE_KEY, *(f"package:{name}" for name in names)),
     )
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from deployctl.modules.apt import APT
+from deployctl.modules.apt_repository import APT_REPOSITORY
 from deployctl.modules.authorized_key import AUTHORIZED_KEY
 from deployctl.modules.base import Module
 from deployctl.modules.command import COMMAND
 from deployctl.modules.copy import COPY
 from deployctl.modules.file import FILE
+from deployctl.modules.get_url import GET_URL
 from deployctl.modules.getent import GETENT
 from deployctl.modules.group import GROUP
 from deployctl.modules.lineinfile import LINEINFILE
@@ -24,6 +26,7 @@ from deployctl.modules.sysctl import SYSCTL
 from deployctl.modules.systemd import SYSTEMD
 from deployctl.modules.template import TEMPLATE
 from deployctl.modules.timezone import TIMEZONE
+from deployctl.modules.unarchive import UNARCHIVE
 from deployctl.modules.user import USER
 
 FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
@@ -56,6 +59,9 @@ _MODULES: list[Module] = [
     MOUNT,
     AUTHORIZED_KEY,
     TIMEZONE,
+    GET_URL,
+    UNARCHIVE,
+    APT_REPOSITORY,
 ]
 
 

@@ -10,20 +10,45 @@ As Ansible's user module on Linux (useradd/usermod/userdel with explicit flags):
   `system` and `create_home` only matter at creation.
 - Every group named in `group` and `groups` must exist ("Group X does not exist").
 - Removing: `userdel`, with -r when `remove` (home and mail spool go too).
-Not supported (refused): password and the other password/expiry settings, ssh keys, move_home,
-non_unique, force, local, seuser, skeleton, umask, login_class, profile/role attributes.
+- `password` is a crypt hash, compared with /etc/shadow's (read with become: a run without it fails
+  the plan). The hash never leaves the controller in a command line, a diff or a result: it is set
+  with `chpasswd -e` on stdin, and the shadow fact carries only its sha256. With `update_password:
+  on_create` it is set only when the user is created. `password_lock` locks (`usermod -L`) or unlocks
+  (`usermod -U`) as Ansible does; with a password that changes, the hash is written locked (`!hash`).
+- `expires` (seconds since the epoch, a float) sets the account's expiry date (`-e YYYY-MM-DD`,
+  compared by day as Ansible does); a negative value removes it (`-e ''`).
+Not supported (refused): the other password aging settings, ssh keys, move_home, non_unique, force,
+local, seuser, skeleton, umask, login_class, profile/role attributes.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from deployctl.facts.base import Fact
-from deployctl.facts.users import GroupFact, GroupInfo, UserFact, UserInfo
+from deployctl.facts.users import GroupFact, GroupInfo, ShadowFact, ShadowInfo, UserFact, UserInfo, password_digest
 from deployctl.modules.base import Diff, Module, Param, Plan, RunCommand, no_change
 from deployctl.modules.planning import failed, optional_fact
 from deployctl.modules.values import account_problem
+
+
+def _expires_problem(value: str) -> str | None:
+    """`expires` is seconds since the epoch: a number (negative to remove the expiry)."""
+    try:
+        float(value)
+    except ValueError:
+        return f"expires must be seconds since the epoch (a number), got {value!r}"
+    return None
+
+
+def _password_problem(value: str) -> str | None:
+    """A crypt hash fits one shadow field: no line break, NUL or `:` (the value itself is never shown)."""
+    if any(char in value for char in "\n\r\x00:"):
+        return "must be a crypt hash (one line, without ':'); the value is not shown"
+    return None
+
 
 USER_PARAMS: Mapping[str, Param] = {
     "name": Param("str", required=True, aliases=("user",), check=account_problem),
@@ -38,7 +63,23 @@ USER_PARAMS: Mapping[str, Param] = {
     "system": Param("bool", default=False),
     "create_home": Param("bool", default=True, aliases=("createhome",)),
     "remove": Param("bool", default=False),
+    "password": Param("str", check=_password_problem),
+    "password_lock": Param("bool"),
+    "update_password": Param("str", default="always", choices=("always", "on_create")),
+    "expires": Param("raw", check=_expires_problem),
 }
+
+NOT_LOGGING_PASSWORD = "NOT_LOGGING_PASSWORD"  # noqa: S105 - the placeholder Ansible returns, not a password
+"""What Ansible returns in place of the password."""
+
+
+def _expires(params: Mapping[str, Any]) -> float | None:
+    value = params.get("expires")
+    return None if value is None else float(value)
+
+
+def _reads_shadow(params: Mapping[str, Any]) -> bool:
+    return any(params.get(key) is not None for key in ("password", "password_lock", "expires"))
 
 
 def _named_groups(params: Mapping[str, Any]) -> list[str]:
@@ -48,10 +89,12 @@ def _named_groups(params: Mapping[str, Any]) -> list[str]:
 
 
 def user_facts(params: Mapping[str, Any]) -> Sequence[Fact[Any]]:
-    """The user, the group named like it, and every group the task names."""
+    """The user, the group named like it, every group the task names, and its shadow entry when compared."""
     facts: list[Fact[Any]] = [UserFact(params["name"])]
     if params["state"] == "present":
         facts.extend(GroupFact(name) for name in dict.fromkeys([params["name"], *_named_groups(params)]))
+        if _reads_shadow(params):
+            facts.append(ShadowFact(params["name"]))
     return facts
 
 
@@ -71,7 +114,23 @@ def plan_user(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
         groups[group] = found
     if info is None:
         return _plan_create(name, params, facts)
-    return _plan_update(name, info, params, groups)
+    shadow: ShadowInfo | None = None
+    if _reads_shadow(params):
+        shadow = optional_fact(facts, f"shadow:{name}", ShadowInfo)
+        if shadow is not None and not shadow.readable:
+            return failed("password, password_lock and expires need /etc/shadow: run the task with become")
+    return _plan_update(name, info, params, groups, shadow)
+
+
+def _set_password(name: str, password: str, lock: bool | None) -> RunCommand:
+    """Set the hash from stdin, never on a command line (`!` in front when locking, as Ansible writes it)."""
+    field = f"!{password.lstrip('!')}" if lock else password
+    return RunCommand(("chpasswd", "-e"), stdin=f"{name}:{field}\n".encode())
+
+
+def _expiry_date(expires: float) -> str:
+    """`useradd`/`usermod -e`'s argument: the day (UTC) of `expires`, or "" for no expiry."""
+    return "" if expires < 0 else time.strftime("%Y-%m-%d", time.gmtime(expires))
 
 
 def _plan_absent(name: str, info: UserInfo | None, remove: bool) -> Plan:
@@ -100,22 +159,45 @@ def _plan_create(name: str, params: Mapping[str, Any], facts: Mapping[str, Any])
     for flag, key in (("-c", "comment"), ("-d", "home"), ("-s", "shell")):
         if params.get(key) is not None:
             argv += [flag, params[key]]
+    expires = _expires(params)
+    if expires is not None:
+        argv += ["-e", _expiry_date(expires)]
     if params["system"]:
         argv.append("-r")
     argv.append("-m" if params["create_home"] else "-M")
     argv += ["--", name]
     described = [f"{key} {params[key]}" for key in ("uid", "group", "shell", "home") if params.get(key) is not None]
+    if expires is not None:
+        described.append(f"expires {_expiry_date(expires) or 'never'}")
+    actions = [RunCommand(tuple(argv))]
+    result: dict[str, Any] = {"name": name, "state": "present"}
+    if params.get("password") is not None:
+        actions.append(_set_password(name, params["password"], params.get("password_lock")))
+        described.append("password set" + (" (locked)" if params.get("password_lock") else ""))
+        result["password"] = NOT_LOGGING_PASSWORD
+    shadow = (f"shadow:{name}",) if _reads_shadow(params) else ()
     return Plan(
         changed=True,
         summary=f"create {'system ' if params['system'] else ''}user {name}",
-        actions=(RunCommand(tuple(argv)),),
+        actions=tuple(actions),
         diffs=(Diff(resource=f"user {name}", before="absent", after="\n".join(["present", *described])),),
-        invalidates=(f"user:{name}", f"group:{name}", *(f"group:{group}" for group in params.get("groups") or [])),
-        result={"name": name, "state": "present"},
+        invalidates=(
+            f"user:{name}",
+            f"group:{name}",
+            *(f"group:{group}" for group in params.get("groups") or []),
+            *shadow,
+        ),
+        result=result,
     )
 
 
-def _plan_update(name: str, info: UserInfo, params: Mapping[str, Any], groups: Mapping[str, GroupInfo]) -> Plan:
+def _plan_update(
+    name: str,
+    info: UserInfo,
+    params: Mapping[str, Any],
+    groups: Mapping[str, GroupInfo],
+    shadow: ShadowInfo | None,
+) -> Plan:
     flags: list[str] = []
     before: list[str] = []
     after: list[str] = []
@@ -151,17 +233,62 @@ def _plan_update(name: str, info: UserInfo, params: Mapping[str, Any], groups: M
             flags += [flag, value]
             before.append(f"{key} {now or '(empty)'}")
             after.append(f"{key} {value or '(empty)'}")
-    if not flags:
-        return no_change(f"user {name} is as wanted", name=name, state="present", uid=info.uid)
+    password_action = _shadow_changes(name, params, shadow, flags, before, after)
+    result: dict[str, Any] = {"name": name, "state": "present", "uid": info.uid}
+    if params.get("password") is not None:
+        result["password"] = NOT_LOGGING_PASSWORD
+    if not flags and password_action is None:
+        return no_change(f"user {name} is as wanted", **result)
+    actions = [RunCommand(("usermod", *flags, "--", name))] if flags else []
+    actions += [password_action] if password_action is not None else []
+    shadow_key = [f"shadow:{name}"] if _reads_shadow(params) and (password_action or set(flags) & _SHADOW_FLAGS) else []
     return Plan(
         changed=True,
         summary=f"user {name}: "
         + ", ".join(f"{old} -> {new.split(' ', 1)[1]}" for old, new in zip(before, after, strict=True)),
-        actions=(RunCommand(("usermod", *flags, "--", name)),),
+        actions=tuple(actions),
         diffs=(Diff(resource=f"user {name}", before="\n".join(before), after="\n".join(after)),),
-        invalidates=tuple(dict.fromkeys([f"user:{name}", *(f"group:{group}" for group in wanted_groups or [])])),
-        result={"name": name, "state": "present"},
+        invalidates=tuple(
+            dict.fromkeys([f"user:{name}", *(f"group:{group}" for group in wanted_groups or []), *shadow_key])
+        ),
+        result=result,
     )
+
+
+_SHADOW_FLAGS = frozenset({"-e", "-L", "-U"})
+
+
+def _shadow_changes(
+    name: str,
+    params: Mapping[str, Any],
+    shadow: ShadowInfo | None,
+    flags: list[str],
+    before: list[str],
+    after: list[str],
+) -> RunCommand | None:
+    """Add usermod's expiry and lock flags to `flags`; the command that sets the password, if it changes."""
+    if shadow is None:
+        shadow = ShadowInfo(digest=password_digest(""), locked=False, expire=-1)
+    expires = _expires(params)
+    if expires is not None:
+        current = time.strftime("%Y-%m-%d", time.gmtime(shadow.expire * 86400)) if shadow.expire >= 0 else ""
+        wanted = _expiry_date(expires)
+        if current != wanted:
+            flags += ["-e", wanted]
+            before.append(f"expires {current or 'never'}")
+            after.append(f"expires {wanted or 'never'}")
+    lock: bool | None = params.get("password_lock")
+    password: str | None = params.get("password")
+    always = params["update_password"] == "always"  # noqa: S105 - a choice of update_password, not a password
+    if always and password is not None and password_digest(password) != shadow.digest:
+        before.append("password (hash not shown)")
+        after.append("password changed" + (" (locked)" if lock else ""))
+        return _set_password(name, password, lock)
+    if lock is not None and lock != shadow.locked:
+        flags.append("-L" if lock else "-U")
+        before.append(f"password_lock {'yes' if shadow.locked else 'no'}")
+        after.append(f"password_lock {'yes' if lock else 'no'}")
+    return None
 
 
 USER = Module(

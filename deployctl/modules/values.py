@@ -48,6 +48,13 @@ def line_problem(value: str) -> str | None:
     return None
 
 
+def option_value_problem(value: str) -> str | None:
+    """A value passed as the argument of a command's option: one line that does not start with `-`."""
+    if value.startswith("-"):
+        return f"{value!r} starts with '-'"
+    return line_problem(value)
+
+
 def debian_package_problem(value: str) -> str | None:
     """A package as apt-get takes it: a Debian name, optionally with `:arch`, `=version` or `/release`."""
     if _DEBIAN_SPEC.fullmatch(value.strip()):

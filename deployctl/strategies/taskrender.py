@@ -28,7 +28,7 @@ from deployctl.modules.registry import find_module
 from deployctl.strategies.hostfacts import HostFacts, TaskVariables
 from deployctl.templating import Templar
 
-CONTROLLER_SOURCES = ("copy", "template")
+CONTROLLER_SOURCES = ("copy", "template", "unarchive")
 
 
 class TaskError(DeployctlError):
@@ -82,7 +82,7 @@ class TaskRenderer:
         """The task's rendered, validated parameters; `with_content`, the copied or templated file's content too."""
         args = self.templar.render(dict(task.args), scope)
         params = validate_params(module, args)
-        if module.name in CONTROLLER_SOURCES and params.get("src"):
+        if module.name in CONTROLLER_SOURCES and params.get("src") and not _on_host(params):
             source = find_task_file(task, module.name, str(params["src"]), self.playbook.base_dir)
             if source is None:
                 raise TaskError(f"{module.name} src {params['src']!r} not found")
@@ -124,3 +124,8 @@ class TaskRenderer:
             raise TaskError(f"include_vars: no file {name!r}")
         values = include_vars_values(task, path, self.playbook.display(path))
         return path, ({str(task.args["name"]): dict(values)} if task.args.get("name") else dict(values))
+
+
+def _on_host(params: Mapping[str, Any]) -> bool:
+    """Whether `src` names a file on the host (unarchive's remote_src, or its older `copy: false`)."""
+    return bool(params.get("remote_src")) or params.get("copy") is False

@@ -18,7 +18,7 @@ import pytest
 
 from deployctl.model.connection import SshEndpoint
 from deployctl.model.inventory import load_inventory
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.project import load_project
 from deployctl.strategies.hostrun import RunOptions
 from deployctl.strategies.mutable import apply_playbook

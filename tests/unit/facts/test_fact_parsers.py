@@ -18,6 +18,8 @@ from deployctl.facts.files import CONTENT_LIMIT, FileFact, FileInfo, PathExistsF
 from deployctl.facts.getent import GetentFact, GetentOutput
 from deployctl.facts.packages import (
     AptCacheAgeFact,
+    AptSourcesFact,
+    AutoremovableFact,
     CandidateFact,
     InstalledPackage,
     InstalledPackagesFact,
@@ -188,9 +190,24 @@ def test_candidates() -> None:
 
 def test_package_states_that_are_not_installed() -> None:
     output = "x|rc |1.2-1|x\nx|un ||x\nx|pn ||x\npolicy x\ncandidate (none)\n"
-    assert PackageFact("x").parse(RawFact(output, 0)) == PackageInfo("x", None, None)
+    assert PackageFact("x").parse(RawFact(output, 0)) == PackageInfo("x", None, None, config_files=True)
+    never = "x|un ||x\npolicy x\ncandidate 1.2-1\n"
+    assert PackageFact("x").parse(RawFact(never, 0)) == PackageInfo("x", None, "1.2-1")
     half = "x|iU |1.2-1|x\npolicy x\ncandidate 1.2-1\n"
     assert PackageFact("x").parse(RawFact(half, 0)).installed == "1.2-1"
+
+
+def test_autoremovable_packages_from_apt_gets_simulation() -> None:
+    simulated = "Reading package lists...\nRemv libfoo1 [1.0-1]\nRemv libbar2 [2.1-3]\nConf x\n"
+    assert AutoremovableFact().parse(RawFact("libfoo1\nlibbar2\n", 0)) == ("libbar2", "libfoo1")
+    done = subprocess.run(
+        ["/bin/sh", "-c", AutoremovableFact().script().replace("apt-get -s -q autoremove", "cat")],
+        input=simulated,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert AutoremovableFact().parse(RawFact(done.stdout, done.returncode)) == ("libbar2", "libfoo1")
 
 
 def test_packages_of_a_batch_are_read_by_one_dpkg_query_and_one_apt_cache() -> None:
@@ -445,3 +462,21 @@ def test_getent_output_and_exit_code() -> None:
     assert GetentFact("passwd", "no-such-user").parse(captured("getent-key-missing")) == GetentOutput(2)
     hosts = GetentFact("hosts").parse(captured("getent-hosts-all"))
     assert hosts.exit_code == 0 and hosts.lines[0].split() == ["127.0.0.1", "localhost"]
+
+
+def test_apt_sources_files_are_read_whole(tmp_path: Path) -> None:
+    listing = tmp_path / "sources.list.d"
+    listing.mkdir()
+    (tmp_path / "sources.list").write_text("deb http://debian.example/debian bookworm main\n")
+    (listing / "extra.list").write_text("# deb [trusted=yes] file:/srv/repo ./\n")
+    (listing / "other.sources").write_text("Types: deb\n")
+    (tmp_path / "sources.list").chmod(0o644)
+    script = AptSourcesFact().script().replace("/etc/apt/sources.list.d", str(listing))
+    script = script.replace("/etc/apt/sources.list", str(tmp_path / "sources.list"))
+    done = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, check=True)
+    files = AptSourcesFact().parse(RawFact(done.stdout, 0))
+    assert [(entry.path, entry.text, entry.link) for entry in files] == [
+        (str(tmp_path / "sources.list"), "deb http://debian.example/debian bookworm main\n", False),
+        (str(listing / "extra.list"), "# deb [trusted=yes] file:/srv/repo ./\n", False),
+    ]
+    assert files[0].mode == "0644"

@@ -50,7 +50,7 @@ def test_packages_are_installed_from_fresh_lists_and_the_lists_cleaned(webapp_re
     commands = run_commands(run)
     assert commands[0] == "env DEBIAN_FRONTEND=noninteractive apt-get -q update"
     assert commands[1].startswith("env DEBIAN_FRONTEND=noninteractive apt-get -y -q")
-    assert commands[1].endswith("install --no-install-recommends -- curl python3")
+    assert commands[1].endswith("install -- curl python3")
     assert commands[2] == "rm -rf /var/lib/apt/lists/*"
 
 
@@ -320,3 +320,36 @@ def test_templates_reading_ansible_managed_compile_and_render_it(
     assert "ansible_managed" not in config.reason
     (dev,) = render_runtime_files(recipe, playbook, variables(playbook, ("dev",))["dev-vm1"])
     assert dev.content.startswith(b"# Ansible managed\n")
+
+
+def test_a_password_hash_is_not_baked(compile_recipe: Compile, variant: Variant) -> None:
+    recipe = compile_recipe(variant("user_password"))
+    (note,) = notes(recipe)
+    assert "Give the service user a password" in note and "build history" in note
+    assert "c2VjcmV0aGFzaA" not in recipe.dockerfile and "chpasswd" not in recipe.dockerfile
+
+
+def test_a_download_is_reported_not_baked(compile_recipe: Compile, variant: Variant) -> None:
+    recipe = compile_recipe(variant("get_url"))
+    (note,) = notes(recipe)
+    assert "Fetch the tool" in note and "build context" in note
+    assert "example.org" not in recipe.dockerfile
+
+
+def test_an_archive_is_reported_not_baked(compile_recipe: Compile, variant: Variant) -> None:
+    recipe = compile_recipe(variant("unarchive"))
+    (note,) = notes(recipe)
+    assert "Unpack the tool" in note and "creates" in note
+    assert "tool.tar.gz" not in recipe.dockerfile
+
+
+def test_a_repository_is_baked_and_the_lists_refreshed_by_the_apt_step(
+    compile_recipe: Compile, variant: Variant
+) -> None:
+    recipe = compile_recipe(variant("apt_repository"))
+    assert not notes(recipe)
+    lines = instructions(recipe)
+    (copy,) = [index for index, line in enumerate(lines) if line.startswith("COPY") and "local.list" in line]
+    updates = [index for index, line in enumerate(lines) if "apt-get -q update" in line]
+    assert updates[-1] > copy and "rm -rf /var/lib/apt/lists/*" in lines[updates[-1]]
+    assert len(updates) == 2  # the demo's install, then the refresh after the repository; none of its own

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from deployctl.model.inventory import Inventory, load_inventory
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.playbook import Playbook
 from deployctl.model.project import load_project
 from deployctl.model.runvars import (

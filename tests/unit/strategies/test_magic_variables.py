@@ -17,7 +17,7 @@ import pytest
 
 from deployctl.model.connection import SshEndpoint
 from deployctl.model.inventory import load_inventory
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.project import load_project
 from deployctl.model.runvars import ANSIBLE_VERSION
 from deployctl.strategies.hostrun import RunOptions
