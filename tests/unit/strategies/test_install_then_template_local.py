@@ -16,7 +16,7 @@ from deployctl.facts.base import Fact
 from deployctl.facts.files import PathExistsFact
 from deployctl.model.connection import SshEndpoint
 from deployctl.model.inventory import load_inventory
-from deployctl.model.loader import load_playbook
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.project import load_project
 from deployctl.modules.base import Module, Param, Plan, RunCommand, no_change
 from deployctl.modules.registry import MODULES
