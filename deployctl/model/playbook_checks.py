@@ -10,10 +10,14 @@ fact or one of Ansible's magic variables about the whole run (`hostvars`, `group
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+import glob
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from deployctl.errors import InputError
+from deployctl.model.loading.actions import template_problem
+from deployctl.model.loading.steps import TEMPLATED_PART
 from deployctl.model.playbook import (
     CONTROLLER_FILE_DIRS,
     Play,
@@ -69,22 +73,84 @@ def check_playbook(
             _HostCheck(playbook, templar, host, variables, known, modules).play(play)
 
 
-def run_defined_names(playbook: Playbook) -> frozenset[str]:
-    """Variables only the run defines: registered results, set_fact keys, include_vars files' variables."""
-    names: set[str] = set()
+def content_problems(playbook: Playbook, templar: Templar) -> list[InputError]:
+    """The checks that need no host, every problem listed: what the run evaluates as written (debug's `var`),
+    and each template a templated `src` may pick (its syntax, filters, tests and lookups)."""
+    problems: list[InputError] = []
+    for task in _every_task(playbook):
+        if task.unsupported:
+            continue
+        if task.module == "debug" and "var" in task.args:
+            try:
+                check_expression(templar, task, "var", str(task.args["var"]))
+            except InputError as exc:
+                problems.append(exc)
+        for path in template_candidates(task, playbook.base_dir):
+            try:
+                check_template_file(templar, task, path, playbook.display(path))
+            except InputError as exc:
+                problems.append(exc)
+    return problems
+
+
+def template_candidates(task: Task, base_dir: Path) -> list[Path]:
+    """The files a `template` task whose `src` is templated may render: the templated parts matching anything."""
+    src = task.args.get("src")
+    if task.module != "template" or not isinstance(src, str) or not is_templated(src):
+        return []
+    if task.loop_keyword == "with_first_found":
+        return []  # the loader checked each file the run may pick
+    pattern = TEMPLATED_PART.sub("*", src)
+    folders = task_file_candidates(task, CONTROLLER_FILE_DIRS["template"], pattern, base_dir)
+    if not Path(pattern).is_absolute():  # a wildcard only searches the templates folders
+        folders = [folder / CONTROLLER_FILE_DIRS["template"] / pattern for folder in task.file_dirs or (base_dir,)]
+    found: list[Path] = []
+    for candidate in folders:
+        for match in sorted(glob.glob(str(candidate))):  # noqa: PTH207 (the wildcard may be in any part)
+            path = Path(match)
+            if path.is_file() and path not in found:
+                found.append(path)
+    return found
+
+
+def check_expression(templar: Templar, task: Task, name: str, expression: str) -> None:
+    """A bare expression the run evaluates (debug's `var`): its syntax and the sandbox's rules, now."""
+    try:
+        templar.check_condition_syntax(expression)
+    except TemplateError as exc:
+        raise InputError(task.origin.source, task.line_of(name), f"{task.module}.{name}", exc.problem) from None
+
+
+def check_template_file(templar: Templar, task: Task, path: Path, shown: str) -> None:
+    """A template file's syntax, filters, tests and lookups, reported at its own line for the task that uses it."""
+    try:
+        templar.check_file_syntax(path, shown)
+    except TemplateError as exc:
+        raise template_problem(exc, task, shown) from None
+
+
+def _every_task(playbook: Playbook) -> Iterator[Task]:
+    """Every task of a playbook, with those of every loaded include candidate."""
     for play in playbook.plays:
         pending = list(play.all_tasks())
         while pending:
-            task = pending.pop()
-            if task.register:
-                names.add(task.register)
-            if task.module == "set_fact":
-                names.update(task.args)
-            if task.module == "include_vars":
-                names.update([str(task.args["name"])] if task.args.get("name") else [])
-                names.update(name for values in task.var_files.values() for name in values)
+            task = pending.pop(0)
+            yield task
             for included in task.includes.values():
-                pending.extend(leaf_tasks(included.steps))
+                pending.extend([*leaf_tasks(included.steps), *included.handlers])
+
+
+def run_defined_names(playbook: Playbook) -> frozenset[str]:
+    """Variables only the run defines: registered results, set_fact keys, include_vars files' variables."""
+    names: set[str] = set()
+    for task in _every_task(playbook):
+        if task.register:
+            names.add(task.register)
+        if task.module == "set_fact":
+            names.update(task.args)
+        if task.module == "include_vars":
+            names.update([str(task.args["name"])] if task.args.get("name") else [])
+            names.update(name for values in task.var_files.values() for name in values)
     return frozenset(names)
 
 
@@ -185,18 +251,14 @@ class _HostCheck:
                 return False
         return result
 
-    def expression(self, task: Task, name: str, expression: str) -> None:
-        """A bare expression the run evaluates (debug's `var`): its syntax and the sandbox's rules, now."""
-        try:
-            self.templar.check_condition_syntax(expression)
-        except TemplateError as exc:
-            raise self.fail((task.origin.source, task.line_of(name), f"{task.module}.{name}"), exc.problem) from None
-
     def body(self, task: Task, variables: Mapping[str, Any], known: frozenset[str]) -> None:
         if not self.conditions(task, "when", variables, known):
             return
         if task.module == "debug" and "var" in task.args:
-            self.expression(task, "var", str(task.args["var"]))
+            try:
+                check_expression(self.templar, task, "var", str(task.args["var"]))
+            except InputError as exc:
+                raise self.fail((exc.source, exc.line or task.origin.line, exc.field), exc.problem) from None
         if task.is_action or task.loop_keyword == "with_first_found":
             return  # rendered by the run (set_fact, include_vars... and first_found choices)
         source = task.origin.source
@@ -236,9 +298,16 @@ class _HostCheck:
             )
             where = (task.origin.source, task.line_of("src"), f"{task.module}.src")
             raise self.fail(where, f"file not found: {src!r} (searched {searched})")
-        if task.module != "template" or self.at_runtime(path, variables, known):
+        if task.module != "template":
             return
         shown = self.playbook.display(path)
+        if is_templated(task.args.get("src")):  # the loader checked a `src` written out
+            try:
+                check_template_file(self.templar, task, path, shown)
+            except InputError as exc:
+                raise InputError(exc.source, exc.line, None, f"{exc.problem}, {self.context}") from None
+        if self.at_runtime(path, variables, known):
+            return
         try:
             self.templar.render_file(path, variables, shown)
         except TemplateError as exc:

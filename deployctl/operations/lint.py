@@ -2,9 +2,10 @@
 
 A target is a playbook, a folder of playbooks, or a role folder (one with tasks/main.yml), linted as a
 play `hosts: all` applying the role, with the role's parent folder on the roles path. A problem is what
-refuses a load, or an unsupported task every targeted host reaches; an unsupported task behind a
-condition (a `when`, a templated include, a rescue, a handler) is listed apart: it fails only a host
-that reaches it.
+refuses a load, an unsupported task every targeted host reaches, or what apply's pre-run check refuses
+without a host (`playbook_checks.content_problems`: each template a templated `src` may pick...). An
+unsupported task behind a condition (a `when`, a templated include, a rescue, a handler) is listed
+apart: it fails only a host that reaches it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from deployctl.errors import InputError
 from deployctl.model.loading.plays import load_playbook, parse_playbook
 from deployctl.model.playbook import Playbook, UnsupportedContentError
+from deployctl.model.playbook_checks import content_problems
 from deployctl.model.unsupported import UnsupportedTask, playbook_unsupported
 from deployctl.yamlsource import LocatedList, LocatedMap, load_yaml_file
 
@@ -74,8 +76,9 @@ def lint_one(path: Path, display: str) -> LintReport:
     except InputError as exc:
         return LintReport(display, (exc,), ())
     found = playbook_unsupported(playbook)
-    certain = tuple(problem for use in found if use.certain for problem in use.task.unsupported)
-    return LintReport(display, certain, tuple(use for use in found if not use.certain))
+    certain = [problem for use in found if use.certain for problem in use.task.unsupported]
+    problems = (*certain, *content_problems(playbook, playbook.templar()))
+    return LintReport(display, problems, tuple(use for use in found if not use.certain))
 
 
 def lint(path: Path) -> list[LintReport]:

@@ -35,7 +35,7 @@ from deployctl.model.taskargs import parse_inline_args
 from deployctl.modules.base import Module
 from deployctl.modules.params import ParamError, known_params, validate_params
 from deployctl.modules.registry import canonical_name
-from deployctl.templating import TemplateError, is_templated
+from deployctl.templating import TemplateError, UnsupportedLookupError, is_templated
 from deployctl.yamlsource import LocatedMap
 
 
@@ -112,10 +112,10 @@ def parse_task(at: SourceFile, data: LocatedMap, where: str, inherit: Inherit, *
     at.state.task_problems = problems
     try:
         task, module = task_as_written(at, data, where, inherit, handler=handler)
+        if isinstance(module, Module):
+            check_args(at, task, module)
     finally:
         at.state.task_problems = outer
-    if isinstance(module, Module):
-        check_args(at, task, module)
     if problems:
         return replace(task, unsupported=tuple(problems))
     if isinstance(module, ActionSpec):
@@ -404,6 +404,12 @@ def check_args(at: SourceFile, task: Task, module: Module) -> None:
         shown = display_path(found, at.base_dir, at.state.playbook_source)
         try:
             at.templar.check_file_syntax(found, shown)
+        except UnsupportedLookupError as exc:
+            at.unsupported_problem(template_problem(exc, task, shown))  # the task fails where it runs
         except TemplateError as exc:
-            problem = f"{exc.problem} (template of the task at {task.origin})"
-            raise InputError(exc.template or shown, exc.line, None, problem) from None
+            raise template_problem(exc, task, shown) from None
+
+
+def template_problem(exc: TemplateError, task: Task, shown: str) -> InputError:
+    """A template file's problem at the file's own line, naming the task that renders it."""
+    return InputError(exc.template or shown, exc.line, None, f"{exc.problem} (template of the task at {task.origin})")

@@ -87,7 +87,10 @@ class SourceFile:
 
         Inside a task, the task keeps it (it fails only on a host that reaches it); elsewhere it refuses the load.
         """
-        found = self.error(line, field, problem)
+        self.unsupported_problem(self.error(line, field, problem))
+
+    def unsupported_problem(self, found: InputError) -> None:
+        """Record an unsupported use found anywhere (a template file's lookup), as `unsupported` does."""
         (self.state.problems if self.state.task_problems is None else self.state.task_problems).append(found)
 
     def jinja(self, value: Any, line: int, field: str) -> None:

@@ -33,7 +33,8 @@ from deployctl.modules.registry import canonical_name
 from deployctl.templating import is_templated
 from deployctl.yamlsource import LocatedList, LocatedMap, load_yaml_file
 
-_TEMPLATED = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+TEMPLATED_PART = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+"""The templated parts of a file name, which a candidate file may fill with anything (`*`)."""
 
 
 def file_steps(at: SourceFile, path: Path, inherit: Inherit) -> list[Step]:
@@ -227,7 +228,7 @@ def candidate_names(at: SourceFile, task: Task) -> list[str]:
 
 
 def globbed(at: SourceFile, task: Task, kind: str, name: str, inherit: Inherit) -> list[Path]:
-    pattern = _TEMPLATED.sub("*", name)
+    pattern = TEMPLATED_PART.sub("*", name)
     found: list[Path] = []
     candidates = task_file_candidates(task, kind, pattern, at.base_dir)
     if "*" in pattern and not Path(pattern).is_absolute():  # a wildcard only searches the `kind` folders
