@@ -30,7 +30,7 @@ from deployctl.model.playbook import (
     task_variables,
 )
 from deployctl.model.runvars import magic_variables
-from deployctl.model.unsupported import play_unsupported
+from deployctl.model.unsupported import UnsupportedTask, play_unsupported
 from deployctl.modules.base import Module
 from deployctl.modules.params import ParamError, validate_params
 from deployctl.modules.registry import find_module
@@ -60,17 +60,27 @@ def check_playbook(
     `host_vars` maps each host to its merged inventory variables; `select(pattern)` gives the hosts a
     play's pattern targets (all of `host_vars` when None). Rendered arguments are validated against
     their module (`modules`, else the registry), partially when some could not be rendered yet. An
-    unsupported task that every targeted host certainly reaches refuses the run (UnsupportedContentError).
+    unsupported task that every targeted host certainly reaches refuses the run (UnsupportedContentError),
+    as does one whose `when` conditions hold for a targeted host with what is known before the run (the
+    host's and the play's variables: no facts, no registered results).
     """
     known = frozenset(runtime_names) | run_defined_names(playbook) | RUNTIME_MAGIC_NAMES
     for play in playbook.plays:
         targets = list(host_vars) if select is None else [host for host in select(play.hosts) if host in host_vars]
-        certain = [problem for found in play_unsupported(play) if found.certain for problem in found.task.unsupported]
+        found = list(play_unsupported(play))
+        certain = [problem for use in found if use.certain for problem in use.task.unsupported]
         if targets and certain:
             raise UnsupportedContentError(certain)
-        for host in targets:
-            variables = {**host_vars[host], **magic_variables(host, playbook)}
-            _HostCheck(playbook, templar, host, variables, known, modules).play(play)
+        checks = [
+            _HostCheck(playbook, templar, host, {**host_vars[host], **magic_variables(host, playbook)}, known, modules)
+            for host in targets
+        ]
+        conditional = [use for use in found if use.only_when]
+        reached = [problem for check in checks for use in conditional for problem in check.reached(play, use)]
+        if reached:
+            raise UnsupportedContentError(reached)
+        for check in checks:
+            check.play(play)
 
 
 def content_problems(playbook: Playbook, templar: Templar) -> list[InputError]:
@@ -182,6 +192,26 @@ class _HostCheck:
             self.render(play.become_user, variables, self.known, (play.origin.source, line, "become_user"))
         for task in play.all_tasks():
             self.task(task)
+
+    def reached(self, play: Play, use: UnsupportedTask) -> list[InputError]:
+        """The problems of an unsupported task this host reaches: its `when` conditions hold with what is known now."""
+        task = use.task
+        if task.loop is not None:
+            return []  # its conditions are evaluated for each item
+        variables = task_variables(play, task, self.variables)
+        for condition in use.when:
+            if self.at_runtime(condition, variables, self.known, condition=True):
+                return []
+            try:
+                if not self.templar.evaluate(condition, variables):
+                    return []
+            except TemplateError:
+                return []  # the run reports it where the task is
+        holds = " and ".join(use.when)
+        return [
+            InputError(problem.source, problem.line, problem.field, f"{problem.problem} (host {self.host}: {holds})")
+            for problem in task.unsupported
+        ]
 
     def at_runtime(
         self, value: Any, variables: Mapping[str, Any], known: frozenset[str], *, condition: bool = False

@@ -72,3 +72,45 @@ def test_lint_of_a_role_folder_lists_everything_in_one_pass(tmp_path: Path) -> N
     assert sorted(use.task.module for use in report.conditional) == ["dnf", "yum"]
     (clean,) = lint(write_role(tmp_path / "other"))
     assert clean.problems == () and len(clean.conditional) == 2
+
+
+def test_a_when_known_before_the_run_refuses_only_the_hosts_it_holds_for(tmp_path: Path) -> None:
+    (tmp_path / "site.yml").write_text(
+        "- hosts: all\n"
+        "  vars:\n"
+        "    wanted: [dev]\n"
+        "  tasks:\n"
+        "    - block:\n"
+        "        - pacman: name=x\n"
+        "      when: deployctl_stage in wanted\n"
+        "    - yum: name=x\n"
+        "      when: deployctl_stage == 'dev' and ansible_os_family == 'RedHat'\n"
+        "    - command: echo\n"
+        "      register: out\n"
+        "    - dnf: name=x\n"
+        "      when: out.rc == 0\n"
+        "    - apk: name=x\n"
+        "      when: deployctl_stage == 'dev'\n"
+        "      loop: [1]\n"
+    )
+    playbook = load_playbook(tmp_path / "site.yml", "site.yml")
+    check_playbook(playbook, playbook.templar(), {"web01": {"deployctl_stage": "prod"}}, set())
+    with pytest.raises(UnsupportedContentError) as caught:
+        check_playbook(
+            playbook,
+            playbook.templar(),
+            {"web01": {"deployctl_stage": "prod"}, "dev01": {"deployctl_stage": "dev"}},
+            set(),
+        )
+    assert [str(p) for p in caught.value.problems] == [
+        "site.yml:6: pacman: unknown module 'pacman' (host dev01: deployctl_stage in wanted)"
+    ]
+
+
+def test_a_when_that_cannot_be_evaluated_yet_does_not_refuse(tmp_path: Path) -> None:
+    (tmp_path / "site.yml").write_text(
+        "- hosts: all\n  tasks:\n    - pacman: name=x\n      when: undefined_here == 1\n"
+        "    - block:\n        - command: echo\n      rescue:\n        - pacman: name=y\n"
+    )
+    playbook = load_playbook(tmp_path / "site.yml", "site.yml")
+    check_playbook(playbook, playbook.templar(), {"web01": {}}, set())
