@@ -13,6 +13,7 @@ from deployctl.model.loading import roles, steps
 from deployctl.model.loading.keywords import (
     ANSIBLE_TASK_KEYWORDS,
     HANDLER_KEYWORDS,
+    INERT_KEYWORDS,
     LOCAL_HOSTS,
     LOOP_CONTROL_KEYS,
     LOOP_KEYWORDS,
@@ -60,7 +61,7 @@ def task_module(at: SourceFile, data: LocatedMap, where: str, handler: bool) -> 
     found: list[tuple[str, Module | ActionSpec | None]] = []
     refused: list[str] = []
     for key in data:
-        if key in allowed:
+        if key in allowed or key in INERT_KEYWORDS:
             continue
         line = data.line_of(key)
         if not isinstance(key, str):
@@ -107,20 +108,15 @@ def delegate_value(at: SourceFile, data: LocatedMap) -> str:
 
 def parse_task(at: SourceFile, data: LocatedMap, where: str, inherit: Inherit, *, handler: bool) -> Task:
     """One task; one deployctl cannot run (unsupported module, parameter or keyword) is kept with its problems."""
-    outer = at.state.task_problems
-    problems: list[InputError] = []
-    at.state.task_problems = problems
-    try:
+    with at.task_problems() as problems:
         task, module = task_as_written(at, data, where, inherit, handler=handler)
         if isinstance(module, Module):
             check_args(at, task, module)
-    finally:
-        at.state.task_problems = outer
     if problems:
-        return replace(task, unsupported=tuple(problems))
+        return replace(task, unsupported=(*inherit.unsupported, *problems))
     if isinstance(module, ActionSpec):
-        return check_action(at, task, inherit, handler)
-    return task
+        task = check_action(at, task, inherit, handler)  # includes load even under an unsupported keyword
+    return replace(task, unsupported=(*inherit.unsupported, *task.unsupported)) if inherit.unsupported else task
 
 
 def task_as_written(

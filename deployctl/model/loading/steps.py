@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import glob
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -83,8 +83,8 @@ def parse_step(at: SourceFile, data: LocatedMap, where: str, inherit: Inherit) -
     return [actions.parse_task(at, data, where, inherit, handler=False)]
 
 
-def passed_down(at: SourceFile, data: LocatedMap, outer: Inherit) -> Inherit:
-    """The keywords a block, import or role entry passes down, merged with what it inherits."""
+def passed_down(at: SourceFile, data: LocatedMap, outer: Inherit, unsupported: Sequence[InputError] = ()) -> Inherit:
+    """What a block, import or role entry passes down (its unsupported keywords too), merged with what it inherits."""
     tags = at.names(data, "tags", split_commas=True) if "tags" in data else ()
     own_vars = (
         {n: v for n, (v, _) in at.variables(data["vars"], data.line_of("vars"), "vars").items()}
@@ -103,12 +103,14 @@ def passed_down(at: SourceFile, data: LocatedMap, outer: Inherit) -> Inherit:
         delegate_to=actions.delegate_value(at, data) if "delegate_to" in data else outer.delegate_to,
         no_log=at.flag(data, "no_log") if "no_log" in data else outer.no_log,
         diff=at.flag(data, "diff") if "diff" in data else outer.diff,
+        unsupported=(*outer.unsupported, *unsupported),
     )
 
 
 def parse_block(at: SourceFile, data: LocatedMap, inherit: Inherit) -> Block:
-    at.keywords(data, BLOCK_KEYWORDS, ANSIBLE_TASK_KEYWORDS, "block")
-    inner = passed_down(at, data, inherit)
+    with at.task_problems() as unsupported:
+        at.keywords(data, BLOCK_KEYWORDS, ANSIBLE_TASK_KEYWORDS, "block")
+    inner = passed_down(at, data, inherit, unsupported)
     parts: dict[str, tuple[Step, ...]] = {}
     for part in ("block", "rescue", "always"):
         parts[part] = tuple(section_steps(at, data, part, inner)) if part in data else ()
@@ -138,9 +140,10 @@ def static_import(at: SourceFile, data: LocatedMap, key: str, inherit: Inherit) 
         "no_log",
         "diff",
     )
-    at.keywords(data, allowed, ANSIBLE_TASK_KEYWORDS, kind)
+    with at.task_problems() as unsupported:
+        at.keywords(data, allowed, ANSIBLE_TASK_KEYWORDS, kind)
     args, _ = actions.action_args(at, data, key, STATIC_IMPORTS[kind])
-    inner = passed_down(at, data, inherit)
+    inner = passed_down(at, data, inherit, unsupported)
     line = data.line_of(key)
     if kind == "import_role":
         name = args["name"]
