@@ -80,3 +80,17 @@ def test_an_unsupported_lookup_in_a_template_file_stays_with_its_task(tmp_path: 
     assert found.task.unsupported_message.startswith("roles/web/templates/motd.j2:2: unsupported lookup plugin 'pipe'")
     (report,) = lint(role)
     assert report.problems == () and len(report.conditional) == 1
+
+
+def test_a_refused_load_still_lists_the_unsupported_tasks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "site.yml").write_text(
+        "- hosts: all\n  strategy: free\n  tasks:\n    - pacman: name=x\n"
+        "    - yum: name=x\n      when: ansible_os_family == 'RedHat'\n"
+    )
+    (report,) = lint(Path("site.yml"))
+    assert [str(problem) for problem in report.problems] == [
+        "site.yml:2: strategy: unsupported keyword 'strategy'",
+        "site.yml:4: pacman: unknown module 'pacman'",
+    ]
+    assert [use.task.module for use in report.conditional] == ["yum"]
