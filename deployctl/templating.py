@@ -599,6 +599,15 @@ def _check_sandbox(ast: nodes.Template, template: str | None = None) -> None:
             raise TemplateError(problem, template, node.lineno if template else None)
 
 
+def _check_filters_and_tests(env: jinja2.Environment, ast: nodes.Template, template: str | None = None) -> None:
+    """Refuse an unknown filter or test anywhere, also inside `{% if %}` where Jinja checks only when it runs."""
+    for node in ast.find_all((nodes.Filter, nodes.Test)):
+        known, kind = (env.filters, "filter") if isinstance(node, nodes.Filter) else (env.tests, "test")
+        if node.name not in known:
+            problem = f"template syntax error: No {kind} named {node.name!r}."
+            raise TemplateError(problem, template, node.lineno if template else None)
+
+
 USER_ERRORS = (
     jinja2.TemplateError,
     ValueError,
@@ -771,6 +780,7 @@ class Templar:
                     self._expression(inner)
                 ast = self._env.parse(value)
                 _check_sandbox(ast)
+                _check_filters_and_tests(self._env, ast)
                 _check_lookups(ast)
         elif isinstance(value, Mapping):
             for key, item in value.items():
@@ -788,6 +798,7 @@ class Templar:
                 self._expression(expression)
                 ast = self._env.parse(f"{{{{ {expression} }}}}")
                 _check_sandbox(ast)
+                _check_filters_and_tests(self._env, ast)
                 _check_lookups(ast)
 
     def check_file_syntax(self, path: Path, display: str | None = None) -> None:
@@ -798,6 +809,7 @@ class Templar:
             self._env.get_template(name)
             ast = self._env.parse(Path(name).read_text(encoding="utf-8"))
             _check_sandbox(ast, shown)
+            _check_filters_and_tests(self._env, ast, shown)
             _check_lookups(ast, shown)
         except jinja2.TemplateNotFound:
             raise TemplateError("template file not found", shown) from None

@@ -10,10 +10,14 @@ fact or one of Ansible's magic variables about the whole run (`hostvars`, `group
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+import glob
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from deployctl.errors import InputError
+from deployctl.model.loading.actions import template_problem
+from deployctl.model.loading.steps import TEMPLATED_PART
 from deployctl.model.playbook import (
     CONTROLLER_FILE_DIRS,
     Play,
@@ -26,7 +30,7 @@ from deployctl.model.playbook import (
     task_variables,
 )
 from deployctl.model.runvars import magic_variables
-from deployctl.model.unsupported import play_unsupported
+from deployctl.model.unsupported import UnsupportedTask, play_unsupported
 from deployctl.modules.base import Module
 from deployctl.modules.params import ParamError, validate_params
 from deployctl.modules.registry import find_module
@@ -56,39 +60,111 @@ def check_playbook(
     `host_vars` maps each host to its merged inventory variables; `select(pattern)` gives the hosts a
     play's pattern targets (all of `host_vars` when None). Rendered arguments are validated against
     their module (`modules`, else the registry), partially when some could not be rendered yet. An
-    unsupported task that every targeted host certainly reaches refuses the run (UnsupportedContentError).
+    unsupported task that every targeted host certainly reaches refuses the run (UnsupportedContentError),
+    as does one whose `when` conditions hold for a targeted host with what is known before the run (the
+    host's and the play's variables: no facts, no registered results).
     """
     known = frozenset(runtime_names) | run_defined_names(playbook, modules) | RUNTIME_MAGIC_NAMES
     for play in playbook.plays:
         targets = list(host_vars) if select is None else [host for host in select(play.hosts) if host in host_vars]
-        certain = [problem for found in play_unsupported(play) if found.certain for problem in found.task.unsupported]
+        found = list(play_unsupported(play))
+        certain = [problem for use in found if use.certain for problem in use.task.unsupported]
         if targets and certain:
             raise UnsupportedContentError(certain)
-        for host in targets:
-            variables = {**host_vars[host], **magic_variables(host, playbook)}
-            _HostCheck(playbook, templar, host, variables, known, modules).play(play)
+        checks = [
+            _HostCheck(playbook, templar, host, {**host_vars[host], **magic_variables(host, playbook)}, known, modules)
+            for host in targets
+        ]
+        conditional = [use for use in found if use.only_when]
+        reached = [problem for check in checks for use in conditional for problem in check.reached(play, use)]
+        if reached:
+            raise UnsupportedContentError(reached)
+        for check in checks:
+            check.play(play)
+
+
+def content_problems(playbook: Playbook, templar: Templar) -> list[InputError]:
+    """The checks that need no host, every problem listed: what the run evaluates as written (debug's `var`),
+    and each template a templated `src` may pick (its syntax, filters, tests and lookups)."""
+    problems: list[InputError] = []
+    for task in _every_task(playbook):
+        if task.unsupported:
+            continue
+        if task.module == "debug" and "var" in task.args:
+            try:
+                check_expression(templar, task, "var", str(task.args["var"]))
+            except InputError as exc:
+                problems.append(exc)
+        for path in template_candidates(task, playbook.base_dir):
+            try:
+                check_template_file(templar, task, path, playbook.display(path))
+            except InputError as exc:
+                problems.append(exc)
+    return problems
+
+
+def template_candidates(task: Task, base_dir: Path) -> list[Path]:
+    """The files a `template` task whose `src` is templated may render: the templated parts matching anything."""
+    src = task.args.get("src")
+    if task.module != "template" or not isinstance(src, str) or not is_templated(src):
+        return []
+    if task.loop_keyword == "with_first_found":
+        return []  # the loader checked each file the run may pick
+    pattern = TEMPLATED_PART.sub("*", src)
+    folders = task_file_candidates(task, CONTROLLER_FILE_DIRS["template"], pattern, base_dir)
+    if not Path(pattern).is_absolute():  # a wildcard only searches the templates folders
+        folders = [folder / CONTROLLER_FILE_DIRS["template"] / pattern for folder in task.file_dirs or (base_dir,)]
+    found: list[Path] = []
+    for candidate in folders:
+        for match in sorted(glob.glob(str(candidate))):  # noqa: PTH207 (the wildcard may be in any part)
+            path = Path(match)
+            if path.is_file() and path not in found:
+                found.append(path)
+    return found
+
+
+def check_expression(templar: Templar, task: Task, name: str, expression: str) -> None:
+    """A bare expression the run evaluates (debug's `var`): its syntax and the sandbox's rules, now."""
+    try:
+        templar.check_condition_syntax(expression)
+    except TemplateError as exc:
+        raise InputError(task.origin.source, task.line_of(name), f"{task.module}.{name}", exc.problem) from None
+
+
+def check_template_file(templar: Templar, task: Task, path: Path, shown: str) -> None:
+    """A template file's syntax, filters, tests and lookups, reported at its own line for the task that uses it."""
+    try:
+        templar.check_file_syntax(path, shown)
+    except TemplateError as exc:
+        raise template_problem(exc, task, shown) from None
+
+
+def _every_task(playbook: Playbook) -> Iterator[Task]:
+    """Every task of a playbook, with those of every loaded include candidate."""
+    for play in playbook.plays:
+        pending = list(play.all_tasks())
+        while pending:
+            task = pending.pop(0)
+            yield task
+            for included in task.includes.values():
+                pending.extend([*leaf_tasks(included.steps), *included.handlers])
 
 
 def run_defined_names(playbook: Playbook, modules: Mapping[str, Module] | None = None) -> frozenset[str]:
     """Variables only the run defines: registered results, set_fact keys, include_vars files' variables, the
     facts modules set (getent_passwd...)."""
     names: set[str] = set()
-    for play in playbook.plays:
-        pending = list(play.all_tasks())
-        while pending:
-            task = pending.pop()
-            if task.register:
-                names.add(task.register)
-            if task.module == "set_fact":
-                names.update(task.args)
-            if task.module == "include_vars":
-                names.update([str(task.args["name"])] if task.args.get("name") else [])
-                names.update(name for values in task.var_files.values() for name in values)
-            module = None if task.is_action else find_module(task.module, modules)
-            if module is not None and module.defines is not None:
-                names.update(module.defines(task.args))
-            for included in task.includes.values():
-                pending.extend(leaf_tasks(included.steps))
+    for task in _every_task(playbook):
+        if task.register:
+            names.add(task.register)
+        if task.module == "set_fact":
+            names.update(task.args)
+        if task.module == "include_vars":
+            names.update([str(task.args["name"])] if task.args.get("name") else [])
+            names.update(name for values in task.var_files.values() for name in values)
+        module = None if task.is_action else find_module(task.module, modules)
+        if module is not None and module.defines is not None:
+            names.update(module.defines(task.args))
     return frozenset(names)
 
 
@@ -120,6 +196,26 @@ class _HostCheck:
             self.render(play.become_user, variables, self.known, (play.origin.source, line, "become_user"))
         for task in play.all_tasks():
             self.task(task)
+
+    def reached(self, play: Play, use: UnsupportedTask) -> list[InputError]:
+        """The problems of an unsupported task this host reaches: its `when` conditions hold with what is known now."""
+        task = use.task
+        if task.loop is not None:
+            return []  # its conditions are evaluated for each item
+        variables = task_variables(play, task, self.variables)
+        for condition in use.when:
+            if self.at_runtime(condition, variables, self.known, condition=True):
+                return []
+            try:
+                if not self.templar.evaluate(condition, variables):
+                    return []
+            except TemplateError:
+                return []  # the run reports it where the task is
+        holds = " and ".join(use.when)
+        return [
+            InputError(problem.source, problem.line, problem.field, f"{problem.problem} (host {self.host}: {holds})")
+            for problem in task.unsupported
+        ]
 
     def at_runtime(
         self, value: Any, variables: Mapping[str, Any], known: frozenset[str], *, condition: bool = False
@@ -189,18 +285,14 @@ class _HostCheck:
                 return False
         return result
 
-    def expression(self, task: Task, name: str, expression: str) -> None:
-        """A bare expression the run evaluates (debug's `var`): its syntax and the sandbox's rules, now."""
-        try:
-            self.templar.check_condition_syntax(expression)
-        except TemplateError as exc:
-            raise self.fail((task.origin.source, task.line_of(name), f"{task.module}.{name}"), exc.problem) from None
-
     def body(self, task: Task, variables: Mapping[str, Any], known: frozenset[str]) -> None:
         if not self.conditions(task, "when", variables, known):
             return
         if task.module == "debug" and "var" in task.args:
-            self.expression(task, "var", str(task.args["var"]))
+            try:
+                check_expression(self.templar, task, "var", str(task.args["var"]))
+            except InputError as exc:
+                raise self.fail((exc.source, exc.line or task.origin.line, exc.field), exc.problem) from None
         if task.is_action or task.loop_keyword == "with_first_found":
             return  # rendered by the run (set_fact, include_vars... and first_found choices)
         source = task.origin.source
@@ -240,9 +332,16 @@ class _HostCheck:
             )
             where = (task.origin.source, task.line_of("src"), f"{task.module}.src")
             raise self.fail(where, f"file not found: {src!r} (searched {searched})")
-        if task.module != "template" or self.at_runtime(path, variables, known):
+        if task.module != "template":
             return
         shown = self.playbook.display(path)
+        if is_templated(task.args.get("src")):  # the loader checked a `src` written out
+            try:
+                check_template_file(self.templar, task, path, shown)
+            except InputError as exc:
+                raise InputError(exc.source, exc.line, None, f"{exc.problem}, {self.context}") from None
+        if self.at_runtime(path, variables, known):
+            return
         try:
             self.templar.render_file(path, variables, shown)
         except TemplateError as exc:

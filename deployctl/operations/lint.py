@@ -2,9 +2,10 @@
 
 A target is a playbook, a folder of playbooks, or a role folder (one with tasks/main.yml), linted as a
 play `hosts: all` applying the role, with the role's parent folder on the roles path. A problem is what
-refuses a load, or an unsupported task every targeted host reaches; an unsupported task behind a
-condition (a `when`, a templated include, a rescue, a handler) is listed apart: it fails only a host
-that reaches it.
+refuses a load, an unsupported task every targeted host reaches, or what apply's pre-run check refuses
+without a host (`playbook_checks.content_problems`: each template a templated `src` may pick...). An
+unsupported task behind a condition (a `when`, a templated include, a rescue, a handler) is listed
+apart: it fails only a host that reaches it.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deployctl.errors import InputError
-from deployctl.model.loading.plays import load_playbook, parse_playbook
-from deployctl.model.playbook import Playbook, UnsupportedContentError
+from deployctl.model.loading.plays import read_playbook
+from deployctl.model.playbook import Playbook
+from deployctl.model.playbook_checks import content_problems
 from deployctl.model.unsupported import UnsupportedTask, playbook_unsupported
 from deployctl.yamlsource import LocatedList, LocatedMap, load_yaml_file
 
@@ -49,8 +51,8 @@ def playbooks_in(folder: Path) -> list[Path]:
     return found
 
 
-def role_play(role: Path, display: str) -> Playbook:
-    """A role folder loaded as the play `- hosts: all, roles: [<role>]`, its parent folder on the roles path."""
+def role_play(role: Path, display: str) -> tuple[Playbook, list[InputError]]:
+    """A role folder read as the play `- hosts: all, roles: [<role>]`, its parent folder on the roles path."""
     play = LocatedMap(display, 1)
     play["hosts"] = "all"
     play.key_lines["hosts"] = 1
@@ -62,20 +64,22 @@ def role_play(role: Path, display: str) -> Playbook:
     plays = LocatedList(display, 1)
     plays.append(play)
     plays.item_lines.append(1)
-    return parse_playbook(plays, role.parent / f"{role.name}.yml", display, roles_path=[role.parent])
+    return read_playbook(plays, role.parent / f"{role.name}.yml", display, roles_path=[role.parent])
 
 
 def lint_one(path: Path, display: str) -> LintReport:
     """The report of one playbook or role folder, every problem of its tree listed in one pass."""
     try:
-        playbook = role_play(path, display) if is_role_folder(path) else load_playbook(path, display=display)
-    except UnsupportedContentError as exc:
-        return LintReport(display, exc.problems, ())
+        if is_role_folder(path):
+            playbook, refusing = role_play(path, display)
+        else:
+            playbook, refusing = read_playbook(load_yaml_file(path, display), path, display)
     except InputError as exc:
         return LintReport(display, (exc,), ())
     found = playbook_unsupported(playbook)
-    certain = tuple(problem for use in found if use.certain for problem in use.task.unsupported)
-    return LintReport(display, certain, tuple(use for use in found if not use.certain))
+    certain = [problem for use in found if use.certain for problem in use.task.unsupported]
+    problems = (*refusing, *certain, *content_problems(playbook, playbook.templar()))
+    return LintReport(display, problems, tuple(use for use in found if not use.certain))
 
 
 def lint(path: Path) -> list[LintReport]:

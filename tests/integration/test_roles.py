@@ -109,15 +109,26 @@ def test_lint_lists_every_unsupported_keyword_and_module() -> None:
         (Path(p["file"]).name, p["line"], p["field"]) for problems in report["playbooks"].values() for p in problems
     }
     assert found == {
-        ("site.yml", 3, "strategy"),
-        ("site.yml", 8, "docker_container"),
-        ("site.yml", 11, "until"),
-        ("site.yml", 13, "debug.msg"),
+        ("site.yml", 4, "strategy"),
+        ("site.yml", 9, "docker_container"),
+        ("site.yml", 12, "until"),
+        ("site.yml", 14, "debug.msg"),
+        ("site.yml", 20, "debug.msg"),  # an unknown filter inside {% if %}
         ("main.yml", 4, "yum"),
     }
+    conditional = {
+        (use["task"].rsplit("/", 1)[-1], tuple(use["unless"]))
+        for uses in report["not_reached_unless"].values()
+        for use in uses
+    }
+    assert conditional == {  # not reached on these Debian hosts: listed, not counted
+        ("site.yml:15", ("ansible_os_family == 'RedHat'",)),
+        ("main.yml:7", ("ansible_os_family == 'RedHat'",)),  # the task under a block with `environment`
+    }
+    assert report["problems"] == 6
     refused = deployctl("apply", f"{CONTENT}/unsupported/site.yml", "--stage", "dev", check=False)
     assert refused.returncode == 4
-    assert "4 more problem(s)" in refused.stderr and "roles/legacy/tasks/main.yml:4: yum" in refused.stderr
+    assert "5 more problem(s)" in refused.stderr and "roles/legacy/tasks/main.yml:4: yum" in refused.stderr
 
 
 def test_role_based_webapp_through_both_strategies(lab: LabState) -> None:

@@ -327,6 +327,22 @@ def test_check_syntax_compiles_every_string(templar: Templar) -> None:
     assert templar.condition_expression(" {{ x == 1 }} ") == "x == 1"
 
 
+def test_unknown_filters_and_tests_inside_statements_are_refused_before_they_run(
+    templar: Templar, templates: Path
+) -> None:
+    with pytest.raises(TemplateError, match="No filter named 'nope'"):
+        templar.check_syntax("{% if x %}{{ x | nope }}{% endif %}")
+    with pytest.raises(TemplateError, match="No test named 'nopetest'"):
+        templar.check_syntax("{{ 1 if x is nopetest else 2 }}")
+    with pytest.raises(TemplateError, match="No test named 'nopetest'"):
+        templar.check_condition_syntax("x is nopetest")
+    (templates / "page.j2").write_text("a\n{% if x %}\n{{ x | nope }}\n{% endif %}\n")
+    with pytest.raises(TemplateError, match="No filter named 'nope'") as raised:
+        templar.check_file_syntax(templates / "page.j2", "templates/page.j2")
+    assert (raised.value.template, raised.value.line) == ("templates/page.j2", 3)
+    templar.check_syntax("{% if x is defined %}{{ x | default(1) | to_json }}{% endif %}")
+
+
 # --- the sandbox, and host text that is never templated ---------------------------------------------
 
 

@@ -13,6 +13,7 @@ from deployctl.model.loading import roles, steps
 from deployctl.model.loading.keywords import (
     ANSIBLE_TASK_KEYWORDS,
     HANDLER_KEYWORDS,
+    INERT_KEYWORDS,
     LOCAL_HOSTS,
     LOOP_CONTROL_KEYS,
     LOOP_KEYWORDS,
@@ -35,7 +36,7 @@ from deployctl.model.taskargs import parse_inline_args
 from deployctl.modules.base import Module
 from deployctl.modules.params import ParamError, known_params, validate_params
 from deployctl.modules.registry import canonical_name
-from deployctl.templating import TemplateError, is_templated
+from deployctl.templating import TemplateError, UnsupportedLookupError, is_templated
 from deployctl.yamlsource import LocatedMap
 
 
@@ -60,7 +61,7 @@ def task_module(at: SourceFile, data: LocatedMap, where: str, handler: bool) -> 
     found: list[tuple[str, Module | ActionSpec | None]] = []
     refused: list[str] = []
     for key in data:
-        if key in allowed:
+        if key in allowed or key in INERT_KEYWORDS:
             continue
         line = data.line_of(key)
         if not isinstance(key, str):
@@ -107,20 +108,15 @@ def delegate_value(at: SourceFile, data: LocatedMap) -> str:
 
 def parse_task(at: SourceFile, data: LocatedMap, where: str, inherit: Inherit, *, handler: bool) -> Task:
     """One task; one deployctl cannot run (unsupported module, parameter or keyword) is kept with its problems."""
-    outer = at.state.task_problems
-    problems: list[InputError] = []
-    at.state.task_problems = problems
-    try:
+    with at.task_problems() as problems:
         task, module = task_as_written(at, data, where, inherit, handler=handler)
-    finally:
-        at.state.task_problems = outer
-    if isinstance(module, Module):
-        check_args(at, task, module)
+        if isinstance(module, Module):
+            check_args(at, task, module)
     if problems:
-        return replace(task, unsupported=tuple(problems))
+        return replace(task, unsupported=(*inherit.unsupported, *problems))
     if isinstance(module, ActionSpec):
-        return check_action(at, task, inherit, handler)
-    return task
+        task = check_action(at, task, inherit, handler)  # includes load even under an unsupported keyword
+    return replace(task, unsupported=(*inherit.unsupported, *task.unsupported)) if inherit.unsupported else task
 
 
 def task_as_written(
@@ -404,6 +400,12 @@ def check_args(at: SourceFile, task: Task, module: Module) -> None:
         shown = display_path(found, at.base_dir, at.state.playbook_source)
         try:
             at.templar.check_file_syntax(found, shown)
+        except UnsupportedLookupError as exc:
+            at.unsupported_problem(template_problem(exc, task, shown))  # the task fails where it runs
         except TemplateError as exc:
-            problem = f"{exc.problem} (template of the task at {task.origin})"
-            raise InputError(exc.template or shown, exc.line, None, problem) from None
+            raise template_problem(exc, task, shown) from None
+
+
+def template_problem(exc: TemplateError, task: Task, shown: str) -> InputError:
+    """A template file's problem at the file's own line, naming the task that renders it."""
+    return InputError(exc.template or shown, exc.line, None, f"{exc.problem} (template of the task at {task.origin})")

@@ -66,6 +66,10 @@ BLOCK_KEYWORDS = (
     "diff",
 )
 ROLE_ENTRY_KEYWORDS = ("role", "name", "vars", "tags", "when", "become", "become_user")
+INERT_KEYWORDS = frozenset({"collections", "debugger"})
+"""Ansible keywords accepted and not read, on plays, blocks, tasks and role entries: they change nothing deployctl
+does (it resolves short module names itself whatever `collections` lists; `debugger` only opens Ansible's
+interactive debugger on a failure)."""
 LOOP_KEYWORDS = ("loop", "with_items", "with_first_found")
 LOOP_CONTROL_KEYS = ("loop_var", "label", "index_var", "pause")
 SECTIONS = ("pre_tasks", "tasks", "post_tasks")

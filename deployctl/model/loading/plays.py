@@ -27,6 +27,7 @@ from deployctl.model.playbook import (
     leaf_tasks,
 )
 from deployctl.model.project import project_roles_path
+from deployctl.model.unsupported import playbook_unsupported
 from deployctl.modules.base import Module
 from deployctl.modules.registry import MODULES
 from deployctl.templating import is_templated
@@ -228,16 +229,31 @@ def parse_playbook(
     """Build a playbook from parsed YAML (with lines); `path` locates vars_files, roles and controller files.
 
     Every unsupported keyword or module, and every invalid task, in the whole content (roles and
-    included files too) is collected; if there is any, UnsupportedContentError lists them all.
+    included files too) is collected; if there is any, UnsupportedContentError lists them all, with the
+    unsupported tasks every host reaches (the others only fail a host that reaches them).
     `roles_path` defaults to the `roles_path` of the project holding the playbook. `modules` (the
     registry's by default) is the one place the loader learns which modules exist.
     """
+    playbook, problems = read_playbook(data, path, source, modules, roles_path)
+    if problems:  # listed with the unsupported tasks every host reaches, so that one pass shows all
+        certain = [problem for use in playbook_unsupported(playbook) if use.certain for problem in use.task.unsupported]
+        raise UnsupportedContentError(_unique([*problems, *certain]))
+    return playbook
+
+
+def read_playbook(
+    data: Any,
+    path: Path,
+    source: str,
+    modules: Mapping[str, Module] | None = None,
+    roles_path: Sequence[Path] | None = None,
+) -> tuple[Playbook, list[InputError]]:
+    """The playbook as far as it loads (what refuses a play or a task leaves it out), and what refuses it."""
     found_roles_path = tuple(roles_path) if roles_path is not None else project_roles_path(path.parent)
     state = LoadState(MODULES if modules is None else modules, source, path.parent, found_roles_path)
     plays = playbook_plays(SourceFile(path, source, state), data)
-    if state.problems:
-        raise UnsupportedContentError(_unique(state.problems))
-    return Playbook(path=path, source=source, base_dir=path.parent, plays=tuple(plays), uses=tuple(state.uses))
+    playbook = Playbook(path=path, source=source, base_dir=path.parent, plays=tuple(plays), uses=tuple(state.uses))
+    return playbook, _unique(state.problems)
 
 
 def _unique(problems: Sequence[InputError]) -> list[InputError]:

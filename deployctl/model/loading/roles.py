@@ -13,6 +13,7 @@ from deployctl.model.loading import steps
 from deployctl.model.loading.keywords import (
     ANSIBLE_PLAY_KEYWORDS,
     ANSIBLE_TASK_KEYWORDS,
+    INERT_KEYWORDS,
     MAX_INCLUDE_DEPTH,
     ROLE_ENTRY_KEYWORDS,
 )
@@ -56,18 +57,20 @@ def role_entry(at: SourceFile, entry: Any, line: int, where: str, inherit: Inher
         raise at.error(entry.line_of(key), key, "must be a role name (not templated)")
     params: dict[str, Any] = {}
     extra = LocatedMap(entry.source, entry.line)
-    for param, item in entry.items():
-        if param in ROLE_ENTRY_KEYWORDS:
-            continue
-        if param in ANSIBLE_TASK_KEYWORDS or param in ANSIBLE_PLAY_KEYWORDS:
-            at.unsupported(entry.line_of(param), str(param), f"unsupported keyword {param!r} on a role")
-            continue
-        extra[param] = item
-        extra.key_lines[param] = entry.line_of(param)
+    with at.task_problems() as unsupported:
+        for param, item in entry.items():
+            if param in ROLE_ENTRY_KEYWORDS or param in INERT_KEYWORDS:
+                continue
+            if param in ANSIBLE_TASK_KEYWORDS or param in ANSIBLE_PLAY_KEYWORDS:
+                at.unsupported(entry.line_of(param), str(param), f"unsupported keyword {param!r} on a role")
+                continue
+            extra[param] = item
+            extra.key_lines[param] = entry.line_of(param)
     params.update({n: v for n, (v, _) in at.variables(extra, entry.line, where).items()})
     if "vars" in entry:
         params.update({n: v for n, (v, _) in at.variables(entry["vars"], entry.line_of("vars"), "vars").items()})
-    return role_steps(at, name, entry.line_of(key), where, steps.passed_down(at, entry, inherit), params, public=True)
+    inner = steps.passed_down(at, entry, inherit, unsupported)
+    return role_steps(at, name, entry.line_of(key), where, inner, params, public=True)
 
 
 def role_steps(

@@ -4,7 +4,8 @@ every part of the loader shares (keywords, names, conditions, variables, Jinja s
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from deployctl.booleans import parse_bool
 from deployctl.errors import InputError
 from deployctl.lookups import LookupSite
 from deployctl.model.inventory import Origin
+from deployctl.model.loading.keywords import INERT_KEYWORDS
 from deployctl.model.playbook import ContentUse, RoleScope, Task, display_path, plain_data
 from deployctl.model.roles import RoleFolder
 from deployctl.modules.base import Module
@@ -37,6 +39,8 @@ class Inherit:
     role: RoleScope | None = None
     role_folder: RoleFolder | None = None
     chain: tuple[Path, ...] = ()
+    unsupported: tuple[InputError, ...] = ()
+    """Unsupported keywords of the blocks, imports and role entries around: every task under them keeps them."""
 
 
 @dataclass
@@ -87,7 +91,21 @@ class SourceFile:
 
         Inside a task, the task keeps it (it fails only on a host that reaches it); elsewhere it refuses the load.
         """
-        found = self.error(line, field, problem)
+        self.unsupported_problem(self.error(line, field, problem))
+
+    @contextmanager
+    def task_problems(self) -> Iterator[list[InputError]]:
+        """Collect the unsupported uses recorded inside: tasks keep them (they fail where they run), not the load."""
+        outer = self.state.task_problems
+        found: list[InputError] = []
+        self.state.task_problems = found
+        try:
+            yield found
+        finally:
+            self.state.task_problems = outer
+
+    def unsupported_problem(self, found: InputError) -> None:
+        """Record an unsupported use found anywhere (a template file's lookup), as `unsupported` does."""
         (self.state.problems if self.state.task_problems is None else self.state.task_problems).append(found)
 
     def jinja(self, value: Any, line: int, field: str) -> None:
@@ -193,7 +211,7 @@ class SourceFile:
         clean = True
         for key in data:
             line = data.line_of(key)
-            if key in allowed:
+            if key in allowed or key in INERT_KEYWORDS:
                 continue
             clean = False
             if key in ansible:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import glob
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,8 @@ from deployctl.modules.registry import canonical_name
 from deployctl.templating import is_templated
 from deployctl.yamlsource import LocatedList, LocatedMap, load_yaml_file
 
-_TEMPLATED = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+TEMPLATED_PART = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+"""The templated parts of a file name, which a candidate file may fill with anything (`*`)."""
 
 
 def file_steps(at: SourceFile, path: Path, inherit: Inherit) -> list[Step]:
@@ -82,8 +83,8 @@ def parse_step(at: SourceFile, data: LocatedMap, where: str, inherit: Inherit) -
     return [actions.parse_task(at, data, where, inherit, handler=False)]
 
 
-def passed_down(at: SourceFile, data: LocatedMap, outer: Inherit) -> Inherit:
-    """The keywords a block, import or role entry passes down, merged with what it inherits."""
+def passed_down(at: SourceFile, data: LocatedMap, outer: Inherit, unsupported: Sequence[InputError] = ()) -> Inherit:
+    """What a block, import or role entry passes down (its unsupported keywords too), merged with what it inherits."""
     tags = at.names(data, "tags", split_commas=True) if "tags" in data else ()
     own_vars = (
         {n: v for n, (v, _) in at.variables(data["vars"], data.line_of("vars"), "vars").items()}
@@ -102,12 +103,14 @@ def passed_down(at: SourceFile, data: LocatedMap, outer: Inherit) -> Inherit:
         delegate_to=actions.delegate_value(at, data) if "delegate_to" in data else outer.delegate_to,
         no_log=at.flag(data, "no_log") if "no_log" in data else outer.no_log,
         diff=at.flag(data, "diff") if "diff" in data else outer.diff,
+        unsupported=(*outer.unsupported, *unsupported),
     )
 
 
 def parse_block(at: SourceFile, data: LocatedMap, inherit: Inherit) -> Block:
-    at.keywords(data, BLOCK_KEYWORDS, ANSIBLE_TASK_KEYWORDS, "block")
-    inner = passed_down(at, data, inherit)
+    with at.task_problems() as unsupported:
+        at.keywords(data, BLOCK_KEYWORDS, ANSIBLE_TASK_KEYWORDS, "block")
+    inner = passed_down(at, data, inherit, unsupported)
     parts: dict[str, tuple[Step, ...]] = {}
     for part in ("block", "rescue", "always"):
         parts[part] = tuple(section_steps(at, data, part, inner)) if part in data else ()
@@ -137,9 +140,10 @@ def static_import(at: SourceFile, data: LocatedMap, key: str, inherit: Inherit) 
         "no_log",
         "diff",
     )
-    at.keywords(data, allowed, ANSIBLE_TASK_KEYWORDS, kind)
+    with at.task_problems() as unsupported:
+        at.keywords(data, allowed, ANSIBLE_TASK_KEYWORDS, kind)
     args, _ = actions.action_args(at, data, key, STATIC_IMPORTS[kind])
-    inner = passed_down(at, data, inherit)
+    inner = passed_down(at, data, inherit, unsupported)
     line = data.line_of(key)
     if kind == "import_role":
         name = args["name"]
@@ -227,7 +231,7 @@ def candidate_names(at: SourceFile, task: Task) -> list[str]:
 
 
 def globbed(at: SourceFile, task: Task, kind: str, name: str, inherit: Inherit) -> list[Path]:
-    pattern = _TEMPLATED.sub("*", name)
+    pattern = TEMPLATED_PART.sub("*", name)
     found: list[Path] = []
     candidates = task_file_candidates(task, kind, pattern, at.base_dir)
     if "*" in pattern and not Path(pattern).is_absolute():  # a wildcard only searches the `kind` folders

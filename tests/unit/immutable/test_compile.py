@@ -13,10 +13,13 @@ from typing import Any
 
 import pytest
 
+from deployctl.facts.ansible import ANSIBLE_FACTS_KEY
 from deployctl.immutable.build import render_runtime_files
 from deployctl.immutable.compile import BuildRecipe, base_facts_needed, compile_play, context_hash
 from deployctl.immutable.compileoutput import CompileError
+from deployctl.model.loading.plays import load_playbook
 from deployctl.model.playbook import Playbook
+from tests.unit.immutable.conftest import DISPLAY, captured_facts, stage_vars
 
 Variant = Callable[..., Playbook]
 Compile = Callable[..., BuildRecipe]
@@ -353,3 +356,30 @@ def test_a_repository_is_baked_and_the_lists_refreshed_by_the_apt_step(
     updates = [index for index, line in enumerate(lines) if "apt-get -q update" in line]
     assert updates[-1] > copy and "rm -rf /var/lib/apt/lists/*" in lines[updates[-1]]
     assert len(updates) == 2  # the demo's install, then the refresh after the repository; none of its own
+
+
+# --- unsupported tasks: an error only where the image reaches them -----------------------------------
+
+
+def compile_with_debian_facts(playbook: Playbook, tasks: str) -> BuildRecipe:
+    """A variant's playbook with `tasks` appended, compiled for dev and qa on the captured facts, a Debian image."""
+    webapp = playbook.base_dir / "webapp.yml"
+    webapp.write_text(webapp.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + tasks, encoding="utf-8")
+    playbook = load_playbook(webapp, DISPLAY)
+    variables = stage_vars(playbook)
+    play = playbook.plays[0]
+    needed = [fact for fact in base_facts_needed(playbook, play, variables) if fact.key != ANSIBLE_FACTS_KEY]
+    facts = {**captured_facts(needed), ANSIBLE_FACTS_KEY: {"os_family": "Debian", "distribution": "Debian"}}
+    return compile_play(playbook, play, variables, facts, base_image_id=BASE_IMAGE_ID)
+
+
+def test_an_unsupported_task_the_image_reaches_is_a_compile_error(variant: Variant) -> None:
+    with pytest.raises(CompileError, match=r"playbooks/webapp\.yml:58: .*unknown module 'pacman'"):
+        compile_with_debian_facts(variant(), "    - name: Arch tools\n      pacman: name=jq\n")
+
+
+def test_an_unsupported_task_for_another_os_family_is_not_reached(variant: Variant) -> None:
+    recipe = compile_with_debian_facts(
+        variant(), "    - name: RedHat tools\n      yum: name=jq\n      when: ansible_os_family == 'RedHat'\n"
+    )
+    assert "jq" not in recipe.dockerfile and not notes(recipe)

@@ -72,3 +72,102 @@ def test_lint_of_a_role_folder_lists_everything_in_one_pass(tmp_path: Path) -> N
     assert sorted(use.task.module for use in report.conditional) == ["dnf", "yum"]
     (clean,) = lint(write_role(tmp_path / "other"))
     assert clean.problems == () and len(clean.conditional) == 2
+
+
+def test_a_when_known_before_the_run_refuses_only_the_hosts_it_holds_for(tmp_path: Path) -> None:
+    (tmp_path / "site.yml").write_text(
+        "- hosts: all\n"
+        "  vars:\n"
+        "    wanted: [dev]\n"
+        "  tasks:\n"
+        "    - block:\n"
+        "        - pacman: name=x\n"
+        "      when: deployctl_stage in wanted\n"
+        "    - yum: name=x\n"
+        "      when: deployctl_stage == 'dev' and ansible_os_family == 'RedHat'\n"
+        "    - command: echo\n"
+        "      register: out\n"
+        "    - dnf: name=x\n"
+        "      when: out.rc == 0\n"
+        "    - apk: name=x\n"
+        "      when: deployctl_stage == 'dev'\n"
+        "      loop: [1]\n"
+    )
+    playbook = load_playbook(tmp_path / "site.yml", "site.yml")
+    check_playbook(playbook, playbook.templar(), {"web01": {"deployctl_stage": "prod"}}, set())
+    with pytest.raises(UnsupportedContentError) as caught:
+        check_playbook(
+            playbook,
+            playbook.templar(),
+            {"web01": {"deployctl_stage": "prod"}, "dev01": {"deployctl_stage": "dev"}},
+            set(),
+        )
+    assert [str(p) for p in caught.value.problems] == [
+        "site.yml:6: pacman: unknown module 'pacman' (host dev01: deployctl_stage in wanted)"
+    ]
+
+
+def test_a_when_that_cannot_be_evaluated_yet_does_not_refuse(tmp_path: Path) -> None:
+    (tmp_path / "site.yml").write_text(
+        "- hosts: all\n  tasks:\n    - pacman: name=x\n      when: undefined_here == 1\n"
+        "    - block:\n        - command: echo\n      rescue:\n        - pacman: name=y\n"
+    )
+    playbook = load_playbook(tmp_path / "site.yml", "site.yml")
+    check_playbook(playbook, playbook.templar(), {"web01": {}}, set())
+
+
+def test_unsupported_keywords_of_blocks_imports_and_role_entries_go_with_the_tasks_under_them(tmp_path: Path) -> None:
+    write_role(tmp_path)
+    (tmp_path / "extra.yml").write_text("- command: echo extra\n")
+    (tmp_path / "site.yml").write_text(
+        "- hosts: all\n"
+        "  roles:\n"
+        "    - role: chrony\n"
+        "      environment: {A: b}\n"
+        "      when: ansible_os_family == 'Debian'\n"
+        "  tasks:\n"
+        "    - block:\n"
+        "        - command: echo one\n"
+        "        - command: echo two\n"
+        "      any_errors_fatal: true\n"
+        "      when: ansible_os_family == 'RedHat'\n"
+        "    - import_tasks: extra.yml\n"
+        "      remote_user: admin\n"
+    )
+    playbook = load_playbook(tmp_path / "site.yml", "site.yml")
+    found = [(use.task.origin.line, use.task.unsupported_message, use.unless) for use in playbook_unsupported(playbook)]
+    from_role = [(line, unless[0]) for line, message, unless in found if message.startswith("site.yml:4: environment")]
+    assert from_role == [(1, "ansible_os_family == 'Debian'")] * 3 + [(2, "ansible_os_family == 'Debian'")] + [
+        (5, "ansible_os_family == 'Debian'")
+    ]  # every task of the role, the included ones too, and the include itself
+    assert (
+        8,
+        "site.yml:10: any_errors_fatal: unsupported keyword 'any_errors_fatal'",
+        ("ansible_os_family == 'RedHat'",),
+    ) in found
+    assert (
+        9,
+        "site.yml:10: any_errors_fatal: unsupported keyword 'any_errors_fatal'",
+        ("ansible_os_family == 'RedHat'",),
+    ) in found
+    assert (1, "site.yml:13: remote_user: unsupported keyword 'remote_user'", ()) in found
+    with pytest.raises(UnsupportedContentError, match=r"site\.yml:13: remote_user"):
+        check_playbook(playbook, playbook.templar(), {"web01": {}}, set())
+
+
+def test_keywords_that_change_nothing_deployctl_does_are_accepted(tmp_path: Path) -> None:
+    write_role(tmp_path)
+    (tmp_path / "site.yml").write_text(
+        "- hosts: all\n"
+        "  collections: [ansible.posix]\n"
+        "  roles:\n"
+        "    - role: chrony\n"
+        "      debugger: never\n"
+        "  tasks:\n"
+        "    - block:\n"
+        "        - command: echo one\n"
+        "          collections: [community.general]\n"
+        "      debugger: on_failed\n"
+    )
+    playbook = load_playbook(tmp_path / "site.yml", "site.yml")
+    assert sorted(use.task.module for use in playbook_unsupported(playbook)) == ["dnf", "yum"]
