@@ -11,6 +11,7 @@ from deployctl.modules.copy import COPY
 from deployctl.modules.file import FILE
 from deployctl.modules.group import GROUP
 from deployctl.modules.lineinfile import LINEINFILE
+from deployctl.modules.replace import REPLACE
 from deployctl.modules.service import SERVICE
 from deployctl.modules.shell import SHELL
 from deployctl.modules.sysctl import SYSCTL
@@ -33,6 +34,7 @@ _MODULES: list[Module] = [
     COMMAND,
     SHELL,
     SYSCTL,
+    REPLACE,
 ]
 
 
