@@ -86,6 +86,8 @@ def plan_edit(
         diffs.append(changes.diff(path))
         summary += f"; {changes.describe()}"
         full_message += f" and {ATTRIBUTES_CHANGED}"
+    elif baseline is None and _differs_from_new_file(wanted):
+        full_message += f" and {ATTRIBUTES_CHANGED}"
     return Plan(
         changed=True,
         summary=summary,
@@ -93,6 +95,15 @@ def plan_edit(
         diffs=tuple(diffs),
         invalidates=keys,
         result={"path": path, **result, "msg": full_message},
+    )
+
+
+def _differs_from_new_file(wanted: WantedAttributes) -> bool:
+    """Whether Ansible, having created a file (root's, mode 0644 under umask 022), changes its attributes."""
+    return (
+        wanted.mode not in (None, "0644")
+        or wanted.owner not in (None, "root", "0")
+        or wanted.group not in (None, "root", "0")
     )
 
 

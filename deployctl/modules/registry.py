@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from deployctl.modules.apt import APT
 from deployctl.modules.base import Module
+from deployctl.modules.blockinfile import BLOCKINFILE
 from deployctl.modules.command import COMMAND
 from deployctl.modules.copy import COPY
 from deployctl.modules.file import FILE
@@ -35,6 +36,7 @@ _MODULES: list[Module] = [
     SHELL,
     SYSCTL,
     REPLACE,
+    BLOCKINFILE,
 ]
 
 

@@ -295,3 +295,14 @@ def test_runtime_content_renders_with_its_task_variables(
     }
     assert rendered["dev-vm1"]["/etc/webapp/motd"] == b"Welcome to the dev stage\n"
     assert rendered["qa-vm1"]["/etc/webapp/motd"] == b"Welcome to the qa stage\n"
+
+
+def test_text_edits_are_planned_on_the_image_and_baked(compile_recipe: Compile, variant: Variant) -> None:
+    recipe = compile_recipe(variant("text_edits"))
+    copies = [line for line in instructions(recipe) if line.startswith("COPY ") and "/etc/webapp/motd" in line]
+    source, _ = json.loads(copies[-1].removeprefix("COPY "))
+    assert recipe.files[source] == (
+        b"Welcome to webapp\nstage: image\n"
+        b"# BEGIN ANSIBLE MANAGED BLOCK\nsupport: ops@example.org\n# END ANSIBLE MANAGED BLOCK\n"
+    )
+    assert len(copies) == 3 and notes(recipe) == []
