@@ -9,6 +9,7 @@ from deployctl.modules.base import Module
 from deployctl.modules.blockinfile import BLOCKINFILE
 from deployctl.modules.command import COMMAND
 from deployctl.modules.copy import COPY
+from deployctl.modules.cron import CRON
 from deployctl.modules.file import FILE
 from deployctl.modules.group import GROUP
 from deployctl.modules.lineinfile import LINEINFILE
@@ -37,6 +38,7 @@ _MODULES: list[Module] = [
     SYSCTL,
     REPLACE,
     BLOCKINFILE,
+    CRON,
 ]
 
 

@@ -306,3 +306,10 @@ def test_text_edits_are_planned_on_the_image_and_baked(compile_recipe: Compile, 
         b"# BEGIN ANSIBLE MANAGED BLOCK\nsupport: ops@example.org\n# END ANSIBLE MANAGED BLOCK\n"
     )
     assert len(copies) == 3 and notes(recipe) == []
+
+
+def test_a_cron_job_is_reported(compile_recipe: Compile, variant: Variant) -> None:
+    recipe = compile_recipe(variant("cron_job"))
+    (note,) = notes(recipe)
+    assert "Rotate the application's cache nightly" in note and "no cron daemon" in note
+    assert "crontab" not in recipe.dockerfile
