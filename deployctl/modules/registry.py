@@ -13,6 +13,7 @@ from deployctl.modules.cron import CRON
 from deployctl.modules.file import FILE
 from deployctl.modules.group import GROUP
 from deployctl.modules.lineinfile import LINEINFILE
+from deployctl.modules.pam_limits import PAM_LIMITS
 from deployctl.modules.replace import REPLACE
 from deployctl.modules.service import SERVICE
 from deployctl.modules.shell import SHELL
@@ -39,6 +40,7 @@ _MODULES: list[Module] = [
     REPLACE,
     BLOCKINFILE,
     CRON,
+    PAM_LIMITS,
 ]
 
 

@@ -1,9 +1,9 @@
-"""The golden cases of the text-editing modules, run by ansible-core's own modules on a real file: same content.
+"""The golden cases of the text-editing modules, run by Ansible's own modules on a real file: same content.
 
-For every case of replace and blockinfile on a plain file (no owners to change, no symlink), the file of the
-case's facts is written to a temporary directory and ansible-core's module is run on it (as Ansible runs it on
-a host, `python -m ansible.modules.<name> ARGS`): its `changed` must equal the case's, and the file it leaves
-must hold what the case's PutFile writes.
+For every case of replace, blockinfile and pam_limits (community.general) on a plain file (no owners to
+change, no symlink), the file of the case's facts is written to a temporary directory and Ansible's module
+is run on it (as Ansible runs it on a host, `python -m <module> ARGS`): its `changed` must equal the
+case's, and the file it leaves must hold what the case's PutFile writes.
 """
 
 from __future__ import annotations
@@ -17,11 +17,16 @@ from typing import Any
 import pytest
 
 CASES = Path(__file__).parent / "cases"
-MODULES = ("replace", "blockinfile")
+MODULES = {
+    "replace": "ansible.modules.replace",
+    "blockinfile": "ansible.modules.blockinfile",
+    "pam_limits": "ansible_collections.community.general.plugins.modules.pam_limits",
+}
 PATH_PARAMS = ("path", "dest", "destfile", "name")
 
 
 def _comparable(path: Path) -> bool:
+    """A case Ansible's module can run here: it plans (not refused, not failed) on plain files, as root's."""
     case = json.loads(path.read_text(encoding="utf-8"))
     expect = case["expect"]
     if "refused" in expect or "failed" in expect or {"owner", "group"} & set(case["params"]):
@@ -38,7 +43,7 @@ def _run_ansible(module: str, params: dict[str, Any], workdir: Path) -> dict[str
     args = workdir / "args.json"
     args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": params}), encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-m", f"ansible.modules.{module}", str(args)],
+        [sys.executable, "-m", MODULES[module], str(args)],
         capture_output=True,
         text=True,
         cwd=workdir,
@@ -54,7 +59,8 @@ def test_ansible_core_edits_the_file_the_same_way(path: Path, tmp_path: Path) ->
     case = json.loads(path.read_text(encoding="utf-8"))
     module = path.parent.name
     params = dict(case["params"])
-    name = next(key for key in PATH_PARAMS if key in params)
+    name = next((key for key in PATH_PARAMS if key in params), "dest")
+    params.setdefault(name, "/etc/security/limits.conf")
     target = tmp_path / "host" / Path(params[name]).name
     target.parent.mkdir()
     fact = case["facts"][f"file:{params[name]}"]
