@@ -68,6 +68,7 @@ from deployctl.templating import TemplateError
 UNBAKEABLE_MODULES: Mapping[str, str] = {
     "sysctl": "kernel parameters belong to the host that runs the containers; an image cannot set them",
     "cron": "a container runs its one service and no cron daemon: schedule the job on the host or in its own container",
+    "find": "it only reads the host, and what it finds (its registered result) exists only on a running host",
 }
 RELEASE_ROLE = "release"
 _REPOSITORY_CHARS = re.compile(r"[^a-z0-9._-]+")

@@ -11,6 +11,7 @@ from deployctl.modules.command import COMMAND
 from deployctl.modules.copy import COPY
 from deployctl.modules.cron import CRON
 from deployctl.modules.file import FILE
+from deployctl.modules.find import FIND
 from deployctl.modules.group import GROUP
 from deployctl.modules.lineinfile import LINEINFILE
 from deployctl.modules.pam_limits import PAM_LIMITS
@@ -41,6 +42,7 @@ _MODULES: list[Module] = [
     BLOCKINFILE,
     CRON,
     PAM_LIMITS,
+    FIND,
 ]
 
 
