@@ -15,6 +15,7 @@ from deployctl.modules.find import FIND
 from deployctl.modules.group import GROUP
 from deployctl.modules.lineinfile import LINEINFILE
 from deployctl.modules.pam_limits import PAM_LIMITS
+from deployctl.modules.pip import PIP
 from deployctl.modules.replace import REPLACE
 from deployctl.modules.service import SERVICE
 from deployctl.modules.shell import SHELL
@@ -43,6 +44,7 @@ _MODULES: list[Module] = [
     CRON,
     PAM_LIMITS,
     FIND,
+    PIP,
 ]
 
 
