@@ -10,6 +10,7 @@ from deployctl.modules.blockinfile import BLOCKINFILE
 from deployctl.modules.command import COMMAND
 from deployctl.modules.copy import COPY
 from deployctl.modules.cron import CRON
+from deployctl.modules.debconf import DEBCONF
 from deployctl.modules.file import FILE
 from deployctl.modules.find import FIND
 from deployctl.modules.group import GROUP
@@ -45,6 +46,7 @@ _MODULES: list[Module] = [
     PAM_LIMITS,
     FIND,
     PIP,
+    DEBCONF,
 ]
 
 
