@@ -313,3 +313,10 @@ def test_a_cron_job_is_reported(compile_recipe: Compile, variant: Variant) -> No
     (note,) = notes(recipe)
     assert "Rotate the application's cache nightly" in note and "no cron daemon" in note
     assert "crontab" not in recipe.dockerfile
+
+
+def test_a_debconf_password_is_not_baked(compile_recipe: Compile, variant: Variant) -> None:
+    recipe = compile_recipe(variant("debconf_password"))
+    (note,) = notes(recipe)
+    assert "Set the database password" in note and "image's layers" in note
+    assert "debconf" not in recipe.dockerfile and "s3cret" not in recipe.dockerfile
