@@ -16,6 +16,8 @@ _PRINTF = "%y %Y %m %U %G %s %i %D %n %A@ %T@ %C@ %u %g %p\\0"
 """One entry: type, type followed, octal mode, uid, gid, size, inode, device, links, atime, mtime, ctime,
 owner, group and the path (NUL-terminated: any name is safe)."""
 
+FIND_KEY_PREFIX = "find:"
+
 _TYPES = {"f": "file", "d": "directory", "l": "link", "c": "char", "b": "block", "p": "fifo", "s": "socket"}
 
 
@@ -91,7 +93,7 @@ class FindFact:
     @property
     def key(self) -> str:
         depth = "" if self.max_depth is None else str(self.max_depth)
-        return f"find:{depth}:{'contents' if self.contents else ''}:{self.root}"
+        return f"{FIND_KEY_PREFIX}{depth}:{'contents' if self.contents else ''}:{self.root}"
 
     def script(self) -> str:
         depth = f"-maxdepth {self.max_depth} " if self.max_depth is not None else ""
@@ -122,6 +124,14 @@ class FindFact:
             now=float(data.get("now", 0)),
             entries=None if entries is None else tuple(FoundEntry.from_json(entry) for entry in entries),
         )
+
+
+def listing_covers(key: str, path: str) -> bool:
+    """Whether a change at `path` may change the listing read by the find fact `key` (`path` is below its root)."""
+    if not key.startswith(FIND_KEY_PREFIX):
+        return False
+    root = key.split(":", 3)[3].rstrip("/") or "/"
+    return root == "/" or path == root or path.startswith(root + "/")
 
 
 def _decode(root: str, encoded: str) -> bytes:

@@ -12,8 +12,11 @@ from typing import Any
 
 from deployctl.facts.ansible import ANSIBLE_FACTS_KEY, fact_variables
 from deployctl.facts.base import Fact
+from deployctl.facts.find import listing_covers
 from deployctl.modules.base import Module, Plan
 
+PACKAGE_DERIVED_PREFIXES = ("package:", "candidate:", "debconf:", "pip-packages:", "pip-dry-run:")
+"""Facts an apt run may change: packages (dependencies too), debconf answers and the system's Python packages."""
 UNIT_DIR_MARK = "/systemd/"
 """A file fact whose path has this part is a systemd unit (or drop-in): changing it stales service facts."""
 
@@ -75,11 +78,13 @@ class HostFacts:
         reports, an apt run changes other packages (dependencies), a daemon-reload every service.
         """
         self.stale |= set(plan.invalidates)
+        written = [key.removeprefix("file:") for key in plan.invalidates if key.startswith("file:")]
+        self.stale |= {key for key in self.facts if any(listing_covers(key, path) for path in written)}
         if any(key.startswith("file:") and UNIT_DIR_MARK in key for key in plan.invalidates):
             self.stale |= {key for key in self.facts if key.startswith("service:")}
         if plan.captures_output:
             self.stale |= set(self.facts)
         elif module.name in ("apt", "package"):
-            self.stale |= {key for key in self.facts if key.startswith(("package:", "candidate:"))}
+            self.stale |= {key for key in self.facts if key.startswith(PACKAGE_DERIVED_PREFIXES)}
         elif module.name in ("systemd", "service"):
             self.stale |= {key for key in self.facts if key.startswith("service:")}
