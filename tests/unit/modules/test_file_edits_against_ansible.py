@@ -1,6 +1,6 @@
 """The golden cases of the text-editing modules, run by Ansible's own modules on a real file: same content.
 
-For every case of replace, blockinfile and pam_limits (community.general) on a plain file (no owners to
+For every case of lineinfile, replace, blockinfile and pam_limits (community.general) on a plain file (no owners to
 change, no symlink), the file of the case's facts is written to a temporary directory and Ansible's module
 is run on it (as Ansible runs it on a host, `python -m <module> ARGS`): its `changed` must equal the
 case's, and the file it leaves must hold what the case's PutFile writes.
@@ -18,6 +18,7 @@ import pytest
 
 CASES = Path(__file__).parent / "cases"
 MODULES = {
+    "lineinfile": "ansible.modules.lineinfile",
     "replace": "ansible.modules.replace",
     "blockinfile": "ansible.modules.blockinfile",
     "pam_limits": "ansible_collections.community.general.plugins.modules.pam_limits",
