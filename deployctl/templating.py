@@ -39,6 +39,9 @@ from jinja2.utils import missing
 
 from deployctl.booleans import parse_bool
 from deployctl.errors import DeployctlError, InputError
+from deployctl.filters.comment import comment
+from deployctl.filters.hashes import get_hash, md5, password_hash, sha1
+from deployctl.filters.versions import version_compare
 from deployctl.lookups import (
     ERROR_MODES,
     LOOKUP_FUNCTIONS,
@@ -401,6 +404,12 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "intersect": _intersect,
     "difference": _difference,
     "flatten": _flatten,
+    "comment": comment,
+    "hash": get_hash,
+    "md5": md5,
+    "sha1": sha1,
+    "checksum": sha1,
+    "password_hash": password_hash,
 }
 
 
@@ -464,6 +473,8 @@ TESTS: dict[str, Callable[..., bool]] = {
     "match": _match_test,
     "search": _search_test,
     "regex": _regex_test,
+    "version": version_compare,
+    "version_compare": version_compare,
 }
 
 

@@ -79,11 +79,22 @@ UNBAKEABLE_MODULES: Mapping[str, str] = {
     "download the file on the controller and copy it",
     "unarchive": "an archive's members are not foreseen in the image's facts yet; "
     "extract it with a command guarded by `creates`",
+    "cron": "a container runs its one service and no cron daemon: schedule the job on the host or in its own container",
+    "find": "it only reads the host, and what it finds (its registered result) exists only on a running host",
 }
 UNBAKED_HASH_NOTE = (
     "password: a hash baked into an image is readable in its build history; the user is baked without it"
 )
 RELEASE_ROLE = "release"
+
+
+def secret_reason(module: Module, params: Mapping[str, Any]) -> str | None:
+    """Why a task that would write a secret into the image's layers (its build history) is not baked, or None."""
+    if module.name == "debconf" and params.get("vtype") == "password":
+        return "a debconf password would be written into the image's layers: answer it on the host"
+    return None
+
+
 _REPOSITORY_CHARS = re.compile(r"[^a-z0-9._-]+")
 
 
@@ -185,6 +196,8 @@ class _PlayCompiler:
                 skip = {key for key, value in task.args.items() if scopes.specific_names(value, extra)}
                 try:
                     params = self.image_play.render_args(task, module, scopes, extra, skip)
+                    if secret_reason(module, params) is not None:
+                        continue
                     if "src" in params and params.get("src"):
                         params["_src_name"] = Path(str(params["src"])).name
                     facts.extend(module.facts(_without_password(module, params)))
@@ -318,6 +331,9 @@ class _PlayCompiler:
             self.out.note(task, stage_specific_reason(specific))
             return
         params = self.image_play.render_args(task, module, scopes, extra, set())
+        if (reason := secret_reason(module, params)) is not None:
+            self.out.note(task, reason)
+            return
         if module.name in COMMAND_MODULES and not params.get("creates"):
             self.out.note(
                 task,

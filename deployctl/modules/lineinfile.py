@@ -29,15 +29,9 @@ from typing import Any
 
 from deployctl.facts.base import Fact
 from deployctl.facts.files import FileFact, FileInfo
-from deployctl.modules.base import Action, Diff, Module, Param, Plan, RunCommand, no_change
-from deployctl.modules.fileattrs import (
-    ATTRIBUTE_PARAMS,
-    WantedAttributes,
-    attribute_changes,
-    content_text,
-    untrusted_link,
-    write_actions,
-)
+from deployctl.modules.base import Action, Module, Param, Plan, no_change
+from deployctl.modules.fileattrs import ATTRIBUTE_PARAMS, WantedAttributes
+from deployctl.modules.fileedit import edited_file, mkdir_parent, plan_edit
 from deployctl.modules.planning import fact, failed, parent_dir
 from deployctl.modules.values import line_problem, validate_problem
 
@@ -229,22 +223,12 @@ def plan_lineinfile(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan
     if problem is not None:
         return failed(problem)
     path: str = params["path"]
-    info = fact(facts, f"file:{path}", FileInfo)
-    if (problem := untrusted_link(info)) is not None:
-        return failed(problem)
-    current = info.followed()
-    write_path = current.path if info.type == "link" else path
-    if current.type == "directory":
-        return failed(f"Path {path} is a directory !")
-    if current.type == "other":
-        return failed(f"{path} is not a regular file")
-    if current.exists and not current.readable:
-        return failed(f"cannot read {path} (become root?)")
-    if current.exists and current.content is None:
-        return failed(f"{path} is larger than 256 KiB: lineinfile does not edit files that large")
-
+    edited = edited_file(path, fact(facts, f"file:{path}", FileInfo), "lineinfile")
+    if isinstance(edited, str):
+        return failed(edited)
+    current = edited.current
     before: list[Action] = []
-    invalidates = list(dict.fromkeys((f"file:{path}", f"file:{write_path}")))
+    invalidates: list[str] = []
     if params["state"] == "absent":
         if not current.exists:
             return no_change(f"{path}: file not present", path=path)
@@ -258,9 +242,9 @@ def plan_lineinfile(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan
         if not current.exists:
             if not params["create"]:
                 return failed(f"Destination {path} does not exist !")
-            parent = parent_dir(write_path)
+            parent = parent_dir(edited.write_path)
             if parent and not fact(facts, f"file:{parent}", FileInfo).followed().exists:
-                before.append(RunCommand(("mkdir", "-p", "--", parent)))
+                before.append(mkdir_parent(parent))
                 invalidates.append(f"file:{parent}")
         insertafter, insertbefore = params.get("insertafter"), params.get("insertbefore")
         if insertafter is None and insertbefore is None:
@@ -275,49 +259,17 @@ def plan_lineinfile(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan
             backrefs=params["backrefs"],
             firstmatch=params["firstmatch"],
         )
+    content = b"".join(edit.lines) if edit.changed else None
     wanted = WantedAttributes.from_params(params)
-    return _plan_edit(path, write_path, current, edit, wanted, before, invalidates, params.get("validate"))
-
-
-def _plan_edit(
-    path: str,
-    write_path: str,
-    current: FileInfo,
-    edit: LineEdit,
-    wanted: WantedAttributes,
-    before: list[Action],
-    invalidates: list[str],
-    validate: str | None,
-) -> Plan:
-    baseline = current if current.exists else None
-    if not edit.changed:
-        changes = attribute_changes(write_path, baseline, wanted)
-        if baseline is None or not changes.changed:
-            return no_change(f"{path}: line already as wanted", path=path)
-        return Plan(
-            changed=True,
-            summary=f"{path}: {changes.describe()}",
-            actions=changes.commands,
-            diffs=(changes.diff(path),),
-            invalidates=tuple(invalidates),
-            result={"path": path, "msg": "ownership, perms or SE linux context changed"},
-        )
-    content = b"".join(edit.lines)
-    actions, changes = write_actions(write_path, content, baseline, wanted, validate=validate)
-    diffs = [Diff(resource=path, before=content_text(current.content, current), after=content_text(content))]
-    summary = f"{path}: {edit.message}"
-    if baseline is None:
-        summary = f"{path}: created, {edit.message}"
-    elif changes.changed:
-        diffs.append(changes.diff(path))
-        summary += f"; {changes.describe()}"
-    return Plan(
-        changed=True,
-        summary=summary,
-        actions=(*before, *actions),
-        diffs=tuple(diffs),
-        invalidates=tuple(invalidates),
-        result={"path": path, "msg": edit.message},
+    return plan_edit(
+        edited,
+        content,
+        edit.message,
+        wanted,
+        before=before,
+        invalidates=invalidates,
+        unchanged="line already as wanted",
+        validate=params.get("validate"),
     )
 
 

@@ -8,15 +8,22 @@ from deployctl.modules.apt import APT
 from deployctl.modules.apt_repository import APT_REPOSITORY
 from deployctl.modules.authorized_key import AUTHORIZED_KEY
 from deployctl.modules.base import Module
+from deployctl.modules.blockinfile import BLOCKINFILE
 from deployctl.modules.command import COMMAND
 from deployctl.modules.copy import COPY
+from deployctl.modules.cron import CRON
+from deployctl.modules.debconf import DEBCONF
 from deployctl.modules.file import FILE
+from deployctl.modules.find import FIND
 from deployctl.modules.get_url import GET_URL
 from deployctl.modules.getent import GETENT
 from deployctl.modules.group import GROUP
 from deployctl.modules.lineinfile import LINEINFILE
 from deployctl.modules.mount import MOUNT
 from deployctl.modules.package_facts import PACKAGE_FACTS
+from deployctl.modules.pam_limits import PAM_LIMITS
+from deployctl.modules.pip import PIP
+from deployctl.modules.replace import REPLACE
 from deployctl.modules.service import SERVICE
 from deployctl.modules.service_facts import SERVICE_FACTS
 from deployctl.modules.setup import SETUP
@@ -33,7 +40,7 @@ FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 
 COLLECTION_MODULES: Mapping[str, frozenset[str]] = {
     "ansible.posix.": frozenset({"sysctl", "mount", "authorized_key"}),
-    "community.general.": frozenset({"timezone"}),
+    "community.general.": frozenset({"timezone", "pam_limits"}),
 }
 """The modules deployctl has that a collection other than ansible.builtin holds, by the collection's prefix:
 `ansible.posix.sysctl` is `sysctl`; a name the collection does not hold stays unknown."""
@@ -62,6 +69,13 @@ _MODULES: list[Module] = [
     GET_URL,
     UNARCHIVE,
     APT_REPOSITORY,
+    REPLACE,
+    BLOCKINFILE,
+    CRON,
+    PAM_LIMITS,
+    FIND,
+    PIP,
+    DEBCONF,
 ]
 
 

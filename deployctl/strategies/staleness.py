@@ -20,7 +20,8 @@ touched it. The rule, applied after every plan that ran on the host (changed or 
    - a path in a `.ssh` folder: every authorized_keys fact.
 4. Whatever changed, what a `setup` task read (the date, mounts, addresses...) is stale.
 
-Path rules apply to `file:` facts and to `stat` facts (`stat[options]:path`) alike.
+Path rules apply to `file:` facts and to `stat` facts (`stat[options]:path`) alike; a written path also
+stales the `find` listings of the folders above it.
 
 Gathered Ansible facts are not facts read here (they are read once per run, as Ansible does).
 """
@@ -31,6 +32,7 @@ import posixpath
 from collections.abc import Collection, Iterable
 
 from deployctl.facts.authorizedkeys import AUTHORIZED_KEYS_PREFIX
+from deployctl.facts.find import listing_covers
 from deployctl.facts.getent import GETENT_PREFIX
 from deployctl.modules.base import Module, Plan
 
@@ -59,6 +61,7 @@ def stale_after(module: Module, plan: Plan, read: Collection[str]) -> set[str]:
     paths = [key.removeprefix("file:") for key in plan.invalidates if key.startswith("file:")]
     if paths:
         stale |= {key for key in read if _path_of(key) is not None and _related(str(_path_of(key)), paths)}
+        stale |= {key for key in read if any(listing_covers(key, path) for path in paths)}
         stale |= {
             key for key in read if key.startswith("exists:") and _guard_related(key.removeprefix("exists:"), paths)
         }

@@ -51,6 +51,13 @@ def test_a_changed_template_is_a_file_item_with_the_lines_that_differ() -> None:
     assert "-greeting = edited" in item.diff and "+greeting = Hello" in item.diff
 
 
+@pytest.mark.parametrize("module", ["replace", "blockinfile", "pam_limits"])
+def test_the_text_editing_modules_drift_as_files(module: str) -> None:
+    results = [_result(module, "changed", Diff("/etc/app.conf", "a = 1\nb = edited\n", "a = 1\nb = 2\n"))]
+    [item] = plan_items("qa", "vm1", results)
+    assert (item.kind, item.resource, item.expected, item.actual) == ("file", "/etc/app.conf", "b = 2", "b = edited")
+
+
 def test_packages_and_services_name_their_resource_without_prefix() -> None:
     results = [
         _result("apt", "changed", Diff("package curl", "not installed", "present")),

@@ -383,3 +383,28 @@ def test_an_unsupported_task_for_another_os_family_is_not_reached(variant: Varia
         variant(), "    - name: RedHat tools\n      yum: name=jq\n      when: ansible_os_family == 'RedHat'\n"
     )
     assert "jq" not in recipe.dockerfile and not notes(recipe)
+
+
+def test_text_edits_are_planned_on_the_image_and_baked(compile_recipe: Compile, variant: Variant) -> None:
+    recipe = compile_recipe(variant("text_edits"))
+    copies = [line for line in instructions(recipe) if line.startswith("COPY ") and "/etc/webapp/motd" in line]
+    source, _ = json.loads(copies[-1].removeprefix("COPY "))
+    assert recipe.files[source] == (
+        b"Welcome to webapp\nstage: image\n"
+        b"# BEGIN ANSIBLE MANAGED BLOCK\nsupport: ops@example.org\n# END ANSIBLE MANAGED BLOCK\n"
+    )
+    assert len(copies) == 3 and notes(recipe) == []
+
+
+def test_a_cron_job_is_reported(compile_recipe: Compile, variant: Variant) -> None:
+    recipe = compile_recipe(variant("cron_job"))
+    (note,) = notes(recipe)
+    assert "Rotate the application's cache nightly" in note and "no cron daemon" in note
+    assert "crontab" not in recipe.dockerfile
+
+
+def test_a_debconf_password_is_not_baked(compile_recipe: Compile, variant: Variant) -> None:
+    recipe = compile_recipe(variant("debconf_password"))
+    (note,) = notes(recipe)
+    assert "Set the database password" in note and "image's layers" in note
+    assert "debconf" not in recipe.dockerfile and "s3cret" not in recipe.dockerfile

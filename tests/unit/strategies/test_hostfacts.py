@@ -94,6 +94,27 @@ def test_facts_a_task_returns_become_variables_and_ansible_facts_entries() -> No
     assert host.gathered["ansible_facts"] == {"hostname": "web2", "getent_passwd": {"root": ["x"]}}
 
 
+def test_a_written_file_stales_the_listings_of_the_folders_above_it() -> None:
+    host = HostFacts()
+    listings = ("find:1::/srv/app", "find:::/srv", "find:1:contents:/srv/app/", "find:1::/srv/other", "find:::/")
+    host.store({key: [] for key in listings})
+    host.invalidate(module("copy"), Plan(True, "wrote", invalidates=("file:/srv/app/app.conf",)))
+    assert host.stale == {
+        "file:/srv/app/app.conf",
+        "find:1::/srv/app",
+        "find:::/srv",
+        "find:1:contents:/srv/app/",
+        "find:::/",
+    }
+
+
+def test_an_apt_run_stales_debconf_answers_and_python_packages() -> None:
+    host = HostFacts()
+    host.store({"debconf:tzdata": 1, "pip-packages:python3 -m pip": 2, "user:app": 3})
+    host.invalidate(module("apt"), Plan(True, "installed", invalidates=("package:python3-yaml",)))
+    assert host.stale == {"package:python3-yaml", "debconf:tzdata", "pip-packages:python3 -m pip", "user:app"}
+
+
 def test_gathered_facts_leave_the_facts_once_read() -> None:
     host = HostFacts()
     host.store({"ansible_facts": {"hostname": "web1"}, "file:/a": 1})
