@@ -27,6 +27,7 @@ from deployctl.booleans import parse_bool
 from deployctl.errors import InputError
 from deployctl.lookups import LookupSite, split_names
 from deployctl.model.inventory import Origin
+from deployctl.model.loops import WITH_LOOPS
 from deployctl.model.playbook import (
     ACTIONS,
     CONTROLLER_FILE_DIRS,
@@ -79,8 +80,7 @@ TASK_KEYWORDS = (
     "args",
     "when",
     "loop",
-    "with_items",
-    "with_first_found",
+    *WITH_LOOPS,
     "loop_control",
     "register",
     "notify",
@@ -115,7 +115,7 @@ BLOCK_KEYWORDS = (
     "diff",
 )
 ROLE_ENTRY_KEYWORDS = ("role", "name", "vars", "tags", "when", "become", "become_user")
-LOOP_KEYWORDS = ("loop", "with_items", "with_first_found")
+LOOP_KEYWORDS = ("loop", *WITH_LOOPS)
 LOOP_CONTROL_KEYS = ("loop_var", "label", "index_var", "pause")
 SECTIONS = ("pre_tasks", "tasks", "post_tasks")
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
@@ -1053,7 +1053,7 @@ class _PlaybookLoader:
         line = data.line_of(keyword)
         if keyword == "loop" and not isinstance(value, list) and not (isinstance(value, str) and is_templated(value)):
             raise self.error(line, keyword, f"must be a list or a template giving one, got {value!r}")
-        if keyword in ("with_items", "with_first_found") and isinstance(value, Mapping) and keyword == "with_items":
+        if keyword in ("with_items", "with_list", "with_nested", "with_together") and isinstance(value, Mapping):
             raise self.error(line, keyword, "must be a list or a template giving one, got a mapping")
         self.jinja(value, line, keyword)
         return plain_data(value)
@@ -1064,7 +1064,7 @@ class _PlaybookLoader:
         control = data["loop_control"]
         line = data.line_of("loop_control")
         if loop_keyword is None:
-            raise self.error(line, "loop_control", "loop_control without loop or with_items")
+            raise self.error(line, "loop_control", "loop_control without loop or with_<lookup>")
         if not isinstance(control, LocatedMap):
             raise self.error(line, "loop_control", "must be a mapping")
         for key in control:

@@ -16,6 +16,7 @@ from deployctl.errors import InputError
 from deployctl.lookups import LOOKUP_SITE_VAR, LookupSite
 from deployctl.lookups import first_found as first_found_lookup
 from deployctl.model.inventory import Origin
+from deployctl.model.loops import LoopError, loop_terms, with_items
 from deployctl.templating import Templar
 from deployctl.yamlsource import LocatedMap, load_yaml_file
 
@@ -121,14 +122,17 @@ class Task:
         """The line of a keyword (`when`, `loop`...) or argument, else the task's own line."""
         return self.keyword_lines.get(keyword, self.arg_lines.get(keyword, self.origin.line))
 
-    def loop_items(self, rendered: Any) -> list[Any]:
-        """The items of a rendered `loop` (must be a list) or `with_items` (flattened one level)."""
+    def loop_items(self, rendered: Any, base_dir: Path | None = None) -> list[Any]:
+        """The items of a rendered `loop` (must be a list) or `with_<lookup>` (shaped as that lookup does)."""
         keyword = self.loop_keyword or "loop"
         if self.loop_keyword == "with_first_found":
-            return list(rendered) if isinstance(rendered, list | tuple) else [rendered]
-        if self.loop_keyword == "with_items":
-            items = rendered if isinstance(rendered, list | tuple) else [rendered]
-            return [inner for item in items for inner in (item if isinstance(item, list | tuple) else [item])]
+            return loop_terms(rendered)
+        if self.loop_keyword not in (None, "loop"):
+            site = LookupSite(self.file_dirs or ((base_dir,) if base_dir else ()), "files")
+            try:
+                return with_items(self.loop_keyword, rendered, site)
+            except LoopError as exc:
+                raise InputError(self.origin.source, self.line_of(keyword), keyword, str(exc)) from None
         if not isinstance(rendered, list | tuple):
             raise InputError(
                 self.origin.source,

@@ -97,7 +97,7 @@ class TaskRenderer:
         """The items of the task's loop (`with_first_found`: the first file found)."""
         rendered = self.templar.render(task.loop, scope)
         if task.loop_keyword != "with_first_found":
-            return task.loop_items(rendered)
+            return task.loop_items(rendered, self.playbook.base_dir)
         try:
             return list(first_found(task, task.loop_items(rendered), self.playbook.base_dir))
         except (LookupFailure, LookupUsageError) as exc:

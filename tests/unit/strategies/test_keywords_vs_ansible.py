@@ -1,0 +1,88 @@
+"""Differential: the loop keywords and `environment` give the same items and values as ansible-core.
+
+The same playbook runs with ansible-playbook (local connection) and with deployctl (the mutable
+strategy through the local transport), each writing into its own folder; every file must match.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.unit.strategies.test_apply_local import make_project, run
+
+ANSIBLE_PLAYBOOK = shutil.which("ansible-playbook")
+
+PLAYBOOK = """\
+- hosts: all
+  gather_facts: false
+  vars:
+    users:
+      - {name: alice, keys: [a1, a2], shell: /bin/sh}
+      - {name: bob, keys: [b1]}
+      - {name: carol}
+    ports: {http: 80, https: 443}
+  tasks:
+    - name: dict
+      lineinfile: {path: "{{ root }}/dict.txt", line: "{{ item | to_json }}", create: true}
+      with_dict: "{{ ports }}"
+    - name: subelements
+      lineinfile: {path: "{{ root }}/sub.txt", line: "{{ item | to_json }}", create: true}
+      with_subelements: ["{{ users }}", keys, {skip_missing: true}]
+    - name: nested
+      lineinfile: {path: "{{ root }}/nested.txt", line: "{{ item | to_json }}", create: true}
+      with_nested: [[a, b], [1, 2], ["{{ ports.http }}"]]
+    - name: together
+      lineinfile: {path: "{{ root }}/together.txt", line: "{{ item | to_json }}", create: true}
+      with_together: [[a, b, c], [1, 2]]
+    - name: indexed
+      lineinfile: {path: "{{ root }}/indexed.txt", line: "{{ item | to_json }}", create: true}
+      with_indexed_items: [x, [y, z]]
+    - name: sequence
+      lineinfile: {path: "{{ root }}/sequence.txt", line: "{{ item | to_json }}", create: true}
+      with_sequence: start=2 end=8 stride=3 format=n%02d
+    - name: list
+      lineinfile: {path: "{{ root }}/list.txt", line: "{{ item | to_json }}", create: true}
+      with_list: [[1, 2], [3]]
+    - name: items
+      lineinfile: {path: "{{ root }}/items.txt", line: "{{ item | to_json }}", create: true}
+      with_items: [[1, [2]], 3]
+"""
+
+
+def files(folder: Path) -> dict[str, str]:
+    return {path.name: path.read_text() for path in sorted(folder.iterdir())}
+
+
+@pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason="ansible-core (the bench extra) is not installed")
+def test_same_items_and_environment_as_ansible(tmp_path: Path) -> None:
+    root, inventory = make_project(tmp_path / "deployctl", playbook=PLAYBOOK)
+    result = run(root, inventory)
+    assert all(r.status == "changed" for r in result.results), [(r.task, r.message) for r in result.results]
+    ours = tmp_path / "deployctl" / "target"
+    theirs = tmp_path / "ansible"
+    theirs.mkdir()
+    done = subprocess.run(
+        [
+            str(ANSIBLE_PLAYBOOK),
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-e",
+            f"root={theirs}",
+            "-e",
+            f"ansible_python_interpreter={sys.executable}",
+            str(root / "playbooks" / "site.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert files(ours) == files(theirs)
