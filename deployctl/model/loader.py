@@ -26,6 +26,7 @@ from typing import Any
 from deployctl.booleans import parse_bool
 from deployctl.errors import InputError
 from deployctl.lookups import LookupSite, split_names
+from deployctl.model.environment import BadEnvironmentError, environment_layers
 from deployctl.model.inventory import Origin
 from deployctl.model.loops import WITH_LOOPS
 from deployctl.model.playbook import (
@@ -74,6 +75,8 @@ PLAY_KEYWORDS = (
     "handlers",
     "no_log",
     "diff",
+    "environment",
+    "run_once",
 )
 TASK_KEYWORDS = (
     "name",
@@ -96,6 +99,8 @@ TASK_KEYWORDS = (
     "no_log",
     "diff",
     "timeout",
+    "environment",
+    "run_once",
 )
 HANDLER_KEYWORDS = (*TASK_KEYWORDS, "listen")
 BLOCK_KEYWORDS = (
@@ -113,8 +118,10 @@ BLOCK_KEYWORDS = (
     "vars",
     "no_log",
     "diff",
+    "environment",
+    "run_once",
 )
-ROLE_ENTRY_KEYWORDS = ("role", "name", "vars", "tags", "when", "become", "become_user")
+ROLE_ENTRY_KEYWORDS = ("role", "name", "vars", "tags", "when", "become", "become_user", "environment", "run_once")
 LOOP_KEYWORDS = ("loop", *WITH_LOOPS)
 LOOP_CONTROL_KEYS = ("loop_var", "label", "index_var", "pause")
 SECTIONS = ("pre_tasks", "tasks", "post_tasks")
@@ -221,6 +228,8 @@ class _Inherit:
     delegate_to: str | None = None
     no_log: bool | str = False
     diff: bool | str = True
+    environment: tuple[Any, ...] = ()
+    run_once: bool = False
     role: RoleScope | None = None
     role_folder: RoleFolder | None = None
     chain: tuple[Path, ...] = ()
@@ -444,6 +453,8 @@ class _PlaybookLoader:
             tags=tags,
             no_log=self.flag(data, "no_log") if "no_log" in data else False,
             diff=self.flag(data, "diff") if "diff" in data else True,
+            environment=self.environment(data),
+            run_once=self.bool_value(data, "run_once") if "run_once" in data else False,
         )
         steps: dict[str, tuple[Step, ...]] = {}
         for section in SECTIONS:
@@ -776,6 +787,8 @@ class _PlaybookLoader:
             delegate_to=self.delegate(data) if "delegate_to" in data else outer.delegate_to,
             no_log=self.flag(data, "no_log") if "no_log" in data else outer.no_log,
             diff=self.flag(data, "diff") if "diff" in data else outer.diff,
+            environment=(*outer.environment, *self.environment(data)),
+            run_once=self.bool_value(data, "run_once") if "run_once" in data else outer.run_once,
         )
 
     def block(self, data: LocatedMap, inherit: _Inherit) -> Block:
@@ -855,6 +868,8 @@ class _PlaybookLoader:
             "delegate_to",
             "no_log",
             "diff",
+            "environment",
+            "run_once",
         )
         self.keywords(data, allowed, ANSIBLE_TASK_KEYWORDS, kind)
         args, _ = self.action_args(data, key, STATIC_IMPORTS[kind])
@@ -1035,6 +1050,8 @@ class _PlaybookLoader:
             no_log=self.flag(data, "no_log") if "no_log" in data else inherit.no_log,
             diff=self.flag(data, "diff") if "diff" in data else inherit.diff,
             timeout=self.timeout(data) if "timeout" in data else None,
+            environment=(*inherit.environment, *self.environment(data)),
+            run_once=self.bool_value(data, "run_once") if "run_once" in data else inherit.run_once,
         )
         if isinstance(module, ActionSpec):
             return self.check_action(task, inherit, handler)
@@ -1047,6 +1064,17 @@ class _PlaybookLoader:
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise self.error(data.line_of("timeout"), "timeout", f"must be a number of seconds above 0, got {value!r}")
         return value
+
+    def environment(self, data: LocatedMap) -> tuple[Any, ...]:
+        """`environment:` as layers (see deployctl.model.environment); none when the keyword is absent."""
+        if "environment" not in data:
+            return ()
+        line = data.line_of("environment")
+        self.jinja(data["environment"], line, "environment")
+        try:
+            return environment_layers(plain_data(data["environment"]))
+        except BadEnvironmentError as exc:
+            raise self.error(line, "environment", str(exc)) from None
 
     def loop(self, data: LocatedMap, keyword: str) -> Any:
         value = data[keyword]

@@ -107,6 +107,10 @@ class Task:
     diff: bool | str = True
     timeout: int | None = None
     """Ansible's `timeout:`: seconds the task's commands may take together, instead of ssh.command_timeout."""
+    environment: tuple[Any, ...] = ()
+    """`environment:` layers, outermost (play) first: mappings or templates giving one (deployctl.model.environment)."""
+    run_once: bool = False
+    """Run on the first host of the batch only; its result and registered value are every host's."""
 
     @property
     def lookup_site(self) -> LookupSite:

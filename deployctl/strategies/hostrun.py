@@ -32,7 +32,7 @@ from deployctl.strategies.resultredaction import ResultRedaction, result_redacti
 from deployctl.strategies.results import TaskResult
 from deployctl.strategies.taskrender import TaskError, TaskRenderer
 from deployctl.templating import Templar, TemplateError, mark_unsafe
-from deployctl.transport.base import CommandStoppedError, Result, Transport, shell
+from deployctl.transport.base import CommandStoppedError, Result, Transport, shell, with_environment
 from deployctl.transport.local import LocalTransport
 
 Emit = Callable[[TaskResult], None]
@@ -371,22 +371,32 @@ class HostRunner:
             else:
                 outcome = Outcome("changed", plan.summary, plan, output)
         else:
-            outcome = self._apply(task, module, plan, become, become_user)
+            environment = self.render.environment(task, scope)
+            outcome = self._apply(task, module, plan, become, become_user, environment)
         outcome = judge(task, scope, outcome, self.templar)
         self._register(task, outcome)
         return outcome
 
-    def _apply(self, task: Task, module: Module, plan: Plan, become: bool, become_user: str | None) -> Outcome:
+    def _apply(
+        self,
+        task: Task,
+        module: Module,
+        plan: Plan,
+        become: bool,
+        become_user: str | None,
+        environment: Mapping[str, str],
+    ) -> Outcome:
         output: dict[str, Any] = dict(plan.result)
         last: Result | None = None
         for step in compose_steps(plan.actions):
+            command = with_environment(step.command, environment)
             if task.delegate_to:
                 local = self._local()
                 last = local.run(
-                    list(step.command), become=become, become_user=become_user, stdin=step.stdin, timeout=self._left()
+                    command, become=become, become_user=become_user, stdin=step.stdin, timeout=self._left()
                 )
             else:
-                last = self._exec(list(step.command), become=become, become_user=become_user, stdin=step.stdin)
+                last = self._exec(command, become=become, become_user=become_user, stdin=step.stdin)
             if not last.ok and not plan.captures_output:
                 self._invalidate(module, plan, task)
                 reason = (last.stderr or last.stdout).strip().splitlines()

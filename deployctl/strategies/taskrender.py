@@ -9,6 +9,7 @@ from typing import Any
 
 from deployctl.errors import DeployctlError
 from deployctl.lookups import LookupFailure, LookupUsageError
+from deployctl.model.environment import BadEnvironmentError, merged_environment
 from deployctl.model.inventory import InventoryHost
 from deployctl.model.playbook import (
     Included,
@@ -92,6 +93,15 @@ class TaskRenderer:
                 else:
                     params["_content"] = source.read_bytes()
         return params
+
+    def environment(self, task: Task, scope: Mapping[str, Any]) -> dict[str, str]:
+        """The variables the task's commands run with (`environment:`, inner levels over outer), as text."""
+        if not task.environment:
+            return {}
+        try:
+            return merged_environment(task.environment, lambda layer: self.templar.render(layer, scope))
+        except BadEnvironmentError as exc:
+            raise TaskError(f"environment: {exc}") from None
 
     def loop_items(self, task: Task, scope: Mapping[str, Any]) -> list[Any]:
         """The items of the task's loop (`with_first_found`: the first file found)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections.abc import Callable
 from typing import Any
 
@@ -295,3 +296,14 @@ def test_runtime_content_renders_with_its_task_variables(
     }
     assert rendered["dev-vm1"]["/etc/webapp/motd"] == b"Welcome to the dev stage\n"
     assert rendered["qa-vm1"]["/etc/webapp/motd"] == b"Welcome to the qa stage\n"
+
+
+def test_a_tasks_environment_is_baked_into_its_run_step(compile_recipe: Compile, variant: Variant) -> None:
+    recipe = compile_recipe(variant("environment"))
+    (run,) = [line for line in instructions(recipe) if "compileall" in line]
+    words = shlex.split(run.removeprefix("RUN "))
+    assert words[:5] == ["env", "--", "PYTHONDONTWRITEBYTECODE=x", "QUOTED=a'b $(c)", "sh"]
+    assert words[5] == "-c" and "compileall" in words[6]
+    (note,) = notes(recipe)
+    assert "An environment per stage: its environment reads stage-specific variables (stage_name)" in note
+    assert "echo staged" not in recipe.dockerfile

@@ -20,7 +20,10 @@ ANSIBLE_PLAYBOOK = shutil.which("ansible-playbook")
 PLAYBOOK = """\
 - hosts: all
   gather_facts: false
+  environment: {OUTER: play, BOTH: play}
   vars:
+    tricky: "a'b $(touch {{ root }}/injected) ;\\"c` `\\n"
+    proxy_env: {FROM_TEMPLATE: "{{ ports.http + 1 }}", BOTH: templated}
     users:
       - {name: alice, keys: [a1, a2], shell: /bin/sh}
       - {name: bob, keys: [b1]}
@@ -51,11 +54,24 @@ PLAYBOOK = """\
     - name: items
       lineinfile: {path: "{{ root }}/items.txt", line: "{{ item | to_json }}", create: true}
       with_items: [[1, [2]], 3]
+    - block:
+        - name: environment
+          shell: printf '%s|%s|%s|%s\\n' "$OUTER" "$BOTH" "$INNER" "$TRICKY" > {{ root }}/environment.txt
+          environment:
+            BOTH: task
+            TRICKY: "{{ tricky }}"
+        - name: environment from a template
+          shell: printf '%s|%s|%s\\n' "$OUTER" "$BOTH" "$FROM_TEMPLATE" > {{ root }}/templated.txt
+          environment: "{{ proxy_env }}"
+      environment: {INNER: block, BOTH: block}
+    - name: no environment
+      shell: printf '%s|%s\\n' "${OUTER-}" "${INNER-unset}" > {{ root }}/outer.txt
 """
 
 
 def files(folder: Path) -> dict[str, str]:
-    return {path.name: path.read_text() for path in sorted(folder.iterdir())}
+    """Each file's text, the folder's own path written ROOT (it differs between the two runs)."""
+    return {path.name: path.read_text().replace(str(folder), "ROOT") for path in sorted(folder.iterdir())}
 
 
 @pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason="ansible-core (the bench extra) is not installed")
@@ -86,3 +102,5 @@ def test_same_items_and_environment_as_ansible(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout[-3000:]
     assert files(ours) == files(theirs)
+    assert "injected" not in files(ours)  # values are data: the command substitution never ran
+    assert files(ours)["environment.txt"].startswith("play|task|block|a'b $(touch ROOT/injected)")
