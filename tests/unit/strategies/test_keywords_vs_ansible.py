@@ -69,9 +69,63 @@ PLAYBOOK = """\
 """
 
 
+RUN_ONCE_HOSTS = "local1:\n    local2:\n    local3:"
+RUN_ONCE_PLAYBOOK = """\
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: once
+      shell: echo {{ inventory_hostname }} | tee -a {{ root }}/once.txt
+      register: who
+      run_once: true
+    - name: fact once
+      set_fact:
+        leader: "{{ inventory_hostname }}"
+      run_once: true
+    - name: each host saw
+      copy:
+        content: "{{ who.stdout }} {{ leader }} {{ who.changed }}\\n"
+        dest: "{{ root }}/seen-{{ inventory_hostname }}"
+    - block:
+        - name: block once with a loop
+          shell: echo {{ item }} {{ inventory_hostname }} >> {{ root }}/block.txt
+          loop: [a, b]
+          register: looped
+        - name: each host saw the loop
+          copy:
+            content: "{{ looped.results | map(attribute='item') | join(',') }}\\n"
+            dest: "{{ root }}/loop-{{ inventory_hostname }}"
+          run_once: false
+      run_once: true
+"""
+
+
 def files(folder: Path) -> dict[str, str]:
     """Each file's text, the folder's own path written ROOT (it differs between the two runs)."""
     return {path.name: path.read_text().replace(str(folder), "ROOT") for path in sorted(folder.iterdir())}
+
+
+def ansible_run(playbook: Path, root: Path, hosts: str = "localhost,") -> None:
+    """Run ansible-playbook on this machine (local connection), `root` given as the variable of that name."""
+    done = subprocess.run(
+        [
+            str(ANSIBLE_PLAYBOOK),
+            "-i",
+            hosts,
+            "-c",
+            "local",
+            "-e",
+            f"root={root}",
+            "-e",
+            f"ansible_python_interpreter={sys.executable}",
+            str(playbook),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
 
 
 @pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason="ansible-core (the bench extra) is not installed")
@@ -82,25 +136,20 @@ def test_same_items_and_environment_as_ansible(tmp_path: Path) -> None:
     ours = tmp_path / "deployctl" / "target"
     theirs = tmp_path / "ansible"
     theirs.mkdir()
-    done = subprocess.run(
-        [
-            str(ANSIBLE_PLAYBOOK),
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "-e",
-            f"root={theirs}",
-            "-e",
-            f"ansible_python_interpreter={sys.executable}",
-            str(root / "playbooks" / "site.yml"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout[-3000:]
+    ansible_run(root / "playbooks" / "site.yml", theirs)
     assert files(ours) == files(theirs)
     assert "injected" not in files(ours)  # values are data: the command substitution never ran
     assert files(ours)["environment.txt"].startswith("play|task|block|a'b $(touch ROOT/injected)")
+
+
+@pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason="ansible-core (the bench extra) is not installed")
+def test_run_once_as_ansible(tmp_path: Path) -> None:
+    root, inventory = make_project(tmp_path / "deployctl", hosts=RUN_ONCE_HOSTS, playbook=RUN_ONCE_PLAYBOOK)
+    result = run(root, inventory)
+    assert result.exit_code == 0, [(r.task, r.message) for r in result.results]
+    ours = tmp_path / "deployctl" / "target"
+    theirs = tmp_path / "ansible"
+    theirs.mkdir()
+    ansible_run(root / "playbooks" / "site.yml", theirs, "local1,local2,local3,")
+    assert files(ours) == files(theirs)
+    assert files(ours)["once.txt"] == "local1\n"
