@@ -121,6 +121,22 @@ BLOCK_KEYWORDS = (
     "environment",
     "run_once",
 )
+INCLUDE_KEYWORDS = (
+    "name",
+    "args",
+    "when",
+    "loop",
+    *WITH_LOOPS,
+    "loop_control",
+    "register",
+    "tags",
+    "vars",
+    "no_log",
+    "ignore_errors",
+    "timeout",
+)
+"""The task keywords ansible-core takes on include_tasks / include_role (`apply` gives the others to their tasks)."""
+APPLY_KEYWORDS = tuple(word for word in BLOCK_KEYWORDS if word not in ("name", "block", "rescue", "always"))
 ROLE_ENTRY_KEYWORDS = ("role", "name", "vars", "tags", "when", "become", "become_user", "environment", "run_once")
 LOOP_KEYWORDS = ("loop", *WITH_LOOPS)
 LOOP_CONTROL_KEYS = ("loop_var", "label", "index_var", "pause")
@@ -1054,7 +1070,7 @@ class _PlaybookLoader:
             run_once=self.bool_value(data, "run_once") if "run_once" in data else inherit.run_once,
         )
         if isinstance(module, ActionSpec):
-            return self.check_action(task, inherit, handler)
+            return self.check_action(task, inherit, handler, self.include_apply(data, key))
         self.check_args(task, module)
         return task
 
@@ -1104,7 +1120,32 @@ class _PlaybookLoader:
 
     # --- actions: the run resolves them; their files are loaded now -----------------------------
 
-    def check_action(self, task: Task, inherit: _Inherit, handler: bool) -> Task:
+    def include_apply(self, data: LocatedMap, key: str) -> LocatedMap | None:
+        """include_tasks / include_role `apply`: the keywords its tasks get, as a block's (checked as one)."""
+        holders = [data[key], data.get("args")]
+        apply = next((h["apply"] for h in holders if isinstance(h, LocatedMap) and "apply" in h), None)
+        if apply is None:
+            return None
+        if not isinstance(apply, LocatedMap):
+            raise self.error(data.line_of(key), f"{key}.apply", "must be a mapping of keywords")
+        self.keywords(apply, APPLY_KEYWORDS, ANSIBLE_TASK_KEYWORDS, "apply")
+        return apply
+
+    def include_keywords(self, task: Task) -> None:
+        """Refuse, as ansible-core does, a keyword an include does not take (`run_once`: not supported yet)."""
+        for word, line in task.keyword_lines.items():
+            if word == "run_once":
+                self.unsupported(line, word, f"run_once on {task.module} is not supported (use apply: run_once)")
+            elif word in TASK_KEYWORDS and word not in INCLUDE_KEYWORDS:
+                raise self.error(
+                    line, word, f"{word!r} is not a valid keyword for {task.module} (`apply` gives it to its tasks)"
+                )
+
+    def applied(self, apply: LocatedMap | None, inherit: _Inherit) -> _Inherit:
+        """What included tasks inherit: the include's surroundings, then its `apply` keywords."""
+        return inherit if apply is None else self.inherit(apply, inherit)
+
+    def check_action(self, task: Task, inherit: _Inherit, handler: bool, apply: LocatedMap | None = None) -> Task:
         line = task.line_of(task.module)
         if task.module == "meta":
             word = task.args.get("free_form")
@@ -1135,8 +1176,10 @@ class _PlaybookLoader:
         if task.module in ("include_tasks", "include_role") and handler:
             self.unsupported(line, task.module, f"{task.module} in handlers is not supported")
             return task
+        if task.module in ("include_tasks", "include_role"):
+            self.include_keywords(task)
         if task.module == "include_tasks":
-            return replace(task, includes=self.include_candidates(task, inherit))
+            return replace(task, includes=self.include_candidates(task, inherit, apply))
         if task.module == "include_role":
             name = task.args["name"]
             if not isinstance(name, str) or is_templated(name):
@@ -1153,7 +1196,7 @@ class _PlaybookLoader:
                     name,
                     line,
                     "include_role",
-                    replace(inherit, tags=(), when=()),
+                    self.applied(apply, replace(inherit, tags=(), when=())),
                     task.vars,
                     public=False,
                     parts=parts,
@@ -1210,7 +1253,7 @@ class _PlaybookLoader:
                 found.append(direct)
         return found
 
-    def include_candidates(self, task: Task, inherit: _Inherit) -> dict[str, Included]:
+    def include_candidates(self, task: Task, inherit: _Inherit, apply: LocatedMap | None) -> dict[str, Included]:
         candidates: dict[str, Included] = {}
         for name in self.candidate_names(task):
             for path in self.globbed(task, "tasks", name, inherit):
@@ -1223,7 +1266,8 @@ class _PlaybookLoader:
                 child = self.child(path)
                 try:
                     steps = child.file_steps(
-                        path, replace(inherit, when=(), tags=(), vars={**inherit.vars, **task.vars})
+                        path,
+                        self.applied(apply, replace(inherit, when=(), tags=(), vars={**inherit.vars, **task.vars})),
                     )
                 except InputError as exc:
                     self.shared.problems.append(exc)

@@ -37,9 +37,9 @@ class ActionSpec:
 ACTIONS: Mapping[str, ActionSpec] = {
     "set_fact": ActionSpec(None, ("cacheable",), any_keys=True),
     "include_vars": ActionSpec("file", ("file", "name")),
-    "include_tasks": ActionSpec("file", ("file",), ("file",)),
+    "include_tasks": ActionSpec("file", ("file", "apply"), ("file",)),
     "include_role": ActionSpec(
-        None, ("name", "tasks_from", "vars_from", "defaults_from", "handlers_from", "public"), ("name",)
+        None, ("name", "tasks_from", "vars_from", "defaults_from", "handlers_from", "public", "apply"), ("name",)
     ),
     "debug": ActionSpec(None, ("msg", "var", "verbosity")),
     "fail": ActionSpec(None, ("msg",)),

@@ -66,7 +66,23 @@ PLAYBOOK = """\
       environment: {INNER: block, BOTH: block}
     - name: no environment
       shell: printf '%s|%s\\n' "${OUTER-}" "${INNER-unset}" > {{ root }}/outer.txt
+    - include_tasks:
+        file: applied.yml
+        apply:
+          environment: {APPLIED: applied, BOTH: apply}
+          vars: {applied_var: from-apply}
+    - include_tasks:
+        file: skipped.yml
+        apply:
+          when: false
 """
+INCLUDED = {
+    "applied.yml": """\
+- name: included
+  shell: printf '%s|%s|%s|%s\\n' "$APPLIED" "$BOTH" "${NOT_APPLIED-unset}" "{{ applied_var }}" > {{ root }}/applied.txt
+""",
+    "skipped.yml": "- name: skipped by apply\n  file: path={{ root }}/skipped.txt state=touch\n",
+}
 
 
 RUN_ONCE_HOSTS = "local1:\n    local2:\n    local3:"
@@ -125,14 +141,16 @@ def ansible_run(playbook: Path, root: Path, hosts: str = "localhost,") -> None:
         check=False,
         timeout=300,
     )
-    assert done.returncode == 0, done.stdout[-3000:]
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
 @pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason="ansible-core (the bench extra) is not installed")
 def test_same_items_and_environment_as_ansible(tmp_path: Path) -> None:
     root, inventory = make_project(tmp_path / "deployctl", playbook=PLAYBOOK)
+    for name, text in INCLUDED.items():
+        (root / "playbooks" / name).write_text(text)
     result = run(root, inventory)
-    assert all(r.status == "changed" for r in result.results), [(r.task, r.message) for r in result.results]
+    assert result.exit_code == 0, [(r.task, r.message) for r in result.results if r.status == "failed"]
     ours = tmp_path / "deployctl" / "target"
     theirs = tmp_path / "ansible"
     theirs.mkdir()
@@ -140,6 +158,8 @@ def test_same_items_and_environment_as_ansible(tmp_path: Path) -> None:
     assert files(ours) == files(theirs)
     assert "injected" not in files(ours)  # values are data: the command substitution never ran
     assert files(ours)["environment.txt"].startswith("play|task|block|a'b $(touch ROOT/injected)")
+    assert files(ours)["applied.txt"] == "applied|apply|unset|from-apply\n"
+    assert "skipped.txt" not in files(ours)
 
 
 @pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason="ansible-core (the bench extra) is not installed")
