@@ -5,7 +5,9 @@ Each level gives a layer: a mapping of names to (templated) values, a template g
 values win over its block's, role's and play's, as ansible-core merges them. Names are data, never
 shell text: each must be a valid environment variable name (checked at load time when written, when
 rendered otherwise), and values become text as ansible-core makes them (`str()`); the transport quotes
-them once, at the edge (`deployctl.transport.base.with_environment`).
+them once, at the edge (`deployctl.transport.base.with_environment`). The variables reach the commands
+a task's plan runs, and nothing else: the facts deployctl reads (its own probes, batched for many
+tasks in one round trip) never see them, and no later task inherits them.
 """
 
 from __future__ import annotations
