@@ -13,7 +13,7 @@ from deployctl.immutable.dockerfile import CopyStep, RunStep, Step, apt_lines, c
 from deployctl.immutable.imagefacts import ImageFacts, UnknownFactError
 from deployctl.model.playbook import Task
 from deployctl.modules.base import Module, Plan, PutFile, RunCommand
-from deployctl.transport.base import VALIDATE_MARK, validate_words
+from deployctl.transport.base import VALIDATE_MARK, validate_words, with_environment
 
 COMMAND_MODULES = ("command", "shell")
 APT_MODULES = ("apt", "package")
@@ -26,7 +26,9 @@ class Baker:
         self.image = image
         self.out = out
 
-    def bake(self, task: Task, module: Module, params: dict[str, Any]) -> None:
+    def bake(
+        self, task: Task, module: Module, params: dict[str, Any], environment: Mapping[str, str] | None = None
+    ) -> None:
         """Plan the task against the image as the earlier steps leave it; add its steps, and bring the image forward."""
         step_name = f"{task.origin} {task.name}"
         try:
@@ -45,7 +47,8 @@ class Baker:
             raise task_error(task, f"{plan.failed} (planned against the image as the earlier steps leave it)")
         if not plan.changed:
             return
-        self.out.steps.extend(self.translate(task, module, params, plan))
+        steps = self.translate(task, module, params, plan)
+        self.out.steps.extend(with_run_environment(step, environment or {}) for step in steps)
         self.image.apply(module.name, params, plan, step_name)
 
     def translate(self, task: Task, module: Module, params: Mapping[str, Any], plan: Plan) -> list[Step]:
@@ -79,3 +82,11 @@ class Baker:
         if commands:
             steps.append(RunStep(tuple(commands), origin))
         return steps
+
+
+def with_run_environment(step: Step, environment: Mapping[str, str]) -> Step:
+    """A RUN step whose lines run with the task's `environment:` exported (each line a `sh -c` under `env`)."""
+    if not environment or not isinstance(step, RunStep):
+        return step
+    lines = tuple(shlex.join(with_environment(["sh", "-c", line], environment)) for line in step.lines)
+    return RunStep(lines, step.origins, step.alone)

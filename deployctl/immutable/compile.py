@@ -61,6 +61,7 @@ from deployctl.immutable.mainservice import (
 from deployctl.immutable.recipe import RuntimeTemplate, ServiceSpec
 from deployctl.immutable.scopes import StageScopes
 from deployctl.lab.images import BASE_IMAGE
+from deployctl.model.environment import BadEnvironmentError, merged_environment
 from deployctl.model.playbook import Play, Playbook, Task
 from deployctl.modules.base import Module
 from deployctl.templating import TemplateError
@@ -330,6 +331,10 @@ class _PlayCompiler:
         if specific:
             self.out.note(task, stage_specific_reason(specific))
             return
+        environment = self.environment(task, scopes, extra)
+        if isinstance(environment, str):
+            self.out.note(task, environment)
+            return
         params = self.image_play.render_args(task, module, scopes, extra, set())
         if (reason := secret_reason(module, params)) is not None:
             self.out.note(task, reason)
@@ -343,7 +348,23 @@ class _PlayCompiler:
             return
         if _holds_password(module, params):
             self.out.note(task, UNBAKED_HASH_NOTE)
-        self.baker.bake(task, module, _without_password(module, params))
+        self.baker.bake(task, module, _without_password(module, params), environment)
+
+    def environment(self, task: Task, scopes: StageScopes, extra: dict[str, Any]) -> dict[str, str] | str:
+        """The task's `environment:` for its RUN steps, or why it cannot be baked (it differs per stage or host)."""
+        if not task.environment:
+            return {}
+        layers = list(task.environment)
+        specific = set().union(*(scopes.specific_names(layer, extra) for layer in layers))
+        if specific:
+            return f"its environment reads stage-specific variables ({joined_names(specific)})"
+        if set().union(*(scopes.reads(layer, extra) for layer in layers)) & self.image_play.registered:
+            return "its environment reads a registered result, known only on a running host"
+        scope = {**scopes.common, **extra}
+        try:
+            return merged_environment(layers, lambda layer: self.image_play.templar.render(layer, scope))
+        except (TemplateError, BadEnvironmentError) as exc:
+            raise task_error(task, str(exc), "environment") from None
 
 
 # --- public API ----------------------------------------------------------------------------------------

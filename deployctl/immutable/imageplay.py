@@ -146,7 +146,7 @@ class ImagePlay:
             items: list[Any] = [None]
             if task.loop is not None:
                 rendered = self.templar.render(task.loop, common)
-                items = task.loop_items(rendered)
+                items = task.loop_items(rendered, self.playbook.base_dir)
                 if task.loop_keyword == "with_first_found":
                     items = list(first_found(task, items, self.playbook.base_dir))
             for item in items:
@@ -234,7 +234,7 @@ class ImagePlay:
             rendered = self.templar.render(task.loop, scopes.common)
         except TemplateError as exc:
             raise task_error(task, str(exc), task.loop_keyword) from None
-        return [{task.loop_var: item} for item in task.loop_items(rendered)]
+        return [{task.loop_var: item} for item in task.loop_items(rendered, self.playbook.base_dir)]
 
     def render_args(
         self, task: Task, module: Module, scopes: StageScopes, extra: Mapping[str, Any], skip: set[str]

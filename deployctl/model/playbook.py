@@ -17,6 +17,7 @@ from deployctl.errors import InputError
 from deployctl.lookups import LOOKUP_SITE_VAR, LookupSite
 from deployctl.lookups import first_found as first_found_lookup
 from deployctl.model.inventory import Origin
+from deployctl.model.loops import LoopError, loop_terms, with_items
 from deployctl.templating import Templar
 from deployctl.yamlsource import LocatedMap, load_yaml_file
 
@@ -37,9 +38,9 @@ class ActionSpec:
 ACTIONS: Mapping[str, ActionSpec] = {
     "set_fact": ActionSpec(None, ("cacheable",), any_keys=True),
     "include_vars": ActionSpec("file", ("file", "name")),
-    "include_tasks": ActionSpec("file", ("file",), ("file",)),
+    "include_tasks": ActionSpec("file", ("file", "apply"), ("file",)),
     "include_role": ActionSpec(
-        None, ("name", "tasks_from", "vars_from", "defaults_from", "handlers_from", "public"), ("name",)
+        None, ("name", "tasks_from", "vars_from", "defaults_from", "handlers_from", "public", "apply"), ("name",)
     ),
     "debug": ActionSpec(None, ("msg", "var", "verbosity")),
     "fail": ActionSpec(None, ("msg",)),
@@ -113,6 +114,10 @@ class Task:
     diff: bool | str = True
     timeout: int | None = None
     """Ansible's `timeout:`: seconds the task's commands may take together, instead of ssh.command_timeout."""
+    environment: tuple[Any, ...] = ()
+    """`environment:` layers, outermost (play) first: mappings or templates giving one (deployctl.model.environment)."""
+    run_once: bool = False
+    """Run on the first host of the batch only; its result and registered value are every host's."""
     unsupported: tuple[InputError, ...] = ()
     """Why deployctl cannot run the task (a module, parameter or keyword it does not support): loading goes
     on, and a host that reaches the task fails with these problems."""
@@ -136,14 +141,17 @@ class Task:
         """The line of a keyword (`when`, `loop`...) or argument, else the task's own line."""
         return self.keyword_lines.get(keyword, self.arg_lines.get(keyword, self.origin.line))
 
-    def loop_items(self, rendered: Any) -> list[Any]:
-        """The items of a rendered `loop` (must be a list) or `with_items` (flattened one level)."""
+    def loop_items(self, rendered: Any, base_dir: Path | None = None) -> list[Any]:
+        """The items of a rendered `loop` (must be a list) or `with_<lookup>` (shaped as that lookup does)."""
         keyword = self.loop_keyword or "loop"
         if self.loop_keyword == "with_first_found":
-            return list(rendered) if isinstance(rendered, list | tuple) else [rendered]
-        if self.loop_keyword == "with_items":
-            items = rendered if isinstance(rendered, list | tuple) else [rendered]
-            return [inner for item in items for inner in (item if isinstance(item, list | tuple) else [item])]
+            return loop_terms(rendered)
+        if self.loop_keyword not in (None, "loop"):
+            site = LookupSite(self.file_dirs or ((base_dir,) if base_dir else ()), "files")
+            try:
+                return with_items(self.loop_keyword, rendered, site)
+            except LoopError as exc:
+                raise InputError(self.origin.source, self.line_of(keyword), keyword, str(exc)) from None
         if not isinstance(rendered, list | tuple):
             raise InputError(
                 self.origin.source,

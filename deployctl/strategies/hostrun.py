@@ -30,9 +30,10 @@ from deployctl.strategies.lookahead import LOOKAHEAD_ERRORS, Lookahead
 from deployctl.strategies.outcome import Outcome, clip, judge, loop_outcome, registered_value
 from deployctl.strategies.resultredaction import ResultRedaction, result_redaction
 from deployctl.strategies.results import TaskResult
+from deployctl.strategies.runonce import RunOnceBatch, SharedRun
 from deployctl.strategies.taskrender import TaskError, TaskRenderer
 from deployctl.templating import Templar, TemplateError, mark_unsafe
-from deployctl.transport.base import CommandStoppedError, Result, Transport, shell
+from deployctl.transport.base import CommandStoppedError, Result, Transport, shell, with_environment
 from deployctl.transport.local import LocalTransport
 
 Emit = Callable[[TaskResult], None]
@@ -93,6 +94,7 @@ class HostRunner:
         self.ended = False
         self.rescuable = 0
         self.deadline: float | None = None  # the running task's `timeout:`, on the monotonic clock
+        self.batch: RunOnceBatch | None = None  # the batch's meeting points at run_once tasks (None: alone)
 
     @property
     def facts(self) -> dict[str, Any]:
@@ -247,6 +249,65 @@ class HostRunner:
     # --- tasks -------------------------------------------------------------------------------------
 
     def _run(self, play: Play, task: Task, *, handler: bool) -> TaskResult:
+        """Run a task here; a run_once task only on the batch's first host to reach it (see `runonce`)."""
+        if not task.run_once or self.batch is None:
+            return self._run_here(play, task, handler=handler)
+        batch = self.batch
+        meeting = batch.meeting(self.host.name, id(task))
+        if not batch.leads(self.host.name, meeting):
+            return self._follow(play, task, batch.result(self.host.name, meeting), handler)
+        registered = dict(self.variables.registered)
+        included = dict(self.variables.included)
+        result: TaskResult | None = None
+        try:
+            result = self._run_here(play, task, handler=handler)
+        finally:
+            batch.share(
+                meeting,
+                SharedRun(
+                    self.host.name,
+                    result,
+                    _set_since(registered, self.variables.registered),
+                    _set_since(included, self.variables.included),
+                ),
+            )
+        return result
+
+    def _follow(self, play: Play, task: Task, shared: SharedRun, handler: bool) -> TaskResult:
+        """Another host ran this run_once task: take its variables; fail with it (not shown unless failed)."""
+        self.variables.registered.update(shared.registered)
+        self.variables.included.update(shared.included)
+        first = shared.result
+        if first is not None and (first.status not in ("failed", "unreachable") or task.ignore_errors):
+            return TaskResult(
+                host=self.host.name,
+                play=play.name,
+                task=task.name,
+                module=task.module,
+                status="ok",
+                message=f"run once, on {shared.host}",
+                origin=str(task.origin),
+                handler=handler,
+            )
+        if first is None:
+            message = f"{task.origin}: run once, on {shared.host}, which did not finish it"
+        else:
+            message = f"{task.origin}: run once, on {shared.host}, and failed there: {first.message}"
+        result = TaskResult(
+            host=self.host.name,
+            play=play.name,
+            task=task.name,
+            module=task.module,
+            status="failed",
+            message=message,
+            origin=str(task.origin),
+            ignored=task.ignore_errors or self.rescuable > 0,
+            handler=handler,
+        )
+        self.emit(result)
+        return result
+
+    def _run_here(self, play: Play, task: Task, *, handler: bool) -> TaskResult:
         started = time.monotonic()
         become = task.become if task.become is not None else play.become
         become_user = task.become_user or play.become_user
@@ -379,27 +440,33 @@ class HostRunner:
             else:
                 outcome = Outcome("changed", plan.summary, plan, output)
         else:
-            outcome = self._apply(task, module, plan, become, become_user)
+            environment = self.render.environment(task, scope)
+            outcome = self._apply(task, module, plan, become, become_user, environment)
         outcome = judge(task, scope, outcome, self.templar)
         self._register(task, outcome)
         return outcome
 
-    def _apply(self, task: Task, module: Module, plan: Plan, become: bool, become_user: str | None) -> Outcome:
+    def _apply(
+        self,
+        task: Task,
+        module: Module,
+        plan: Plan,
+        become: bool,
+        become_user: str | None,
+        environment: Mapping[str, str],
+    ) -> Outcome:
         output: dict[str, Any] = dict(plan.result)
         last: Result | None = None
         try:
             for step in compose_steps(plan.actions):
+                command = with_environment(step.command, environment)
                 if task.delegate_to:
                     local = self._local()
                     last = local.run(
-                        list(step.command),
-                        become=become,
-                        become_user=become_user,
-                        stdin=step.stdin,
-                        timeout=self._left(),
+                        command, become=become, become_user=become_user, stdin=step.stdin, timeout=self._left()
                     )
                 else:
-                    last = self._exec(list(step.command), become=become, become_user=become_user, stdin=step.stdin)
+                    last = self._exec(command, become=become, become_user=become_user, stdin=step.stdin)
                 if not last.ok and not plan.captures_output:
                     reason = (last.stderr or last.stdout).strip().splitlines()
                     return Outcome("failed", f"{plan.summary}: exit {last.exit_code}: {reason[-1] if reason else ''}")
@@ -456,3 +523,8 @@ class HostRunner:
     def _left(self) -> float | None:
         """The time the running task has left under its `timeout:` (None: the transport's own limits)."""
         return None if self.deadline is None else max(0.001, self.deadline - time.monotonic())
+
+
+def _set_since(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """The variables set (or set again) since `before` was taken."""
+    return {name: value for name, value in after.items() if name not in before or before[name] is not value}

@@ -17,6 +17,7 @@ from deployctl.modules.base import Module
 from deployctl.strategies.batches import exceeds_max_fail, split_batches
 from deployctl.strategies.hostrun import Emit, HostRunner, RunOptions
 from deployctl.strategies.results import HostRecap, RunResult, TaskResult
+from deployctl.strategies.runonce import RunOnceBatch
 from deployctl.templating import Templar
 from deployctl.transport.base import Connectable, Transport
 from deployctl.transport.pool import run_each
@@ -98,9 +99,11 @@ def apply_playbook(
             )
         return runners[host.name]
 
-    def run_host(play: Play, play_vars: Mapping[str, Any]) -> Callable[[InventoryHost], bool]:
+    def run_host(play: Play, play_vars: Mapping[str, Any], batch: RunOnceBatch) -> Callable[[InventoryHost], bool]:
         def run(host: InventoryHost) -> bool:
             runner = runner_for(host)
+            runner.batch = batch
+            batch.start(host.name)
             try:
                 if isinstance(runner.transport, Connectable):  # reachable or not, whatever the play's tasks
                     runner.transport.connect()
@@ -108,6 +111,8 @@ def apply_playbook(
             except ConnectionFailedError as error:
                 record(_unreachable(host.name, play, str(error)))
                 return False
+            finally:
+                batch.leave(host.name)
             return not runner.failed
 
         return run
@@ -121,7 +126,8 @@ def apply_playbook(
             batches = split_batches(hosts, play.serial)
             for index, batch in enumerate(batches):
                 play_vars = play_variables(play, [h.name for h in targeted], [h.name for h in batch], failed_hosts)
-                outcomes = run_each(batch, run_host(play, play_vars), forks)
+                run_once = RunOnceBatch([host.name for host in batch])
+                outcomes = run_each(batch, run_host(play, play_vars, run_once), forks)
                 failed = [o.item.name for o in outcomes if o.value is not True]
                 for outcome in outcomes:
                     if outcome.error is not None:  # a bug, not a host's failure: keep its traceback

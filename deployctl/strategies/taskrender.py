@@ -9,6 +9,7 @@ from typing import Any
 
 from deployctl.errors import DeployctlError
 from deployctl.lookups import LookupFailure, LookupUsageError
+from deployctl.model.environment import BadEnvironmentError, merged_environment
 from deployctl.model.inventory import InventoryHost
 from deployctl.model.playbook import (
     Included,
@@ -96,11 +97,20 @@ class TaskRenderer:
                     params["_content"] = source.read_bytes()
         return params
 
+    def environment(self, task: Task, scope: Mapping[str, Any]) -> dict[str, str]:
+        """The variables the task's commands run with (`environment:`, inner levels over outer), as text."""
+        if not task.environment:
+            return {}
+        try:
+            return merged_environment(task.environment, lambda layer: self.templar.render(layer, scope))
+        except BadEnvironmentError as exc:
+            raise TaskError(f"environment: {exc}") from None
+
     def loop_items(self, task: Task, scope: Mapping[str, Any]) -> list[Any]:
         """The items of the task's loop (`with_first_found`: the first file found)."""
         rendered = self.templar.render(task.loop, scope)
         if task.loop_keyword != "with_first_found":
-            return task.loop_items(rendered)
+            return task.loop_items(rendered, self.playbook.base_dir)
         try:
             return list(first_found(task, task.loop_items(rendered), self.playbook.base_dir))
         except (LookupFailure, LookupUsageError) as exc:

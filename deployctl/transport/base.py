@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -63,6 +63,17 @@ def with_become(command: Command, become: bool, become_user: str | None = None) 
         return list(command)
     user = ["-u", become_user] if become_user and become_user != "root" else []
     return ["sudo", "-n", "-H", *user, "--", *command]
+
+
+def with_environment(command: Command, environment: Mapping[str, str]) -> list[str]:
+    """Run a command with variables exported (`environment:`): `env -- NAME=value... command`, each a word.
+
+    Names must be valid variable names (the model checks them); values are data, quoted with the rest.
+    The wrapper goes inside `with_become`, so sudo's reset of the environment does not drop them.
+    """
+    if not environment:
+        return list(command)
+    return ["env", "--", *(f"{name}={value}" for name, value in environment.items()), *command]
 
 
 def render_command(command: Command) -> str:

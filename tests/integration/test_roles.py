@@ -123,7 +123,7 @@ def test_lint_lists_every_unsupported_keyword_and_module() -> None:
     }
     assert conditional == {  # not reached on these Debian hosts: listed, not counted
         ("site.yml:15", ("ansible_os_family == 'RedHat'",)),
-        ("main.yml:7", ("ansible_os_family == 'RedHat'",)),  # the task under a block with `environment`
+        ("main.yml:7", ("ansible_os_family == 'RedHat'",)),  # the task under a block with `throttle`
     }
     assert report["problems"] == 6
     refused = deployctl("apply", f"{CONTENT}/unsupported/site.yml", "--stage", "dev", check=False)

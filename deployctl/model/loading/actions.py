@@ -13,6 +13,8 @@ from deployctl.model.loading import roles, steps
 from deployctl.model.loading.keywords import (
     ANSIBLE_TASK_KEYWORDS,
     HANDLER_KEYWORDS,
+    INCLUDE_ACTIONS,
+    INCLUDE_KEYWORDS,
     INERT_KEYWORDS,
     LOCAL_HOSTS,
     LOOP_CONTROL_KEYS,
@@ -112,10 +114,12 @@ def parse_task(at: SourceFile, data: LocatedMap, where: str, inherit: Inherit, *
         task, module = task_as_written(at, data, where, inherit, handler=handler)
         if isinstance(module, Module):
             check_args(at, task, module)
+        elif task.module in INCLUDE_ACTIONS:
+            include_keywords(at, task)
     if problems:
         return replace(task, unsupported=(*inherit.unsupported, *problems))
-    if isinstance(module, ActionSpec):
-        task = check_action(at, task, inherit, handler)  # includes load even under an unsupported keyword
+    if isinstance(module, ActionSpec):  # includes load even under an unsupported keyword
+        task = check_action(at, task, inherit, handler, include_apply(at, data, task))
     return replace(task, unsupported=(*inherit.unsupported, *task.unsupported)) if inherit.unsupported else task
 
 
@@ -179,6 +183,8 @@ def task_as_written(
         no_log=at.flag(data, "no_log") if "no_log" in data else inherit.no_log,
         diff=at.flag(data, "diff") if "diff" in data else inherit.diff,
         timeout=timeout_value(at, data) if "timeout" in data else None,
+        environment=(*inherit.environment, *at.environment(data)),
+        run_once=at.bool_value(data, "run_once") if "run_once" in data else inherit.run_once,
     )
     return task, module
 
@@ -207,7 +213,7 @@ def loop_value(at: SourceFile, data: LocatedMap, keyword: str) -> Any:
     line = data.line_of(keyword)
     if keyword == "loop" and not isinstance(value, list) and not (isinstance(value, str) and is_templated(value)):
         raise at.error(line, keyword, f"must be a list or a template giving one, got {value!r}")
-    if keyword in ("with_items", "with_first_found") and isinstance(value, Mapping) and keyword == "with_items":
+    if keyword in ("with_items", "with_list", "with_nested", "with_together") and isinstance(value, Mapping):
         raise at.error(line, keyword, "must be a list or a template giving one, got a mapping")
     at.jinja(value, line, keyword)
     return plain_data(value)
@@ -219,7 +225,7 @@ def loop_control(at: SourceFile, data: LocatedMap, loop_keyword: str | None) -> 
     control = data["loop_control"]
     line = data.line_of("loop_control")
     if loop_keyword is None:
-        raise at.error(line, "loop_control", "loop_control without loop or with_items")
+        raise at.error(line, "loop_control", "loop_control without loop or with_<lookup>")
     if not isinstance(control, LocatedMap):
         raise at.error(line, "loop_control", "must be a mapping")
     for key in control:
@@ -279,7 +285,31 @@ def action_args(at: SourceFile, data: LocatedMap, key: str, spec: ActionSpec) ->
     return args, lines
 
 
-def check_action(at: SourceFile, task: Task, inherit: Inherit, handler: bool) -> Task:
+def include_apply(at: SourceFile, data: LocatedMap, task: Task) -> LocatedMap | None:
+    """include_tasks / include_role `apply`: the keywords its tasks get, as a block's (see steps.applied)."""
+    if task.module not in INCLUDE_ACTIONS:
+        return None
+    holders = [value for key, value in data.items() if key == "args" or canonical_name(str(key)) == task.module]
+    apply = next((h["apply"] for h in holders if isinstance(h, LocatedMap) and "apply" in h), None)
+    if apply is None:
+        return None
+    if not isinstance(apply, LocatedMap):
+        raise at.error(task.line_of("apply"), f"{task.module}.apply", "must be a mapping of keywords")
+    return apply
+
+
+def include_keywords(at: SourceFile, task: Task) -> None:
+    """Refuse, as ansible-core does, a keyword an include does not take (`run_once`: not supported yet)."""
+    for word, line in task.keyword_lines.items():
+        if word == "run_once":
+            at.unsupported(line, word, f"run_once on {task.module} is not supported (use apply: run_once)")
+        elif word in TASK_KEYWORDS and word not in INCLUDE_KEYWORDS:
+            raise at.error(
+                line, word, f"{word!r} is not a valid keyword for {task.module} (`apply` gives it to its tasks)"
+            )
+
+
+def check_action(at: SourceFile, task: Task, inherit: Inherit, handler: bool, apply: LocatedMap | None = None) -> Task:
     line = task.line_of(task.module)
     if task.module == "meta":
         word = task.args.get("free_form")
@@ -306,7 +336,7 @@ def check_action(at: SourceFile, task: Task, inherit: Inherit, handler: bool) ->
         problem = f"{task.module} in handlers is not supported"
         return replace(task, unsupported=(at.error(line, task.module, problem),))
     if task.module == "include_tasks":
-        return replace(task, includes=steps.include_candidates(at, task, inherit))
+        return replace(task, includes=steps.include_candidates(at, task, inherit, apply))
     if task.module == "include_role":
         name = task.args["name"]
         if not isinstance(name, str) or is_templated(name):
@@ -324,7 +354,7 @@ def check_action(at: SourceFile, task: Task, inherit: Inherit, handler: bool) ->
                 name,
                 line,
                 "include_role",
-                replace(inherit, tags=(), when=()),
+                steps.applied(at, apply, replace(inherit, tags=(), when=())),
                 task.vars,
                 public=False,
                 parts=parts,

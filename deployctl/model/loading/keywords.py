@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from deployctl.model.loops import WITH_LOOPS
 from deployctl.model.playbook import ActionSpec
 
 PLAY_KEYWORDS = (
@@ -24,14 +25,15 @@ PLAY_KEYWORDS = (
     "handlers",
     "no_log",
     "diff",
+    "environment",
+    "run_once",
 )
 TASK_KEYWORDS = (
     "name",
     "args",
     "when",
     "loop",
-    "with_items",
-    "with_first_found",
+    *WITH_LOOPS,
     "loop_control",
     "register",
     "notify",
@@ -47,6 +49,8 @@ TASK_KEYWORDS = (
     "no_log",
     "diff",
     "timeout",
+    "environment",
+    "run_once",
 )
 HANDLER_KEYWORDS = (*TASK_KEYWORDS, "listen")
 BLOCK_KEYWORDS = (
@@ -64,13 +68,33 @@ BLOCK_KEYWORDS = (
     "vars",
     "no_log",
     "diff",
+    "environment",
+    "run_once",
 )
-ROLE_ENTRY_KEYWORDS = ("role", "name", "vars", "tags", "when", "become", "become_user")
+INCLUDE_ACTIONS = ("include_tasks", "include_role")
+"""The dynamic includes: their tasks are chosen by the run, and they take only some task keywords."""
+INCLUDE_KEYWORDS = (
+    "name",
+    "args",
+    "when",
+    "loop",
+    *WITH_LOOPS,
+    "loop_control",
+    "register",
+    "tags",
+    "vars",
+    "no_log",
+    "ignore_errors",
+    "timeout",
+)
+"""The task keywords ansible-core takes on include_tasks / include_role (`apply` gives the others to their tasks)."""
+APPLY_KEYWORDS = tuple(word for word in BLOCK_KEYWORDS if word not in ("name", "block", "rescue", "always"))
+ROLE_ENTRY_KEYWORDS = ("role", "name", "vars", "tags", "when", "become", "become_user", "environment", "run_once")
 INERT_KEYWORDS = frozenset({"collections", "debugger"})
 """Ansible keywords accepted and not read, on plays, blocks, tasks and role entries: they change nothing deployctl
 does (it resolves short module names itself whatever `collections` lists; `debugger` only opens Ansible's
 interactive debugger on a failure)."""
-LOOP_KEYWORDS = ("loop", "with_items", "with_first_found")
+LOOP_KEYWORDS = ("loop", *WITH_LOOPS)
 LOOP_CONTROL_KEYS = ("loop_var", "label", "index_var", "pause")
 SECTIONS = ("pre_tasks", "tasks", "post_tasks")
 LOCAL_HOSTS = ("localhost", "127.0.0.1")

@@ -88,6 +88,8 @@ def parse_play(at: SourceFile, data: LocatedMap, index: int) -> Play:
         tags=tags,
         no_log=at.flag(data, "no_log") if "no_log" in data else False,
         diff=at.flag(data, "diff") if "diff" in data else True,
+        environment=at.environment(data),
+        run_once=at.bool_value(data, "run_once") if "run_once" in data else False,
     )
     section_steps: dict[str, tuple[Step, ...]] = {}
     for section in SECTIONS:

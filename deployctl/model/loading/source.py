@@ -13,6 +13,7 @@ from typing import Any
 from deployctl.booleans import parse_bool
 from deployctl.errors import InputError
 from deployctl.lookups import LookupSite
+from deployctl.model.environment import BadEnvironmentError, environment_layers
 from deployctl.model.inventory import Origin
 from deployctl.model.loading.keywords import INERT_KEYWORDS
 from deployctl.model.playbook import ContentUse, RoleScope, Task, display_path, plain_data
@@ -36,6 +37,8 @@ class Inherit:
     delegate_to: str | None = None
     no_log: bool | str = False
     diff: bool | str = True
+    environment: tuple[Any, ...] = ()
+    run_once: bool = False
     role: RoleScope | None = None
     role_folder: RoleFolder | None = None
     chain: tuple[Path, ...] = ()
@@ -154,6 +157,17 @@ class SourceFile:
             self.jinja(value, data.line_of(key), key)
             return value
         return self.bool_value(data, key)
+
+    def environment(self, data: LocatedMap) -> tuple[Any, ...]:
+        """`environment:` as layers (see deployctl.model.environment); none when the keyword is absent."""
+        if "environment" not in data:
+            return ()
+        line = data.line_of("environment")
+        self.jinja(data["environment"], line, "environment")
+        try:
+            return environment_layers(plain_data(data["environment"]))
+        except BadEnvironmentError as exc:
+            raise self.error(line, "environment", str(exc)) from None
 
     def name_value(self, data: LocatedMap, key: str) -> str:
         value = data[key]

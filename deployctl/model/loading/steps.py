@@ -16,6 +16,7 @@ from deployctl.model.inventory import Origin
 from deployctl.model.loading import actions, roles
 from deployctl.model.loading.keywords import (
     ANSIBLE_TASK_KEYWORDS,
+    APPLY_KEYWORDS,
     BLOCK_KEYWORDS,
     MAX_INCLUDE_DEPTH,
     STATIC_IMPORTS,
@@ -103,8 +104,20 @@ def passed_down(at: SourceFile, data: LocatedMap, outer: Inherit, unsupported: S
         delegate_to=actions.delegate_value(at, data) if "delegate_to" in data else outer.delegate_to,
         no_log=at.flag(data, "no_log") if "no_log" in data else outer.no_log,
         diff=at.flag(data, "diff") if "diff" in data else outer.diff,
+        environment=(*outer.environment, *at.environment(data)),
+        run_once=at.bool_value(data, "run_once") if "run_once" in data else outer.run_once,
         unsupported=(*outer.unsupported, *unsupported),
     )
+
+
+def applied(at: SourceFile, apply: LocatedMap | None, inherit: Inherit) -> Inherit:
+    """What included tasks inherit: the include's surroundings, then its `apply` keywords (passed down as a block's,
+    its unsupported keywords too)."""
+    if apply is None:
+        return inherit
+    with at.task_problems() as unsupported:
+        at.keywords(apply, APPLY_KEYWORDS, ANSIBLE_TASK_KEYWORDS, "apply")
+    return passed_down(at, apply, inherit, unsupported)
 
 
 def parse_block(at: SourceFile, data: LocatedMap, inherit: Inherit) -> Block:
@@ -139,6 +152,8 @@ def static_import(at: SourceFile, data: LocatedMap, key: str, inherit: Inherit) 
         "delegate_to",
         "no_log",
         "diff",
+        "environment",
+        "run_once",
     )
     with at.task_problems() as unsupported:
         at.keywords(data, allowed, ANSIBLE_TASK_KEYWORDS, kind)
@@ -253,7 +268,9 @@ def globbed(at: SourceFile, task: Task, kind: str, name: str, inherit: Inherit) 
     return found
 
 
-def include_candidates(at: SourceFile, task: Task, inherit: Inherit) -> dict[str, Included]:
+def include_candidates(
+    at: SourceFile, task: Task, inherit: Inherit, apply: LocatedMap | None = None
+) -> dict[str, Included]:
     candidates: dict[str, Included] = {}
     for name in candidate_names(at, task):
         for path in globbed(at, task, "tasks", name, inherit):
@@ -265,7 +282,9 @@ def include_candidates(at: SourceFile, task: Task, inherit: Inherit) -> dict[str
             before = len(at.state.problems)
             try:
                 found = file_steps(
-                    at.child(path), path, replace(inherit, when=(), tags=(), vars={**inherit.vars, **task.vars})
+                    at.child(path),
+                    path,
+                    applied(at, apply, replace(inherit, when=(), tags=(), vars={**inherit.vars, **task.vars})),
                 )
             except InputError as exc:
                 at.state.problems.append(exc)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections.abc import Callable
 from typing import Any
 
@@ -356,6 +357,17 @@ def test_a_repository_is_baked_and_the_lists_refreshed_by_the_apt_step(
     updates = [index for index, line in enumerate(lines) if "apt-get -q update" in line]
     assert updates[-1] > copy and "rm -rf /var/lib/apt/lists/*" in lines[updates[-1]]
     assert len(updates) == 2  # the demo's install, then the refresh after the repository; none of its own
+
+
+def test_a_tasks_environment_is_baked_into_its_run_step(compile_recipe: Compile, variant: Variant) -> None:
+    recipe = compile_recipe(variant("environment"))
+    (run,) = [line for line in instructions(recipe) if "compileall" in line]
+    words = shlex.split(run.removeprefix("RUN "))
+    assert words[:5] == ["env", "--", "PYTHONDONTWRITEBYTECODE=x", "QUOTED=a'b $(c)", "sh"]
+    assert words[5] == "-c" and "compileall" in words[6]
+    (note,) = notes(recipe)
+    assert "An environment per stage: its environment reads stage-specific variables (stage_name)" in note
+    assert "echo staged" not in recipe.dockerfile
 
 
 # --- unsupported tasks: an error only where the image reaches them -----------------------------------

@@ -234,7 +234,10 @@ BAD_PLAYBOOKS = [
         "playbooks/bad_task_keyword.yml:5: delegate_to: delegate_to 'db01' is not supported "
         "(only localhost: steps run on this machine)",
     ),
-    ("bad_with_dict.yml", "playbooks/bad_with_dict.yml:4: with_dict: unsupported keyword 'with_dict'"),
+    (
+        "bad_with_random_choice.yml",
+        "playbooks/bad_with_random_choice.yml:4: with_random_choice: unsupported keyword 'with_random_choice'",
+    ),
     (
         "bad_listen_on_task.yml",
         "playbooks/bad_listen_on_task.yml:4: listen: unsupported keyword 'listen' on a task (only handlers listen)",

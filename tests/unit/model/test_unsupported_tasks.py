@@ -123,7 +123,7 @@ def test_unsupported_keywords_of_blocks_imports_and_role_entries_go_with_the_tas
         "- hosts: all\n"
         "  roles:\n"
         "    - role: chrony\n"
-        "      environment: {A: b}\n"
+        "      throttle: 2\n"
         "      when: ansible_os_family == 'Debian'\n"
         "  tasks:\n"
         "    - block:\n"
@@ -136,7 +136,7 @@ def test_unsupported_keywords_of_blocks_imports_and_role_entries_go_with_the_tas
     )
     playbook = load_playbook(tmp_path / "site.yml", "site.yml")
     found = [(use.task.origin.line, use.task.unsupported_message, use.unless) for use in playbook_unsupported(playbook)]
-    from_role = [(line, unless[0]) for line, message, unless in found if message.startswith("site.yml:4: environment")]
+    from_role = [(line, unless[0]) for line, message, unless in found if message.startswith("site.yml:4: throttle")]
     assert from_role == [(1, "ansible_os_family == 'Debian'")] * 3 + [(2, "ansible_os_family == 'Debian'")] + [
         (5, "ansible_os_family == 'Debian'")
     ]  # every task of the role, the included ones too, and the include itself
