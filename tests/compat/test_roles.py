@@ -64,6 +64,14 @@ def summary(result: RunResult) -> str:
     return f"exit {result.code}, changed {result.changed}"
 
 
+def lint_summary(lint: RunResult) -> str:
+    """`clean`, or the count of problems and the first one."""
+    if lint.ok:
+        return "clean"
+    lines = lint.tail.splitlines()
+    return f"{lines[0]} first: {lines[1].strip()}" if len(lines) > 1 else f"exit {lint.code}: {lint.tail}"
+
+
 def first_difference(left: dict[str, list[str]], right: dict[str, list[str]]) -> str | None:
     """The first section where the ansible twin (left) and the deployctl twin (right) differ, with a sample."""
     for section in ("packages", "passwd", "group", "enabled", "active", "paths"):
@@ -92,7 +100,7 @@ def test_role_ends_where_ansible_core_ends(role: CompatRole, engine: EngineApi, 
             deployctl_first_run = pool.submit(deployctl_apply, project)
             ansible_first, deployctl_first = ansible_first_run.result(), deployctl_first_run.result()
         outcome: dict[str, object] = {
-            "lint": "clean" if lint.ok else lint.tail.splitlines()[0] if lint.tail else f"exit {lint.code}",
+            "lint": lint_summary(lint),
             "ansible": summary(ansible_first),
             "deployctl": summary(deployctl_first),
         }
@@ -128,6 +136,8 @@ def test_role_ends_where_ansible_core_ends(role: CompatRole, engine: EngineApi, 
             for p in paths
             if p.startswith("/etc/") and end_state(deployctl_twin.container, [p])["paths"][0].split()[1] == "file"
         )
+        deployed = deployctl_cli(project, "deploy", "--stage", "compat", "--playbook", "site.yml", "--format", "json")
+        assert deployed.returncode == 0, f"deploy (the release drift compares with) failed:\n{deployed.stdout[-2000:]}"
         deployctl_twin.container.exec(["sh", "-c", 'echo "# changed by hand" >> "$1"', "sh", hand_changed], user="root")
         drift = deployctl_cli(project, "drift", "--stage", "compat", "--format", "json")
         assert hand_changed in drift.stdout, (
