@@ -153,7 +153,8 @@ def deployctl_cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]
 
 def deployctl_lint(project: Path) -> RunResult:
     done = deployctl_cli(project, "lint", "site.yml")
-    return RunResult(done.returncode, None, _tail(done.stdout + done.stderr, 40))
+    head = "\n".join((done.stdout + done.stderr).strip().splitlines()[:40])
+    return RunResult(done.returncode, None, head)
 
 
 def deployctl_apply(project: Path) -> RunResult:
