@@ -103,6 +103,8 @@ def test_role_ends_where_ansible_core_ends(role: CompatRole, engine: EngineApi, 
             "lint": lint_summary(lint),
             "ansible": summary(ansible_first),
             "deployctl": summary(deployctl_first),
+            "ansible_reason": "" if ansible_first.ok else ansible_first.tail[-300:],
+            "deployctl_reason": "" if deployctl_first.ok else deployctl_first.tail.splitlines()[0][:300],
         }
         record(role.name, stage="first run", **outcome)
         assert ansible_first.ok, f"ansible-core's first run failed ({summary(ansible_first)}):\n{ansible_first.tail}"
