@@ -121,7 +121,9 @@ def ansible_run(role: str, twin: Twin, key: KeyPair, folder: Path) -> RunResult:
         check=False,
     )
     recap = re.search(rf"^{HOST}\s+: ok=\d+\s+changed=(\d+)", done.stdout, re.M)
-    return RunResult(done.returncode, int(recap.group(1)) if recap else None, _tail(done.stdout + done.stderr))
+    fatal = [line for line in done.stdout.splitlines() if line.startswith(("fatal: ", "failed: "))]
+    reason = "\n".join(fatal[:3]) if done.returncode != 0 and fatal else _tail(done.stdout + done.stderr)
+    return RunResult(done.returncode, int(recap.group(1)) if recap else None, reason)
 
 
 def deployctl_project(role: str, twin: Twin, key: KeyPair, folder: Path) -> Path:
