@@ -133,11 +133,8 @@ def test_role_ends_where_ansible_core_ends(role: CompatRole, engine: EngineApi, 
         record(role.name, stage="end state", paths=len(paths), difference=difference)
         assert difference is None, f"the end states differ: {difference}"
 
-        hand_changed = next(
-            p
-            for p in paths
-            if p.startswith("/etc/") and end_state(deployctl_twin.container, [p])["paths"][0].split()[1] == "file"
-        )
+        assert deployctl_first.managed_files, "the role manages no file's content: nothing to change by hand"
+        hand_changed = deployctl_first.managed_files[0]
         deployed = deployctl_cli(project, "deploy", "--stage", "compat", "--playbook", "site.yml", "--format", "json")
         assert deployed.returncode == 0, f"deploy (the release drift compares with) failed:\n{deployed.stdout[-2000:]}"
         deployctl_twin.container.exec(["sh", "-c", 'echo "# changed by hand" >> "$1"', "sh", hand_changed], user="root")

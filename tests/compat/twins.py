@@ -89,6 +89,8 @@ class RunResult:
     code: int
     changed: int | None
     tail: str
+    managed_files: tuple[str, ...] = ()
+    """Files the run's diffs name (deployctl's with --diff): what the role manages by content."""
 
     @property
     def ok(self) -> bool:
@@ -161,8 +163,9 @@ def deployctl_lint(project: Path) -> RunResult:
 
 def deployctl_apply(project: Path) -> RunResult:
     """`deployctl apply site.yml --stage compat`: exit code and the changed count of its JSON recap."""
-    done = deployctl_cli(project, "apply", "site.yml", "--stage", "compat", "--format", "json")
+    done = deployctl_cli(project, "apply", "site.yml", "--stage", "compat", "--diff", "--format", "json")
     changed = None
+    files: list[str] = []
     try:
         recap = json.loads(done.stdout)["recap"][HOST]
         changed = int(recap["changed"])
@@ -172,9 +175,18 @@ def deployctl_apply(project: Path) -> RunResult:
     try:
         failed = [r for r in json.loads(done.stdout)["results"] if r.get("status") == "failed" and not r.get("ignored")]
         failures = "\n".join(f"{r.get('task')}: {r.get('message') or r.get('msg') or r}" for r in failed[:3])
+        for result in json.loads(done.stdout)["results"]:
+            if result.get("module", "").rsplit(".", 1)[-1] in CONTENT_MODULES:
+                files += [d["resource"] for d in result.get("diffs", []) if str(d["resource"]).startswith("/")]
     except (ValueError, KeyError, TypeError):
         pass
-    return RunResult(done.returncode, changed, failures or _tail(done.stdout + done.stderr))
+    return RunResult(
+        done.returncode, changed, failures or _tail(done.stdout + done.stderr), tuple(dict.fromkeys(files))
+    )
+
+
+CONTENT_MODULES = {"copy", "template", "lineinfile", "blockinfile", "replace", "ini_file"}
+"""Modules that manage a file's content: a hand change of such a file is drift."""
 
 
 STATE_SCRIPT = r"""
