@@ -44,7 +44,11 @@ def free_port() -> int:
 
 
 def start_twin(client: EngineApi, role: str, tool: str, key: KeyPair) -> Twin:
-    """A fresh node named deployctl-compat-<role>-<tool>, the key authorized, booted and reachable."""
+    """A fresh node named deployctl-compat-<role>-<tool>: booted, key authorized, package lists read, reachable.
+
+    The node image drops apt's lists to stay small; a Debian VM has them, and roles that install without
+    `update_cache` rely on that.
+    """
     name = f"{NAME_PREFIX}{role.replace('_', '-')}-{tool}"
     for stale in client.list_containers([f"{LABEL}=1"]):
         if stale.name == name:
@@ -58,6 +62,8 @@ def start_twin(client: EngineApi, role: str, tool: str, key: KeyPair) -> Twin:
             break
         time.sleep(0.5)  # poll interval, bounded by the deadline
     authorize_key(container, key)
+    listed = container.exec(["apt-get", "update", "-qq"], user="root")  # a VM comes with its package lists
+    assert listed.exit_code == 0, f"{name}: apt-get update failed: {listed.output}"
     while time.monotonic() < deadline:
         with socket.socket() as probe:
             probe.settimeout(2)
