@@ -37,11 +37,9 @@ from fleet import (
     Fleet,
     FleetError,
     HostState,
-    KeyPair,
     check_inotify_headroom,
     expected_state_problems,
     free_port_base,
-    generate_key,
 )
 from runners import (
     EXPECTED_CHANGED,
@@ -59,6 +57,8 @@ from runners import (
     run_timed,
     shown,
 )
+
+from deployctl.lab.nodes import KeyPair, generate_key
 
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = BENCH_DIR / "results" / "latest.json"
@@ -475,7 +475,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     compile_tool_sources()
     if args.gather_facts:
         runners.PLAYBOOK = gather_facts_workload()
-    key = generate_key(workdir)
+    key = generate_key(workdir, "deployctl-bench")
     fleet = Fleet(key)
     sizes: list[SizeResult] = []
     try:

@@ -20,9 +20,9 @@ from typing import TypeVar
 
 import docker
 import paramiko
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from docker.models.containers import Container
+
+from deployctl.lab.nodes import AUTHORIZE_SCRIPT, NODE_OPTIONS, KeyPair
 
 IMAGE = "deployctl/node:bookworm"
 LABEL = "deployctl.bench"
@@ -47,34 +47,12 @@ class FleetError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class KeyPair:
-    """The run's SSH key: the private key file (OpenSSH format) and the authorized_keys line."""
-
-    private_path: Path
-    public_line: str
-
-
-@dataclass(frozen=True)
 class BenchHost:
     """One benchmark host: its inventory name, its container's name, and its SSH port on 127.0.0.1."""
 
     name: str
     container: str
     port: int
-
-
-def generate_key(folder: Path) -> KeyPair:
-    """Write a fresh ed25519 key pair into `folder` (mode 0600) and return it."""
-    key = Ed25519PrivateKey.generate()
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
-    )
-    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
-    path = folder / "id_ed25519"
-    path.touch(mode=0o600)
-    path.write_bytes(private)
-    (folder / "id_ed25519.pub").write_text(public.decode() + " deployctl-bench\n")
-    return KeyPair(private_path=path, public_line=f"{public.decode()} deployctl-bench")
 
 
 def _port_free(port: int) -> bool:
@@ -278,18 +256,13 @@ class Fleet:
             name=host.container,
             hostname=host.name,
             labels={LABEL: "1", f"{LABEL}.host": host.name},
-            cap_add=["SYS_ADMIN"],
-            security_opt=["seccomp=unconfined"],
-            tmpfs={"/run": "", "/run/lock": ""},
-            volumes={"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "ro"}},
+            cap_add=list(NODE_OPTIONS.capabilities),
+            security_opt=list(NODE_OPTIONS.security_options),
+            tmpfs=dict.fromkeys(NODE_OPTIONS.tmpfs, ""),
+            volumes={path: {"bind": path, "mode": "ro"} for path in NODE_OPTIONS.read_only_binds},
             ports={"22/tcp": (LOOPBACK, host.port)},
         )
-        authorize = (
-            'umask 077 && mkdir -p /home/vagrant/.ssh && printf "%s\\n" "$1" > /home/vagrant/.ssh/authorized_keys'
-            " && chown -R vagrant:vagrant /home/vagrant/.ssh && chmod 0700 /home/vagrant/.ssh"
-            " && chmod 0600 /home/vagrant/.ssh/authorized_keys"
-        )
-        exit_code, output = container.exec_run(["sh", "-c", authorize, "sh", self.key.public_line])
+        exit_code, output = container.exec_run(["sh", "-c", AUTHORIZE_SCRIPT, "sh", self.key.public_line])
         if exit_code != 0:
             container.reload()
             raise FleetError(

@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 import yaml
-from fleet import BenchHost, KeyPair
+from fleet import BenchHost
+
+from deployctl.lab.nodes import KeyPair
 
 Scenario = Literal["first", "noop", "check"]
 SCENARIOS: tuple[Scenario, ...] = ("first", "noop", "check")

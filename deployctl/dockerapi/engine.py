@@ -34,6 +34,7 @@ from deployctl.dockerapi.types import (
     EngineError,
     ImageInfo,
     Network,
+    NodeOptions,
     ServiceDefinition,
 )
 from deployctl.dockerapi.types import EngineNotFoundError as _NotFound
@@ -167,6 +168,31 @@ class DockerEngine:
                 detach=True,
             )
         return DockerContainer(created)
+
+    def run_node(
+        self,
+        image: str,
+        *,
+        name: str,
+        hostname: str,
+        labels: Mapping[str, str],
+        options: NodeOptions,
+        ports: Mapping[str, tuple[str, int]],
+    ) -> Container:
+        with engine_errors():
+            started = self.sdk.containers.run(
+                image,
+                name=name,
+                hostname=hostname,
+                labels=dict(labels),
+                cap_add=list(options.capabilities),
+                security_opt=list(options.security_options),
+                tmpfs=dict.fromkeys(options.tmpfs, ""),
+                volumes={path: {"bind": path, "mode": "ro"} for path in options.read_only_binds},
+                ports=dict(ports),
+                detach=True,
+            )
+        return DockerContainer(started)
 
     def run_once(self, image: str, command: Sequence[str], *, labels: Mapping[str, str]) -> bytes:
         with engine_errors():

@@ -53,6 +53,16 @@ class BindMount:
 
 
 @dataclass(frozen=True)
+class NodeOptions:
+    """How a systemd "VM" container runs: capabilities added, security options, tmpfs and read-only host binds."""
+
+    capabilities: tuple[str, ...]
+    security_options: tuple[str, ...]
+    tmpfs: tuple[str, ...]
+    read_only_binds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ImageInfo:
     """An image as the engine inspects it."""
 
@@ -202,6 +212,19 @@ class EngineApi(Protocol):
         self, image: str, *, name: str, labels: Mapping[str, str], network: str, ports: Mapping[str, tuple[str, int]]
     ) -> Container:
         """Create (not start) a container that restarts always, publishing `ports` (container port -> address)."""
+        ...
+
+    def run_node(
+        self,
+        image: str,
+        *,
+        name: str,
+        hostname: str,
+        labels: Mapping[str, str],
+        options: NodeOptions,
+        ports: Mapping[str, tuple[str, int]],
+    ) -> Container:
+        """Start a systemd "VM" container (no restart policy, no init: the image's systemd is PID 1)."""
         ...
 
     def run_once(self, image: str, command: Sequence[str], *, labels: Mapping[str, str]) -> bytes:
