@@ -102,6 +102,8 @@ class ImagePlay:
                 continue
             if step.delegate_to:
                 self.quiet_note(step, "delegate_to localhost: runs on the machine that deploys, not in the image")
+            elif isinstance(step.check_mode, str):
+                self.quiet_note(step, "check_mode from a template: decided per host at run time, not baked")
             elif step.check_mode:
                 self.quiet_note(step, "check_mode: reports only, nothing to bake")
             elif step.is_action and not step.unsupported:
