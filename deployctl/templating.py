@@ -52,6 +52,7 @@ from deployctl.lookups import (
     LookupUndefinedError,
     LookupUsageError,
     lookup_value,
+    plugin_name,
     run_lookup,
 )
 from deployctl.unsafe import UnsafeText as UnsafeText  # re-exported: the marker of host data
@@ -1065,7 +1066,7 @@ def _check_lookups(ast: nodes.Template, template: str | None = None) -> None:
         if not isinstance(first, nodes.Const) or not isinstance(first.value, str):
             problem = f"{function}(): name the lookup plugin with a quoted string"
             raise UnsupportedLookupError(problem, template, call.lineno if template else None)
-        if first.value not in SUPPORTED_LOOKUPS:
+        if plugin_name(first.value) not in SUPPORTED_LOOKUPS:
             supported = ", ".join(SUPPORTED_LOOKUPS)
             raise UnsupportedLookupError(
                 f"unsupported lookup plugin {first.value!r} in {function}() (supported: {supported})",
@@ -1079,7 +1080,7 @@ def _constant_lookup_terms(ast: nodes.Template, plugin: str) -> list[str]:
     return [
         str(arg.value)
         for call in _lookup_calls(ast)
-        if call.args and isinstance(call.args[0], nodes.Const) and call.args[0].value == plugin
+        if _plugin_of(call) == plugin
         for arg in call.args[1:]
         if isinstance(arg, nodes.Const) and isinstance(arg.value, str)
     ]
@@ -1090,9 +1091,17 @@ def _computed_lookup_terms(ast: nodes.Template, plugins: tuple[str, ...]) -> boo
     return any(
         not (isinstance(arg, nodes.Const) and isinstance(arg.value, str))
         for call in _lookup_calls(ast)
-        if call.args and isinstance(call.args[0], nodes.Const) and call.args[0].value in plugins
+        if _plugin_of(call) in plugins
         for arg in call.args[1:]
     )
+
+
+def _plugin_of(call: nodes.Call) -> str | None:
+    """The short name of the plugin a lookup call names literally (None: not named by a quoted string)."""
+    first = call.args[0] if call.args else None
+    if isinstance(first, nodes.Const) and isinstance(first.value, str):
+        return plugin_name(first.value)
+    return None
 
 
 def _context_variable(context: Context, name: str) -> Any:
