@@ -19,7 +19,8 @@ from typing import Any
 LOOKUP_FUNCTIONS = ("lookup", "query", "q")
 SUPPORTED_LOOKUPS = ("first_found", "file", "template", "env", "vars", "items", "list")
 BUILTIN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
-"""The collection names a lookup of ansible-core may be written with (`lookup('ansible.builtin.file', ...)`)."""
+"""The collection names ansible-core's own lookups, filters and tests may be written with
+(`lookup('ansible.builtin.file', ...)`, `x | ansible.builtin.to_json`, `x is ansible.legacy.version`)."""
 ERROR_MODES = ("strict", "warn", "ignore")
 LOOKUP_SITE_VAR = "__deployctl_lookup_site__"
 """The variable that carries a task's LookupSite into its templates (not a name Ansible content uses)."""
