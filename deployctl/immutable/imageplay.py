@@ -24,6 +24,7 @@ from deployctl.model.playbook import (
     included_content,
 )
 from deployctl.model.playbook import Step as PlayStep
+from deployctl.model.setfact import set_fact_values
 from deployctl.modules.base import Module
 from deployctl.modules.params import ParamError, validate_params
 from deployctl.modules.registry import find_module
@@ -162,7 +163,7 @@ class ImagePlay:
     def run_action(self, task: Task, scope: Mapping[str, Any]) -> Iterator[Task]:
         """set_fact and include_vars feed the later tasks; an include yields the tasks of what it picks."""
         if task.module == "set_fact":
-            self.included.update(self.templar.render(dict(task.args), scope))
+            self.included.update(set_fact_values(task.args, lambda value: self.templar.render(value, scope)))
             return
         if task.module == "include_vars":
             name = str(self.templar.render(task.args.get("file", ""), scope))

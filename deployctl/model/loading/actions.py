@@ -34,6 +34,7 @@ from deployctl.model.playbook import (
     plain_data,
     task_file_candidates,
 )
+from deployctl.model.setfact import is_variable_name
 from deployctl.model.taskargs import parse_inline_args
 from deployctl.modules.base import Module
 from deployctl.modules.params import ParamError, known_params, validate_params
@@ -271,7 +272,9 @@ def action_args(at: SourceFile, data: LocatedMap, key: str, spec: ActionSpec) ->
         if spec.any_keys:
             if name == "cacheable":
                 continue
-            if not name.isidentifier():
+            if is_templated(name):
+                at.jinja(name, item_line, f"{key}.{name}")  # a name rendered per host and item, as in Ansible
+            elif not is_variable_name(name):
                 raise at.error(item_line, f"{key}.{name}", "a variable name must be an identifier")
         elif name not in spec.params:
             at.unsupported(item_line, f"{key}.{name}", f"unsupported parameter {name!r} for {key}")
