@@ -18,6 +18,9 @@ from typing import Any
 
 LOOKUP_FUNCTIONS = ("lookup", "query", "q")
 SUPPORTED_LOOKUPS = ("first_found", "file", "template", "env", "vars", "items", "list")
+BUILTIN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
+"""The collection names ansible-core's own lookups, filters and tests may be written with
+(`lookup('ansible.builtin.file', ...)`, `x | ansible.builtin.to_json`, `x is ansible.legacy.version`)."""
 ERROR_MODES = ("strict", "warn", "ignore")
 LOOKUP_SITE_VAR = "__deployctl_lookup_site__"
 """The variable that carries a task's LookupSite into its templates (not a name Ansible content uses)."""
@@ -119,6 +122,14 @@ def first_found(site: LookupSite, terms: Sequence[Any], options: Mapping[str, An
     raise LookupFailure(f"No file was found when using first_found (tried {', '.join(names) or 'no names'})")
 
 
+def plugin_name(name: str) -> str:
+    """A lookup plugin's short name: `ansible.builtin.first_found` and `ansible.legacy.first_found` are first_found."""
+    for prefix in BUILTIN_PREFIXES:
+        if name.startswith(prefix):
+            return name.removeprefix(prefix)
+    return name
+
+
 def run_lookup(
     plugin: str,
     terms: Sequence[Any],
@@ -134,6 +145,7 @@ def run_lookup(
     `variable(name)` gives a variable's value or raises LookupUndefinedError; `render_template(path,
     extra_vars)` renders a template file with the current variables.
     """
+    plugin = plugin_name(plugin)
     if plugin not in SUPPORTED_LOOKUPS:
         raise LookupUsageError(f"unsupported lookup plugin {plugin!r} (supported: {', '.join(SUPPORTED_LOOKUPS)})")
     unknown = sorted(set(options) - set(OPTIONS[plugin]))

@@ -41,8 +41,11 @@ from deployctl.booleans import parse_bool
 from deployctl.errors import DeployctlError, InputError
 from deployctl.filters.comment import comment
 from deployctl.filters.hashes import get_hash, md5, password_hash, sha1
+from deployctl.filters.listfilters import LIST_FILTERS
+from deployctl.filters.valuetests import VALUE_TESTS
 from deployctl.filters.versions import version_compare
 from deployctl.lookups import (
+    BUILTIN_PREFIXES,
     ERROR_MODES,
     LOOKUP_FUNCTIONS,
     LOOKUP_SITE_VAR,
@@ -52,6 +55,7 @@ from deployctl.lookups import (
     LookupUndefinedError,
     LookupUsageError,
     lookup_value,
+    plugin_name,
     run_lookup,
 )
 from deployctl.unsafe import UnsafeText as UnsafeText  # re-exported: the marker of host data
@@ -368,6 +372,15 @@ def _difference(first: Any, second: Any) -> list[Any]:
     return _unique_in_order([item for item in first if item not in second])
 
 
+def _builtin_names(plugins: Mapping[str, Any]) -> dict[str, Any]:
+    """Every filter or test also under its fully qualified names (`ansible.builtin.to_json`, `ansible.legacy.bool`)."""
+    return {prefix + name: plugin for name, plugin in plugins.items() for prefix in BUILTIN_PREFIXES}
+
+
+def _symmetric_difference(first: Any, second: Any) -> list[Any]:
+    return [item for item in _union(first, second) if item not in _intersect(first, second)]
+
+
 def _unique_in_order(values: Iterable[Any]) -> list[Any]:
     found: list[Any] = []
     for item in values:
@@ -403,6 +416,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "union": _union,
     "intersect": _intersect,
     "difference": _difference,
+    "symmetric_difference": _symmetric_difference,
     "flatten": _flatten,
     "comment": comment,
     "hash": get_hash,
@@ -410,6 +424,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "sha1": sha1,
     "checksum": sha1,
     "password_hash": password_hash,
+    **LIST_FILTERS,
 }
 
 
@@ -444,6 +459,31 @@ def _skipped(value: Any) -> bool:
     return bool(_result(value, "skipped").get("skipped", False))
 
 
+def _unreachable(value: Any) -> bool:
+    return bool(_result(value, "unreachable").get("unreachable", False))
+
+
+def _reachable(value: Any) -> bool:
+    return not bool(_result(value, "reachable").get("unreachable", False))
+
+
+def _timedout(value: Any) -> bool:
+    timedout = _result(value, "timedout").get("timedout")
+    return bool(timedout and isinstance(timedout, Mapping) and timedout.get("period"))
+
+
+def _finished(value: Any) -> bool:
+    """An async result's `finished` (a result that ran in the foreground is finished)."""
+    result = _result(value, "finished")
+    return bool(result["finished"]) if "finished" in result else True
+
+
+def _started(value: Any) -> bool:
+    """An async result's `started` (a result that ran in the foreground has started)."""
+    result = _result(value, "started")
+    return bool(result["started"]) if "started" in result else True
+
+
 def _regex_test(
     value: Any, pattern: str = "", ignorecase: bool = False, multiline: bool = False, match_type: str = "search"
 ) -> bool:
@@ -466,6 +506,12 @@ TESTS: dict[str, Callable[..., bool]] = {
     "failure": _failed,
     "succeeded": _succeeded,
     "success": _succeeded,
+    "successful": _succeeded,
+    "reachable": _reachable,
+    "unreachable": _unreachable,
+    "timedout": _timedout,
+    "finished": _finished,
+    "started": _started,
     "changed": _changed,
     "change": _changed,
     "skipped": _skipped,
@@ -475,6 +521,7 @@ TESTS: dict[str, Callable[..., bool]] = {
     "regex": _regex_test,
     "version": version_compare,
     "version_compare": version_compare,
+    **VALUE_TESTS,
 }
 
 
@@ -695,6 +742,8 @@ class Templar:
         )
         self._env.filters.update(FILTERS)
         self._env.tests.update(TESTS)
+        self._env.filters.update(_builtin_names(self._env.filters))
+        self._env.tests.update(_builtin_names(self._env.tests))
         self._env.globals["omit"] = OMIT
         for name in LOOKUP_FUNCTIONS:
             self._env.globals[name] = self._lookup_function(name)
@@ -1065,7 +1114,7 @@ def _check_lookups(ast: nodes.Template, template: str | None = None) -> None:
         if not isinstance(first, nodes.Const) or not isinstance(first.value, str):
             problem = f"{function}(): name the lookup plugin with a quoted string"
             raise UnsupportedLookupError(problem, template, call.lineno if template else None)
-        if first.value not in SUPPORTED_LOOKUPS:
+        if plugin_name(first.value) not in SUPPORTED_LOOKUPS:
             supported = ", ".join(SUPPORTED_LOOKUPS)
             raise UnsupportedLookupError(
                 f"unsupported lookup plugin {first.value!r} in {function}() (supported: {supported})",
@@ -1079,7 +1128,7 @@ def _constant_lookup_terms(ast: nodes.Template, plugin: str) -> list[str]:
     return [
         str(arg.value)
         for call in _lookup_calls(ast)
-        if call.args and isinstance(call.args[0], nodes.Const) and call.args[0].value == plugin
+        if _plugin_of(call) == plugin
         for arg in call.args[1:]
         if isinstance(arg, nodes.Const) and isinstance(arg.value, str)
     ]
@@ -1090,9 +1139,17 @@ def _computed_lookup_terms(ast: nodes.Template, plugins: tuple[str, ...]) -> boo
     return any(
         not (isinstance(arg, nodes.Const) and isinstance(arg.value, str))
         for call in _lookup_calls(ast)
-        if call.args and isinstance(call.args[0], nodes.Const) and call.args[0].value in plugins
+        if _plugin_of(call) in plugins
         for arg in call.args[1:]
     )
+
+
+def _plugin_of(call: nodes.Call) -> str | None:
+    """The short name of the plugin a lookup call names literally (None: not named by a quoted string)."""
+    first = call.args[0] if call.args else None
+    if isinstance(first, nodes.Const) and isinstance(first.value, str):
+        return plugin_name(first.value)
+    return None
 
 
 def _context_variable(context: Context, name: str) -> Any:

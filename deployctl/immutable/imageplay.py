@@ -24,6 +24,7 @@ from deployctl.model.playbook import (
     included_content,
 )
 from deployctl.model.playbook import Step as PlayStep
+from deployctl.model.setfact import set_fact_values
 from deployctl.modules.base import Module
 from deployctl.modules.params import ParamError, validate_params
 from deployctl.modules.registry import find_module
@@ -102,6 +103,8 @@ class ImagePlay:
                 continue
             if step.delegate_to:
                 self.quiet_note(step, "delegate_to localhost: runs on the machine that deploys, not in the image")
+            elif isinstance(step.check_mode, str):
+                self.quiet_note(step, "check_mode from a template: decided per host at run time, not baked")
             elif step.check_mode:
                 self.quiet_note(step, "check_mode: reports only, nothing to bake")
             elif step.is_action and not step.unsupported:
@@ -160,7 +163,7 @@ class ImagePlay:
     def run_action(self, task: Task, scope: Mapping[str, Any]) -> Iterator[Task]:
         """set_fact and include_vars feed the later tasks; an include yields the tasks of what it picks."""
         if task.module == "set_fact":
-            self.included.update(self.templar.render(dict(task.args), scope))
+            self.included.update(set_fact_values(task.args, lambda value: self.templar.render(value, scope)))
             return
         if task.module == "include_vars":
             name = str(self.templar.render(task.args.get("file", ""), scope))

@@ -80,7 +80,8 @@ class Task:
     `key=value` strings parsed; `arg_lines` and `keyword_lines` give the line of each argument and
     keyword. `when`, `changed_when` and `failed_when` are bare Jinja expressions. `tags` are the
     task's own followed by those inherited from its play. `become`/`become_user` None inherit the play's.
-    `no_log` and `diff` (inherited from the play and blocks) are bools, or a template giving one per host.
+    `no_log`, `diff`, `become`, `ignore_errors` and `check_mode` (inherited from the play and blocks) are bools,
+    or a template giving one per host (rendered at run time, as Ansible templates these keywords).
     """
 
     name: str
@@ -94,18 +95,18 @@ class Task:
     notify: tuple[str, ...]
     listen: tuple[str, ...]
     tags: tuple[str, ...]
-    become: bool | None
+    become: bool | str | None
     become_user: str | None
     changed_when: tuple[str, ...] | None
     failed_when: tuple[str, ...] | None
-    ignore_errors: bool
+    ignore_errors: bool | str
     vars: Mapping[str, Any]
     origin: Origin
     arg_lines: Mapping[str, int]
     keyword_lines: Mapping[str, int]
     role: RoleScope | None = None
     file_dirs: tuple[Path, ...] = ()
-    check_mode: bool | None = None
+    check_mode: bool | str | None = None
     delegate_to: str | None = None
     includes: Mapping[str, Included] = field(default_factory=dict)
     var_files: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

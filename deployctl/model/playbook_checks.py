@@ -30,6 +30,7 @@ from deployctl.model.playbook import (
     task_variables,
 )
 from deployctl.model.runvars import magic_variables
+from deployctl.model.setfact import templated_names
 from deployctl.model.unsupported import UnsupportedTask, play_unsupported
 from deployctl.modules.base import Module
 from deployctl.modules.params import ParamError, validate_params
@@ -65,6 +66,7 @@ def check_playbook(
     host's and the play's variables: no facts, no registered results).
     """
     known = frozenset(runtime_names) | run_defined_names(playbook, modules) | RUNTIME_MAGIC_NAMES
+    lenient = run_defines_unknown_names(playbook)
     for play in playbook.plays:
         targets = list(host_vars) if select is None else [host for host in select(play.hosts) if host in host_vars]
         found = list(play_unsupported(play))
@@ -72,7 +74,9 @@ def check_playbook(
         if targets and certain:
             raise UnsupportedContentError(certain)
         checks = [
-            _HostCheck(playbook, templar, host, {**host_vars[host], **magic_variables(host, playbook)}, known, modules)
+            _HostCheck(
+                playbook, templar, host, {**host_vars[host], **magic_variables(host, playbook)}, known, modules, lenient
+            )
             for host in targets
         ]
         conditional = [use for use in found if use.only_when]
@@ -158,7 +162,7 @@ def run_defined_names(playbook: Playbook, modules: Mapping[str, Module] | None =
         if task.register:
             names.add(task.register)
         if task.module == "set_fact":
-            names.update(task.args)
+            names.update(name for name in task.args if not is_templated(name))
         if task.module == "include_vars":
             names.update([str(task.args["name"])] if task.args.get("name") else [])
             names.update(name for values in task.var_files.values() for name in values)
@@ -166,6 +170,12 @@ def run_defined_names(playbook: Playbook, modules: Mapping[str, Module] | None =
         if module is not None and module.defines is not None:
             names.update(module.defines(task.args))
     return frozenset(names)
+
+
+def run_defines_unknown_names(playbook: Playbook) -> bool:
+    """Whether the run may define variables no one can name before it: a set_fact whose names are templates
+    (`"{{ item.key }}": ...`). A value that reads an undefined variable is then left to the run."""
+    return any(task.module == "set_fact" and templated_names(task.args) for task in _every_task(playbook))
 
 
 class _HostCheck:
@@ -179,8 +189,10 @@ class _HostCheck:
         variables: Mapping[str, Any],
         known: frozenset[str],
         modules: Mapping[str, Module] | None,
+        lenient: bool = False,
     ) -> None:
         self.playbook = playbook
+        self.lenient = lenient  # the run may define names unknown now: an undefined one is left to the run
         self.templar = templar
         self.host = host
         self.variables = variables
@@ -228,7 +240,10 @@ class _HostCheck:
                 names = self.templar.referenced_names(value, variables)
         except TemplateError:
             return False  # rendering it reports the problem with its place
-        return any(name in known or name.startswith(RUNTIME_PREFIX) for name in names)
+        return any(
+            name in known or name.startswith(RUNTIME_PREFIX) or (self.lenient and name not in variables)
+            for name in names
+        )
 
     def fail(self, where: tuple[str, int, str | None], problem: str) -> InputError:
         source, line, field = where

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from deployctl.model.playbook import Task
+from deployctl.model.setfact import set_fact_values
 from deployctl.strategies.hostfacts import TaskVariables
 from deployctl.strategies.outcome import Outcome
 from deployctl.strategies.taskrender import TaskRenderer
@@ -16,7 +17,7 @@ def run_action(task: Task, scope: dict[str, Any], render: TaskRenderer, variable
     """Run a controller-side action; set_fact and include_vars add to `variables`."""
     templar = render.templar
     if task.module == "set_fact":
-        values = templar.render(dict(task.args), scope)
+        values = set_fact_values(task.args, lambda value: templar.render(value, scope))
         variables.registered.update(mark_unsafe(values))
         return Outcome("ok", ", ".join(f"{name} set" for name in values), output={"ansible_facts": values})
     if task.module == "include_vars":

@@ -95,6 +95,7 @@ class HostRunner:
         self.rescuable = 0
         self.deadline: float | None = None  # the running task's `timeout:`, on the monotonic clock
         self.batch: RunOnceBatch | None = None  # the batch's meeting points at run_once tasks (None: alone)
+        self.errors_ignored = False  # whether the last task run had `ignore_errors` on, as rendered here
 
     @property
     def facts(self) -> dict[str, Any]:
@@ -153,7 +154,7 @@ class HostRunner:
             result = self._run(play, step, handler=False)
             if result.status == "changed":
                 notified.extend(name for name in step.notify if name not in notified)
-            if result.status in ("failed", "unreachable") and (not result.ignored or not step.ignore_errors):
+            if result.status in ("failed", "unreachable") and (not result.ignored or not self.errors_ignored):
                 return False
         return True
 
@@ -192,7 +193,8 @@ class HostRunner:
                     return False
         except (TemplateError, TaskError, InputError) as error:
             outcome = Outcome("failed", self._located(task, error))
-            result = self._result(play, task, outcome, False, started, self._shown(task, scope))
+            ignore_errors = self._ignores_errors(task, scope)
+            result = self._result(play, task, outcome, False, started, self._shown(task, scope), ignore_errors)
             self.emit(result)
             return result.ignored
         return True
@@ -211,7 +213,17 @@ class HostRunner:
     # --- facts -------------------------------------------------------------------------------------
 
     def _fact_become(self, play: Play) -> bool:
-        return play.become or any(task.become for task in play.all_tasks())
+        """Whether facts are read as root: when the play or any of its tasks becomes (a template as rendered now)."""
+        return play.become or any(self._becomes(play, task) for task in play.all_tasks())
+
+    def _becomes(self, play: Play, task: Task) -> bool:
+        """Whether the task becomes, as far as known before it runs (a template that cannot be rendered yet: no)."""
+        if not isinstance(task.become, str):
+            return bool(task.become)
+        try:
+            return self.render.flag(task.become, "become", self.render.scope(play, task, self.variables))
+        except LOOKAHEAD_ERRORS:
+            return False
 
     def _gather(self, facts: list[Fact[Any]], become: bool) -> None:
         """Read the facts not known or stale; every other stale fact is refreshed in the same round trip."""
@@ -278,7 +290,8 @@ class HostRunner:
         self.variables.registered.update(shared.registered)
         self.variables.included.update(shared.included)
         first = shared.result
-        if first is not None and (first.status not in ("failed", "unreachable") or task.ignore_errors):
+        ignore_errors = self.errors_ignored = self._ignores_errors(task, self.render.scope(play, task, self.variables))
+        if first is not None and (first.status not in ("failed", "unreachable") or ignore_errors):
             return TaskResult(
                 host=self.host.name,
                 play=play.name,
@@ -301,7 +314,7 @@ class HostRunner:
             status="failed",
             message=message,
             origin=str(task.origin),
-            ignored=task.ignore_errors or self.rescuable > 0,
+            ignored=ignore_errors or self.rescuable > 0,
             handler=handler,
         )
         self.emit(result)
@@ -309,23 +322,24 @@ class HostRunner:
 
     def _run_here(self, play: Play, task: Task, *, handler: bool) -> TaskResult:
         started = time.monotonic()
-        become = task.become if task.become is not None else play.become
         become_user = task.become_user or play.become_user
         scope = self.render.scope(play, task, self.variables)
         shown = self._shown(task, scope)
         items: list[TaskResult] = []
+        ignore_errors = self.errors_ignored = self._ignores_errors(task, scope)
         try:
             if task.loop is None:
-                outcome = self._run_once(play, task, scope, become, become_user)
+                outcome = self._run_once(play, task, scope, become_user)
             else:
                 loop_items = self.render.loop_items(task, scope)
                 outcomes = []
                 for index, item in enumerate(loop_items):
                     item_scope = {**scope, task.loop_var: item, **({task.index_var: index} if task.index_var else {})}
-                    item_outcome = self._run_once(play, task, item_scope, become, become_user)
+                    item_outcome = self._run_once(play, task, item_scope, become_user)
                     outcomes.append(item_outcome)
                     label = HIDDEN_ITEM if shown.no_log else repr(item)
-                    items.append(self._result(play, task, item_outcome, handler, started, shown, label=label))
+                    item_result = self._result(play, task, item_outcome, handler, started, shown, ignore_errors, label)
+                    items.append(item_result)
                 outcome, registered = loop_outcome(task, outcomes, loop_items)
                 if task.register:
                     self.variables.registered[task.register] = mark_unsafe(registered)
@@ -339,7 +353,7 @@ class HostRunner:
             outcome = Outcome("failed", str(error))
         finally:
             self.deadline = None  # reading facts for the next play is bound by no task's timeout
-        result = self._result(play, task, outcome, handler, started, shown, items=tuple(items))
+        result = self._result(play, task, outcome, handler, started, shown, ignore_errors, items=tuple(items))
         self.emit(result)
         return result
 
@@ -366,9 +380,10 @@ class HostRunner:
         handler: bool,
         started: float,
         shown: ResultRedaction,
+        ignore_errors: bool,
+        label: str | None = None,
         *,
         items: tuple[TaskResult, ...] = (),
-        label: str | None = None,
     ) -> TaskResult:
         plan = outcome.plan
         result = TaskResult(
@@ -380,7 +395,7 @@ class HostRunner:
             message=outcome.message,
             origin=str(task.origin),
             diffs=plan.diffs if plan is not None and outcome.status in ("changed", "ok") else (),
-            ignored=outcome.status == "failed" and (task.ignore_errors or self.rescuable > 0),
+            ignored=outcome.status == "failed" and (ignore_errors or self.rescuable > 0),
             handler=handler,
             seconds=round(time.monotonic() - started, 4),
             items=items,
@@ -403,9 +418,15 @@ class HostRunner:
         self.secret_values.update(shown.redactor.values)
         return shown
 
-    def _run_once(
-        self, play: Play, task: Task, scope: dict[str, Any], become: bool, become_user: str | None
-    ) -> Outcome:
+    def _ignores_errors(self, task: Task, scope: Mapping[str, Any]) -> bool:
+        """Whether the task's failure here is ignored: its `ignore_errors` rendered (one that cannot be does not
+        ignore; the task fails with the reason when it runs, see `TaskRenderer.switches`)."""
+        try:
+            return self.render.flag(task.ignore_errors, "ignore_errors", scope)
+        except (TemplateError, TaskError):
+            return False
+
+    def _run_once(self, play: Play, task: Task, scope: dict[str, Any], become_user: str | None) -> Outcome:
         self.deadline = None if task.timeout is None else time.monotonic() + task.timeout
         if task.when and not all(self.templar.evaluate(condition, scope) for condition in task.when):
             outcome = Outcome("skipped", "conditional result was False")
@@ -413,6 +434,7 @@ class HostRunner:
             return outcome
         if task.unsupported:
             return Outcome("failed", task.unsupported_message)
+        switches = self.render.switches(play, task, scope, self.options.check)  # after `when`, as in Ansible
         if task.is_action:
             outcome = judge(task, scope, run_action(task, scope, self.render, self.variables), self.templar)
             self._register(task, outcome)
@@ -420,6 +442,7 @@ class HostRunner:
         module = self.render.module(task)
         params = self.render.params(task, module, scope, with_content=True)
         facts = list(module.facts(params))
+        become = switches.become
         if task.delegate_to:
             local_facts = self._local_facts(facts, become)
         else:
@@ -429,7 +452,7 @@ class HostRunner:
         if plan.failed is None and isinstance(plan.result.get(ANSIBLE_FACTS_KEY), Mapping):
             self.host_facts.add_module_facts(plan.result[ANSIBLE_FACTS_KEY])
         output: dict[str, Any] = dict(plan.result)
-        check = self.options.check if task.check_mode is None else task.check_mode
+        check = switches.check
         if plan.failed is not None:
             outcome = Outcome("failed", plan.failed, plan, output)
         elif not plan.changed:

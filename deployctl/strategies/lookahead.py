@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from deployctl.errors import DeployctlError
@@ -17,6 +18,7 @@ from deployctl.facts.base import Fact
 from deployctl.lookups import LookupFailure, LookupUsageError
 from deployctl.model.factreads import reads_facts
 from deployctl.model.playbook import Block, Included, Play, Step, Task
+from deployctl.model.setfact import set_fact_values
 from deployctl.strategies.hostfacts import TaskVariables
 from deployctl.strategies.taskrender import TaskError, TaskRenderer
 from deployctl.templating import TemplateError, mark_unsafe
@@ -93,7 +95,8 @@ class Lookahead:
                 if not items or not render.when(task, item_scope):
                     raise TaskError("not known now")
                 if task.module == "set_fact":
-                    walk.variables.registered.update(mark_unsafe(render.templar.render(dict(task.args), item_scope)))
+                    values = set_fact_values(task.args, partial(render.templar.render, variables=item_scope))
+                    walk.variables.registered.update(mark_unsafe(values))
                 else:
                     walk.variables.included.update(render.vars_to_include(task, item_scope)[1])
             except LOOKAHEAD_ERRORS:

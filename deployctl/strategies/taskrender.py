@@ -4,9 +4,11 @@ parameters (with the controller's source file for copy and template), and the fi
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deployctl.booleans import parse_bool
 from deployctl.errors import DeployctlError
 from deployctl.lookups import LookupFailure, LookupUsageError
 from deployctl.model.environment import BadEnvironmentError, merged_environment
@@ -34,6 +36,16 @@ CONTROLLER_SOURCES = ("copy", "template", "unarchive")
 
 class TaskError(DeployctlError):
     """A task failed on a host for a reason the user can read (bad value, missing file...)."""
+
+
+@dataclass(frozen=True)
+class TaskSwitches:
+    """A task's bool keywords that Ansible templates (`become`, `ignore_errors`, `check_mode`), as they hold on one
+    host."""
+
+    become: bool
+    ignore_errors: bool
+    check: bool
 
 
 class TaskRenderer:
@@ -71,6 +83,28 @@ class TaskRenderer:
     def when(self, task: Task, scope: Mapping[str, Any]) -> bool:
         """Whether every `when` condition of the task holds."""
         return all(self.templar.evaluate(condition, scope) for condition in task.when)
+
+    def switches(self, play: Play, task: Task, scope: Mapping[str, Any], check: bool) -> TaskSwitches:
+        """The task's `become`, `ignore_errors` and `check_mode` on this host (`check`: the run's check mode)."""
+        ignore_errors = self.flag(task.ignore_errors, "ignore_errors", scope)
+        become = play.become if task.become is None else self.flag(task.become, "become", scope)
+        return TaskSwitches(
+            become=become,
+            ignore_errors=ignore_errors,
+            check=check if task.check_mode is None else self.flag(task.check_mode, "check_mode", scope),
+        )
+
+    def flag(self, value: bool | str, keyword: str, scope: Mapping[str, Any]) -> bool:
+        """A bool keyword's value here: a template rendered, then read as Ansible reads a bool (or the task fails)."""
+        if isinstance(value, bool):
+            return value
+        rendered = self.templar.render(value, scope)
+        found = parse_bool(rendered)
+        if found is None:
+            raise TaskError(
+                f"Error processing keyword {keyword!r}: The value {rendered!r} could not be converted to 'bool'."
+            )
+        return found
 
     def module(self, task: Task) -> Module:
         """The module a task runs."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -192,3 +193,19 @@ def test_referenced_names_follow_vars_and_template_lookups(role: Path) -> None:
     variables = {LOOKUP_SITE_VAR: site_of(role)}
     assert Templar().referenced_names("{{ lookup('vars', 'a', 'b') }}") == {"a", "b"}
     assert Templar().referenced_names("{{ lookup('template', 'motd.j2') }}", variables) == {"host", "suffix"}
+
+
+@pytest.mark.parametrize("prefix", ["ansible.builtin.", "ansible.legacy."])
+def test_fully_qualified_plugin_names_are_the_same_plugins(role: Path, prefix: str) -> None:
+    Templar().check_syntax(f"{{{{ lookup('{prefix}first_found', 'a') ~ q('{prefix}env', 'HOME') | join }}}}")
+    assert render(f"{{{{ lookup('{prefix}file', 'banner.txt') }}}}", role) == "  Managed by deployctl"
+    assert render(f"{{{{ query('{prefix}items', 1, [2]) }}}}", role) == [1, 2]
+    found = render(f"{{{{ lookup('{prefix}first_found', ['nope.yml', 'default.yml']) }}}}", role, "vars")
+    assert found == str(role / "vars" / "default.yml")
+    assert Templar().referenced_names(f"{{{{ lookup('{prefix}vars', 'a') }}}}") == {"a"}
+    variables = {LOOKUP_SITE_VAR: site_of(role)}
+    assert Templar().referenced_names(f"{{{{ q('{prefix}template', 'motd.j2') }}}}", variables) == {"host", "suffix"}
+    with pytest.raises(TemplateError, match=re.escape(f"unsupported lookup plugin '{prefix}dig'")):
+        Templar().check_syntax(f"{{{{ lookup('{prefix}dig', 'x') }}}}")
+    with pytest.raises(TemplateError, match=re.escape("unsupported lookup plugin 'community.general.file'")):
+        Templar().check_syntax("{{ lookup('community.general.file', 'x') }}")

@@ -34,6 +34,7 @@ from deployctl.model.playbook import (
     plain_data,
     task_file_candidates,
 )
+from deployctl.model.setfact import is_variable_name
 from deployctl.model.taskargs import parse_inline_args
 from deployctl.modules.base import Module
 from deployctl.modules.params import ParamError, known_params, validate_params
@@ -166,18 +167,18 @@ def task_as_written(
         notify=tuple(n.split(" : ", 1)[-1] for n in at.names(data, "notify")) if "notify" in data else (),
         listen=listen,
         tags=(*own_tags, *(tag for tag in inherit.tags if tag not in own_tags)),
-        become=at.bool_value(data, "become") if "become" in data else inherit.become,
+        become=at.flag(data, "become") if "become" in data else inherit.become,
         become_user=at.name_value(data, "become_user") if "become_user" in data else inherit.become_user,
         changed_when=at.condition_list(data, "changed_when") if "changed_when" in data else None,
         failed_when=at.condition_list(data, "failed_when") if "failed_when" in data else None,
-        ignore_errors=at.bool_value(data, "ignore_errors") if "ignore_errors" in data else bool(inherit.ignore_errors),
+        ignore_errors=at.flag(data, "ignore_errors") if "ignore_errors" in data else inherit.ignore_errors or False,
         vars={**inherit.vars, **own_vars},
         origin=Origin(at.source, data.line),
         arg_lines=arg_lines,
         keyword_lines={str(word): line for word, line in data.key_lines.items()},
         role=inherit.role,
         file_dirs=steps.file_dirs(at, inherit),
-        check_mode=at.bool_value(data, "check_mode") if "check_mode" in data else inherit.check_mode,
+        check_mode=at.flag(data, "check_mode") if "check_mode" in data else inherit.check_mode,
         delegate_to=delegate_value(at, data) if "delegate_to" in data else inherit.delegate_to,
         index_var=index_var,
         no_log=at.flag(data, "no_log") if "no_log" in data else inherit.no_log,
@@ -271,7 +272,9 @@ def action_args(at: SourceFile, data: LocatedMap, key: str, spec: ActionSpec) ->
         if spec.any_keys:
             if name == "cacheable":
                 continue
-            if not name.isidentifier():
+            if is_templated(name):
+                at.jinja(name, item_line, f"{key}.{name}")  # a name rendered per host and item, as in Ansible
+            elif not is_variable_name(name):
                 raise at.error(item_line, f"{key}.{name}", "a variable name must be an identifier")
         elif name not in spec.params:
             at.unsupported(item_line, f"{key}.{name}", f"unsupported parameter {name!r} for {key}")

@@ -29,11 +29,11 @@ class Inherit:
 
     tags: tuple[str, ...] = ()
     when: tuple[str, ...] = ()
-    become: bool | None = None
+    become: bool | str | None = None
     become_user: str | None = None
     vars: Mapping[str, Any] = field(default_factory=dict)
-    ignore_errors: bool | None = None
-    check_mode: bool | None = None
+    ignore_errors: bool | str | None = None
+    check_mode: bool | str | None = None
     delegate_to: str | None = None
     no_log: bool | str = False
     diff: bool | str = True
