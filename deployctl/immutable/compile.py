@@ -82,6 +82,7 @@ UNBAKEABLE_MODULES: Mapping[str, str] = {
     "extract it with a command guarded by `creates`",
     "cron": "a container runs its one service and no cron daemon: schedule the job on the host or in its own container",
     "find": "it only reads the host, and what it finds (its registered result) exists only on a running host",
+    "ufw": "firewall rules belong to the host that runs the containers; a container's network is given by its runtime",
 }
 UNBAKED_HASH_NOTE = (
     "password: a hash baked into an image is readable in its build history; the user is baked without it"
