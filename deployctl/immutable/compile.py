@@ -94,6 +94,11 @@ def secret_reason(module: Module, params: Mapping[str, Any]) -> str | None:
     """Why a task that would write a secret into the image's layers (its build history) is not baked, or None."""
     if module.name == "debconf" and params.get("vtype") == "password":
         return "a debconf password would be written into the image's layers: answer it on the host"
+    if module.name == "user" and params.get("generate_ssh_key"):
+        return (
+            "a generated private ssh key would be in the image's layers, shared by every container: "
+            "generate it on the host"
+        )
     return None
 
 

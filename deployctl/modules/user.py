@@ -16,6 +16,10 @@ As Ansible's user module on Linux (useradd/usermod/userdel with explicit flags):
   the task creates: `home`, else /home/<name>). The key's directory is created (0700, the user's) when
   missing, and both files are given to the user. An existing private or public key is kept, unless
   `force` (then ssh-keygen overwrites it), as Ansible does. A relative key file needs the home to exist.
+  `ssh_key_passphrase` never reaches a command line: it goes on stdin into a file of a private temporary
+  folder that an askpass helper prints to ssh-keygen (SSH_ASKPASS_REQUIRE=force, OpenSSH 8.4 or later).
+  Overwriting an existing key with a passphrase fails the task: Ansible's module then deletes the public
+  key and keeps the private one, reporting no change.
   The result carries `ssh_key_file`, and for a key that stays `ssh_fingerprint` and `ssh_public_key`.
 - `password` is a crypt hash, compared with /etc/shadow's (read with become: a run without it fails
   the plan). The hash never leaves the controller in a command line, a diff or a result: it is set
@@ -24,9 +28,8 @@ As Ansible's user module on Linux (useradd/usermod/userdel with explicit flags):
   (`usermod -U`) as Ansible does; with a password that changes, the hash is written locked (`!hash`).
 - `expires` (seconds since the epoch, a float) sets the account's expiry date (`-e YYYY-MM-DD`,
   compared by day as Ansible does); a negative value removes it (`-e ''`).
-Not supported (refused): the other password aging settings, ssh_key_passphrase (ssh-keygen takes it only on
-a command line, where other users of the host could read it, or from a terminal), move_home, non_unique,
-local, seuser, skeleton, umask, login_class, profile/role attributes.
+Not supported (refused): the other password aging settings, move_home, non_unique, local, seuser, skeleton,
+umask, login_class, profile/role attributes.
 """
 
 from __future__ import annotations
@@ -53,12 +56,11 @@ from deployctl.modules.planning import fact, failed, optional_fact, parent_dir
 from deployctl.modules.values import account_problem, line_problem, option_value_problem
 
 
-def _passphrase_problem(value: str) -> str:
-    """ssh_key_passphrase is refused, whatever its value (which is never shown)."""
-    return (
-        "ssh_key_passphrase is not supported: ssh-keygen takes it only on its command line (readable by "
-        "every user of the host) or from a terminal; generate the key without one, or copy a protected key"
-    )
+def _passphrase_problem(value: str) -> str | None:
+    """A passphrase is one line (the value itself is never shown)."""
+    if any(char in value for char in "\n\r\x00"):
+        return "must be one line; the value is not shown"
+    return None
 
 
 def _expires_problem(value: str) -> str | None:
@@ -176,6 +178,11 @@ def _with_ssh_key(plan: Plan, params: Mapping[str, Any], facts: Mapping[str, Any
         return failed(f"User {name} home directory does not exist")
     result: dict[str, Any] = {**plan.result, "ssh_key_file": key.path}
     keeps = key.private_exists or key.public_exists
+    if key.private_exists and params["force"] and params.get("ssh_key_passphrase") is not None:
+        return failed(
+            f"{key.path} exists: a key with a passphrase is not overwritten (Ansible's module would delete its "
+            "public key and keep it); remove the key first"
+        )
     if keeps and not params["force"]:
         which = "Key" if key.private_exists else "Public key"
         result.update(ssh_fingerprint=key.fingerprint or "", ssh_public_key=key.public_key)
@@ -208,12 +215,32 @@ _KEYGEN_WITH_HOST_COMMENT = 'k=$1; shift; exec ssh-keygen "$@" -C "ansible-gener
 """ssh-keygen with Ansible's default comment, which names the host (the name uname and gethostname give)."""
 
 
+_KEYGEN_WITH_ASKPASS = """\
+set -e
+d=$(mktemp -d)
+trap 'rm -rf "$d"' EXIT
+cat > "$d/passphrase"
+printf '#!/bin/sh\\nexec cat "$(dirname "$0")/passphrase"\\n' > "$d/askpass"
+chmod 700 "$d/askpass"
+k=$1
+if [ "$2" = host ]; then c="ansible-generated on $(uname -n)"; else c=$3; fi
+shift 3
+SSH_ASKPASS="$d/askpass" SSH_ASKPASS_REQUIRE=force ssh-keygen "$@" -C "$c" -f "$k" </dev/null"""
+"""ssh-keygen with a passphrase read from stdin: kept in a private temporary folder that ssh-keygen's askpass
+helper prints (twice: the passphrase and its confirmation), removed when ssh-keygen is done."""
+
+
 def _ssh_keygen(params: Mapping[str, Any], path: str, *, overwrite: bool) -> RunCommand:
     """ssh-keygen as Ansible runs it, answering its overwrite question when the private key is replaced."""
     bits: int = params["ssh_key_bits"]
     options = ["-t", params["ssh_key_type"], *(["-b", str(bits)] if bits > 0 else [])]
     stdin = b"y\n" if overwrite else None
     comment: str | None = params.get("ssh_key_comment")
+    passphrase: str | None = params.get("ssh_key_passphrase")
+    if passphrase is not None:
+        words = ("host", "") if comment is None else ("given", comment)
+        script = ("sh", "-c", _KEYGEN_WITH_ASKPASS, "sh", path, *words, *options)
+        return RunCommand(script, stdin=passphrase.encode("utf-8"))
     if comment is None:
         return RunCommand(("sh", "-c", _KEYGEN_WITH_HOST_COMMENT, "sh", path, *options), stdin=stdin)
     return RunCommand(("ssh-keygen", *options, "-C", comment, "-f", path, "-N", ""), stdin=stdin)

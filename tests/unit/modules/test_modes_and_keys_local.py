@@ -30,6 +30,13 @@ PLAYBOOK = """\
         ssh_key_file: "{{ root }}/keys/id_ed25519"
         ssh_key_comment: deployctl test
       register: key
+    - name: protected key
+      user:
+        name: root
+        generate_ssh_key: true
+        ssh_key_type: ed25519
+        ssh_key_file: "{{ root }}/keys/protected"
+        ssh_key_passphrase: correct horse battery
     - name: key report
       copy: content="{{ key.ssh_key_file }}\\n" dest={{ root }}/key-file.txt
 """
@@ -54,6 +61,11 @@ def test_symbolic_modes_and_a_key_converge_then_change_nothing(tmp_path: Path) -
         listed = subprocess.run(["ssh-keygen", "-l", "-f", str(key)], capture_output=True, text=True, check=True)
         assert "deployctl test (ED25519)" in listed.stdout
         assert (target / "key-file.txt").read_text() == f"{key}\n"
+        protected = str(target / "keys" / "protected")
+        unlocked = ["ssh-keygen", "-y", "-P", "correct horse battery", "-f", protected]
+        assert subprocess.run(unlocked, capture_output=True, check=False).returncode == 0
+        assert subprocess.run(["ssh-keygen", "-y", "-P", "", "-f", protected], capture_output=True).returncode != 0
+        assert "ansible-generated on" in (target / "keys" / "protected.pub").read_text()
         second = run(root, inventory)
         assert second.exit_code == 0, [r.message for r in second.results if r.status == "failed"]
         assert set(statuses(second).values()) == {"ok"}, statuses(second)
