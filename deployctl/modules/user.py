@@ -4,8 +4,9 @@ As Ansible's user module on Linux (useradd/usermod/userdel with explicit flags):
 - Creating: `useradd` with -u, -g (or -N when no group is given but a group named like the user
   already exists, so useradd does not try to create it), -G, -c, -d, -s, -r for system users and
   -m/-M from `create_home` (default true).
-- Updating: one `usermod` with the flags of what differs: uid, primary group, shell, home (the
-  files are not moved), comment, and supplementary groups: with `append` only missing groups count
+- `non_unique` adds -o to a uid given to useradd or changed by usermod (a uid another user has).
+- Updating: one `usermod` with the flags of what differs: uid, primary group, shell, home (its files
+  are moved there, `-m`, with `move_home`), comment, and supplementary groups: with `append` only missing groups count
   (`usermod -a -G`), otherwise the list must match exactly (`groups: []` or "" removes them all).
   `system` and `create_home` only matter at creation.
 - Every group named in `group` and `groups` must exist ("Group X does not exist").
@@ -28,8 +29,8 @@ As Ansible's user module on Linux (useradd/usermod/userdel with explicit flags):
   (`usermod -U`) as Ansible does; with a password that changes, the hash is written locked (`!hash`).
 - `expires` (seconds since the epoch, a float) sets the account's expiry date (`-e YYYY-MM-DD`,
   compared by day as Ansible does); a negative value removes it (`-e ''`).
-Not supported (refused): the other password aging settings, move_home, non_unique, local, seuser, skeleton,
-umask, login_class, profile/role attributes.
+Not supported (refused): the other password aging settings, local: true, seuser, skeleton, umask, login_class,
+profile/role attributes.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ from deployctl.facts.users import (
 from deployctl.modules.base import Diff, Module, Param, Plan, RunCommand, no_change
 from deployctl.modules.planning import fact, failed, optional_fact, parent_dir
 from deployctl.modules.values import account_problem, line_problem, option_value_problem
+
+_LOCAL_REFUSED = "local: true is not supported (luseradd and libuser are not on Debian): leave it false"
 
 
 def _passphrase_problem(value: str) -> str | None:
@@ -103,6 +106,10 @@ USER_PARAMS: Mapping[str, Param] = {
     "ssh_key_file": Param("path", check=line_problem),
     "ssh_key_comment": Param("str", check=line_problem),
     "ssh_key_passphrase": Param("str", check=_passphrase_problem),
+    "non_unique": Param("bool", default=False),
+    "move_home": Param("bool", default=False),
+    "seuser": Param("str", check=lambda _: "seuser is not supported: deployctl does not set SELinux users"),
+    "local": Param("bool", default=False, check=lambda value: _LOCAL_REFUSED if value == "True" else None),
 }
 
 NOT_LOGGING_PASSWORD = "NOT_LOGGING_PASSWORD"  # noqa: S105 - the placeholder Ansible returns, not a password
@@ -279,7 +286,7 @@ def _plan_absent(name: str, info: UserInfo | None, remove: bool, force: bool) ->
 def _plan_create(name: str, params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
     argv = ["useradd"]
     if params.get("uid") is not None:
-        argv += ["-u", str(params["uid"])]
+        argv += ["-u", str(params["uid"]), *(["-o"] if params["non_unique"] else [])]
     if params.get("group"):
         argv += ["-g", params["group"]]
     elif optional_fact(facts, f"group:{name}", GroupInfo) is not None:
@@ -333,7 +340,7 @@ def _plan_update(
     after: list[str] = []
     uid: int | None = params.get("uid")
     if uid is not None and uid != info.uid:
-        flags += ["-u", str(uid)]
+        flags += ["-u", str(uid), *(["-o"] if params["non_unique"] else [])]
         before.append(f"uid {info.uid}")
         after.append(f"uid {uid}")
     primary = info.group
@@ -360,7 +367,7 @@ def _plan_update(
     for flag, key, now in (("-c", "comment", info.comment), ("-d", "home", info.home), ("-s", "shell", info.shell)):
         value = params.get(key)
         if value is not None and value != now:
-            flags += [flag, value]
+            flags += [flag, value, *(["-m"] if key == "home" and params["move_home"] else [])]
             before.append(f"{key} {now or '(empty)'}")
             after.append(f"{key} {value or '(empty)'}")
     password_action = _shadow_changes(name, params, shadow, flags, before, after)
