@@ -348,3 +348,28 @@ class PathExistsFact:
         if not isinstance(data, bool):
             raise TypeError(f"exists fact for {self.pattern}: expected a boolean, got {data!r}")
         return data
+
+
+UMASK_KEY = "umask"
+
+
+@dataclass(frozen=True)
+class UmaskFact:
+    """The umask of the shell that runs the host's commands: what files created there get masked by."""
+
+    @property
+    def key(self) -> str:
+        return UMASK_KEY
+
+    def script(self) -> str:
+        return "umask"
+
+    def parse(self, raw: RawFact) -> int:
+        text = raw.output.strip()
+        if raw.exit_code != 0 or not text or any(char not in "01234567" for char in text):
+            raise ValueError(f"umask fact: unexpected output {raw.output!r}")
+        return int(text, 8)
+
+    def value_from_json(self, data: Any) -> int:
+        """The fact's value from its JSON form (test fixtures): an octal string such as "0022"."""
+        return int(str(data), 8)

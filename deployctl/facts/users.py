@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import shlex
 from collections.abc import Mapping
@@ -239,3 +240,93 @@ def parse_shadow_output(name: str, output: str) -> ShadowInfo | None:
     if "digest" not in fields or "expire" not in fields or len(fields["digest"]) != 64:
         raise ValueError(f"shadow fact for {name}: unexpected output {output!r}")
     return ShadowInfo(digest=fields["digest"], locked="locked" in fields, expire=int(fields["expire"] or -1))
+
+
+@dataclass(frozen=True)
+class SshKeyInfo:
+    """A user's ssh key pair as the user module sees it: where it is, whether its files exist, what it holds.
+
+    `path` is the private key (a relative key file is under the home directory); `home_exists` says whether
+    that home directory exists; `fingerprint` is `ssh-keygen -l`'s line and `public_key` the `.pub` file's
+    content, stripped (None when absent).
+    """
+
+    path: str
+    home_exists: bool
+    directory_exists: bool
+    private_exists: bool
+    public_exists: bool
+    fingerprint: str | None = None
+    public_key: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> SshKeyInfo:
+        """Build from a fixture: `path`, and the optional fields (files absent, home present by default)."""
+        if not isinstance(data, dict):
+            raise TypeError(f"ssh key fact: expected a mapping, got {data!r}")
+        return cls(
+            path=str(data["path"]),
+            home_exists=bool(data.get("home_exists", True)),
+            directory_exists=bool(data.get("directory_exists", False)),
+            private_exists=bool(data.get("private_exists", False)),
+            public_exists=bool(data.get("public_exists", False)),
+            fingerprint=data.get("fingerprint"),
+            public_key=data.get("public_key"),
+        )
+
+
+_SSH_KEY_SCRIPT = """\
+if e=$(getent passwd -- "$1"); then h=$(printf '%s\\n' "$e" | cut -d: -f6); else h=$3; fi
+case $2 in /*) p=$2 ;; *) p=$h/$2 ;; esac
+b64() { printf %s "$1" | base64 | tr -d '\\n'; }
+printf 'path-b64 %s\\n' "$(b64 "$p")"
+flag() { if [ "$2" "$3" ]; then echo "$1 yes"; else echo "$1 no"; fi; }
+flag home -d "$h"
+flag directory -d "$(dirname -- "$p")"
+if [ -e "$p" ] || [ -L "$p" ]; then echo 'private yes'; else echo 'private no'; fi
+if [ -e "$p.pub" ] || [ -L "$p.pub" ]; then echo 'public yes'; else echo 'public no'; fi
+if f=$(ssh-keygen -l -f "$p" 2>/dev/null); then printf 'fingerprint-b64 %s\\n' "$(b64 "$f")"; fi
+if [ -f "$p.pub" ] && k=$(cat -- "$p.pub"); then printf 'public-key-b64 %s\\n' "$(b64 "$k")"; fi"""
+
+
+@dataclass(frozen=True)
+class SshKeyFact:
+    """The key pair at `file` of user `name` (under its home when relative; `home` for a user still to create)."""
+
+    name: str
+    file: str
+    home: str
+
+    @property
+    def key(self) -> str:
+        return f"ssh_key:{self.name}:{self.file}"
+
+    def script(self) -> str:
+        words = " ".join(shlex.quote(word) for word in (self.name, self.file, self.home))
+        return f"set -- {words}\n{_SSH_KEY_SCRIPT}"
+
+    def parse(self, raw: RawFact) -> SshKeyInfo:
+        fields: dict[str, str] = {}
+        for line in raw.output.splitlines():
+            key, _, value = line.strip().partition(" ")
+            fields[key] = value
+        if "path-b64" not in fields:
+            raise ValueError(f"ssh key fact for {self.name}: unexpected output {raw.output!r}")
+
+        def text(name: str) -> str | None:
+            value = fields.get(name)
+            return base64.b64decode(value).decode("utf-8", "replace") if value is not None else None
+
+        return SshKeyInfo(
+            path=text("path-b64") or "",
+            home_exists=fields.get("home") == "yes",
+            directory_exists=fields.get("directory") == "yes",
+            private_exists=fields.get("private") == "yes",
+            public_exists=fields.get("public") == "yes",
+            fingerprint=(text("fingerprint-b64") or "").strip() or None,
+            public_key=(text("public-key-b64") or "").strip() or None,
+        )
+
+    def value_from_json(self, data: Any) -> SshKeyInfo:
+        """The fact's value from its JSON form (test fixtures)."""
+        return SshKeyInfo.from_json(data)

@@ -82,6 +82,7 @@ UNBAKEABLE_MODULES: Mapping[str, str] = {
     "extract it with a command guarded by `creates`",
     "cron": "a container runs its one service and no cron daemon: schedule the job on the host or in its own container",
     "find": "it only reads the host, and what it finds (its registered result) exists only on a running host",
+    "ufw": "firewall rules belong to the host that runs the containers; a container's network is given by its runtime",
 }
 UNBAKED_HASH_NOTE = (
     "password: a hash baked into an image is readable in its build history; the user is baked without it"
@@ -93,6 +94,11 @@ def secret_reason(module: Module, params: Mapping[str, Any]) -> str | None:
     """Why a task that would write a secret into the image's layers (its build history) is not baked, or None."""
     if module.name == "debconf" and params.get("vtype") == "password":
         return "a debconf password would be written into the image's layers: answer it on the host"
+    if module.name == "user" and params.get("generate_ssh_key"):
+        return (
+            "a generated private ssh key would be in the image's layers, shared by every container: "
+            "generate it on the host"
+        )
     return None
 
 

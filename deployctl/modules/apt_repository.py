@@ -25,6 +25,7 @@ from typing import Any
 from deployctl.facts.base import Fact
 from deployctl.facts.packages import SOURCES_DIR, SOURCES_LIST, AptCacheAgeFact, AptSourcesFact, SourcesFile
 from deployctl.modules.base import Action, Diff, Module, Param, Plan, PutFile, RunCommand, no_change
+from deployctl.modules.filemodes import octal_mode_problem
 from deployctl.modules.planning import failed, join_path
 from deployctl.modules.values import line_problem
 
@@ -35,7 +36,7 @@ DEFAULT_MODE = "0644"
 APT_REPOSITORY_PARAMS: Mapping[str, Param] = {
     "repo": Param("str", required=True, check=line_problem),
     "state": Param("str", default="present", choices=("absent", "present")),
-    "mode": Param("mode"),
+    "mode": Param("mode", check=octal_mode_problem),
     "update_cache": Param("bool", default=True, aliases=("update-cache",)),
     "filename": Param("str", check=line_problem),
     "install_python_apt": Param("bool", default=True),

@@ -25,7 +25,7 @@ from typing import Any
 from deployctl.facts.base import Fact
 from deployctl.facts.files import FileFact, FileInfo
 from deployctl.modules.base import Action, Module, Param, Plan, no_change
-from deployctl.modules.fileattrs import ATTRIBUTE_PARAMS, WantedAttributes
+from deployctl.modules.fileattrs import ATTRIBUTE_PARAMS, WantedAttributes, mode_facts
 from deployctl.modules.fileedit import backup_command, edited_file, mkdir_parent, plan_edit
 from deployctl.modules.planning import fact, failed, parent_dir
 
@@ -54,7 +54,7 @@ def blockinfile_facts(params: Mapping[str, Any]) -> Sequence[Fact[Any]]:
     parent = parent_dir(params["path"])
     if params["create"] and parent:
         facts.append(FileFact(parent))
-    return facts
+    return [*facts, *mode_facts(params)]
 
 
 def marker_line(marker: str, mark: str) -> bytes:
@@ -193,7 +193,7 @@ def plan_blockinfile(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Pla
         prepend_newline=params["prepend_newline"],
         append_newline=params["append_newline"],
     )
-    wanted = WantedAttributes.from_params(params)
+    wanted = WantedAttributes.from_params(params, facts)
     if exists and result == original:
         return plan_edit(edited, None, "", wanted, unchanged="block already as wanted")
     message = "File created" if not exists else ("Block inserted" if present and params["block"] else "Block removed")

@@ -39,6 +39,7 @@ from deployctl.modules.fileattrs import (
     WantedAttributes,
     attribute_changes,
     content_text,
+    mode_facts,
     untrusted_link,
     write_actions,
 )
@@ -59,7 +60,7 @@ COPY_PARAMS: Mapping[str, Param] = {
 
 def file_content_facts(params: Mapping[str, Any]) -> Sequence[Fact[Any]]:
     """The destination, its directory, and the file inside it when dest may be a directory."""
-    return [FileFact(path) for path in _fact_paths(params)]
+    return [*(FileFact(path) for path in _fact_paths(params)), *mode_facts(params)]
 
 
 def _fact_paths(params: Mapping[str, Any]) -> list[str]:
@@ -121,14 +122,19 @@ def plan_file_content(params: Mapping[str, Any], facts: Mapping[str, Any], conte
             return failed(f"Destination directory {parent} does not exist")
         if container is not None and container.type != "directory":
             return failed(f"Destination {parent} is not a directory")
-    return _plan_target(params, fact(facts, f"file:{target}", FileInfo), content, before, invalidates)
+    wanted = WantedAttributes.from_params(params, facts)
+    return _plan_target(params, fact(facts, f"file:{target}", FileInfo), wanted, content, before, invalidates)
 
 
 def _plan_target(
-    params: Mapping[str, Any], info: FileInfo, content: bytes, before: list[Action], invalidates: list[str]
+    params: Mapping[str, Any],
+    info: FileInfo,
+    wanted: WantedAttributes,
+    content: bytes,
+    before: list[Action],
+    invalidates: list[str],
 ) -> Plan:
     target = info.path
-    wanted = WantedAttributes.from_params(params)
     if info.exists and not params["force"]:
         return no_change(f"{target} exists and force is off", dest=target)
     current = info.followed()

@@ -15,8 +15,10 @@ As Ansible's file module (with its default `follow: true`):
   needs `force`. owner/group apply to the link itself (`chown -h`); `mode` on a link is refused.
 - `touch` creates the file or updates its times: always a change, as in Ansible.
 - `absent` removes the path, recursively for directories.
-Not supported (refused): state=hard, follow, access_time, modification_time (and their formats),
-unsafe_writes, SELinux attributes and symbolic modes.
+- `mode` may be symbolic (`go-w`, `u=rwX,g=rX,o=`): resolved against the path's current mode, or the mode
+  creating it gives (0666/0777 under the host's umask), as Ansible does (modules/filemodes.py).
+Not supported (refused): state=hard, follow=false, access_time, modification_time (and their formats),
+unsafe_writes, SELinux attributes and symbolic modes with recurse (each path below would get its own mode).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from deployctl.modules.fileattrs import (
     AttributeChanges,
     WantedAttributes,
     attribute_changes,
+    mode_facts,
     untrusted_link,
 )
 from deployctl.modules.planning import fact, failed, join_path, parent_dir
@@ -43,7 +46,10 @@ FILE_PARAMS: Mapping[str, Param] = {
     "src": Param("path"),
     "recurse": Param("bool", default=False),
     "force": Param("bool", default=False),
+    "follow": Param("bool", default=True, check=lambda value: None if value == "True" else _NO_FOLLOW),
 }
+
+_NO_FOLLOW = "follow=false is not supported (deployctl follows symlinks, as Ansible does by default)"
 
 
 def link_source(path: str, src: str) -> str:
@@ -60,7 +66,7 @@ def file_facts(params: Mapping[str, Any]) -> Sequence[Fact[Any]]:
         source = link_source(params["path"], params["src"])
         if source != params["path"]:
             facts.append(FileFact(source))
-    return facts
+    return [*facts, *mode_facts(params)]
 
 
 def plan_file(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
@@ -72,7 +78,9 @@ def plan_file(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
         return failed("recurse option requires state to be 'directory'")
     if params.get("src") is not None and state != "link":
         return failed(f"src is only used with state=link (state is {state})")
-    wanted = WantedAttributes.from_params(params)
+    wanted = WantedAttributes.from_params(params, facts)
+    if params["recurse"] and wanted.symbolic:
+        return failed(f"symbolic mode {wanted.mode} with recurse is not supported: give an octal mode")
     if state == "absent":
         return _plan_absent(path, info)
     if state != "link" and (problem := untrusted_link(info)) is not None:
@@ -119,7 +127,7 @@ def _plan_directory(path: str, info: FileInfo, wanted: WantedAttributes, recurse
     if info.type == "link" and not current.exists:
         return failed(f"{path} is a dangling symlink")
     if not current.exists:
-        changes = attribute_changes(path, None, wanted, recurse=False)
+        changes = attribute_changes(path, None, wanted, directory=True)
         return Plan(
             changed=True,
             summary=f"create directory {path}",

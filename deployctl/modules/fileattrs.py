@@ -6,16 +6,20 @@ Ansible's atomic move does. Attribute changes alone are chown/chgrp with `-h`, o
 (a symlink's resolved path when the module follows links), so a link planted there later is never followed
 by a chown. A link is followed only when root owns it or its owner owns its target (`untrusted_link`).
 chown clears setuid/setgid bits, so a mode carrying them is applied again after the chown.
+A symbolic mode (`go-w`) is resolved against the path's current mode, or against the mode creating it gives
+under the host's umask (a fact read only for symbolic modes), as Ansible resolves it (modules/filemodes.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
-from deployctl.facts.files import FileInfo
+from deployctl.facts.base import Fact
+from deployctl.facts.files import UMASK_KEY, FileInfo, UmaskFact
 from deployctl.modules.base import Action, Diff, Param, PutFile, RunCommand
+from deployctl.modules.filemodes import apply_symbolic_mode, created_mode, is_symbolic_mode
 
 ATTRIBUTE_PARAMS: Mapping[str, Param] = {
     "owner": Param("str"),
@@ -28,17 +32,53 @@ _UNKNOWN_NAME = "UNKNOWN"
 """What `stat -c %U/%G` prints for an id without a name."""
 
 
+def mode_facts(params: Mapping[str, Any]) -> Sequence[Fact[Any]]:
+    """The facts a task's `mode` needs: the host's umask when the mode is symbolic, else none."""
+    mode = params.get("mode")
+    return [UmaskFact()] if isinstance(mode, str) and is_symbolic_mode(mode) else []
+
+
 @dataclass(frozen=True)
 class WantedAttributes:
-    """The owner, group and mode a task asks for (None: leave as it is)."""
+    """The owner, group and mode a task asks for (None: leave as it is).
+
+    `mode` is octal ("0644") or symbolic ("go-w"); a symbolic one is resolved per path by `resolved`, with
+    `umask` (the host's, read by mode_facts) for the clauses without users and for paths the task creates.
+    """
 
     owner: str | None = None
     group: str | None = None
     mode: str | None = None
+    umask: int | None = None
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> WantedAttributes:
-        return cls(owner=params.get("owner"), group=params.get("group"), mode=params.get("mode"))
+    def from_params(cls, params: Mapping[str, Any], facts: Mapping[str, Any]) -> WantedAttributes:
+        """The attributes of a task's parameters, with the umask fact when mode_facts asked for it."""
+        umask = facts.get(UMASK_KEY)
+        return cls(
+            owner=params.get("owner"),
+            group=params.get("group"),
+            mode=params.get("mode"),
+            umask=umask if isinstance(umask, int) else None,
+        )
+
+    @property
+    def symbolic(self) -> bool:
+        return self.mode is not None and is_symbolic_mode(self.mode)
+
+    def resolved(self, current: FileInfo | None, *, directory: bool = False) -> WantedAttributes:
+        """The same attributes with a symbolic mode made octal for `current` (None or absent: the file, or
+        with `directory` the directory, the task creates)."""
+        if self.mode is None or not is_symbolic_mode(self.mode):
+            return self
+        if self.umask is None:
+            raise AssertionError("a symbolic mode is resolved with the umask fact (mode_facts)")
+        if current is not None and current.exists and current.mode is not None:
+            base, is_directory = int(current.mode, 8), current.type == "directory"
+        else:
+            base, is_directory = created_mode(is_directory=directory, umask=self.umask), directory
+        bits = apply_symbolic_mode(self.mode, base, is_directory=is_directory, umask=self.umask)
+        return replace(self, mode=f"{bits:04o}")
 
 
 @dataclass(frozen=True)
@@ -122,12 +162,18 @@ def attribute_changes(
     wanted: WantedAttributes,
     *,
     recurse: bool = False,
+    directory: bool = False,
 ) -> AttributeChanges:
-    """What differs between `current` (None: a file this plan creates) and `wanted`, and the commands.
+    """What differs between `current` (None: a file, or with `directory` a directory, this plan creates) and
+    `wanted`, and the commands.
 
-    With `recurse`, only `path` itself is compared, and the commands apply to everything below it.
-    Owners change with `chown -h` (a symlink's own owner when `path` is one).
+    With `recurse`, only `path` itself is compared, and the commands apply to everything below it (an octal
+    mode only: a symbolic one gives each path its own mode). Owners change with `chown -h` (a symlink's own
+    owner when `path` is one).
     """
+    if recurse and wanted.symbolic:
+        raise AssertionError("symbolic modes are refused with recurse before planning")
+    wanted = wanted.resolved(current, directory=directory)
     before: list[str] = []
     after: list[str] = []
     owner = group = mode = None
@@ -163,6 +209,7 @@ def write_actions(
     `validate` command the new content must pass before it replaces the file.
     Returns the actions and the attribute changes they make (for the diff and summary).
     """
+    wanted = wanted.resolved(current)
     changes = attribute_changes(path, current, wanted)
     mode: str | None
     owner: str | None

@@ -88,7 +88,7 @@ def plan_edit(
         diffs.append(changes.diff(path))
         summary += f"; {changes.describe()}"
         full_message += f" and {ATTRIBUTES_CHANGED}"
-    elif baseline is None and _differs_from_new_file(wanted):
+    elif baseline is None and _differs_from_new_file(wanted.resolved(None)):
         full_message += f" and {ATTRIBUTES_CHANGED}"
     return Plan(
         changed=True,

@@ -34,6 +34,7 @@ from deployctl.modules.fileattrs import (
     attribute_changes,
     content_text,
     group_word,
+    mode_facts,
     owner_word,
     untrusted_link,
 )
@@ -149,7 +150,7 @@ def get_url_facts(params: Mapping[str, Any]) -> Sequence[Fact[Any]]:
     dest: str = params["dest"]
     parent = parent_dir(dest)
     paths = [dest, *([parent] if parent else []), join_path(dest, url_filename(params["url"]))]
-    return [*(FileFact(path) for path in dict.fromkeys(paths)), _url_fact(params)]
+    return [*(FileFact(path) for path in dict.fromkeys(paths)), _url_fact(params), *mode_facts(params)]
 
 
 def plan_get_url(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
@@ -185,7 +186,7 @@ def plan_get_url(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
                 f"The checksum for {params['url']} did not match {checksum[1]}; it was {fetched.digest}.", **result
             )
         result["status_code"] = fetched.status
-    wanted = WantedAttributes.from_params(params)
+    wanted = WantedAttributes.from_params(params, facts)
     if fetched.skipped or (current.type == "file" and current.sha256 == fetched.sha256):
         if (problem := untrusted_link(info)) is not None:
             return failed(problem)
@@ -213,6 +214,7 @@ def _plan_download(
 ) -> Plan:
     current = info.followed()
     baseline = current if current.type == "file" and untrusted_link(info) is None else None
+    wanted = wanted.resolved(baseline)
     request = {
         "url": params["url"],
         "headers": dict(_headers(params)),

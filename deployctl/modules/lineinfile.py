@@ -30,7 +30,7 @@ from typing import Any
 from deployctl.facts.base import Fact
 from deployctl.facts.files import FileFact, FileInfo
 from deployctl.modules.base import Action, Module, Param, Plan, no_change
-from deployctl.modules.fileattrs import ATTRIBUTE_PARAMS, WantedAttributes
+from deployctl.modules.fileattrs import ATTRIBUTE_PARAMS, WantedAttributes, mode_facts
 from deployctl.modules.fileedit import edited_file, mkdir_parent, plan_edit
 from deployctl.modules.planning import fact, failed, parent_dir
 from deployctl.modules.values import line_problem, validate_problem
@@ -186,7 +186,7 @@ def lineinfile_facts(params: Mapping[str, Any]) -> Sequence[Fact[Any]]:
     parent = parent_dir(params["path"])
     if params["create"] and parent:
         facts.append(FileFact(parent))
-    return facts
+    return [*facts, *mode_facts(params)]
 
 
 def _encode(value: str | None) -> bytes | None:
@@ -260,7 +260,7 @@ def plan_lineinfile(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan
             firstmatch=params["firstmatch"],
         )
     content = b"".join(edit.lines) if edit.changed else None
-    wanted = WantedAttributes.from_params(params)
+    wanted = WantedAttributes.from_params(params, facts)
     return plan_edit(
         edited,
         content,

@@ -15,6 +15,7 @@ from typing import Any
 
 from deployctl.errors import DeployctlError
 from deployctl.modules.base import Module, Param, ParamType
+from deployctl.modules.filemodes import symbolic_mode_problem
 from deployctl.templating import is_templated
 
 BOOLEANS_TRUE = frozenset({"y", "yes", "on", "1", "true", "t"})
@@ -195,7 +196,8 @@ def normalise_mode(name: str, value: Any) -> str:
     A string is octal digits ("644", "0644", "01777"). An integer is the mode's numeric value, which is
     what YAML makes of `0644` (420). A three-digit integer written without the leading zero (`644`,
     `755`) is decimal in YAML, and Ansible would silently apply mode 01204 or 01363: such values
-    (512-777 with only octal digits) are refused with the fix. Symbolic modes (u+rwx) are not supported.
+    (512-777 with only octal digits) are refused with the fix. A symbolic mode (`u=rwX,go=rX`, `a-s`) is kept
+    as written: it is resolved against the path's current mode when the task plans (modules/filemodes.py).
     """
     if isinstance(value, bool):
         raise ParamError(name, f"expected an octal mode such as '0644', got the boolean {value}")
@@ -210,14 +212,16 @@ def normalise_mode(name: str, value: Any) -> str:
             )
         return f"{value:04o}"
     if isinstance(value, str):
-        text = value.strip().lower()
-        if _OCTAL_RE.match(text):
-            number = int(text.removeprefix("0o"), 8)
+        text = value.strip()
+        if _OCTAL_RE.match(text.lower()):
+            number = int(text.lower().removeprefix("0o"), 8)
             if number <= 0o7777:
                 return f"{number:04o}"
-        raise ParamError(
-            name, f"expected an octal mode such as '0644', got {value!r} (symbolic modes are not supported)"
-        )
+        if text.isdigit():
+            raise ParamError(name, f"expected an octal mode such as '0644', got {value!r}")
+        if (problem := symbolic_mode_problem(text)) is not None:
+            raise ParamError(name, problem)
+        return text
     raise ParamError(name, f"expected an octal mode such as '0644', got {_kind(value)}")
 
 

@@ -33,6 +33,7 @@ from deployctl.modules.sysctl import SYSCTL
 from deployctl.modules.systemd import SYSTEMD
 from deployctl.modules.template import TEMPLATE
 from deployctl.modules.timezone import TIMEZONE
+from deployctl.modules.ufw import UFW
 from deployctl.modules.unarchive import UNARCHIVE
 from deployctl.modules.user import USER
 
@@ -40,7 +41,7 @@ FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 
 COLLECTION_MODULES: Mapping[str, frozenset[str]] = {
     "ansible.posix.": frozenset({"sysctl", "mount", "authorized_key"}),
-    "community.general.": frozenset({"timezone", "pam_limits"}),
+    "community.general.": frozenset({"timezone", "pam_limits", "ufw"}),
 }
 """The modules deployctl has that a collection other than ansible.builtin holds, by the collection's prefix:
 `ansible.posix.sysctl` is `sysctl`; a name the collection does not hold stays unknown."""
@@ -76,6 +77,7 @@ _MODULES: list[Module] = [
     FIND,
     PIP,
     DEBCONF,
+    UFW,
 ]
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from deployctl.facts.base import Fact
 from deployctl.facts.files import FileFact, FileInfo
 from deployctl.modules.base import Module, Param, Plan, no_change
-from deployctl.modules.fileattrs import ATTRIBUTE_PARAMS, WantedAttributes
+from deployctl.modules.fileattrs import ATTRIBUTE_PARAMS, WantedAttributes, mode_facts
 from deployctl.modules.fileedit import backup_command, edited_file, plan_edit
 from deployctl.modules.planning import fact, failed
 
@@ -41,7 +41,7 @@ REPLACE_PARAMS: Mapping[str, Param] = {
 
 def replace_facts(params: Mapping[str, Any]) -> Sequence[Fact[Any]]:
     """The file."""
-    return [FileFact(params["path"])]
+    return [FileFact(params["path"]), *mode_facts(params)]
 
 
 def section_pattern(after: str | None, before: str | None) -> str:
@@ -106,7 +106,7 @@ def plan_replace(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
             msg=f"Pattern for before/after params did not match the given file: {pattern}",
         )
     new_text, count = replaced
-    wanted = WantedAttributes.from_params(params)
+    wanted = WantedAttributes.from_params(params, facts)
     if count == 0:
         return plan_edit(edited, None, "", wanted, unchanged="nothing to replace")
     before = (backup_command(edited.write_path),) if params["backup"] else ()

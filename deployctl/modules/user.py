@@ -4,12 +4,24 @@ As Ansible's user module on Linux (useradd/usermod/userdel with explicit flags):
 - Creating: `useradd` with -u, -g (or -N when no group is given but a group named like the user
   already exists, so useradd does not try to create it), -G, -c, -d, -s, -r for system users and
   -m/-M from `create_home` (default true).
-- Updating: one `usermod` with the flags of what differs: uid, primary group, shell, home (the
-  files are not moved), comment, and supplementary groups: with `append` only missing groups count
+- `non_unique` adds -o to a uid given to useradd or changed by usermod (a uid another user has).
+- Updating: one `usermod` with the flags of what differs: uid, primary group, shell, home (its files
+  are moved there, `-m`, with `move_home`), comment, and supplementary groups: with `append` only missing groups count
   (`usermod -a -G`), otherwise the list must match exactly (`groups: []` or "" removes them all).
   `system` and `create_home` only matter at creation.
 - Every group named in `group` and `groups` must exist ("Group X does not exist").
-- Removing: `userdel`, with -r when `remove` (home and mail spool go too).
+- Removing: `userdel`, with -r when `remove` (home and mail spool go too) and -f when `force`.
+- `generate_ssh_key` creates a key pair with `ssh-keygen -t ssh_key_type [-b ssh_key_bits] -C comment -f
+  FILE -N ''` (the comment defaults to "ansible-generated on <host name>", the name `uname -n` prints),
+  FILE being `ssh_key_file` (default `.ssh/id_<type>`) under the user's home when relative (for a user
+  the task creates: `home`, else /home/<name>). The key's directory is created (0700, the user's) when
+  missing, and both files are given to the user. An existing private or public key is kept, unless
+  `force` (then ssh-keygen overwrites it), as Ansible does. A relative key file needs the home to exist.
+  `ssh_key_passphrase` never reaches a command line: it goes on stdin into a file of a private temporary
+  folder that an askpass helper prints to ssh-keygen (SSH_ASKPASS_REQUIRE=force, OpenSSH 8.4 or later).
+  Overwriting an existing key with a passphrase fails the task: Ansible's module then deletes the public
+  key and keeps the private one, reporting no change.
+  The result carries `ssh_key_file`, and for a key that stays `ssh_fingerprint` and `ssh_public_key`.
 - `password` is a crypt hash, compared with /etc/shadow's (read with become: a run without it fails
   the plan). The hash never leaves the controller in a command line, a diff or a result: it is set
   with `chpasswd -e` on stdin, and the shadow fact carries only its sha256. With `update_password:
@@ -17,21 +29,41 @@ As Ansible's user module on Linux (useradd/usermod/userdel with explicit flags):
   (`usermod -U`) as Ansible does; with a password that changes, the hash is written locked (`!hash`).
 - `expires` (seconds since the epoch, a float) sets the account's expiry date (`-e YYYY-MM-DD`,
   compared by day as Ansible does); a negative value removes it (`-e ''`).
-Not supported (refused): the other password aging settings, ssh keys, move_home, non_unique, force,
-local, seuser, skeleton, umask, login_class, profile/role attributes.
+Not supported (refused): the other password aging settings, local: true, seuser, skeleton, umask, login_class,
+profile/role attributes.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from deployctl.facts.base import Fact
-from deployctl.facts.users import GroupFact, GroupInfo, ShadowFact, ShadowInfo, UserFact, UserInfo, password_digest
+from deployctl.facts.users import (
+    GroupFact,
+    GroupInfo,
+    ShadowFact,
+    ShadowInfo,
+    SshKeyFact,
+    SshKeyInfo,
+    UserFact,
+    UserInfo,
+    password_digest,
+)
 from deployctl.modules.base import Diff, Module, Param, Plan, RunCommand, no_change
-from deployctl.modules.planning import failed, optional_fact
-from deployctl.modules.values import account_problem
+from deployctl.modules.planning import fact, failed, optional_fact, parent_dir
+from deployctl.modules.values import account_problem, line_problem, option_value_problem
+
+_LOCAL_REFUSED = "local: true is not supported (luseradd and libuser are not on Debian): leave it false"
+
+
+def _passphrase_problem(value: str) -> str | None:
+    """A passphrase is one line (the value itself is never shown)."""
+    if any(char in value for char in "\n\r\x00"):
+        return "must be one line; the value is not shown"
+    return None
 
 
 def _expires_problem(value: str) -> str | None:
@@ -67,6 +99,17 @@ USER_PARAMS: Mapping[str, Param] = {
     "password_lock": Param("bool"),
     "update_password": Param("str", default="always", choices=("always", "on_create")),
     "expires": Param("raw", check=_expires_problem),
+    "force": Param("bool", default=False),
+    "generate_ssh_key": Param("bool", default=False),
+    "ssh_key_bits": Param("int", default=0),
+    "ssh_key_type": Param("str", default="rsa", check=option_value_problem),
+    "ssh_key_file": Param("path", check=line_problem),
+    "ssh_key_comment": Param("str", check=line_problem),
+    "ssh_key_passphrase": Param("str", check=_passphrase_problem),
+    "non_unique": Param("bool", default=False),
+    "move_home": Param("bool", default=False),
+    "seuser": Param("str", check=lambda _: "seuser is not supported: deployctl does not set SELinux users"),
+    "local": Param("bool", default=False, check=lambda value: _LOCAL_REFUSED if value == "True" else None),
 }
 
 NOT_LOGGING_PASSWORD = "NOT_LOGGING_PASSWORD"  # noqa: S105 - the placeholder Ansible returns, not a password
@@ -95,7 +138,15 @@ def user_facts(params: Mapping[str, Any]) -> Sequence[Fact[Any]]:
         facts.extend(GroupFact(name) for name in dict.fromkeys([params["name"], *_named_groups(params)]))
         if _reads_shadow(params):
             facts.append(ShadowFact(params["name"]))
+        if params["generate_ssh_key"]:
+            facts.append(_ssh_key_fact(params))
     return facts
+
+
+def _ssh_key_fact(params: Mapping[str, Any]) -> SshKeyFact:
+    name: str = params["name"]
+    file = params.get("ssh_key_file") or f".ssh/id_{params['ssh_key_type']}"
+    return SshKeyFact(name, file, params.get("home") or f"/home/{name}")
 
 
 def plan_user(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
@@ -105,7 +156,7 @@ def plan_user(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
         return failed(f"invalid user name {name!r}")
     info = optional_fact(facts, f"user:{name}", UserInfo)
     if params["state"] == "absent":
-        return _plan_absent(name, info, params["remove"])
+        return _plan_absent(name, info, params["remove"], params["force"])
     groups: dict[str, GroupInfo] = {}
     for group in _named_groups(params):
         found = optional_fact(facts, f"group:{group}", GroupInfo)
@@ -113,13 +164,98 @@ def plan_user(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
             return failed(f"Group {group} does not exist")
         groups[group] = found
     if info is None:
-        return _plan_create(name, params, facts)
+        return _with_ssh_key(_plan_create(name, params, facts), params, facts, creating=True)
     shadow: ShadowInfo | None = None
     if _reads_shadow(params):
         shadow = optional_fact(facts, f"shadow:{name}", ShadowInfo)
         if shadow is not None and not shadow.readable:
             return failed("password, password_lock and expires need /etc/shadow: run the task with become")
-    return _plan_update(name, info, params, groups, shadow)
+    return _with_ssh_key(_plan_update(name, info, params, groups, shadow), params, facts, creating=False)
+
+
+def _with_ssh_key(plan: Plan, params: Mapping[str, Any], facts: Mapping[str, Any], *, creating: bool) -> Plan:
+    """`plan` followed by the generation of the user's ssh key pair, when asked and not there yet."""
+    if not params["generate_ssh_key"]:
+        return plan
+    fact_key = _ssh_key_fact(params)
+    key = fact(facts, fact_key.key, SshKeyInfo)
+    name: str = params["name"]
+    home_ready = key.home_exists or (creating and params["create_home"])
+    if not home_ready and not (params.get("ssh_key_file") or "").startswith("/"):
+        return failed(f"User {name} home directory does not exist")
+    result: dict[str, Any] = {**plan.result, "ssh_key_file": key.path}
+    keeps = key.private_exists or key.public_exists
+    if key.private_exists and params["force"] and params.get("ssh_key_passphrase") is not None:
+        return failed(
+            f"{key.path} exists: a key with a passphrase is not overwritten (Ansible's module would delete its "
+            "public key and keep it); remove the key first"
+        )
+    if keeps and not params["force"]:
+        which = "Key" if key.private_exists else "Public key"
+        result.update(ssh_fingerprint=key.fingerprint or "", ssh_public_key=key.public_key)
+        kept = f'{which} already exists, use "force: yes" to overwrite'
+        return replace(plan, result=result, summary=f"{plan.summary}; {kept}" if plan.changed else kept)
+    actions: list[RunCommand] = []
+    directory = parent_dir(key.path) or "/"
+    created_by_useradd = creating and params["create_home"] and directory == fact_key.home.rstrip("/")
+    if not key.directory_exists and not created_by_useradd:
+        actions += [RunCommand(("mkdir", "-m", "0700", "--", directory)), _give(name, directory)]
+    if key.public_exists:
+        actions.append(RunCommand(("rm", "-f", "--", f"{key.path}.pub")))
+    actions.append(_ssh_keygen(params, key.path, overwrite=key.private_exists))
+    actions.append(_give(name, key.path, f"{key.path}.pub"))
+    generated = f"generate ssh key {key.path}" + (" (overwriting the existing one)" if keeps else "")
+    return Plan(
+        changed=True,
+        summary=f"{plan.summary}; {generated}" if plan.changed else f"user {name}: {generated}",
+        actions=(*plan.actions, *actions),
+        diffs=(
+            *plan.diffs,
+            Diff(resource=f"ssh key {key.path}", before="present" if keeps else "absent", after="generated"),
+        ),
+        invalidates=tuple(dict.fromkeys([*plan.invalidates, fact_key.key])),
+        result=result,
+    )
+
+
+_KEYGEN_WITH_HOST_COMMENT = 'k=$1; shift; exec ssh-keygen "$@" -C "ansible-generated on $(uname -n)" -f "$k" -N ""'
+"""ssh-keygen with Ansible's default comment, which names the host (the name uname and gethostname give)."""
+
+
+_KEYGEN_WITH_ASKPASS = """\
+set -e
+d=$(mktemp -d)
+trap 'rm -rf "$d"' EXIT
+cat > "$d/passphrase"
+printf '#!/bin/sh\\nexec cat "$(dirname "$0")/passphrase"\\n' > "$d/askpass"
+chmod 700 "$d/askpass"
+k=$1
+if [ "$2" = host ]; then c="ansible-generated on $(uname -n)"; else c=$3; fi
+shift 3
+SSH_ASKPASS="$d/askpass" SSH_ASKPASS_REQUIRE=force ssh-keygen "$@" -C "$c" -f "$k" </dev/null"""
+"""ssh-keygen with a passphrase read from stdin: kept in a private temporary folder that ssh-keygen's askpass
+helper prints (twice: the passphrase and its confirmation), removed when ssh-keygen is done."""
+
+
+def _ssh_keygen(params: Mapping[str, Any], path: str, *, overwrite: bool) -> RunCommand:
+    """ssh-keygen as Ansible runs it, answering its overwrite question when the private key is replaced."""
+    bits: int = params["ssh_key_bits"]
+    options = ["-t", params["ssh_key_type"], *(["-b", str(bits)] if bits > 0 else [])]
+    stdin = b"y\n" if overwrite else None
+    comment: str | None = params.get("ssh_key_comment")
+    passphrase: str | None = params.get("ssh_key_passphrase")
+    if passphrase is not None:
+        words = ("host", "") if comment is None else ("given", comment)
+        script = ("sh", "-c", _KEYGEN_WITH_ASKPASS, "sh", path, *words, *options)
+        return RunCommand(script, stdin=passphrase.encode("utf-8"))
+    if comment is None:
+        return RunCommand(("sh", "-c", _KEYGEN_WITH_HOST_COMMENT, "sh", path, *options), stdin=stdin)
+    return RunCommand(("ssh-keygen", *options, "-C", comment, "-f", path, "-N", ""), stdin=stdin)
+
+
+def _give(name: str, *paths: str) -> RunCommand:
+    """Give paths to the user and its login group (`chown -h user:`)."""
+    return RunCommand(("chown", "-h", "--", f"{name}:", *paths))
 
 
 def _set_password(name: str, password: str, lock: bool | None) -> RunCommand:
@@ -133,23 +269,24 @@ def _expiry_date(expires: float) -> str:
     return "" if expires < 0 else time.strftime("%Y-%m-%d", time.gmtime(expires))
 
 
-def _plan_absent(name: str, info: UserInfo | None, remove: bool) -> Plan:
+def _plan_absent(name: str, info: UserInfo | None, remove: bool, force: bool) -> Plan:
     if info is None:
         return no_change(f"user {name} does not exist", name=name, state="absent")
+    flags = [*(["-f"] if force else []), *(["-r"] if remove else [])]
     return Plan(
         changed=True,
-        summary=f"remove user {name}" + (" and its home" if remove else ""),
-        actions=(RunCommand(("userdel", *(["-r"] if remove else []), "--", name)),),
+        summary=f"remove user {name}" + (" and its home" if remove else "") + (" (forced)" if force else ""),
+        actions=(RunCommand(("userdel", *flags, "--", name)),),
         diffs=(Diff(resource=f"user {name}", before=f"uid {info.uid}", after="absent"),),
         invalidates=(f"user:{name}", f"group:{name}"),
-        result={"name": name, "state": "absent"},
+        result={"name": name, "state": "absent", "force": force, "remove": remove},
     )
 
 
 def _plan_create(name: str, params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
     argv = ["useradd"]
     if params.get("uid") is not None:
-        argv += ["-u", str(params["uid"])]
+        argv += ["-u", str(params["uid"]), *(["-o"] if params["non_unique"] else [])]
     if params.get("group"):
         argv += ["-g", params["group"]]
     elif optional_fact(facts, f"group:{name}", GroupInfo) is not None:
@@ -203,7 +340,7 @@ def _plan_update(
     after: list[str] = []
     uid: int | None = params.get("uid")
     if uid is not None and uid != info.uid:
-        flags += ["-u", str(uid)]
+        flags += ["-u", str(uid), *(["-o"] if params["non_unique"] else [])]
         before.append(f"uid {info.uid}")
         after.append(f"uid {uid}")
     primary = info.group
@@ -230,7 +367,7 @@ def _plan_update(
     for flag, key, now in (("-c", "comment", info.comment), ("-d", "home", info.home), ("-s", "shell", info.shell)):
         value = params.get(key)
         if value is not None and value != now:
-            flags += [flag, value]
+            flags += [flag, value, *(["-m"] if key == "home" and params["move_home"] else [])]
             before.append(f"{key} {now or '(empty)'}")
             after.append(f"{key} {value or '(empty)'}")
     password_action = _shadow_changes(name, params, shadow, flags, before, after)

@@ -138,6 +138,9 @@ def test_bad_types(kind: Any, value: Any, problem: str) -> None:
         (0o1777, "1777"),
         (0, "0000"),
         (400, "0620"),
+        ("go-w", "go-w"),
+        (" u=rwX,g=rX,o= ", "u=rwX,g=rX,o="),
+        ("a-s", "a-s"),
     ],
 )
 def test_modes(value: Any, expected: str) -> None:
@@ -150,7 +153,9 @@ def test_modes(value: Any, expected: str) -> None:
         (644, "decimal number in YAML (octal 1204); write it with a leading zero (0644) or quoted ('644')"),
         (755, "leading zero (0755)"),
         (0o17777, "out of range"),
-        ("u+rwx", "symbolic modes are not supported"),
+        ("u+q", "bad symbolic permission for mode: u+q"),
+        ("ua+x", "bad symbolic permission for mode: ua+x"),
+        ("rwx", "mode must be in octal or symbolic form ('0644', 'u=rw,go=r'): bad symbolic permission for mode: rwx"),
         ("0888", "expected an octal mode"),
         ("77777", "expected an octal mode"),
         (True, "boolean"),
