@@ -1,8 +1,8 @@
 """The fixed cost of a command, in one run: --version, --help, status, history and a no-op apply, whole processes.
 
 Every command runs as a fresh `python -m deployctl ...` of this interpreter (sys.executable, never a PATH shim)
-with PYTHONPATH set to the tree measured: this checkout, and with `--baseline DIR` an older one (e.g.
-`git archive 428dcc5 deployctl | tar -x -C DIR`), alternated round by round so that both see the same load.
+with PYTHONPATH set to the tree measured: this checkout, and with `--baseline DIR` older ones (e.g.
+`git archive 428dcc5 deployctl | tar -x -C DIR`), alternated round by round so that all see the same load.
 The interpreter's own start-up (`python -c pass`) is measured beside them. status and history read the project
 at the root of this checkout. Import times come from `python -X importtime` (the fastest of `--samples` runs
 per module).
@@ -16,7 +16,7 @@ The no-op apply needs hosts, and takes /tmp/deployctl-lab.lock while it uses the
 The first apply of each tree converges the host and is not counted; every counted run must change nothing.
 Its cost beyond the run is the process's wall time less the run's own `seconds` (its JSON result).
 
-    python benchmarks/fixed_cost.py [--baseline DIR] [--samples 7] [--lab | --bench-host | --no-apply]
+    python benchmarks/fixed_cost.py [--baseline [NAME=]DIR ...] [--samples 7] [--lab | --bench-host | --no-apply]
                                     [--output FILE]
 """
 
@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
+import logging
 import os
 import statistics
 import subprocess
@@ -48,14 +49,14 @@ COMMANDS: dict[str, list[str]] = {
     "python -c pass": [],
     "--version": ["--version"],
     "--help": ["--help"],
-    "status": ["status"],
-    "history": ["history"],
+    "status": ["--project", str(REPO), "status"],
+    "history": ["--project", str(REPO), "history"],
 }
 TARGETS = {"--version": 0.150, "--help": 0.150, "status": 0.250, "history": 0.250}
 """Wall time (median) each command must stay under, in seconds (issue 17)."""
 APPLY_OVERHEAD_TARGET = 0.150
 """A no-op apply's whole process may exceed its own run time by this much at most, in seconds (issue 17)."""
-IMPORT_COMMANDS = {"--version": ["--version"], "status": ["status"], "apply --help": ["apply", "--help"]}
+IMPORT_COMMANDS = {"--version": ["--version"], "status": COMMANDS["status"], "apply --help": ["apply", "--help"]}
 """Commands whose imports are itemised: `apply --help` imports everything apply does, and needs no host."""
 COMMAND_TIMEOUT = 300.0
 
@@ -103,12 +104,13 @@ def deployctl_command(args: Sequence[str]) -> list[str]:
     return [sys.executable, "-m", "deployctl", *args] if args else [sys.executable, "-c", "pass"]
 
 
-def timed(command: Sequence[str], tree: Tree, cwd: Path) -> tuple[float, subprocess.CompletedProcess[str]]:
-    """Run `command` to its end; its wall time (perf_counter) and what it printed."""
+def timed(command: Sequence[str], tree: Tree) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """Run `command` in the tree's folder (`-m` puts the working folder first on sys.path: the tree's deployctl
+    is the one imported); its wall time (perf_counter) and what it printed."""
     started = time.perf_counter()
     done = subprocess.run(
         list(command),
-        cwd=cwd,
+        cwd=tree.path,
         env=tree_environment(tree),
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -119,16 +121,22 @@ def timed(command: Sequence[str], tree: Tree, cwd: Path) -> tuple[float, subproc
     return time.perf_counter() - started, done
 
 
+def imported_from(tree: Tree) -> Path:
+    """The folder the tree's processes import deployctl from (it must be the tree's own)."""
+    _, done = timed([sys.executable, "-c", "import deployctl; print(deployctl.__file__)"], tree)
+    return Path(done.stdout.strip()).parent.parent
+
+
 def measure_commands(trees: Sequence[Tree], samples: int) -> dict[str, dict[str, Samples]]:
     """Every command of COMMANDS for every tree, `samples` rounds, alternated within each round."""
     found = {tree.name: {name: Samples() for name in COMMANDS} for tree in trees}
     for tree in trees:  # one unmeasured round: bytecode written, files in the page cache
         for args in COMMANDS.values():
-            timed(deployctl_command(args), tree, REPO)
+            timed(deployctl_command(args), tree)
     for _ in range(samples):
         for name, args in COMMANDS.items():
             for tree in trees:
-                seconds, done = timed(deployctl_command(args), tree, REPO)
+                seconds, done = timed(deployctl_command(args), tree)
                 kept = found[tree.name][name]
                 kept.wall.append(seconds)
                 if done.returncode != 0:
@@ -157,7 +165,7 @@ def measure_imports(trees: Sequence[Tree], samples: int) -> dict[str, dict[str, 
         for name, args in IMPORT_COMMANDS.items():
             best: dict[str, int] = {}
             for _ in range(samples):
-                _, done = timed([sys.executable, "-X", "importtime", "-m", "deployctl", *args], tree, REPO)
+                _, done = timed([sys.executable, "-X", "importtime", "-m", "deployctl", *args], tree)
                 for module, micros in parse_importtime(done.stderr).items():
                     best[module] = min(micros, best.get(module, micros))
             ranked = sorted(best.items(), key=lambda item: -item[1])
@@ -205,13 +213,13 @@ def measure_apply(trees: Sequence[Tree], target: ApplyTarget, samples: int) -> d
     """A converging first apply per tree (not counted), then `samples` no-op applies per tree, alternated."""
     found = {tree.name: Samples() for tree in trees}
     for tree in trees:
-        _, done = timed(deployctl_command(["--project", str(target.projects[tree.name]), *target.args]), tree, REPO)
+        _, done = timed(deployctl_command(["--project", str(target.projects[tree.name]), *target.args]), tree)
         if done.returncode != 0:
             found[tree.name].problems.append(f"first apply: exit {done.returncode}: {done.stderr.strip()[-300:]}")
     for _ in range(samples):
         for tree in trees:
             command = deployctl_command(["--project", str(target.projects[tree.name]), *target.args])
-            seconds, done = timed(command, tree, REPO)
+            seconds, done = timed(command, tree)
             run, problems = noop_problems(done)
             kept = found[tree.name]
             kept.problems += problems
@@ -277,16 +285,17 @@ def bench_host_target(trees: Sequence[Tree], workdir: Path) -> Iterator[ApplyTar
 def render(trees: Sequence[Tree], commands: dict[str, dict[str, Samples]], apply: dict[str, Samples] | None) -> str:
     """One line per command: the median (and fastest) wall time per tree, the target, and the ratio."""
     names = [tree.name for tree in trees]
-    lines = [f"{'command':<16}" + "".join(f"{name:>24}" for name in names) + "   target   " + " / ".join(names)]
+    ratios = " ".join(f"current/{name}" for name in names[1:])
+    lines = [f"{'command':<16}" + "".join(f"{name:>24}" for name in names) + f"   target    {ratios}"]
     for command in COMMANDS:
         cells = [commands[name][command] for name in names]
         shown = "".join(f"{_cell(c.wall):>24}" for c in cells)
         target = f"< {TARGETS[command]:.3f} s" if command in TARGETS else ""
-        lines.append(f"{command:<16}{shown}   {target:<9}{_ratio(cells)}")
+        lines.append(f"{command:<16}{shown}   {target:<10}{_ratio(cells)}")
     if apply is not None:
         cells = [apply[name] for name in names]
         shown = "".join(f"{_cell(c.wall):>24}" for c in cells)
-        lines.append(f"{'no-op apply':<16}{shown}   {'':<9}{_ratio(cells)}")
+        lines.append(f"{'no-op apply':<16}{shown}   {'':<10}{_ratio(cells)}")
         beyond = [[w - r for w, r in zip(c.wall, c.run, strict=True)] for c in cells]
         shown = "".join(f"{_cell(b):>24}" for b in beyond)
         lines.append(f"{'  beyond its run':<16}{shown}   < {APPLY_OVERHEAD_TARGET:.3f} s")
@@ -298,9 +307,11 @@ def _cell(values: Sequence[float]) -> str:
 
 
 def _ratio(cells: Sequence[Samples]) -> str:
+    """The current tree's median over each other tree's."""
     if len(cells) < 2 or not all(c.wall for c in cells):
         return ""
-    return f"{statistics.median(cells[0].wall) / statistics.median(cells[1].wall):.2f}x"
+    current = statistics.median(cells[0].wall)
+    return " ".join(f"{current / statistics.median(other.wall):.2f}x" for other in cells[1:])
 
 
 def verdicts(commands: dict[str, Samples], apply: Samples | None) -> list[str]:
@@ -318,7 +329,13 @@ def verdicts(commands: dict[str, Samples], apply: Samples | None) -> list[str]:
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--baseline", type=Path, help="an older deployctl tree (its folder holds deployctl/)")
+    parser.add_argument(
+        "--baseline",
+        action="append",
+        default=[],
+        metavar="[NAME=]DIR",
+        help="an older deployctl tree (DIR holds deployctl/), named NAME (default: baseline); repeatable",
+    )
     parser.add_argument("--samples", type=int, default=7, help="timed runs per command and tree (default 7)")
     hosts = parser.add_mutually_exclusive_group()
     hosts.add_argument("--lab", dest="hosts", action="store_const", const="lab", help="apply on the lab (default)")
@@ -332,12 +349,14 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure, print the table and the verdicts, write the JSON; exit 1 when a run failed."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL)  # a bench host's readiness polling: refusals expected
     trees = [Tree("current", REPO)]
-    if args.baseline is not None:
-        trees.append(Tree("baseline", args.baseline.resolve()))
+    for given in args.baseline:
+        name, _, folder = given.rpartition("=")
+        trees.append(Tree(name or "baseline", Path(folder).resolve()))
     info = {
         "deployctl_revision": deployctl_revision(),
-        "baseline": str(args.baseline) if args.baseline else None,
+        "trees": {tree.name: str(tree.path) for tree in trees},
         "python": sys.executable,
         "entry_point": "python -m deployctl (this interpreter, PYTHONPATH = the tree)",
         "cpus": os.cpu_count(),
@@ -345,6 +364,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "samples": args.samples,
     }
     print(f"deployctl {info['deployctl_revision']}; {sys.executable}; load {info['load_average_at_start']}", flush=True)
+    for tree in trees:
+        found = imported_from(tree)
+        if found != tree.path:
+            print(f"fixed_cost: the {tree.name} tree ({tree.path}) imports deployctl from {found}", file=sys.stderr)
+            return 2
     commands = measure_commands(trees, args.samples)
     imports = measure_imports(trees, min(args.samples, 5))
     apply: dict[str, Samples] | None = None
