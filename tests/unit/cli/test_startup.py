@@ -104,3 +104,9 @@ def test_a_command_is_built_as_typer_builds_it() -> None:
     assert lab.commands["status"].short_help == (
         "Every lab host: stage, address, SSH reachable, OS, systemd state, uptime (one parallel pass)."
     )
+
+
+def test_listing_the_inventory_imports_no_ssh_library() -> None:
+    loaded = _modules_after("from deployctl.cli.commands import load_command; load_command('inventory')")
+    assert "deployctl.cli.inventory" in loaded
+    assert not _top_packages(loaded) & {"paramiko", "cryptography", "docker", "jinja2", "rich"}
