@@ -21,10 +21,10 @@ import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from deployctl.modules.base import Diff
-from deployctl.templating import is_templated
+if TYPE_CHECKING:
+    from deployctl.modules.base import Diff
 
 REDACTED = "********"
 """What a secret value is replaced with."""
@@ -112,6 +112,8 @@ def secret_values(
 
     The templated ones are rendered together (one pass); `render` returns a value it cannot render as is.
     """
+    from deployctl.templating import is_templated  # Jinja is imported only by the commands that template
+
     if not rules.variables:
         return set()
     named: list[Any] = []

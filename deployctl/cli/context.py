@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from deployctl.model.project import Project, find_project
-from deployctl.transport.settings import use_settings
+if TYPE_CHECKING:
+    from deployctl.model.project import Project
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,9 @@ class CliContext:
     def project(self) -> Project:
         """The project found from --project, or from the current folder upwards (its state folder made private)."""
         from deployctl.cli.render import say
+        from deployctl.model.project import find_project
         from deployctl.statedir import tighten_state
+        from deployctl.transport.settings import use_settings
 
         project = find_project(self.project_dir or Path.cwd())
         notice = tighten_state(project.state_dir, project.ledger)

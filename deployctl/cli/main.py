@@ -16,13 +16,15 @@ from typing import Annotated
 import typer
 
 from deployctl import __version__
+from deployctl.cli.commands import LazyCommands
 from deployctl.cli.context import CliContext
-from deployctl.cli.pipeline import PIPELINE_COMMANDS, register_pipeline_command
 from deployctl.cli.render import stderr
 from deployctl.errors import DeployctlError
 from deployctl.transport.interrupt import INTERRUPTION
 
 app = typer.Typer(
+    cls=LazyCommands,
+    rich_markup_mode=None,  # Click's plain help: Typer's Rich help imports Markdown and Pygments (100 ms and more)
     name="deployctl",
     help="Ansible-style provisioning: mutable VMs and immutable containers, drift and promotion across stages.",
     no_args_is_help=True,
@@ -30,63 +32,6 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-COMMANDS = ("lab", "inventory", "ping", "apply", "lint", "deploy", "rollback", "drift", *PIPELINE_COMMANDS)
-"""Every command, in the order `--help` lists them."""
-ROOT_OPTIONS_WITH_VALUE = ("--project",)
-
-
-def _register(command: str) -> None:
-    """Add one command to the app, importing only its own module (the others' imports cost start-up time)."""
-    if command == "lab":
-        from deployctl.cli import lab
-
-        app.add_typer(lab.app, name="lab")
-    elif command in ("inventory", "ping"):
-        from deployctl.cli import inventory
-
-        app.command(command)(inventory.show_inventory if command == "inventory" else inventory.ping)
-    elif command == "apply":
-        from deployctl.cli import apply
-
-        app.command("apply")(apply.apply)
-    elif command == "lint":
-        from deployctl.cli import lint
-
-        app.command("lint")(lint.lint)
-    elif command in PIPELINE_COMMANDS:
-        register_pipeline_command(app, command)
-    elif command == "drift":
-        from deployctl.cli import drift
-
-        app.add_typer(drift.app, name="drift")
-    else:
-        from deployctl.cli import deploy
-
-        app.command(command)(deploy.deploy if command == "deploy" else deploy.rollback)
-
-
-def invoked_command(args: list[str]) -> str | None:
-    """The command named on the command line (after the root options), or None when there is none."""
-    words = iter(args)
-    for word in words:
-        if word in ROOT_OPTIONS_WITH_VALUE:
-            next(words, None)
-        elif not word.startswith("-"):
-            return word
-    return None
-
-
-_registered: set[str] = set()
-
-
-def register_commands(args: list[str]) -> None:
-    """Register the one command `args` runs, or every command (for `--help`, a typo, or no command)."""
-    command = invoked_command(args)
-    for name in (command,) if command in COMMANDS else COMMANDS:
-        if name not in _registered:
-            _register(name)
-            _registered.add(name)
 
 
 def _print_version(value: bool) -> None:
@@ -164,7 +109,6 @@ def main(argv: list[str] | None = None) -> None:
     if threading.current_thread() is threading.main_thread():
         for stopping in STOPPING_SIGNALS:
             signal.signal(stopping, _on_stop_signal)
-    register_commands(args)
     try:
         # Standalone mode: Typer prints usage errors (exit 2) and turns typer.Exit into the exit code.
         app(args=args, prog_name="deployctl", standalone_mode=True)

@@ -210,7 +210,12 @@ def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One write transaction, taken at once (BEGIN IMMEDIATE), committed on success, rolled back on error.
 
     A failed COMMIT is rolled back too: the ledger keeps what it had before the transaction, never half of it.
+    Inside another transaction it joins that one, which commits (or rolls back) the whole: writes that belong
+    together are grouped by the caller into one commit.
     """
+    if connection.in_transaction:
+        yield connection
+        return
     connection.execute("BEGIN IMMEDIATE")
     try:
         yield connection

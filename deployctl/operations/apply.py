@@ -9,7 +9,6 @@ from pathlib import Path
 
 from deployctl.errors import DeployctlError
 from deployctl.ledger.db import open_ledger
-from deployctl.ledger.locks import stage_lock
 from deployctl.model.inventory import InventoryHost
 from deployctl.model.loading.plays import load_playbook
 from deployctl.model.playbook import Playbook
@@ -18,6 +17,7 @@ from deployctl.model.project import Project
 from deployctl.operations.context import StageContext, stage_context
 from deployctl.operations.converge import converge_vms
 from deployctl.operations.recording import recorded_apply
+from deployctl.operations.release import release_row
 from deployctl.strategies.hostrun import RunOptions
 from deployctl.strategies.mutable import play_hosts, targeted_hosts
 from deployctl.strategies.results import RunResult, TaskResult
@@ -78,8 +78,8 @@ def apply(
         record = None
         if not options.check:  # a check changes nothing: it takes no lock and records no deployment
             ledger = stack.enter_context(closing(open_ledger(context.project.ledger)))
-            stack.enter_context(stage_lock(ledger, context.name, "apply", say))
-            record = stack.enter_context(recorded_apply(context.project, plan.playbook_path, context.name, ledger))
+            release = release_row(context.project, plan.playbook_path, plan.book)  # snapshot written only if new
+            record = stack.enter_context(recorded_apply(ledger, release, context.name, say))
         return converge_vms(
             context,
             plan.book,

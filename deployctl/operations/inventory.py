@@ -15,7 +15,6 @@ from deployctl.operations.context import StageContext, stage_contexts
 from deployctl.transport.base import Transport, shell
 from deployctl.transport.pool import run_each
 from deployctl.transport.settings import DEFAULT_FORKS
-from deployctl.transport.ssh import SshTransport
 
 TransportFactory = Callable[[SshEndpoint], Transport]
 """How a host is reached from its endpoint (SSH; tests use the local transport)."""
@@ -126,9 +125,16 @@ def ping_hosts(
     stage: str | None,
     limit: str | None,
     forks: int = DEFAULT_FORKS,
-    transport_factory: TransportFactory = SshTransport,
+    transport_factory: TransportFactory | None = None,
 ) -> PingReport:
-    """Reach every VM of one stage (or every stage): log in, check sudo and python3 (like Ansible's ping)."""
+    """Reach every VM of one stage (or every stage): log in, check sudo and python3 (like Ansible's ping).
+
+    The transport is SSH unless another is given (paramiko is imported here: listing the inventory needs none).
+    """
+    if transport_factory is None:
+        from deployctl.transport.ssh import SshTransport
+
+        transport_factory = SshTransport
     targets = [(host, context.endpoint(host)) for context, host in _selected(project, stage, limit, ssh_only=True)]
     outcomes = run_each(targets, lambda target: _ping(target, transport_factory), forks)
     return PingReport(

@@ -5,17 +5,19 @@ with every host's outcome, and the package baseline a VM's drift is measured aga
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from deployctl.facts.base import RawFact
 from deployctl.facts.packages import PackageListFact
-from deployctl.ledger.db import open_ledger
+from deployctl.ledger.db import open_ledger, transaction
 from deployctl.ledger.drift import baselines, save_baseline
-from deployctl.ledger.records import begin_deployment, finish_deployment, set_deployment_release
+from deployctl.ledger.locks import acquire
+from deployctl.ledger.locks import release as release_lock
+from deployctl.ledger.records import begin_deployment, finish_deployment, save_release, set_deployment_release
 from deployctl.model.project import Project
 from deployctl.model.records import HostOutcome, ReleaseRow
 from deployctl.operations.release import record_release
@@ -66,6 +68,25 @@ class DeploymentRecord:
     hosts: list[HostOutcome] = field(default_factory=list)
     requests_sent: int | None = None
     requests_failed: int | None = None
+    baselines: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Package lists read during the work, by host: recorded with the outcome."""
+
+
+def finish_record(record: DeploymentRecord, stage: str) -> None:
+    """Record how the deployment ended, its hosts and the package baselines read during it, in one transaction
+    (or in the caller's, which this joins)."""
+    with transaction(record.connection):
+        finish_deployment(
+            record.connection,
+            record.deployment_id,
+            record.outcome,
+            record.hosts,
+            reason=record.reason,
+            requests_sent=record.requests_sent,
+            requests_failed=record.requests_failed,
+        )
+        for host, packages in record.baselines.items():
+            save_baseline(record.connection, stage, host, record.deployment_id, packages)
 
 
 @contextmanager
@@ -111,25 +132,33 @@ def recorded_deployment(
             with outcome_of_errors(record):
                 yield record
         finally:
-            finish_deployment(
-                connection,
-                deployment_id,
-                record.outcome,
-                record.hosts,
-                reason=record.reason,
-                requests_sent=record.requests_sent,
-                requests_failed=record.requests_failed,
-            )
+            finish_record(record, stage)
     finally:
         if owned:
             connection.close()
 
 
+@contextmanager
 def recorded_apply(
-    project: Project, playbook: Path, stage: str, connection: sqlite3.Connection | None = None
-) -> AbstractContextManager[DeploymentRecord]:
-    """Record an apply of `playbook` to `stage` (not used in check mode: a check changes nothing)."""
-    return recorded_deployment(project, playbook, stage, "apply", "mutable", connection=connection)
+    connection: sqlite3.Connection, release: ReleaseRow, stage: str, say: Callable[[str], None]
+) -> Iterator[DeploymentRecord]:
+    """Hold the stage's lock for an apply of `release` and record it (not in check mode: a check changes nothing).
+
+    One transaction starts it (the lock, the release unless recorded, the deployment `running`) and one ends it
+    (the outcome and hosts, the lock given back); an exception sets the outcome as `recorded_deployment` does.
+    """
+    with transaction(connection):
+        held = acquire(connection, stage, "apply", say)
+        release = save_release(connection, release)
+        deployment_id = begin_deployment(connection, stage, release.id, "apply", "mutable")
+    record = DeploymentRecord(connection, release, deployment_id)
+    try:
+        with outcome_of_errors(record):
+            yield record
+    finally:
+        with transaction(connection):
+            finish_record(record, stage)
+            release_lock(connection, held)
 
 
 def host_status(recap: HostRecap) -> str:
@@ -198,7 +227,8 @@ def baseline_hosts(result: RunResult, recorded: Iterable[str]) -> list[str]:
 
 
 def record_baselines(record: DeploymentRecord, result: RunResult, connections: RetainedConnections, stage: str) -> None:
-    """Record the package list of each host that needs a baseline, read over the run's open connection."""
+    """Read the package list of each host that needs a baseline over the run's open connection, into the record
+    (written with its outcome)."""
     hosts = [h for h in baseline_hosts(result, baselines(record.connection, stage)) if h in connections.open]
     fact = PackageListFact()
 
@@ -208,7 +238,7 @@ def record_baselines(record: DeploymentRecord, result: RunResult, connections: R
 
     for outcome in run_each(hosts, read):
         if outcome.value:
-            save_baseline(record.connection, stage, outcome.item, record.deployment_id, outcome.value)
+            record.baselines[outcome.item] = outcome.value
 
 
 # A rollout's outcome -> the deployment's outcome (`unchanged` means the stage already ran the release).

@@ -22,6 +22,7 @@ from deployctl.ledger.records import (
     save_release,
     save_release_image,
 )
+from deployctl.model.playbook import Playbook
 from deployctl.model.project import Project
 from deployctl.model.records import ReleaseImage, ReleaseRow
 from deployctl.operations.context import EngineFactory, Say, stage_contexts
@@ -54,10 +55,11 @@ def default_playbook(project: Project, playbook: Path | None) -> Path:
     return (playbook or project.root / "playbooks" / "webapp.yml").resolve()
 
 
-def record_release(connection: sqlite3.Connection, project: Project, playbook: Path, note: str = "") -> ReleaseRow:
-    """The release of the playbook and inventories as they are now: snapshot and record it unless it exists."""
-    content, folder = snapshot_release(project, playbook)
-    row = ReleaseRow(
+def release_row(project: Project, playbook: Path, loaded: Playbook | None = None, note: str = "") -> ReleaseRow:
+    """The release of the playbook (`loaded` from it, if the caller holds it) and inventories as they are now, its
+    snapshot written if it is new; the row to record (the ledger is not touched)."""
+    content, folder = snapshot_release(project, playbook, loaded)
+    return ReleaseRow(
         id=content.release_id,
         content_hash=content.content_hash,
         playbook=content.playbook_source,
@@ -66,7 +68,11 @@ def record_release(connection: sqlite3.Connection, project: Project, playbook: P
         created_by=actor(),
         note=note,
     )
-    return save_release(connection, row)
+
+
+def record_release(connection: sqlite3.Connection, project: Project, playbook: Path, note: str = "") -> ReleaseRow:
+    """The release of the playbook and inventories as they are now: snapshot and record it unless it exists."""
+    return save_release(connection, release_row(project, playbook, note=note))
 
 
 def find_release(connection: sqlite3.Connection, wanted: str) -> ReleaseRow:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from deployctl.errors import InputError
 from deployctl.model.loading.plays import load_playbook
+from deployctl.model.playbook import Playbook
 from deployctl.model.project import CONFIG_NAME, Project
 
 SKIPPED_NAMES = frozenset({"__pycache__", ".git", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
@@ -145,18 +146,20 @@ class _Collector:
         return target
 
 
-def collect_release(project: Project, playbook: Path) -> ReleaseContent:
+def collect_release(project: Project, playbook: Path, loaded: Playbook | None = None) -> ReleaseContent:
     """Read the entry playbook, the project's files its content reads and the inventory folder into a release.
 
     A file the content names outside the project (or, for a playbook outside the project, outside the
-    playbook's folder) is an InputError at the line that names it.
+    playbook's folder) is an InputError at the line that names it. `loaded` is the playbook already loaded
+    from that file, if the caller holds it (it is not parsed again).
     """
     root = project.root.resolve()
     playbook = playbook.resolve()
     shown = project.display(playbook)
     if not playbook.is_file():
         raise InputError(shown, None, None, "no such playbook")
-    loaded = load_playbook(playbook, display=shown)
+    if loaded is None:
+        loaded = load_playbook(playbook, display=shown)
     content = _content_folder(root, playbook)
     outside = [use for use in loaded.uses if not _inside(_lexical(use.path), content.base)]
     if outside:

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from deployctl.errors import DeployctlError
+from deployctl.model.playbook import Playbook
 from deployctl.model.project import Project
 from deployctl.model.records import ReleaseRow
 from deployctl.release.content import INVENTORY_FOLDER, ReleaseContent, ReleaseFile, collect_release
@@ -60,9 +61,10 @@ def _copy_file(item: ReleaseFile, target: Path) -> None:
     shutil.copystat(item.source, target)
 
 
-def snapshot_release(project: Project, playbook: Path) -> tuple[ReleaseContent, Path]:
-    """The release of the playbook and inventories as they are now, and the folder its snapshot is kept in."""
-    content = collect_release(project, playbook)
+def snapshot_release(project: Project, playbook: Path, loaded: Playbook | None = None) -> tuple[ReleaseContent, Path]:
+    """The release of the playbook (`loaded` from it, if the caller holds it) and inventories as they are now, and
+    the folder its snapshot is kept in (written only when the release is new)."""
+    content = collect_release(project, playbook, loaded)
     folder = snapshot_dir(project.state_dir, content.release_id)
     write_snapshot(content, folder)
     return content, folder

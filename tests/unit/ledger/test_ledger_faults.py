@@ -127,3 +127,14 @@ def test_breaking_no_lock_or_a_live_local_one_is_refused(tmp_path: Path) -> None
     )
     holder, _ = break_lock(ledger, "uat", "the process was killed")
     assert holder.command == "deploy"
+
+
+def test_a_transaction_inside_another_joins_it(tmp_path: Path) -> None:
+    ledger = open_ledger(tmp_path / "ledger.db")
+    with pytest.raises(LedgerError, match="no such table: nowhere"), transaction(ledger):
+        with transaction(ledger):
+            ledger.execute("INSERT INTO stage_locks VALUES ('qa', 'deploy', 'a@b', 1, 'm', 't')")
+        assert ledger.in_transaction  # the inner one did not commit
+        ledger.execute("INSERT INTO nowhere VALUES (1)")
+    assert not ledger.in_transaction
+    assert lock_holder(ledger, "qa") is None

@@ -12,6 +12,7 @@ from deployctl.model.loading.plays import load_playbook
 from deployctl.operations.context import stage_context
 from deployctl.operations.converge import converge_vms
 from deployctl.operations.recording import recorded_apply
+from deployctl.operations.release import release_row
 from deployctl.strategies.hostrun import RunOptions
 from deployctl.transport.local import LocalTransport
 from deployctl.transport.retained import RetainedConnections
@@ -26,7 +27,8 @@ def test_a_converge_is_recorded_with_its_hosts_and_a_package_baseline(tmp_path: 
     connections = RetainedConnections(lambda endpoint: LocalTransport(endpoint.name))
     with closing(open_ledger(project.ledger)) as ledger:
         try:
-            with recorded_apply(project, playbook, "test", ledger) as record:
+            release = release_row(project, playbook, book)
+            with recorded_apply(ledger, release, "test", lambda line: None) as record:
                 result = converge_vms(
                     context, book, context.inventory.hosts.values(), RunOptions(), record, connections=connections
                 )
