@@ -31,9 +31,9 @@ import jinja2
 import yaml
 from jinja2 import meta, nodes
 from jinja2.exceptions import FilterArgumentError, SecurityError
-from jinja2.lexer import TOKEN_STRING, TOKEN_VARIABLE_BEGIN, TOKEN_VARIABLE_END, Lexer, get_lexer
 from jinja2.filters import do_attr as sync_do_attr
 from jinja2.filters import sync_do_unique
+from jinja2.lexer import TOKEN_STRING, TOKEN_VARIABLE_BEGIN, TOKEN_VARIABLE_END, Lexer, get_lexer
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing

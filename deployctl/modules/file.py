@@ -18,8 +18,8 @@ As Ansible's file module (with its default `follow: true`):
   and Ansible restores the target's mode after trying.
 - `touch` creates the file or updates its times: always a change, as in Ansible.
 - `absent` removes the path, recursively for directories.
-Not supported (refused): state=hard, `follow: false` with other states than link, access_time, modification_time (and their formats),
-unsafe_writes, SELinux attributes and symbolic modes.
+Not supported (refused): state=hard, `follow: false` with other states than link, access_time,
+modification_time (and their formats), unsafe_writes, SELinux attributes and symbolic modes.
 """
 
 from __future__ import annotations
