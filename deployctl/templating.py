@@ -21,7 +21,7 @@ import posixpath
 import re
 import secrets
 import shlex
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -33,6 +33,7 @@ from jinja2 import meta, nodes
 from jinja2.exceptions import FilterArgumentError, SecurityError
 from jinja2.filters import do_attr as sync_do_attr
 from jinja2.filters import sync_do_unique
+from jinja2.lexer import TOKEN_STRING, TOKEN_VARIABLE_BEGIN, TOKEN_VARIABLE_END, Lexer, get_lexer
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
@@ -110,8 +111,8 @@ def keep_literal(value: Any) -> Any:
     The marker does not survive JSON (a release's deploy-time variables); the literal renders back to
     the same text, never templated, so what a host (or a base image) said stays data after the trip.
     """
-    if isinstance(value, UnsafeText):
-        return "{{ " + _jinja_string(value) + " }}" if _MARKUP.search(value) else str(value)
+    if isinstance(value, UnsafeText):  # in a statement: a value's `{{ }}` string constants keep backslashes
+        return "{% set text = " + _jinja_string(value) + " %}{{ text }}" if _MARKUP.search(value) else str(value)
     if isinstance(value, Mapping):
         return {keep_literal(key): keep_literal(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -581,14 +582,47 @@ class _LazyContext(Context):
         return value.resolve() if isinstance(value, _LazyVariable) else value
 
 
+class _ValueLexer(Lexer):
+    """Jinja's lexer, but a backslash in a string constant inside `{{ }}` is kept, not an escape (as Ansible).
+
+    Values come from YAML, which already read their escapes: `regex_replace('(\\d+)', '\\1')` written in
+    YAML must reach the filter as `\\1`, not as the character \\x01. `{% %}` statements, conditions and
+    template files keep Jinja's escapes, as in Ansible.
+    """
+
+    def tokeniter(
+        self, source: str, name: str | None, filename: str | None = None, state: str | None = None
+    ) -> Iterator[tuple[int, str, str]]:
+        in_variable = state == "variable"  # compile_expression lexes a bare expression from this state
+        for lineno, token, value in super().tokeniter(source, name, filename, state):
+            if token == TOKEN_VARIABLE_BEGIN:
+                in_variable = True
+            elif token == TOKEN_VARIABLE_END:
+                in_variable = False
+            elif in_variable and token == TOKEN_STRING:
+                value = value.replace("\\", "\\\\")
+            yield lineno, token, value
+
+
 class _Environment(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox (no Python internals, no mutating methods) with lazily templated variables.
 
     A refused attribute stays refused along the rest of the walk (`x.__init__.__globals__`), so the
-    error says what the sandbox refused, not that some later attribute is missing.
+    error says what the sandbox refused, not that some later attribute is missing. `for_values` selects
+    the lexer of values (see `_ValueLexer`).
     """
 
     context_class = _LazyContext
+    for_values = False
+
+    @property
+    def lexer(self) -> Lexer:
+        if not self.for_values:
+            return get_lexer(self)
+        lexer = self.__dict__.get("_value_lexer")
+        if lexer is None:
+            lexer = self.__dict__["_value_lexer"] = _ValueLexer(self)
+        return lexer
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         """Jinja's rules, and only data and Jinja's own objects show attributes (never a Path's write_text)."""
@@ -747,8 +781,10 @@ class Templar:
         self._env.globals["omit"] = OMIT
         for name in LOOKUP_FUNCTIONS:
             self._env.globals[name] = self._lookup_function(name)
+        self._values_env = self._env.overlay()  # the same filters, tests and globals; values' lexer
+        self._values_env.for_values = True
         self._templates: dict[str, jinja2.Template] = {}
-        self._expressions: dict[str, Callable[..., Any]] = {}
+        self._expressions: dict[tuple[str, bool], Callable[..., Any]] = {}
         self._single: dict[str, str | None] = {}
         self._reads: dict[str, _Reads] = {}
         self._file_reads: dict[str, _Reads] = {}
@@ -767,7 +803,7 @@ class Templar:
         if not expression:
             return True
         try:
-            value = _fail_if_undefined(self._expression(expression)(self._scope(variables)))
+            value = _fail_if_undefined(self._expression(expression, self._env)(self._scope(variables)))
         except USER_ERRORS as exc:
             raise TemplateError(_problem(exc)) from None
         return _truth(value, condition)
@@ -837,8 +873,8 @@ class Templar:
                 if inner is None:
                     self._template(value)
                 else:
-                    self._expression(inner)
-                ast = self._env.parse(value)
+                    self._expression(inner, self._values_env)
+                ast = self._values_env.parse(value)
                 _check_sandbox(ast)
                 _check_filters_and_tests(self._env, ast)
                 _check_lookups(ast)
@@ -855,7 +891,7 @@ class Templar:
         if isinstance(condition, str):
             expression = self.condition_expression(condition)
             if expression:
-                self._expression(expression)
+                self._expression(expression, self._env)
                 ast = self._env.parse(f"{{{{ {expression} }}}}")
                 _check_sandbox(ast)
                 _check_filters_and_tests(self._env, ast)
@@ -920,7 +956,7 @@ class Templar:
         inner = self._single_expression(text)
         try:  # a rendered result may hold a host's text: it is never templated again
             if inner is not None:
-                return mark_unsafe(_fail_if_undefined(self._expression(inner)(scope)))
+                return mark_unsafe(_fail_if_undefined(self._expression(inner, self._values_env)(scope)))
             return UnsafeText(self._template(text).render(scope))
         except USER_ERRORS as exc:
             raise TemplateError(_problem(exc)) from None
@@ -930,7 +966,7 @@ class Templar:
         if text in self._single:
             return self._single[text]
         try:
-            body = self._env.parse(text).body
+            body = self._values_env.parse(text).body
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(_problem(exc)) from None
         inner = None
@@ -946,21 +982,22 @@ class Templar:
         self._single[text] = inner
         return inner
 
-    def _expression(self, source: str) -> Callable[..., Any]:
-        compiled = self._expressions.get(source)
+    def _expression(self, source: str, env: _Environment) -> Callable[..., Any]:
+        """`source` compiled by `env`: the values' environment for a value, the other for a condition."""
+        compiled = self._expressions.get((source, env.for_values))
         if compiled is None:
             try:
-                compiled = self._env.compile_expression(source, undefined_to_none=False)
+                compiled = env.compile_expression(source, undefined_to_none=False)
             except jinja2.TemplateSyntaxError as exc:
                 raise TemplateError(_problem(exc)) from None
-            self._expressions[source] = compiled
+            self._expressions[source, env.for_values] = compiled
         return compiled
 
     def _template(self, text: str) -> jinja2.Template:
         compiled = self._templates.get(text)
         if compiled is None:
             try:
-                compiled = self._env.from_string(text)
+                compiled = self._values_env.from_string(text)
             except jinja2.TemplateSyntaxError as exc:
                 raise TemplateError(_problem(exc)) from None
             self._templates[text] = compiled
@@ -976,7 +1013,7 @@ class Templar:
             reads = self._reads.get(value)
             if reads is None:
                 try:
-                    reads = self._reads[value] = self._ast_reads(self._env.parse(value))
+                    reads = self._reads[value] = self._ast_reads(self._values_env.parse(value))
                 except jinja2.TemplateSyntaxError as exc:
                     raise TemplateError(_problem(exc)) from None
             return self._follow(reads, None, seen_files, site)

@@ -12,13 +12,17 @@ As Ansible's file module (with its default `follow: true`):
   and, when it differs, `chown -R`/`chmod -R` apply the attributes to everything below it.
 - `link` points `path` at `src` (relative to the link's directory when relative). An existing link is
   re-pointed; a file is replaced only with `force`; a directory is never replaced. A missing `src`
-  needs `force`. owner/group apply to the link itself (`chown -h`); `mode` on a link is refused.
+  needs `force`. With `follow` (the default), owner, group and mode apply to the file the link leads
+  to, and nothing is applied when it leads nowhere (Ansible warns there). With `follow: false`,
+  owner/group apply to the link itself (`chown -h`) and `mode` changes nothing: Linux has no lchmod,
+  and Ansible restores the target's mode after trying.
 - `touch` creates the file or updates its times: always a change, as in Ansible.
 - `absent` removes the path, recursively for directories.
-- `mode` may be symbolic (`go-w`, `u=rwX,g=rX,o=`): resolved against the path's current mode, or the mode
-  creating it gives (0666/0777 under the host's umask), as Ansible does (modules/filemodes.py).
-Not supported (refused): state=hard, follow=false, access_time, modification_time (and their formats),
-unsafe_writes, SELinux attributes and symbolic modes with recurse (each path below would get its own mode).
+    if not params["follow"] and state != "link":
+        return failed(f"follow=false is supported only with state=link (state is {state})")
+    wanted = WantedAttributes.from_params(params, facts)
+    if params["recurse"] and wanted.symbolic:
+        return failed(f"symbolic mode {wanted.mode} with recurse is not supported: give an octal mode")
 """
 
 from __future__ import annotations
@@ -46,10 +50,8 @@ FILE_PARAMS: Mapping[str, Param] = {
     "src": Param("path"),
     "recurse": Param("bool", default=False),
     "force": Param("bool", default=False),
-    "follow": Param("bool", default=True, check=lambda value: None if value == "True" else _NO_FOLLOW),
+    "follow": Param("bool", default=True),
 }
-
-_NO_FOLLOW = "follow=false is not supported (deployctl follows symlinks, as Ansible does by default)"
 
 
 def link_source(path: str, src: str) -> str:
@@ -78,6 +80,8 @@ def plan_file(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
         return failed("recurse option requires state to be 'directory'")
     if params.get("src") is not None and state != "link":
         return failed(f"src is only used with state=link (state is {state})")
+    if not params["follow"] and state != "link":
+        return failed(f"follow=false is supported only with state=link (state is {state})")
     wanted = WantedAttributes.from_params(params, facts)
     if params["recurse"] and wanted.symbolic:
         return failed(f"symbolic mode {wanted.mode} with recurse is not supported: give an octal mode")
@@ -190,44 +194,72 @@ def _plan_link(
     src: str | None = params.get("src")
     if not src:
         return failed("src is required for state=link")
-    if wanted.mode is not None:
-        return failed("mode cannot be set on a symlink")
     force: bool = params["force"]
     source = link_source(path, src)
-    if source != path and not force and not fact(facts, f"file:{source}", FileInfo).followed().exists:
+    source_info = fact(facts, f"file:{source}", FileInfo) if source != path else FileInfo(path, "absent")
+    if source != path and not force and not source_info.followed().exists:
         return failed(f"src file does not exist, use force=yes if you really want to create the link: {source}")
-    result = {**_result(path, "link"), "src": src}
-    if info.type == "link" and info.link_target == src:
-        changes = attribute_changes(path, info, wanted)
-        if not changes.changed:
-            return no_change(f"{path} already links to {src}", **result)
-        return Plan(
-            changed=True,
-            summary=f"{path}: {changes.describe()}",
-            actions=changes.commands,
-            diffs=(changes.diff(path),),
-            invalidates=(f"file:{path}",),
-            result=result,
-        )
     if info.type == "directory":
         return failed(f"refusing to replace directory {path} with a symlink")
     if info.type in ("file", "other") and not force:
         return failed(f"refusing to convert from {info.type} to symlink for {path}")
+    linked = info.type == "link" and info.link_target == src
+    attributes = _link_attributes(path, info if linked else None, source_info, wanted, params["follow"])
+    if isinstance(attributes, str):
+        return failed(attributes)
+    changes, changed_path = attributes
+    result = {**_result(path, "link"), "src": src}
+    invalidates: tuple[str, ...] = (f"file:{path}",)
+    if changes.changed and changed_path != path:
+        invalidates = tuple(dict.fromkeys((*invalidates, f"file:{changed_path}", f"file:{source}")))
+    if linked:
+        if not changes.changed:
+            return no_change(f"{path} already links to {src}", **result)
+        return Plan(
+            changed=True,
+            summary=f"{changed_path}: {changes.describe()}",
+            actions=changes.commands,
+            diffs=(changes.diff(changed_path),),
+            invalidates=invalidates,
+            result=result,
+        )
     before = "state: absent"
     if info.type == "link":
         before = f"symlink to {info.link_target}"
     elif info.exists:
         before = f"state: {info.type}"
     link = ("ln", "-s", "-f", "-n", "--", src, path) if info.exists else ("ln", "-s", "--", src, path)
-    changes = attribute_changes(path, None, wanted)
+    summary = f"link {path} -> {src}"
+    diffs = [Diff(resource=path, before=before, after=f"symlink to {src}")]
+    if changes.changed and changed_path != path:
+        summary += f"; {changed_path}: {changes.describe()}"
+        diffs.append(changes.diff(changed_path))
     return Plan(
         changed=True,
-        summary=f"link {path} -> {src}",
+        summary=summary,
         actions=(RunCommand(link), *changes.commands),
-        diffs=(Diff(resource=path, before=before, after=f"symlink to {src}"),),
-        invalidates=(f"file:{path}",),
+        diffs=tuple(diffs),
+        invalidates=invalidates if changed_path != path else (f"file:{path}",),
         result=result,
     )
+
+
+def _link_attributes(
+    path: str, link: FileInfo | None, source: FileInfo, wanted: WantedAttributes, follow: bool
+) -> tuple[AttributeChanges, str] | str:
+    """The attribute changes of a link task and the path they apply to, or why they cannot apply.
+
+    `link` is the link already in place (None: this plan makes it). Following, they apply to the file
+    the source leads to (none when it leads nowhere); else owner/group apply to the link, mode to nothing.
+    """
+    if not follow:
+        return attribute_changes(path, link, WantedAttributes(owner=wanted.owner, group=wanted.group)), path
+    target = source.followed()
+    if not target.exists:
+        return attribute_changes(path, None, WantedAttributes()), path
+    if wanted != WantedAttributes() and (problem := untrusted_link(source)) is not None:
+        return problem
+    return attribute_changes(target.path, target, wanted), target.path
 
 
 FILE = Module(

@@ -96,7 +96,7 @@ class RunResult:
     changed: int | None
     tail: str
     managed_files: tuple[str, ...] = ()
-    """Files the run's diffs name (deployctl's with --diff): what the role manages by content."""
+    """Files the run's diffs name (deployctl's with --diff): what the role manages by content, whole files first."""
 
     @property
     def ok(self) -> bool:
@@ -171,7 +171,7 @@ def deployctl_apply(project: Path) -> RunResult:
     """`deployctl apply site.yml --stage compat`: exit code and the changed count of its JSON recap."""
     done = deployctl_cli(project, "apply", "site.yml", "--stage", "compat", "--diff", "--format", "json")
     changed = None
-    files: list[str] = []
+    files: list[tuple[str, str]] = []
     try:
         recap = json.loads(done.stdout)["recap"][HOST]
         changed = int(recap["changed"])
@@ -182,17 +182,22 @@ def deployctl_apply(project: Path) -> RunResult:
         failed = [r for r in json.loads(done.stdout)["results"] if r.get("status") == "failed" and not r.get("ignored")]
         failures = "\n".join(f"{r.get('task')}: {r.get('message') or r.get('msg') or r}" for r in failed[:3])
         for result in json.loads(done.stdout)["results"]:
-            if result.get("module", "").rsplit(".", 1)[-1] in CONTENT_MODULES:
-                files += [d["resource"] for d in result.get("diffs", []) if str(d["resource"]).startswith("/")]
+            module = result.get("module", "").rsplit(".", 1)[-1]
+            if module in CONTENT_MODULES:
+                paths = [str(diff["resource"]) for diff in result.get("diffs", [])]
+                files += [(module, path) for path in paths if path.startswith("/")]
     except (ValueError, KeyError, TypeError):
         pass
-    return RunResult(
-        done.returncode, changed, failures or _tail(done.stdout + done.stderr), tuple(dict.fromkeys(files))
-    )
+    whole = [path for module, path in files if module in WHOLE_CONTENT_MODULES]
+    managed = tuple(dict.fromkeys([*whole, *(path for _, path in files)]))
+    return RunResult(done.returncode, changed, failures or _tail(done.stdout + done.stderr), managed)
 
 
 CONTENT_MODULES = {"copy", "template", "lineinfile", "blockinfile", "replace", "ini_file"}
 """Modules that manage a file's content: a hand change of such a file is drift."""
+WHOLE_CONTENT_MODULES = {"copy", "template"}
+"""Modules that manage all of a file's content: any line added by hand is drift (not so for a lineinfile's file,
+where an added comment leaves the wanted line in place), so their files come first in `managed_files`."""
 
 
 STATE_SCRIPT = r"""

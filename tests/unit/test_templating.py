@@ -146,12 +146,12 @@ def test_lookup_plugins_deployctl_lacks_are_refused_by_name_when_they_run() -> N
         ("{{ '1.5' | float }}", 1.5),
         ("{{ 5 | string }}", "5"),
         ("{{ 'Ab' | lower }}{{ 'Ab' | upper }}", "abAB"),
-        ("{{ 'web-01' | regex_replace('-(\\\\d+)$', '_\\\\1') }}", "web_01"),
-        ("{{ 'a1b22' | regex_replace('\\\\d', 'X', count=2) }}", "aXbX2"),
-        ("{{ 'version 1.22' | regex_search('\\\\d+\\\\.\\\\d+') }}", "1.22"),
-        ("{{ 'k=v' | regex_search('(\\\\w)=(\\\\w)', '\\\\2', '\\\\1') }}", ["v", "k"]),
+        ("{{ 'web-01' | regex_replace('-(\\d+)$', '_\\1') }}", "web_01"),
+        ("{{ 'a1b22' | regex_replace('\\d', 'X', count=2) }}", "aXbX2"),
+        ("{{ 'version 1.22' | regex_search('\\d+\\.\\d+') }}", "1.22"),
+        ("{{ 'k=v' | regex_search('(\\w)=(\\w)', '\\2', '\\1') }}", ["v", "k"]),
         ("{{ 'abc' | regex_search('z') }}", None),
-        ("{{ 'a1b2' | regex_findall('\\\\d') }}", ["1", "2"]),
+        ("{{ 'a1b2' | regex_findall('\\d') }}", ["1", "2"]),
         ("{{ '/etc/app/app.conf' | basename }}", "app.conf"),
         ("{{ '/etc/app/app.conf' | dirname }}", "/etc/app"),
         ("{{ 'hello' | b64encode }}", "aGVsbG8="),
@@ -178,6 +178,26 @@ def test_lookup_plugins_deployctl_lacks_are_refused_by_name_when_they_run() -> N
 )
 def test_ansible_filters(text: str, expected: Any) -> None:
     assert render(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [  # values as YAML hands them over (its own escapes read), with what ansible-core 2.19 renders
+        (r'{{ "web-01" | regex_replace("-(\\d+)$", "_\\1") }}', "web-01"),  # single-quoted YAML keeps both
+        (r'{{ "web-01" | regex_replace("-(\d+)$", "_\1") }}', "web_01"),
+        (r'{{ "HAProxy version 2.6.12-1" | regex_replace("^HA-?Proxy version (\d+(\.\d+)*).*$", "\1") }}', "2.6.12"),
+        (r'{{ "\1" }}', "\\1"),
+        (r'x{{ "\t" }}y{% if "\t" == "\x09" %}T{% endif %}', "x\\tyT"),
+    ],
+)
+def test_backslashes_in_value_expressions_are_kept_as_ansible_keeps_them(text: str, expected: str) -> None:
+    assert render(text) == expected
+
+
+def test_conditions_and_template_files_keep_jinja_escapes(templar: Templar, tmp_path: Path) -> None:
+    assert templar.evaluate(r'"\x41" == "A"', {})
+    (tmp_path / "t.j2").write_text(r'{{ "a\tb" }}')
+    assert templar.render_file(tmp_path / "t.j2", {}) == "a\tb"
 
 
 def test_mandatory_names_the_variable() -> None:
