@@ -129,9 +129,27 @@ def ansible_run(role: str, twin: Twin, key: KeyPair, folder: Path) -> RunResult:
         check=False,
     )
     recap = re.search(rf"^{HOST}\s+: ok=\d+\s+changed=(\d+)", done.stdout, re.M)
-    fatal = [line for line in done.stdout.splitlines() if line.startswith(("fatal: ", "failed: "))]
+    fatal = ansible_failures(done.stdout)
     reason = "\n".join(fatal[:3]) if done.returncode != 0 and fatal else _tail(done.stdout + done.stderr)
     return RunResult(done.returncode, int(recap.group(1)) if recap else None, reason)
+
+
+def ansible_failures(output: str) -> list[str]:
+    """Each failed task of ansible-playbook's output, "<task>: <stderr or msg>": no times, so statuses can quote it."""
+    task = ""
+    failures = []
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            task = line[len("TASK [") :].split("]")[0]
+        elif line.startswith(("fatal: ", "failed: ")) and "...ignoring" not in line:
+            _, _, result = line.partition(" => ")
+            try:
+                details = json.loads(result)
+                message = str(details.get("stderr") or details.get("msg") or result)
+            except (ValueError, AttributeError):
+                message = result or line
+            failures.append(f"{task}: {message}")
+    return failures
 
 
 def deployctl_project(role: str, twin: Twin, key: KeyPair, folder: Path) -> Path:
