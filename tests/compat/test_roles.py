@@ -88,7 +88,10 @@ def first_difference(left: dict[str, list[str]], right: dict[str, list[str]]) ->
         only_left = sorted(set(left.get(section, [])) - set(right.get(section, [])))
         only_right = sorted(set(right.get(section, [])) - set(left.get(section, [])))
         if only_left or only_right:
-            return f"{section}: ansible-core only {only_left[:5]}, deployctl only {only_right[:5]}"
+            return (
+                f"{section}: ansible-core only ({len(only_left)}) {only_left[:8]}, "
+                f"deployctl only ({len(only_right)}) {only_right[:8]}"
+            )
     return None
 
 

@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ HOST = "twin"
 COMPAT = Path(__file__).resolve().parent
 REPO = COMPAT.parent.parent
 RUN_TIMEOUT = 900
+_PUBLISHING = threading.Lock()
+"""Held from choosing a free port until a node publishes it, so twins started at once never pick the same."""
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,9 @@ def start_twin(client: EngineApi, role: str, tool: str, key: KeyPair) -> Twin:
     for stale in client.list_containers([f"{LABEL}=1"]):
         if stale.name == name:
             stale.remove(force=True)
-    port = free_port()
-    container = start_node(client, NODE_IMAGE, name=name, hostname=HOST, labels={LABEL: "1"}, ssh_port=port)
+    with _PUBLISHING:
+        port = free_port()
+        container = start_node(client, NODE_IMAGE, name=name, hostname=HOST, labels={LABEL: "1"}, ssh_port=port)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         booted = container.exec(["systemctl", "is-system-running", "--wait"], user="root")
