@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -122,6 +123,15 @@ def run_both(role: str, ansible_twin: Twin, project: Path, key: KeyPair, folder:
         return ansible.result(), deployctl.result()
 
 
+def drifted(scan: subprocess.CompletedProcess[str], path: str) -> bool:
+    """Whether a `deployctl drift --format json` scan found drift (exit 2) with an item naming `path`."""
+    try:
+        items = json.loads(scan.stdout)["items"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    return scan.returncode == 2 and any(path in str(item.get("resource", "")) for item in items)
+
+
 def drift_failure(project: Path, deployctl_twin: Twin, managed_files: tuple[str, ...]) -> Outcome | None:
     """After a deploy drift is clean; a hand change of a file the role manages is found, and --fix clears it."""
     deployed = deployctl_cli(project, "deploy", "--stage", "compat", "--playbook", "site.yml", "--format", "json")
@@ -134,13 +144,16 @@ def drift_failure(project: Path, deployctl_twin: Twin, managed_files: tuple[str,
         return None  # a role that manages no file's content (packages only) has no file to change by hand
     hand_changed = managed_files[0]
     deployctl_twin.container.exec(["sh", "-c", 'echo "# changed by hand" >> "$1"', "sh", hand_changed], user="root")
-    drift = deployctl_cli(project, "drift", "--stage", "compat", "--format", "json")
-    if hand_changed not in drift.stdout:
-        return Outcome("drift", f"drift did not find the hand change of {hand_changed}: {drift.stdout[-2000:]}")
+    scan = deployctl_cli(project, "drift", "--stage", "compat", "--format", "json")
+    if not drifted(scan, hand_changed):
+        return Outcome(
+            "drift",
+            f"drift did not find the hand change of {hand_changed}: exit {scan.returncode}: {scan.stdout[-2000:]}",
+        )
     deployctl_cli(project, "drift", "--stage", "compat", "--fix", "--format", "json")
     after = deployctl_cli(project, "drift", "--stage", "compat", "--format", "json")
-    if after.returncode != 0 or hand_changed in after.stdout:
-        return Outcome("drift", f"--fix left drift: {after.stdout[-2000:]}")
+    if after.returncode != 0:
+        return Outcome("drift", f"--fix left drift: exit {after.returncode}: {after.stdout[-2000:]}")
     return None
 
 
