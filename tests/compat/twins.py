@@ -205,7 +205,8 @@ def deployctl_apply(project: Path) -> RunResult:
         failures = "\n".join(f"{r.get('task')}: {r.get('message') or r.get('msg') or r}" for r in failed[:3])
         for result in json.loads(done.stdout)["results"]:
             if result.get("module", "").rsplit(".", 1)[-1] in CONTENT_MODULES:
-                files += [d["resource"] for d in result.get("diffs", []) if str(d["resource"]).startswith("/")]
+                for part in (result, *result.get("items", [])):  # a loop's diffs are its items'
+                    files += [d["resource"] for d in part.get("diffs", []) if str(d["resource"]).startswith("/")]
     except (ValueError, KeyError, TypeError):
         pass
     return RunResult(
