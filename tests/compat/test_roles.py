@@ -1,17 +1,24 @@
 """Differential tests: each public role applied by ansible-core to one fresh node and by deployctl to its twin.
 
-The two end states must be the same (every path either run touched: type, mode, owner, group, content hash;
-packages; users and groups; enabled and active units), both second runs must change nothing, and a hand change
-on the deployctl twin must be found by `deployctl drift` and cleared by `--fix`. Paths that legitimately differ
-are named with their reason in corpus.py. A role that does not pass fails with the first difference found.
+The stages (corpus.STAGES): both first runs succeed and deployctl lint accepts the case; both second runs change
+nothing; the two end states are the same (every path either run touched: type, mode, owner, group, content hash;
+packages; users and groups; enabled and active units); after a deploy, drift is clean, and a hand change on the
+deployctl twin is found by `deployctl drift` and cleared by `--fix`. Paths that legitimately differ are named with
+their reason in corpus.py. A role stops at the first stage that fails, and its test checks that this is the
+stage and reason its corpus status says ("pass": none).
+
+The roles run PARALLEL_ROLES at a time (each on its own two containers): a module fixture starts every selected
+role's run, and each role's test waits for its own.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -20,10 +27,11 @@ from deployctl.dockerapi.engine import connect
 from deployctl.dockerapi.types import EngineApi
 from deployctl.lab.images import ensure_base_image, ensure_node_image
 from deployctl.lab.nodes import KeyPair, generate_key
-from tests.compat.corpus import CORPUS, NOISE, CompatRole
+from tests.compat.corpus import CORPUS, NOISE, CompatRole, Outcome, mismatch
 from tests.compat.twins import (
     REPO,
     RunResult,
+    Twin,
     ansible_run,
     changed_paths,
     deployctl_apply,
@@ -38,6 +46,9 @@ pytestmark = pytest.mark.integration
 
 REPORT = os.environ.get("DEPLOYCTL_COMPAT_REPORT")
 """A JSON-lines file each role's outcome is appended to (for the corpus table), when set."""
+PARALLEL_ROLES = 2
+"""Roles run at once: CI's machine has 2 cores, and a role's runs mostly wait on its nodes' apt and systemd."""
+_REPORT_LOCK = threading.Lock()
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +67,7 @@ def key(tmp_path_factory: pytest.TempPathFactory) -> KeyPair:
 
 def record(role: str, **fields: object) -> None:
     if REPORT:
-        with Path(REPORT).open("a") as report:
+        with _REPORT_LOCK, Path(REPORT).open("a") as report:
             report.write(json.dumps({"role": role, **fields}) + "\n")
 
 
@@ -78,74 +89,137 @@ def first_difference(left: dict[str, list[str]], right: dict[str, list[str]]) ->
         only_left = sorted(set(left.get(section, [])) - set(right.get(section, [])))
         only_right = sorted(set(right.get(section, [])) - set(left.get(section, [])))
         if only_left or only_right:
-            return f"{section}: ansible-core only {only_left[:5]}, deployctl only {only_right[:5]}"
+            return (
+                f"{section}: ansible-core only ({len(only_left)}) {only_left[:8]}, "
+                f"deployctl only ({len(only_right)}) {only_right[:8]}"
+            )
     return None
 
 
-@pytest.fixture
-def folder(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path
+def first_run_failure(ansible: RunResult, deployctl: RunResult, lint: RunResult) -> Outcome | None:
+    """Which tool's first run failed and why (both when both did), then whether lint refused what ran."""
+    runs = (("ansible-core", ansible), ("deployctl", deployctl))
+    failures = [f"{tool}: {run.tail}" for tool, run in runs if not run.ok]
+    if failures:
+        return Outcome("first run", "\n".join(failures))
+    if not lint.ok:
+        return Outcome("lint", f"deployctl lint refused the case that ran: {lint.tail}")
+    return None
 
 
-@pytest.mark.parametrize("role", CORPUS, ids=[role.name for role in CORPUS])
-def test_role_ends_where_ansible_core_ends(role: CompatRole, engine: EngineApi, key: KeyPair, folder: Path) -> None:
+def second_run_failure(ansible: RunResult, deployctl: RunResult) -> Outcome | None:
+    """A second run that failed or changed something, ansible-core's first."""
+    for tool, run in (("ansible-core", ansible), ("deployctl", deployctl)):
+        if (run.code, run.changed) != (0, 0):
+            return Outcome("second run", f"{tool}'s second run: {summary(run)}: {run.tail}")
+    return None
+
+
+def run_both(role: str, ansible_twin: Twin, project: Path, key: KeyPair, folder: Path) -> tuple[RunResult, RunResult]:
+    """ansible-core on its twin and deployctl on its own, at the same time."""
+    with ThreadPoolExecutor(2) as pool:
+        ansible = pool.submit(ansible_run, role, ansible_twin, key, folder)
+        deployctl = pool.submit(deployctl_apply, project)
+        return ansible.result(), deployctl.result()
+
+
+def drifted(scan: subprocess.CompletedProcess[str], path: str) -> bool:
+    """Whether a `deployctl drift --format json` scan found drift (exit 2) with an item naming `path`."""
+    try:
+        items = json.loads(scan.stdout)["items"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    return scan.returncode == 2 and any(path in str(item.get("resource", "")) for item in items)
+
+
+def drift_failure(project: Path, deployctl_twin: Twin, managed_files: tuple[str, ...]) -> Outcome | None:
+    """After a deploy drift is clean; a hand change of a file the role manages is found, and --fix clears it."""
+    deployed = deployctl_cli(project, "deploy", "--stage", "compat", "--playbook", "site.yml", "--format", "json")
+    if deployed.returncode != 0:
+        return Outcome("drift", f"deploy (the release drift compares with) failed: {deployed.stdout[-2000:]}")
+    clean = deployctl_cli(project, "drift", "--stage", "compat", "--format", "json")
+    if clean.returncode != 0:
+        return Outcome("drift", f"drift right after the deploy: exit {clean.returncode}: {clean.stdout[-2000:]}")
+    if not managed_files:
+        return None  # a role that manages no file's content (packages only) has no file to change by hand
+    hand_changed = managed_files[0]
+    # emptied by hand: drift for any module that manages it (an appended comment is no drift for lineinfile)
+    deployctl_twin.container.exec(["sh", "-c", ': > "$1"', "sh", hand_changed], user="root")
+    scan = deployctl_cli(project, "drift", "--stage", "compat", "--format", "json")
+    if not drifted(scan, hand_changed):
+        return Outcome(
+            "drift",
+            f"drift did not find the hand change of {hand_changed}: exit {scan.returncode}: {scan.stdout[-2000:]}",
+        )
+    deployctl_cli(project, "drift", "--stage", "compat", "--fix", "--format", "json")
+    after = deployctl_cli(project, "drift", "--stage", "compat", "--format", "json")
+    if after.returncode != 0:
+        return Outcome("drift", f"--fix left drift: exit {after.returncode}: {after.stdout[-2000:]}")
+    return None
+
+
+def run_role(role: CompatRole, engine: EngineApi, key: KeyPair, folder: Path) -> Outcome:
+    """Every stage of one role on two fresh twins (removed after), up to the first that fails."""
     with ThreadPoolExecutor(2) as pool:
         twins = list(pool.map(lambda tool: start_twin(engine, role.name, tool, key), ("ansible", "deployctl")))
     ansible_twin, deployctl_twin = twins
     try:
         project = deployctl_project(role.name, deployctl_twin, key, folder)
         lint = deployctl_lint(project)
-        with ThreadPoolExecutor(2) as pool:
-            ansible_first_run = pool.submit(ansible_run, role.name, ansible_twin, key, folder)
-            deployctl_first_run = pool.submit(deployctl_apply, project)
-            ansible_first, deployctl_first = ansible_first_run.result(), deployctl_first_run.result()
-        outcome: dict[str, object] = {
-            "lint": lint_summary(lint),
-            "ansible": summary(ansible_first),
-            "deployctl": summary(deployctl_first),
-            "ansible_reason": "" if ansible_first.ok else ansible_first.tail[-300:],
-            "deployctl_reason": "" if deployctl_first.ok else deployctl_first.tail.splitlines()[0][:300],
-        }
-        record(role.name, stage="first run", **outcome)
-        assert ansible_first.ok, f"ansible-core's first run failed ({summary(ansible_first)}):\n{ansible_first.tail}"
-        assert deployctl_first.ok, f"deployctl's first run failed ({summary(deployctl_first)}):\n{deployctl_first.tail}"
-        assert lint.ok, f"deployctl lint refused the case that ran:\n{lint.tail}"
-
-        with ThreadPoolExecutor(2) as pool:
-            ansible_second_run = pool.submit(ansible_run, role.name, ansible_twin, key, folder)
-            deployctl_second_run = pool.submit(deployctl_apply, project)
-            ansible_second, deployctl_second = ansible_second_run.result(), deployctl_second_run.result()
-        record(role.name, stage="second run", ansible=summary(ansible_second), deployctl=summary(deployctl_second))
-        assert (ansible_second.code, ansible_second.changed) == (0, 0), (
-            f"ansible-core's second run:\n{ansible_second.tail}"
+        ansible_first, deployctl_first = run_both(role.name, ansible_twin, project, key, folder)
+        record(
+            role.name,
+            stage="first run",
+            lint=lint_summary(lint),
+            ansible=summary(ansible_first),
+            deployctl=summary(deployctl_first),
         )
-        assert (deployctl_second.code, deployctl_second.changed) == (0, 0), (
-            f"deployctl's second run:\n{deployctl_second.tail}"
-        )
-
-        ignored = tuple(difference.path for difference in (*NOISE, *role.differences))
-        paths = sorted(
-            changed_paths(ansible_twin.container, ignored) | changed_paths(deployctl_twin.container, ignored)
-        )
-        difference = first_difference(
-            end_state(ansible_twin.container, paths), end_state(deployctl_twin.container, paths)
-        )
-        record(role.name, stage="end state", paths=len(paths), difference=difference)
-        assert difference is None, f"the end states differ: {difference}"
-
-        assert deployctl_first.managed_files, "the role manages no file's content: nothing to change by hand"
-        hand_changed = deployctl_first.managed_files[0]
-        deployed = deployctl_cli(project, "deploy", "--stage", "compat", "--playbook", "site.yml", "--format", "json")
-        assert deployed.returncode == 0, f"deploy (the release drift compares with) failed:\n{deployed.stdout[-2000:]}"
-        deployctl_twin.container.exec(["sh", "-c", 'echo "# changed by hand" >> "$1"', "sh", hand_changed], user="root")
-        drift = deployctl_cli(project, "drift", "--stage", "compat", "--format", "json")
-        assert hand_changed in drift.stdout, (
-            f"deployctl drift did not find the hand change of {hand_changed}:\n{drift.stdout[-2000:]}"
-        )
-        fixed = deployctl_cli(project, "drift", "--stage", "compat", "--fix", "--format", "json")
-        after = deployctl_cli(project, "drift", "--stage", "compat", "--format", "json")
-        record(role.name, stage="drift", fixed=fixed.returncode, after=after.returncode)
-        assert after.returncode == 0 and hand_changed not in after.stdout, f"--fix left drift:\n{after.stdout[-2000:]}"
+        failure = first_run_failure(ansible_first, deployctl_first, lint)
+        if failure is None:
+            ansible_second, deployctl_second = run_both(role.name, ansible_twin, project, key, folder)
+            record(role.name, stage="second run", ansible=summary(ansible_second), deployctl=summary(deployctl_second))
+            failure = second_run_failure(ansible_second, deployctl_second)
+        if failure is None:
+            ignored = tuple(difference.path for difference in (*NOISE, *role.differences))
+            paths = sorted(
+                changed_paths(ansible_twin.container, ignored) | changed_paths(deployctl_twin.container, ignored)
+            )
+            difference = first_difference(
+                end_state(ansible_twin.container, paths), end_state(deployctl_twin.container, paths)
+            )
+            record(role.name, stage="end state", paths=len(paths), difference=difference)
+            failure = None if difference is None else Outcome("end state", f"the end states differ: {difference}")
+        if failure is None:
+            failure = drift_failure(project, deployctl_twin, deployctl_first.managed_files)
+        outcome = failure or Outcome(None)
+        record(role.name, stage="outcome", status=outcome.status, reason=outcome.reason[:2000])
+        return outcome
     finally:
         for twin in twins:
             twin.container.remove(force=True)
+
+
+@pytest.fixture(scope="module")
+def outcomes(
+    request: pytest.FixtureRequest, engine: EngineApi, key: KeyPair, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Future[Outcome]]]:
+    """Every selected role's run, started PARALLEL_ROLES at a time in corpus order; cancelled when tests stop."""
+    selected = [
+        item.callspec.params["role"]
+        for item in request.session.items
+        if isinstance(item, pytest.Function) and item.originalname == test_role_ends_where_ansible_core_ends.__name__
+    ]
+    pool = ThreadPoolExecutor(PARALLEL_ROLES, thread_name_prefix="compat-role")
+    try:
+        yield {
+            role.name: pool.submit(run_role, role, engine, key, tmp_path_factory.mktemp(role.name)) for role in selected
+        }
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.mark.parametrize("role", CORPUS, ids=[role.name for role in CORPUS])
+def test_role_ends_where_ansible_core_ends(role: CompatRole, outcomes: dict[str, Future[Outcome]]) -> None:
+    outcome = outcomes[role.name].result()
+    problem = mismatch(role, outcome)
+    assert problem is None, problem

@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ HOST = "twin"
 COMPAT = Path(__file__).resolve().parent
 REPO = COMPAT.parent.parent
 RUN_TIMEOUT = 900
+_PUBLISHING = threading.Lock()
+"""Held from choosing a free port until a node publishes it, so twins started at once never pick the same."""
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,9 @@ def start_twin(client: EngineApi, role: str, tool: str, key: KeyPair) -> Twin:
     for stale in client.list_containers([f"{LABEL}=1"]):
         if stale.name == name:
             stale.remove(force=True)
-    port = free_port()
-    container = start_node(client, NODE_IMAGE, name=name, hostname=HOST, labels={LABEL: "1"}, ssh_port=port)
+    with _PUBLISHING:
+        port = free_port()
+        container = start_node(client, NODE_IMAGE, name=name, hostname=HOST, labels={LABEL: "1"}, ssh_port=port)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         booted = container.exec(["systemctl", "is-system-running", "--wait"], user="root")
@@ -129,9 +133,27 @@ def ansible_run(role: str, twin: Twin, key: KeyPair, folder: Path) -> RunResult:
         check=False,
     )
     recap = re.search(rf"^{HOST}\s+: ok=\d+\s+changed=(\d+)", done.stdout, re.M)
-    fatal = [line for line in done.stdout.splitlines() if line.startswith(("fatal: ", "failed: "))]
+    fatal = ansible_failures(done.stdout)
     reason = "\n".join(fatal[:3]) if done.returncode != 0 and fatal else _tail(done.stdout + done.stderr)
     return RunResult(done.returncode, int(recap.group(1)) if recap else None, reason)
+
+
+def ansible_failures(output: str) -> list[str]:
+    """Each failed task of ansible-playbook's output, "<task>: <stderr or msg>": no times, so statuses can quote it."""
+    task = ""
+    failures = []
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            task = line[len("TASK [") :].split("]")[0]
+        elif line.startswith(("fatal: ", "failed: ")) and "...ignoring" not in line:
+            _, _, result = line.partition(" => ")
+            try:
+                details = json.loads(result)
+                message = str(details.get("stderr") or details.get("msg") or result)
+            except (ValueError, AttributeError):
+                message = result or line
+            failures.append(f"{task}: {message}")
+    return failures
 
 
 def deployctl_project(role: str, twin: Twin, key: KeyPair, folder: Path) -> Path:
@@ -184,8 +206,9 @@ def deployctl_apply(project: Path) -> RunResult:
         for result in json.loads(done.stdout)["results"]:
             module = result.get("module", "").rsplit(".", 1)[-1]
             if module in CONTENT_MODULES:
-                paths = [str(diff["resource"]) for diff in result.get("diffs", [])]
-                files += [(module, path) for path in paths if path.startswith("/")]
+                for part in (result, *result.get("items", [])):  # a loop's diffs are its items'
+                    paths = [str(diff["resource"]) for diff in part.get("diffs", [])]
+                    files += [(module, path) for path in paths if path.startswith("/")]
     except (ValueError, KeyError, TypeError):
         pass
     whole = [path for module, path in files if module in WHOLE_CONTENT_MODULES]
