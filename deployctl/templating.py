@@ -782,6 +782,8 @@ class Templar:
         for name in LOOKUP_FUNCTIONS:
             self._env.globals[name] = self._lookup_function(name)
         self._values_env = self._env.overlay()  # the same filters, tests and globals; values' lexer
+        self._files_env = self._env.overlay(keep_trailing_newline=False)  # template files: see render_file
+        self._file_newlines: dict[str, int] = {}
         self._values_env.for_values = True
         self._templates: dict[str, jinja2.Template] = {}
         self._expressions: dict[tuple[str, bool], Callable[..., Any]] = {}
@@ -809,12 +811,18 @@ class Templar:
         return _truth(value, condition)
 
     def render_file(self, path: Path, variables: Mapping[str, Any], display: str | None = None) -> str:
-        """Render a template file; errors name the file (`display`, else its path) and the template line."""
+        """Render a template file; errors name the file (`display`, else its path) and the template line.
+
+        As ansible-core's template module: Jinja drops the file's last newline, then the newlines the file
+        ends with that the result lacks are added back (`{{ x }}\\n` with x "" or "a\\n" ends in one newline).
+        """
         shown = display or str(path)
         name = str(path if path.is_absolute() else path.absolute())
         try:
-            template = self._env.get_template(name)
-            return template.render(self._scope(variables))
+            template = self._files_env.get_template(name)
+            rendered = template.render(self._scope(variables))
+            missing = self._source_newlines(name) - (len(rendered) - len(rendered.rstrip("\n")))
+            return rendered + "\n" * max(0, missing)
         except TemplateError as exc:
             if exc.template is not None:
                 raise
@@ -830,6 +838,13 @@ class Templar:
             raise TemplateError(f"cannot read: {exc}", shown) from None
         except USER_ERRORS as exc:
             raise self._file_error(exc, _problem(exc), name, shown) from None
+
+    def _source_newlines(self, name: str) -> int:
+        """How many newlines the template file `name` ends with (its source, read once)."""
+        if name not in self._file_newlines:
+            source = self._files_env.loader.get_source(self._files_env, name)[0] if self._files_env.loader else ""
+            self._file_newlines[name] = len(source) - len(source.rstrip("\n"))
+        return self._file_newlines[name]
 
     def is_templated(self, value: Any) -> bool:
         """Whether `value` contains Jinja markup anywhere (see the module-level `is_templated`)."""
