@@ -22,6 +22,7 @@ from deployctl.modules.lineinfile import LINEINFILE
 from deployctl.modules.mount import MOUNT
 from deployctl.modules.package_facts import PACKAGE_FACTS
 from deployctl.modules.pam_limits import PAM_LIMITS
+from deployctl.modules.pamd import PAMD
 from deployctl.modules.pip import PIP
 from deployctl.modules.replace import REPLACE
 from deployctl.modules.service import SERVICE
@@ -40,7 +41,7 @@ FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 
 COLLECTION_MODULES: Mapping[str, frozenset[str]] = {
     "ansible.posix.": frozenset({"sysctl", "mount", "authorized_key"}),
-    "community.general.": frozenset({"timezone", "pam_limits"}),
+    "community.general.": frozenset({"timezone", "pam_limits", "pamd"}),
 }
 """The modules deployctl has that a collection other than ansible.builtin holds, by the collection's prefix:
 `ansible.posix.sysctl` is `sysctl`; a name the collection does not hold stays unknown."""
@@ -76,6 +77,7 @@ _MODULES: list[Module] = [
     FIND,
     PIP,
     DEBCONF,
+    PAMD,
 ]
 
 
