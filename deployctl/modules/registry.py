@@ -20,6 +20,7 @@ from deployctl.modules.getent import GETENT
 from deployctl.modules.group import GROUP
 from deployctl.modules.lineinfile import LINEINFILE
 from deployctl.modules.mount import MOUNT
+from deployctl.modules.openssh_keypair import OPENSSH_KEYPAIR
 from deployctl.modules.package_facts import PACKAGE_FACTS
 from deployctl.modules.pam_limits import PAM_LIMITS
 from deployctl.modules.pamd import PAMD
@@ -42,6 +43,7 @@ FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 COLLECTION_MODULES: Mapping[str, frozenset[str]] = {
     "ansible.posix.": frozenset({"sysctl", "mount", "authorized_key"}),
     "community.general.": frozenset({"timezone", "pam_limits", "pamd"}),
+    "community.crypto.": frozenset({"openssh_keypair"}),
 }
 """The modules deployctl has that a collection other than ansible.builtin holds, by the collection's prefix:
 `ansible.posix.sysctl` is `sysctl`; a name the collection does not hold stays unknown."""
@@ -78,6 +80,7 @@ _MODULES: list[Module] = [
     PIP,
     DEBCONF,
     PAMD,
+    OPENSSH_KEYPAIR,
 ]
 
 
