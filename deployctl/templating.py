@@ -22,6 +22,7 @@ import re
 import secrets
 import shlex
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -33,6 +34,7 @@ from jinja2 import meta, nodes
 from jinja2.exceptions import FilterArgumentError, SecurityError
 from jinja2.filters import do_attr as sync_do_attr
 from jinja2.filters import sync_do_unique
+from jinja2.lexer import TOKEN_STRING, TOKEN_VARIABLE_BEGIN, TOKEN_VARIABLE_END, Lexer
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
@@ -602,6 +604,36 @@ class _LazyContext(Context):
         return value.resolve() if isinstance(value, _LazyVariable) else value
 
 
+_ESCAPING_BACKSLASHES: ContextVar[bool] = ContextVar("deployctl_escaping_backslashes", default=False)
+"""Set while a template written in YAML is compiled (not a template file, not a condition)."""
+
+
+class _YamlValueLexer(Lexer):
+    r"""Ansible's lexer: backslashes in string constants inside `{{ }}` of a template written in YAML are kept.
+
+    YAML has already read the escapes of a double-quoted value (`"{{ s | regex_replace('a(b)', '\\1') }}"`
+    holds `'\1'`), so Jinja must not read them again (it would make the byte 0x01). Template files, conditions
+    and `{% %}` statements are lexed as Jinja lexes them, as ansible-core does.
+    """
+
+    def tokeniter(
+        self, source: str, name: str | None, filename: str | None = None, state: str | None = None
+    ) -> Iterator[tuple[int, str, str]]:
+        tokens = super().tokeniter(source, name, filename, state)
+        if not _ESCAPING_BACKSLASHES.get():
+            yield from tokens
+            return
+        in_variable = state == "variable"
+        for line, kind, value in tokens:
+            if kind == TOKEN_VARIABLE_BEGIN:
+                in_variable = True
+            elif kind == TOKEN_VARIABLE_END:
+                in_variable = False
+            elif in_variable and kind == TOKEN_STRING:
+                value = value.replace("\\", "\\\\")
+            yield line, kind, value
+
+
 class _Environment(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox (no Python internals, no mutating methods) with lazily templated variables.
 
@@ -610,6 +642,14 @@ class _Environment(ImmutableSandboxedEnvironment):
     """
 
     context_class = _LazyContext
+
+    @property
+    def lexer(self) -> Lexer:
+        """One lexer per environment, Ansible's (see _YamlValueLexer)."""
+        found = self.__dict__.get("_yaml_value_lexer")
+        if found is None:
+            found = self.__dict__["_yaml_value_lexer"] = _YamlValueLexer(self)
+        return found
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         """Jinja's rules, and only data and Jinja's own objects show attributes (never a Path's write_text)."""
@@ -769,7 +809,7 @@ class Templar:
         for name in LOOKUP_FUNCTIONS:
             self._env.globals[name] = self._lookup_function(name)
         self._templates: dict[str, jinja2.Template] = {}
-        self._expressions: dict[str, Callable[..., Any]] = {}
+        self._expressions: dict[tuple[str, bool], Callable[..., Any]] = {}
         self._single: dict[str, str | None] = {}
         self._reads: dict[str, _Reads] = {}
         self._file_reads: dict[str, _Reads] = {}
@@ -788,7 +828,7 @@ class Templar:
         if not expression:
             return True
         try:
-            value = _fail_if_undefined(self._expression(expression)(self._scope(variables)))
+            value = _fail_if_undefined(self._expression(expression, condition=True)(self._scope(variables)))
         except USER_ERRORS as exc:
             raise TemplateError(_problem(exc)) from None
         return _truth(value, condition)
@@ -876,7 +916,7 @@ class Templar:
         if isinstance(condition, str):
             expression = self.condition_expression(condition)
             if expression:
-                self._expression(expression)
+                self._expression(expression, condition=True)
                 ast = self._env.parse(f"{{{{ {expression} }}}}")
                 _check_sandbox(ast)
                 _check_filters_and_tests(self._env, ast)
@@ -968,23 +1008,30 @@ class Templar:
         self._single[text] = inner
         return inner
 
-    def _expression(self, source: str) -> Callable[..., Any]:
-        compiled = self._expressions.get(source)
+    def _expression(self, source: str, *, condition: bool = False) -> Callable[..., Any]:
+        """A compiled expression: a value's `{{ }}` (its string constants' backslashes kept), or a condition."""
+        compiled = self._expressions.get((source, condition))
         if compiled is None:
+            escaping = _ESCAPING_BACKSLASHES.set(not condition)
             try:
                 compiled = self._env.compile_expression(source, undefined_to_none=False)
             except jinja2.TemplateSyntaxError as exc:
                 raise TemplateError(_problem(exc)) from None
-            self._expressions[source] = compiled
+            finally:
+                _ESCAPING_BACKSLASHES.reset(escaping)
+            self._expressions[(source, condition)] = compiled
         return compiled
 
     def _template(self, text: str) -> jinja2.Template:
         compiled = self._templates.get(text)
         if compiled is None:
+            escaping = _ESCAPING_BACKSLASHES.set(True)
             try:
                 compiled = self._env.from_string(text)
             except jinja2.TemplateSyntaxError as exc:
                 raise TemplateError(_problem(exc)) from None
+            finally:
+                _ESCAPING_BACKSLASHES.reset(escaping)
             self._templates[text] = compiled
         return compiled
 

@@ -36,7 +36,7 @@ def render(template: str, **variables: Any) -> Any:
         ("'xml', prefix_count=2, postfix_count=3", {"prefix_count": 2, "postfix_count": 3}),
         ("'plain', beginning='BEGIN', end='END'", {"beginning": "BEGIN", "end": "END"}),
         ("'plain', prefix='', postfix=''", {"prefix": "", "postfix": ""}),
-        ("'plain', newline='\\r\\n'", {"newline": "\r\n"}),
+        ("'plain', newline='\r\n'", {"newline": "\r\n"}),
     ],
 )
 @pytest.mark.parametrize("text", ["Ansible managed", "line one\nline two", "a\n\nb\n", ""])

@@ -65,6 +65,12 @@ PLAYBOOK = """\
         line: "{{ vars[item] | to_json }} {{ lookup('varnames', '^' + item + '$') }} {{ not q('varnames', '^no$') }}"
         create: true
       loop: [ports, proxy_env]
+    - name: backslashes in a value's string constants, read once (by YAML)
+      lineinfile:
+        path: "{{ root }}/backslashes.txt"
+        line: "{{ 'OpenSSH_9.2p1 x' | regex_replace('.*_([0-9]*.[0-9]).*', '\\\\1') }} {{ 'a\\\\tb' | length }}"
+        create: true
+      when: "'a\\\\tb' | length == 3"
     - block:
         - name: environment
           shell: printf '%s|%s|%s|%s\\n' "$OUTER" "$BOTH" "$INNER" "$TRICKY" > {{ root }}/environment.txt
