@@ -36,14 +36,14 @@ def render(template: str, **variables: Any) -> Any:
         ("'xml', prefix_count=2, postfix_count=3", {"prefix_count": 2, "postfix_count": 3}),
         ("'plain', beginning='BEGIN', end='END'", {"beginning": "BEGIN", "end": "END"}),
         ("'plain', prefix='', postfix=''", {"prefix": "", "postfix": ""}),
-        ("'plain', newline='\r\n'", {"newline": "\r\n"}),
+        ("'plain', newline=crlf", {"newline": "\r\n"}),
     ],
 )
 @pytest.mark.parametrize("text", ["Ansible managed", "line one\nline two", "a\n\nb\n", ""])
 def test_comment_matches_ansible(text: str, arguments: str, settings: dict[str, Any]) -> None:
     style = arguments.split(",")[0].strip("'") if arguments else "plain"
     call = f"comment({arguments})" if arguments else "comment"
-    assert render("{{ text | " + call + " }}", text=text) == ansible_comment(text, style, **settings)
+    assert render("{{ text | " + call + " }}", text=text, crlf="\r\n") == ansible_comment(text, style, **settings)
 
 
 def test_comment_of_ansible_managed_in_a_template_file() -> None:
