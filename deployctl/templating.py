@@ -107,13 +107,13 @@ def is_templated(value: Any) -> bool:
 
 
 def keep_literal(value: Any) -> Any:
-    """`value` ready for a trip through JSON: marked text holding markup becomes a Jinja string literal.
+    """`value` ready for a trip through JSON: marked text holding markup becomes a Jinja expression of its text.
 
-    The marker does not survive JSON (a release's deploy-time variables); the literal renders back to
+    The marker does not survive JSON (a release's deploy-time variables); the expression renders back to
     the same text, never templated, so what a host (or a base image) said stays data after the trip.
     """
     if isinstance(value, UnsafeText):
-        return "{{ " + _jinja_string(value) + " }}" if _MARKUP.search(value) else str(value)
+        return "{{ " + _jinja_text(value) + " }}" if _MARKUP.search(value) else str(value)
     if isinstance(value, Mapping):
         return {keep_literal(key): keep_literal(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -121,15 +121,10 @@ def keep_literal(value: Any) -> Any:
     return value
 
 
-def _jinja_string(text: str) -> str:
-    """A Jinja string literal of `text`: every character but ASCII letters and digits escaped."""
-    return "'" + "".join(_escaped(char) for char in text) + "'"
-
-
-def _escaped(char: str) -> str:
-    if char.isascii() and char.isalnum():
-        return char
-    return f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"
+def _jinja_text(text: str) -> str:
+    """A Jinja expression giving `text`: its base64 decoded, so no quote, brace or backslash of it is ever lexed
+    (a value's string constants keep their backslashes, see _YamlValueLexer)."""
+    return "'" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "' | b64decode"
 
 
 # --- Ansible's filters ------------------------------------------------------------------------------

@@ -165,5 +165,4 @@ OPENSSH_KEYPAIR = Module(
     facts=openssh_keypair_facts,
     plan=plan_openssh_keypair,
     doc=__doc__ or "",
-    effects_listed=True,
 )

@@ -236,5 +236,4 @@ PAMD = Module(
     facts=pamd_facts,
     plan=plan_pamd,
     doc=__doc__ or "",
-    effects_listed=True,
 )
