@@ -1,4 +1,5 @@
-"""Ansible's lookup plugins that run on the controller: first_found, file, template, env, vars, items, list.
+"""Ansible's lookup plugins that run on the controller: first_found, file, template, env, vars, varnames, items,
+list.
 
 The plugins' semantics are here, pure but for reading controller files and the environment it is
 given; `templating` wires them into Jinja as `lookup()`, `query()` and `q()`. Relative file names are
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 LOOKUP_FUNCTIONS = ("lookup", "query", "q")
-SUPPORTED_LOOKUPS = ("first_found", "file", "template", "env", "vars", "items", "list")
+SUPPORTED_LOOKUPS = ("first_found", "file", "template", "env", "vars", "varnames", "items", "list")
 BUILTIN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 """The collection names ansible-core's own lookups, filters and tests may be written with
 (`lookup('ansible.builtin.file', ...)`, `x | ansible.builtin.to_json`, `x is ansible.legacy.version`)."""
@@ -30,6 +31,7 @@ OPTIONS: Mapping[str, tuple[str, ...]] = {
     "template": ("template_vars",),
     "env": ("default",),
     "vars": ("default",),
+    "varnames": (),
     "items": (),
     "list": (),
 }
@@ -137,13 +139,15 @@ def run_lookup(
     site: LookupSite,
     *,
     variable: Callable[[str], Any],
+    variable_names: Callable[[], Sequence[str]],
     render_template: Callable[[Path, Mapping[str, Any]], str],
     environ: Mapping[str, str],
 ) -> list[Any]:
     """Run one lookup plugin; its result is always a list (`lookup()` joins it, `query()` keeps it).
 
-    `variable(name)` gives a variable's value or raises LookupUndefinedError; `render_template(path,
-    extra_vars)` renders a template file with the current variables.
+    `variable(name)` gives a variable's value or raises LookupUndefinedError; `variable_names()` the names
+    of every variable in scope; `render_template(path, extra_vars)` renders a template file with the
+    current variables.
     """
     plugin = plugin_name(plugin)
     if plugin not in SUPPORTED_LOOKUPS:
@@ -162,6 +166,8 @@ def run_lookup(
         return [environ.get(str(term), default) for term in terms]
     if plugin == "vars":
         return [_variable(str(term), options, variable) for term in terms]
+    if plugin == "varnames":
+        return matching_names(terms, variable_names())
     found: list[Any] = []
     kind = "files" if plugin == "file" else "templates"
     for term in terms:
@@ -184,9 +190,25 @@ def run_lookup(
     return found
 
 
+def matching_names(terms: Sequence[Any], names: Sequence[str]) -> list[str]:
+    """varnames: for each term (a regular expression), the variable names it matches anywhere (re.search)."""
+    found: list[str] = []
+    for term in terms:
+        if not isinstance(term, str):
+            kind = type(term).__name__
+            raise LookupUsageError(f'Invalid setting identifier, "{term}" is not a string, it is a {kind}')
+        try:
+            pattern = re.compile(term)
+        except re.error as exc:
+            raise LookupUsageError(f'Unable to use "{term}" as a search parameter: {exc}') from None
+        found.extend(name for name in names if pattern.search(name))
+    return found
+
+
 def lookup_value(result: list[Any], wantlist: bool) -> Any:
-    """What `lookup()` gives: the list with `wantlist`, else its items joined with commas (one non-text item as is)."""
-    if wantlist:
+    """What `lookup()` gives: the list with `wantlist` or when empty, else its items joined with commas (one item
+    as is), as ansible-core 2.19 does."""
+    if wantlist or not result:
         return result
     try:
         return ",".join(result)

@@ -582,6 +582,27 @@ class _LazyContext(Context):
         return value.resolve() if isinstance(value, _LazyVariable) else value
 
 
+class _AllVariables(Mapping[str, Any]):
+    """Ansible's `vars`: every variable of the render's scope, read by name (`vars['x']`, `vars[item]`)."""
+
+    __slots__ = ("_scope",)
+
+    def __init__(self, scope: Mapping[str, Any]) -> None:
+        self._scope = scope
+
+    def __getitem__(self, name: str) -> Any:
+        if name in (LOOKUP_SITE_VAR, ANY_VARIABLE):
+            raise KeyError(name)
+        value = self._scope[name]
+        return value.resolve() if isinstance(value, _LazyVariable) else value
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in self._scope if name not in (LOOKUP_SITE_VAR, ANY_VARIABLE))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 class _ValueLexer(Lexer):
     """Jinja's lexer, but a backslash in a string constant inside `{{ }}` is kept, not an escape (as Ansible).
 
@@ -948,6 +969,7 @@ class Templar:
         for name, value in variables.items():
             lazy = is_templated(value) if isinstance(value, str) else isinstance(value, Mapping | list | tuple)
             scope[name] = _LazyVariable(name, value, scope, self) if lazy else value
+        scope.setdefault(ANY_VARIABLE, _AllVariables(scope))
         return scope
 
     def _render_value(self, value: Any, scope: Mapping[str, Any]) -> Any:
@@ -1045,6 +1067,8 @@ class Templar:
         names = set(meta.find_undeclared_variables(ast)) - set(self._env.globals)
         if _computed_lookup_terms(ast, ("vars", "template")):
             names.add(ANY_VARIABLE)  # `lookup('vars', name)` with a computed name may read any variable
+        if any(_plugin_of(call) == "varnames" for call in _lookup_calls(ast)):
+            names.add(ANY_VARIABLE)  # varnames reads which variables are defined
         included = list(meta.find_referenced_templates(ast))
         if None in included:
             names.add(ANY_VARIABLE)  # an include of a computed name may read any variable
@@ -1106,6 +1130,7 @@ class Templar:
                     options,
                     site if isinstance(site, LookupSite) else self.lookup_site,
                     variable=lambda name: _context_variable(context, name),
+                    variable_names=lambda: _context_names(context),
                     render_template=lambda path, extra: self._lookup_template(context, path, extra),
                     environ=os.environ,
                 )
@@ -1209,6 +1234,11 @@ def _context_variable(context: Context, name: str) -> Any:
     if value is missing or isinstance(value, jinja2.Undefined):
         raise LookupUndefinedError(f"No variable found with this name: {name}")
     return value
+
+
+def _context_names(context: Context) -> list[str]:
+    """The names of the variables a template sees (Jinja's lookup functions and deployctl's own names aside)."""
+    return [name for name in context.get_all() if name not in (*LOOKUP_FUNCTIONS, LOOKUP_SITE_VAR)]
 
 
 def _truth(value: Any, condition: str) -> bool:

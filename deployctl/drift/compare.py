@@ -27,6 +27,7 @@ MODULE_KINDS: Mapping[str, str] = {
     "replace": "file",
     "blockinfile": "file",
     "pam_limits": "file",
+    "pamd": "file",
     "service": "service",
     "systemd": "service",
     "user": "user",

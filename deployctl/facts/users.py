@@ -166,7 +166,8 @@ class ShadowInfo:
 
     `digest` is the sha256 (hex) of the hash field with its leading `!` removed, computed on the host, so
     the hash never leaves it; `locked` is whether the field starts with `!`; `expire` the account's expiry
-    in days since 1970-01-01, -1 when it does not expire. `readable` is False when /etc/shadow could not be
+    in days since 1970-01-01, -1 when it does not expire. `aging` the password's minimum age, maximum age and
+    warning period in days (-1 where the field is empty). `readable` is False when /etc/shadow could not be
     read (without become).
     """
 
@@ -174,6 +175,7 @@ class ShadowInfo:
     locked: bool
     expire: int
     readable: bool = True
+    aging: tuple[int, int, int] = (-1, -1, -1)
 
     @classmethod
     def from_json(cls, name: str, data: Any) -> ShadowInfo | None:
@@ -186,7 +188,13 @@ class ShadowInfo:
         if data.get("readable", True) is False:
             return cls(digest="", locked=False, expire=-1, readable=False)
         field = str(data.get("hash", "!"))
-        return cls(digest=password_digest(field), locked=field.startswith("!"), expire=int(data.get("expire", -1)))
+        aging = data.get("aging", (-1, -1, -1))
+        return cls(
+            digest=password_digest(field),
+            locked=field.startswith("!"),
+            expire=int(data.get("expire", -1)),
+            aging=(int(aging[0]), int(aging[1]), int(aging[2])),
+        )
 
 
 def password_digest(field: str) -> str:
@@ -210,11 +218,12 @@ class ShadowFact:
             # without root, NSS modules may make up an entry (systemd's gives root `!*`): not the real one
             "[ -r /etc/shadow ] || { echo unreadable; exit 0; }\n"
             'e=$(getent shadow -- "$1") || { echo absent; exit 0; }\n'
-            "IFS=: read -r _ h _ _ _ _ _ x _ <<EOF\n"
+            "IFS=: read -r _ h _ n m w _ x _ <<EOF\n"
             "$e\n"
             "EOF\n"
             "case $h in !*) echo locked;; esac\n"
             "printf 'expire %s\\n' \"${x:--1}\"\n"
+            'printf \'aging %s %s %s\\n\' "${n:--1}" "${m:--1}" "${w:--1}"\n'
             'printf %s "${h#"${h%%[!!]*}"}" | sha256sum | { read -r d _; echo "digest $d"; }'
         )
 
@@ -227,7 +236,8 @@ class ShadowFact:
 
 
 def parse_shadow_output(name: str, output: str) -> ShadowInfo | None:
-    """Parse `absent`, `unreadable`, or `locked` (optional), `expire <days>` and `digest <hex>` lines."""
+    """Parse `absent`, `unreadable`, or `locked` (optional), `expire <days>`, `aging <min> <max> <warn>` and
+    `digest <hex>` lines."""
     words = output.split()
     if words == ["absent"]:
         return None
@@ -239,7 +249,15 @@ def parse_shadow_output(name: str, output: str) -> ShadowInfo | None:
         fields[key] = value.strip()
     if "digest" not in fields or "expire" not in fields or len(fields["digest"]) != 64:
         raise ValueError(f"shadow fact for {name}: unexpected output {output!r}")
-    return ShadowInfo(digest=fields["digest"], locked="locked" in fields, expire=int(fields["expire"] or -1))
+    aging = [int(word) for word in fields.get("aging", "-1 -1 -1").split()]
+    if len(aging) != 3:
+        raise ValueError(f"shadow fact for {name}: unexpected output {output!r}")
+    return ShadowInfo(
+        digest=fields["digest"],
+        locked="locked" in fields,
+        expire=int(fields["expire"] or -1),
+        aging=(aging[0], aging[1], aging[2]),
+    )
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from deployctl.booleans import parse_bool
-from deployctl.lookups import LookupSite
+from deployctl.lookups import LookupSite, plugin_name
 
 WITH_LOOPS = (
     "with_items",
@@ -35,6 +35,9 @@ WITH_LOOPS = (
     "with_fileglob",
 )
 """The `with_<lookup>` keywords deployctl runs."""
+COLLECTION_LOOKUPS = {"community.general.flattened": "flattened"}
+"""Collection lookups that are loops deployctl runs under their short name (community.general.flattened is the
+lookup ansible-core's `with_flattened` is routed to)."""
 SUBELEMENTS_FLAGS = ("skip_missing",)
 _SEQUENCE_SHORTCUT = re.compile(r"^(?:(0?x?[0-9a-f]+)-)?(0?x?[0-9a-f]+)(?:/(0?x?[0-9a-f]+))?(?::(.+))?$", re.I)
 _SEQUENCE_WORD = re.compile(r"(\w+)=(\S+)")
@@ -44,6 +47,16 @@ SEQUENCE_LIMIT = 100_000
 
 class LoopError(ValueError):
     """A loop's value does not have the shape its keyword needs (the message says which)."""
+
+
+def with_loop_keyword(key: str) -> str | None:
+    """The `with_<lookup>` keyword a task key is, its lookup named by its short or fully qualified name
+    (`with_ansible.builtin.dict` is with_dict, `with_community.general.flattened` with_flattened); else None."""
+    if not key.startswith("with_"):
+        return None
+    lookup = key.removeprefix("with_")
+    keyword = f"with_{COLLECTION_LOOKUPS.get(lookup, plugin_name(lookup))}"
+    return keyword if keyword in WITH_LOOPS else None
 
 
 def loop_terms(rendered: Any) -> list[Any]:

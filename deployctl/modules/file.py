@@ -16,13 +16,13 @@ As Ansible's file module (with its default `follow: true`):
   to, and nothing is applied when it leads nowhere (Ansible warns there). With `follow: false`,
   owner/group apply to the link itself (`chown -h`) and `mode` changes nothing: Linux has no lchmod,
   and Ansible restores the target's mode after trying.
-- `touch` creates the file or updates its times: always a change, as in Ansible.
+- `touch` creates the file or updates its times: a change, as in Ansible, unless both `modification_time` and
+  `access_time` are `preserve` (then only a missing file or differing attributes change).
+- `modification_time`/`access_time`: `preserve` (the default but for touch) or `now` (touch's default; on a file
+  or directory, `touch -c` sets it: always a change).
 - `absent` removes the path, recursively for directories.
-    if not params["follow"] and state != "link":
-        return failed(f"follow=false is supported only with state=link (state is {state})")
-    wanted = WantedAttributes.from_params(params, facts)
-    if params["recurse"] and wanted.symbolic:
-        return failed(f"symbolic mode {wanted.mode} with recurse is not supported: give an octal mode")
+Not supported (refused): state=hard, explicit times for access_time and modification_time, unsafe_writes,
+SELinux attributes, symbolic modes with `recurse`.
 """
 
 from __future__ import annotations
@@ -51,7 +51,33 @@ FILE_PARAMS: Mapping[str, Param] = {
     "recurse": Param("bool", default=False),
     "force": Param("bool", default=False),
     "follow": Param("bool", default=True),
+    "modification_time": Param("str", check=lambda value: time_problem("modification_time", value)),
+    "modification_time_format": Param("str", default="%Y%m%d%H%M.%S"),
+    "access_time": Param("str", check=lambda value: time_problem("access_time", value)),
+    "access_time_format": Param("str", default="%Y%m%d%H%M.%S"),
 }
+TIME_WORDS = ("preserve", "now")
+
+
+def time_problem(name: str, value: str) -> str | None:
+    """Only `preserve` and `now` are supported; explicit times are refused."""
+    if value in TIME_WORDS:
+        return None
+    return f"{name} {value!r} is not supported (supported: preserve, now)"
+
+
+def touched_times(params: Mapping[str, Any], state: str) -> tuple[str, ...] | None:
+    """touch's options for the times the task sets now (`()`: both), None when both are preserved.
+
+    As Ansible, an unset time is `now` for state touch and `preserve` otherwise."""
+    default = "now" if state == "touch" else "preserve"
+    modification = params.get("modification_time") or default
+    access = params.get("access_time") or default
+    if modification == access == "preserve":
+        return None
+    if modification == access:
+        return ()
+    return ("-m",) if modification == "now" else ("-a",)
 
 
 def link_source(path: str, src: str) -> str:
@@ -89,13 +115,32 @@ def plan_file(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
         return _plan_absent(path, info)
     if state != "link" and (problem := untrusted_link(info)) is not None:
         return failed(problem)
+    times = touched_times(params, state)
     if state == "directory":
-        return _plan_directory(path, info, wanted, params["recurse"])
+        return _with_times(_plan_directory(path, info, wanted, params["recurse"]), path, times)
     if state == "file":
-        return _plan_existing_file(path, info, wanted)
+        return _with_times(_plan_existing_file(path, info, wanted), path, times)
     if state == "touch":
-        return _plan_touch(path, info, wanted)
+        return _plan_touch(path, info, wanted, times)
+    if times is not None:
+        return failed("modification_time and access_time 'now' on a link are not supported")
     return _plan_link(path, info, params, facts, wanted)
+
+
+def _with_times(plan: Plan, path: str, times: tuple[str, ...] | None) -> Plan:
+    """The plan, then the times set to now (`touch -c`): always a change, as in Ansible."""
+    if times is None or plan.failed is not None:
+        return plan
+    touch = RunCommand(("touch", "-c", *times, "--", path))
+    diff = Diff(resource=path, before="times", after="times set to now")
+    return Plan(
+        changed=True,
+        summary=f"{plan.summary}; times set to now" if plan.changed else f"{path}: times set to now",
+        actions=(*plan.actions, touch),
+        diffs=(*plan.diffs, diff),
+        invalidates=plan.invalidates or (f"file:{path}",),
+        result=plan.result,
+    )
 
 
 def _default_state(info: FileInfo, recurse: bool) -> str:
@@ -167,8 +212,11 @@ def _attributes_plan(path: str, info: FileInfo, current: FileInfo, changes: Attr
     )
 
 
-def _plan_touch(path: str, info: FileInfo, wanted: WantedAttributes) -> Plan:
+def _plan_touch(path: str, info: FileInfo, wanted: WantedAttributes, times: tuple[str, ...] | None) -> Plan:
     current = info.followed()
+    if current.exists and times is None:  # both times preserved: only the attributes may change
+        changes = attribute_changes(current.path, current, wanted)
+        return _attributes_plan(path, info, current, changes, current.type)
     changes = attribute_changes(current.path if current.exists else path, current if current.exists else None, wanted)
     summary = f"touch {path}" if current.exists else f"create empty file {path}"
     if current.exists and changes.changed:
@@ -181,7 +229,7 @@ def _plan_touch(path: str, info: FileInfo, wanted: WantedAttributes) -> Plan:
     return Plan(
         changed=True,
         summary=summary,
-        actions=(RunCommand(("touch", "--", path)), *changes.commands),
+        actions=(RunCommand(("touch", *(times if current.exists and times else ()), "--", path)), *changes.commands),
         diffs=tuple(diffs),
         invalidates=tuple(dict.fromkeys((f"file:{path}", f"file:{current.path}"))),
         result=_result(path, "file" if not current.exists else current.type),

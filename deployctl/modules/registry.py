@@ -20,8 +20,10 @@ from deployctl.modules.getent import GETENT
 from deployctl.modules.group import GROUP
 from deployctl.modules.lineinfile import LINEINFILE
 from deployctl.modules.mount import MOUNT
+from deployctl.modules.openssh_keypair import OPENSSH_KEYPAIR
 from deployctl.modules.package_facts import PACKAGE_FACTS
 from deployctl.modules.pam_limits import PAM_LIMITS
+from deployctl.modules.pamd import PAMD
 from deployctl.modules.pip import PIP
 from deployctl.modules.replace import REPLACE
 from deployctl.modules.service import SERVICE
@@ -41,7 +43,8 @@ FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 
 COLLECTION_MODULES: Mapping[str, frozenset[str]] = {
     "ansible.posix.": frozenset({"sysctl", "mount", "authorized_key"}),
-    "community.general.": frozenset({"timezone", "pam_limits", "ufw"}),
+    "community.general.": frozenset({"timezone", "pam_limits", "ufw", "pamd"}),
+    "community.crypto.": frozenset({"openssh_keypair"}),
 }
 """The modules deployctl has that a collection other than ansible.builtin holds, by the collection's prefix:
 `ansible.posix.sysctl` is `sysctl`; a name the collection does not hold stays unknown."""
@@ -78,6 +81,8 @@ _MODULES: list[Module] = [
     PIP,
     DEBCONF,
     UFW,
+    PAMD,
+    OPENSSH_KEYPAIR,
 ]
 
 

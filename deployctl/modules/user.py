@@ -29,7 +29,9 @@ As Ansible's user module on Linux (useradd/usermod/userdel with explicit flags):
   (`usermod -U`) as Ansible does; with a password that changes, the hash is written locked (`!hash`).
 - `expires` (seconds since the epoch, a float) sets the account's expiry date (`-e YYYY-MM-DD`,
   compared by day as Ansible does); a negative value removes it (`-e ''`).
-Not supported (refused): the other password aging settings, local: true, seuser, skeleton, umask, login_class,
+- `password_expire_min`, `password_expire_max` and `password_expire_warn` (days) are compared with the
+  shadow entry's; those that differ are set with one `chage -m/-M/-W` (after useradd for a new user).
+Not supported (refused): password_expire_account_disable, local: true, seuser, skeleton, umask, login_class,
 profile/role attributes.
 """
 
@@ -110,7 +112,12 @@ USER_PARAMS: Mapping[str, Param] = {
     "move_home": Param("bool", default=False),
     "seuser": Param("str", check=lambda _: "seuser is not supported: deployctl does not set SELinux users"),
     "local": Param("bool", default=False, check=lambda value: _LOCAL_REFUSED if value == "True" else None),
+    "password_expire_min": Param("int"),
+    "password_expire_max": Param("int"),
+    "password_expire_warn": Param("int"),
 }
+AGING = (("-m", "password_expire_min"), ("-M", "password_expire_max"), ("-W", "password_expire_warn"))
+"""chage's option for each password aging parameter, in the order of the shadow entry's fields."""
 
 NOT_LOGGING_PASSWORD = "NOT_LOGGING_PASSWORD"  # noqa: S105 - the placeholder Ansible returns, not a password
 """What Ansible returns in place of the password."""
@@ -122,7 +129,8 @@ def _expires(params: Mapping[str, Any]) -> float | None:
 
 
 def _reads_shadow(params: Mapping[str, Any]) -> bool:
-    return any(params.get(key) is not None for key in ("password", "password_lock", "expires"))
+    shadow_keys = ("password", "password_lock", "expires", *(key for _, key in AGING))
+    return any(params.get(key) is not None for key in shadow_keys)
 
 
 def _named_groups(params: Mapping[str, Any]) -> list[str]:
@@ -169,7 +177,7 @@ def plan_user(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
     if _reads_shadow(params):
         shadow = optional_fact(facts, f"shadow:{name}", ShadowInfo)
         if shadow is not None and not shadow.readable:
-            return failed("password, password_lock and expires need /etc/shadow: run the task with become")
+            return failed("password, password_lock, expires and aging need /etc/shadow: run the task with become")
     return _with_ssh_key(_plan_update(name, info, params, groups, shadow), params, facts, creating=False)
 
 
@@ -312,6 +320,8 @@ def _plan_create(name: str, params: Mapping[str, Any], facts: Mapping[str, Any])
         actions.append(_set_password(name, params["password"], params.get("password_lock")))
         described.append("password set" + (" (locked)" if params.get("password_lock") else ""))
         result["password"] = NOT_LOGGING_PASSWORD
+    aging = _aging_change(name, params, None, None, described)
+    actions += [aging] if aging is not None else []
     shadow = (f"shadow:{name}",) if _reads_shadow(params) else ()
     return Plan(
         changed=True,
@@ -371,14 +381,16 @@ def _plan_update(
             before.append(f"{key} {now or '(empty)'}")
             after.append(f"{key} {value or '(empty)'}")
     password_action = _shadow_changes(name, params, shadow, flags, before, after)
+    aging = _aging_change(name, params, shadow, before, after)
     result: dict[str, Any] = {"name": name, "state": "present", "uid": info.uid}
     if params.get("password") is not None:
         result["password"] = NOT_LOGGING_PASSWORD
-    if not flags and password_action is None:
+    if not flags and password_action is None and aging is None:
         return no_change(f"user {name} is as wanted", **result)
     actions = [RunCommand(("usermod", *flags, "--", name))] if flags else []
-    actions += [password_action] if password_action is not None else []
-    shadow_key = [f"shadow:{name}"] if _reads_shadow(params) and (password_action or set(flags) & _SHADOW_FLAGS) else []
+    actions += [action for action in (password_action, aging) if action is not None]
+    shadow_changed = password_action or aging or set(flags) & _SHADOW_FLAGS
+    shadow_key = [f"shadow:{name}"] if _reads_shadow(params) and shadow_changed else []
     return Plan(
         changed=True,
         summary=f"user {name}: "
@@ -426,6 +438,24 @@ def _shadow_changes(
         before.append(f"password_lock {'yes' if shadow.locked else 'no'}")
         after.append(f"password_lock {'yes' if lock else 'no'}")
     return None
+
+
+def _aging_change(
+    name: str, params: Mapping[str, Any], shadow: ShadowInfo | None, before: list[str] | None, after: list[str]
+) -> RunCommand | None:
+    """`chage` with the aging options that differ from the shadow entry (every one given when there is no entry),
+    as Ansible's set_password_expire; what changes is added to `before` (None: a new user) and `after`."""
+    options: list[str] = []
+    for index, (option, key) in enumerate(AGING):
+        wanted = params.get(key)
+        current = shadow.aging[index] if shadow is not None else None
+        if wanted is None or wanted == current:
+            continue
+        options += [option, str(wanted)]
+        after.append(f"{key} {wanted}")
+        if before is not None:
+            before.append(f"{key} {'unset' if current is None else current}")
+    return RunCommand(("chage", *options, "--", name)) if options else None
 
 
 USER = Module(

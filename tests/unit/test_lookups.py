@@ -1,4 +1,4 @@
-"""Lookups as Ansible runs them on the controller: first_found, file, template, env, vars, items, list."""
+"""Lookups as Ansible runs them on the controller: first_found, file, template, env, vars, varnames, items, list."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def test_first_found_names_search_the_tasks_kind_then_the_folder(role: Path) -> 
 
 def test_first_found_skip_and_errors(role: Path) -> None:
     assert render("{{ query('first_found', files=['nope'], skip=true) }}", role) == []
-    assert render("{{ lookup('first_found', {'files': ['nope'], 'skip': True}) }}", role) == ""
+    assert render("{{ lookup('first_found', {'files': ['nope'], 'skip': True}) }}", role) == []  # as ansible-core 2.19
     assert problem("{{ lookup('first_found', 'nope.yml') }}", role).startswith(
         "lookup('first_found'): No file was found when using first_found (tried nope.yml)"
     )
@@ -143,6 +143,29 @@ def test_vars_reads_variables_by_computed_name(role: Path) -> None:
     assert render("{{ lookup('vars', 'nope', default=7) }}", role) == 7
     assert problem("{{ lookup('vars', 'nope') }}", role) == "No variable found with this name: nope"
     assert problem("{{ lookup('vars', 'nope', errors='ignore') }}", role) == "No variable found with this name: nope"
+
+
+def test_varnames_finds_the_names_of_defined_variables(role: Path) -> None:
+    """ansible-core 2.19 gives the same: names matched with re.search per term, an empty result as []."""
+    variables = {"ssh_port": 22, "ssh_ciphers": "{{ nope }}", "os_vars": {}, "item": {"key": "ssh_port"}}
+    assert render("{{ lookup('varnames', '^ssh_.*') }}", role, **variables) == "ssh_port,ssh_ciphers"
+    assert render("{{ query('varnames', 'port$', '^os_') }}", role, **variables) == ["ssh_port", "os_vars"]
+    assert render("{{ lookup('varnames', '^zz$') }}", role, **variables) == []
+    assert render("{{ not lookup('varnames', '^' + item.key + '$') }}", role, **variables) is False
+    assert "is not a string" in problem("{{ lookup('varnames', 1) }}", role)
+    assert "as a search parameter" in problem("{{ lookup('varnames', '(') }}", role)
+    assert LOOKUP_SITE_VAR not in render("{{ query('varnames', '.') }}", role, **variables)
+    assert Templar().referenced_names("{{ lookup('varnames', '^a$') }}") == {"vars"}
+
+
+def test_vars_holds_every_variable(role: Path) -> None:
+    """Ansible's `vars` magic variable: `vars['x']`, `vars[item]`, templated values rendered when read."""
+    variables = {"port": "{{ base + 1 }}", "base": 21, "item": "port"}
+    assert render("{{ vars['port'] }} {{ vars[item] }} {{ vars.base }}", role, **variables) == "22 22 21"
+    assert render("{{ 'base' in vars and 'nope' not in vars }}", role, **variables) is True
+    assert render("{{ vars['nope'] | default('d') }}", role, **variables) == "d"
+    assert render("{{ vars }}", role, vars={"own": 1}) == {"own": 1}  # a variable named vars wins
+    assert Templar().referenced_names("{{ vars[item] }}") == {"vars", "item"}
 
 
 def test_items_list_and_wantlist(role: Path) -> None:

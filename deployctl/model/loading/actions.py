@@ -23,6 +23,7 @@ from deployctl.model.loading.keywords import (
     TASK_KEYWORDS,
 )
 from deployctl.model.loading.source import Inherit, SourceFile
+from deployctl.model.loops import with_loop_keyword
 from deployctl.model.playbook import (
     ACTIONS,
     CONTROLLER_FILE_DIRS,
@@ -64,7 +65,7 @@ def task_module(at: SourceFile, data: LocatedMap, where: str, handler: bool) -> 
     found: list[tuple[str, Module | ActionSpec | None]] = []
     refused: list[str] = []
     for key in data:
-        if key in allowed or key in INERT_KEYWORDS:
+        if key in allowed or key in INERT_KEYWORDS or (isinstance(key, str) and with_loop_keyword(key)):
             continue
         line = data.line_of(key)
         if not isinstance(key, str):
@@ -141,10 +142,11 @@ def task_as_written(
     else:
         name = canonical_name(key)
         args, arg_lines = unknown_module_args(at, data, key)
-    loops = [word for word in LOOP_KEYWORDS if word in data]
+    loops = [str(word) for word in data if word in LOOP_KEYWORDS or (isinstance(word, str) and with_loop_keyword(word))]
     if len(loops) > 1:
         raise at.error(data.line_of(loops[1]), loops[1], f"a task has one loop, not both {loops[0]} and {loops[1]}")
-    loop_keyword = loops[0] if loops else None
+    loop_key = loops[0] if loops else None
+    loop_keyword = (with_loop_keyword(loop_key) or loop_key) if loop_key else None
     own_tags = at.names(data, "tags", split_commas=True) if "tags" in data else ()
     listen = at.names(data, "listen") if "listen" in data else ()
     if handler and "name" not in data and not listen:
@@ -160,7 +162,7 @@ def task_as_written(
         module=name,
         args=args,
         when=(*inherit.when, *(at.condition_list(data, "when") if "when" in data else ())),
-        loop=loop_value(at, data, loop_keyword) if loop_keyword else None,
+        loop=loop_value(at, data, loop_key, loop_keyword) if loop_key and loop_keyword else None,
         loop_keyword=loop_keyword,
         loop_var=loop_var,
         register=at.identifier(data, "register") if "register" in data else None,
@@ -209,14 +211,15 @@ def timeout_value(at: SourceFile, data: LocatedMap) -> int:
     return value
 
 
-def loop_value(at: SourceFile, data: LocatedMap, keyword: str) -> Any:
-    value = data[keyword]
-    line = data.line_of(keyword)
+def loop_value(at: SourceFile, data: LocatedMap, key: str, keyword: str) -> Any:
+    """The loop's value as written under `key` (`keyword`: the loop it is, `with_ansible.builtin.items` with_items)."""
+    value = data[key]
+    line = data.line_of(key)
     if keyword == "loop" and not isinstance(value, list) and not (isinstance(value, str) and is_templated(value)):
-        raise at.error(line, keyword, f"must be a list or a template giving one, got {value!r}")
+        raise at.error(line, key, f"must be a list or a template giving one, got {value!r}")
     if keyword in ("with_items", "with_list", "with_nested", "with_together") and isinstance(value, Mapping):
-        raise at.error(line, keyword, "must be a list or a template giving one, got a mapping")
-    at.jinja(value, line, keyword)
+        raise at.error(line, key, "must be a list or a template giving one, got a mapping")
+    at.jinja(value, line, key)
     return plain_data(value)
 
 

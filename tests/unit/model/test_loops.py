@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from deployctl.lookups import LookupSite
-from deployctl.model.loops import LoopError, with_items
+from deployctl.model.loops import LoopError, with_items, with_loop_keyword
 
 USERS = [
     {"name": "alice", "keys": ["a1", "a2"], "shell": "/bin/sh"},
@@ -115,3 +115,19 @@ def test_with_fileglob_finds_controller_files(tmp_path: Path) -> None:
     ]
     assert with_items("with_fileglob", ["*.conf"], site) == [str(tmp_path / "top.conf")]
     assert with_items("with_fileglob", ["missing/*"], site) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "keyword"),
+    [
+        ("with_items", "with_items"),
+        ("with_ansible.builtin.dict", "with_dict"),
+        ("with_ansible.legacy.subelements", "with_subelements"),
+        ("with_community.general.flattened", "with_flattened"),
+        ("with_community.general.dig", None),
+        ("with_ansible.builtin.pipe", None),
+        ("loop", None),
+    ],
+)
+def test_with_loop_keywords_by_their_fully_qualified_names(key: str, keyword: str | None) -> None:
+    assert with_loop_keyword(key) == keyword

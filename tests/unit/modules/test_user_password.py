@@ -33,7 +33,7 @@ def test_the_hash_is_only_in_stdin(path: Path) -> None:
     assert not [text for text in shown if secret in text]
 
 
-def test_the_shadow_fact_reads_digest_lock_and_expiry(tmp_path: Path) -> None:
+def test_the_shadow_fact_reads_digest_lock_expiry_and_aging(tmp_path: Path) -> None:
     getent = tmp_path / "getent"
     getent.write_text("#!/bin/sh\necho 'deploy:!$6$salt$abc:19000:0:99999:7::20000:'\n")
     getent.chmod(0o755)
@@ -43,4 +43,4 @@ def test_the_shadow_fact_reads_digest_lock_and_expiry(tmp_path: Path) -> None:
     )
     assert "$6$" not in done.stdout
     info = ShadowFact("deploy").parse(RawFact(done.stdout, 0))
-    assert info == ShadowInfo(digest=password_digest("$6$salt$abc"), locked=True, expire=20000)
+    assert info == ShadowInfo(digest=password_digest("$6$salt$abc"), locked=True, expire=20000, aging=(0, 99999, 7))

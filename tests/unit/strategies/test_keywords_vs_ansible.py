@@ -53,6 +53,24 @@ PLAYBOOK = """\
     - name: items
       lineinfile: {path: "{{ root }}/items.txt", line: "{{ item | to_json }}", create: true}
       with_items: [[1, [2]], 3]
+    - name: a collection's flattened and a fully qualified builtin lookup
+      lineinfile: {path: "{{ root }}/qualified.txt", line: "{{ item | to_json }}", create: true}
+      with_community.general.flattened: [[1, [2, [3]]], 4]
+    - name: fully qualified dict
+      lineinfile: {path: "{{ root }}/qualified.txt", line: "{{ item | to_json }}", create: true}
+      with_ansible.builtin.dict: "{{ ports }}"
+    - name: vars and varnames
+      lineinfile:
+        path: "{{ root }}/vars.txt"
+        line: "{{ vars[item] | to_json }} {{ lookup('varnames', '^' + item + '$') }} {{ not q('varnames', '^no$') }}"
+        create: true
+      loop: [ports, proxy_env]
+    - name: backslashes in a value's string constants, read once (by YAML)
+      lineinfile:
+        path: "{{ root }}/backslashes.txt"
+        line: "{{ 'OpenSSH_9.2p1 x' | regex_replace('.*_([0-9]*.[0-9]).*', '\\\\1') }} {{ 'a\\\\tb' | length }}"
+        create: true
+      when: "'a\\\\tb' | length == 3"
     - block:
         - name: environment
           shell: printf '%s|%s|%s|%s\\n' "$OUTER" "$BOTH" "$INNER" "$TRICKY" > {{ root }}/environment.txt
