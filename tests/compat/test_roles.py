@@ -2,8 +2,10 @@
 
 The two end states must be the same (every path either run touched: type, mode, owner, group, content hash;
 packages; users and groups; enabled and active units), both second runs must change nothing, and a hand change
-on the deployctl twin must be found by `deployctl drift` and cleared by `--fix`. Paths that legitimately differ
-are named with their reason in corpus.py. A role that does not pass fails with the first difference found.
+on the deployctl twin (a line added to a file whose content the role manages, or else, for a role that manages
+no file's content, a package it installed removed) must be found by `deployctl drift` and cleared by `--fix`.
+Paths that legitimately differ are named with their reason in corpus.py. A role that does not pass fails with
+the first difference found.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from tests.compat.twins import (
     deployctl_cli,
     deployctl_lint,
     deployctl_project,
+    drift_items,
     end_state,
+    hand_change,
     start_twin,
 )
 
@@ -133,19 +137,29 @@ def test_role_ends_where_ansible_core_ends(role: CompatRole, engine: EngineApi, 
         record(role.name, stage="end state", paths=len(paths), difference=difference)
         assert difference is None, f"the end states differ: {difference}"
 
-        assert deployctl_first.managed_files, "the role manages no file's content: nothing to change by hand"
-        hand_changed = deployctl_first.managed_files[0]
+        change = hand_change(deployctl_first)
+        assert change, "the role manages no file's content and installs no package: nothing to change by hand"
+        drifted = (change.kind, change.resource)
         deployed = deployctl_cli(project, "deploy", "--stage", "compat", "--playbook", "site.yml", "--format", "json")
         assert deployed.returncode == 0, f"deploy (the release drift compares with) failed:\n{deployed.stdout[-2000:]}"
-        deployctl_twin.container.exec(["sh", "-c", 'echo "# changed by hand" >> "$1"', "sh", hand_changed], user="root")
+        made = deployctl_twin.container.exec(list(change.command), user="root")
+        assert made.exit_code == 0, f"the hand change {change.command} failed: {made.output}"
         drift = deployctl_cli(project, "drift", "--stage", "compat", "--format", "json")
-        assert hand_changed in drift.stdout, (
-            f"deployctl drift did not find the hand change of {hand_changed}:\n{drift.stdout[-2000:]}"
+        assert drifted in drift_items(drift.stdout), (
+            f"deployctl drift did not find the hand change of {change.kind} {change.resource}:\n{drift.stdout[-2000:]}"
         )
         fixed = deployctl_cli(project, "drift", "--stage", "compat", "--fix", "--format", "json")
         after = deployctl_cli(project, "drift", "--stage", "compat", "--format", "json")
-        record(role.name, stage="drift", fixed=fixed.returncode, after=after.returncode)
-        assert after.returncode == 0 and hand_changed not in after.stdout, f"--fix left drift:\n{after.stdout[-2000:]}"
+        record(
+            role.name,
+            stage="drift",
+            changed=f"{change.kind} {change.resource}",
+            fixed=fixed.returncode,
+            after=after.returncode,
+        )
+        assert after.returncode == 0 and drifted not in drift_items(after.stdout), (
+            f"--fix left drift:\n{after.stdout[-2000:]}"
+        )
     finally:
         for twin in twins:
             twin.container.remove(force=True)

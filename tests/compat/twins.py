@@ -97,6 +97,8 @@ class RunResult:
     tail: str
     managed_files: tuple[str, ...] = ()
     """Files the run's diffs name (deployctl's with --diff): what the role manages by content."""
+    installed_packages: tuple[str, ...] = ()
+    """Packages the run's diffs say it installed (deployctl's with --diff)."""
 
     @property
     def ok(self) -> bool:
@@ -178,21 +180,66 @@ def deployctl_apply(project: Path) -> RunResult:
     except (ValueError, KeyError, TypeError):
         pass
     failures = ""
+    packages: list[str] = []
     try:
         failed = [r for r in json.loads(done.stdout)["results"] if r.get("status") == "failed" and not r.get("ignored")]
         failures = "\n".join(f"{r.get('task')}: {r.get('message') or r.get('msg') or r}" for r in failed[:3])
         for result in json.loads(done.stdout)["results"]:
-            if result.get("module", "").rsplit(".", 1)[-1] in CONTENT_MODULES:
-                files += [d["resource"] for d in result.get("diffs", []) if str(d["resource"]).startswith("/")]
-    except (ValueError, KeyError, TypeError):
+            for part in (result, *result.get("items", ())):  # a loop's diffs are its items'
+                module = part.get("module", "").rsplit(".", 1)[-1]
+                diffs = part.get("diffs", [])
+                if module in CONTENT_MODULES:
+                    files += [str(d["resource"]) for d in diffs if str(d["resource"]).startswith("/")]
+                elif module in PACKAGE_MODULES:
+                    packages += [
+                        str(d["resource"]).removeprefix("package ")
+                        for d in diffs
+                        if str(d["resource"]).startswith("package ") and d["after"] not in ("not installed", "purged")
+                    ]
+    except (ValueError, KeyError, TypeError, AttributeError):
         pass
     return RunResult(
-        done.returncode, changed, failures or _tail(done.stdout + done.stderr), tuple(dict.fromkeys(files))
+        done.returncode,
+        changed,
+        failures or _tail(done.stdout + done.stderr),
+        tuple(dict.fromkeys(files)),
+        tuple(dict.fromkeys(packages)),
     )
 
 
 CONTENT_MODULES = {"copy", "template", "lineinfile", "blockinfile", "replace", "ini_file"}
 """Modules that manage a file's content: a hand change of such a file is drift."""
+PACKAGE_MODULES = {"apt", "package"}
+"""Modules that install packages: removing such a package by hand is drift."""
+
+
+@dataclass(frozen=True)
+class HandChange:
+    """A change made by hand on the deployctl twin, and the drift item (kind, resource) that must report it."""
+
+    kind: str
+    resource: str
+    command: tuple[str, ...]
+
+
+def hand_change(run: RunResult) -> HandChange | None:
+    """A line appended to the first file whose content the run managed, or else, for a role that manages no
+    file's content, the first package the run installed removed; None when the run did neither."""
+    if run.managed_files:
+        path = run.managed_files[0]
+        return HandChange("file", path, ("sh", "-c", 'echo "# changed by hand" >> "$1"', "sh", path))
+    if run.installed_packages:
+        name = run.installed_packages[0]
+        return HandChange("package", name, ("apt-get", "remove", "-y", "-qq", name))
+    return None
+
+
+def drift_items(report: str) -> set[tuple[str, str]]:
+    """The (kind, resource) of every item of a `deployctl drift --format json` report (none if unreadable)."""
+    try:
+        return {(str(item["kind"]), str(item["resource"])) for item in json.loads(report)["items"]}
+    except (ValueError, KeyError, TypeError):
+        return set()
 
 
 STATE_SCRIPT = r"""
