@@ -2,8 +2,8 @@
 
 The two end states must be the same (every path either run touched: type, mode, owner, group, content hash;
 packages; users and groups; enabled and active units), both second runs must change nothing, and a hand change
-on the deployctl twin (a line added to a file whose content the role manages, or else, for a role that manages
-no file's content, a package it installed removed) must be found by `deployctl drift` and cleared by `--fix`.
+on the deployctl twin (a line added to a file whose content the role manages, or else a file whose line or block
+it manages emptied, or else a package it installed removed) must be found by `deployctl drift` and cleared by `--fix`.
 Paths that legitimately differ are named with their reason in corpus.py. A role that does not pass fails with
 the first difference found.
 """

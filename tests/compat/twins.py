@@ -97,6 +97,8 @@ class RunResult:
     tail: str
     managed_files: tuple[str, ...] = ()
     """Files the run's diffs name (deployctl's with --diff): what the role manages by content."""
+    edited_files: tuple[str, ...] = ()
+    """Files whose lines or blocks the run's diffs name (lineinfile, blockinfile, ini_file): only a part managed."""
     installed_packages: tuple[str, ...] = ()
     """Packages the run's diffs say it installed (deployctl's with --diff)."""
 
@@ -174,6 +176,7 @@ def deployctl_apply(project: Path) -> RunResult:
     done = deployctl_cli(project, "apply", "site.yml", "--stage", "compat", "--diff", "--format", "json")
     changed = None
     files: list[str] = []
+    edited: list[str] = []
     try:
         recap = json.loads(done.stdout)["recap"][HOST]
         changed = int(recap["changed"])
@@ -190,6 +193,8 @@ def deployctl_apply(project: Path) -> RunResult:
                 diffs = part.get("diffs", [])
                 if module in CONTENT_MODULES:
                     files += [str(d["resource"]) for d in diffs if str(d["resource"]).startswith("/")]
+                elif module in EDIT_MODULES:
+                    edited += [str(d["resource"]) for d in diffs if str(d["resource"]).startswith("/")]
                 elif module in PACKAGE_MODULES:
                     packages += [
                         str(d["resource"]).removeprefix("package ")
@@ -202,13 +207,17 @@ def deployctl_apply(project: Path) -> RunResult:
         done.returncode,
         changed,
         failures or _tail(done.stdout + done.stderr),
-        tuple(dict.fromkeys(files)),
-        tuple(dict.fromkeys(packages)),
+        managed_files=tuple(dict.fromkeys(files)),
+        edited_files=tuple(dict.fromkeys(edited)),
+        installed_packages=tuple(dict.fromkeys(packages)),
     )
 
 
-CONTENT_MODULES = {"copy", "template", "lineinfile", "blockinfile", "replace", "ini_file"}
-"""Modules that manage a file's content: a hand change of such a file is drift."""
+CONTENT_MODULES = {"copy", "template"}
+"""Modules that manage a file's whole content: any line added by hand is drift."""
+EDIT_MODULES = {"lineinfile", "blockinfile", "ini_file"}
+"""Modules that manage a line or block of a file (and add it back): a line added elsewhere is not drift, the
+file emptied by hand is."""
 PACKAGE_MODULES = {"apt", "package"}
 """Modules that install packages: removing such a package by hand is drift."""
 
@@ -223,11 +232,14 @@ class HandChange:
 
 
 def hand_change(run: RunResult) -> HandChange | None:
-    """A line appended to the first file whose content the run managed, or else, for a role that manages no
-    file's content, the first package the run installed removed; None when the run did neither."""
+    """A line appended to the first file whose whole content the run managed; else the first file whose line or
+    block it managed emptied; else the first package it installed removed; None when the run did none of these."""
     if run.managed_files:
         path = run.managed_files[0]
         return HandChange("file", path, ("sh", "-c", 'echo "# changed by hand" >> "$1"', "sh", path))
+    if run.edited_files:
+        path = run.edited_files[0]
+        return HandChange("file", path, ("truncate", "-s", "0", path))
     if run.installed_packages:
         name = run.installed_packages[0]
         return HandChange("package", name, ("apt-get", "remove", "-y", "-qq", name))
