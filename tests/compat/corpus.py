@@ -65,11 +65,11 @@ CORPUS = (
     CompatRole("ssh_hardening", "fails: deployctl: include_tasks apply, with_dict and 24 more"),
     CompatRole("os_hardening", "fails: deployctl: setup, comment filter and 47 more"),
     CompatRole("unattended_upgrades", "fails: deployctl: include_vars of first_found and 4 more"),
-    CompatRole("ufw", "fails: deployctl has no community.general.ufw"),
+    CompatRole("ufw", "pass"),
     CompatRole("logrotate", "pass"),
     CompatRole(
         "users",
-        "fails: deployctl: user password and 4 more",
+        "pass",
         (
             KnownDifference("/home/bob/.ssh/id_rsa", "each twin generates its own key pair (generate_ssh_key)"),
             KnownDifference(
