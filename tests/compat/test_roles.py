@@ -3,9 +3,10 @@
 The stages (corpus.STAGES): both first runs succeed and deployctl lint accepts the case; both second runs change
 nothing; the two end states are the same (every path either run touched: type, mode, owner, group, content hash;
 packages; users and groups; enabled and active units); after a deploy, drift is clean, and a hand change on the
-deployctl twin is found by `deployctl drift` and cleared by `--fix`. Paths that legitimately differ are named with
-their reason in corpus.py. A role stops at the first stage that fails, and its test checks that this is the
-stage and reason its corpus status says ("pass": none).
+deployctl twin (a line added to a file whose whole content the role manages, else a file whose line or block it
+manages emptied, else a package it installed removed) is found by `deployctl drift` and cleared by `--fix`.
+Paths that legitimately differ are named with their reason in corpus.py. A role stops at the first stage that
+fails, and its test checks that this is the stage and reason its corpus status says ("pass": none).
 
 The roles run PARALLEL_ROLES at a time (each on its own two containers): a module fixture starts every selected
 role's run, and each role's test waits for its own.
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -38,7 +38,9 @@ from tests.compat.twins import (
     deployctl_cli,
     deployctl_lint,
     deployctl_project,
+    drift_items,
     end_state,
+    hand_change,
     start_twin,
 )
 
@@ -123,37 +125,31 @@ def run_both(role: str, ansible_twin: Twin, project: Path, key: KeyPair, folder:
         return ansible.result(), deployctl.result()
 
 
-def drifted(scan: subprocess.CompletedProcess[str], path: str) -> bool:
-    """Whether a `deployctl drift --format json` scan found drift (exit 2) with an item naming `path`."""
-    try:
-        items = json.loads(scan.stdout)["items"]
-    except (ValueError, KeyError, TypeError):
-        return False
-    return scan.returncode == 2 and any(path in str(item.get("resource", "")) for item in items)
-
-
-def drift_failure(project: Path, deployctl_twin: Twin, managed_files: tuple[str, ...]) -> Outcome | None:
-    """After a deploy drift is clean; a hand change of a file the role manages is found, and --fix clears it."""
+def drift_failure(project: Path, deployctl_twin: Twin, first_run: RunResult) -> Outcome | None:
+    """After a deploy drift is clean; a hand change of what the role manages is found, and --fix clears it."""
     deployed = deployctl_cli(project, "deploy", "--stage", "compat", "--playbook", "site.yml", "--format", "json")
     if deployed.returncode != 0:
         return Outcome("drift", f"deploy (the release drift compares with) failed: {deployed.stdout[-2000:]}")
     clean = deployctl_cli(project, "drift", "--stage", "compat", "--format", "json")
     if clean.returncode != 0:
         return Outcome("drift", f"drift right after the deploy: exit {clean.returncode}: {clean.stdout[-2000:]}")
-    if not managed_files:
-        return None  # a role that manages no file's content (packages only) has no file to change by hand
-    hand_changed = managed_files[0]
-    # emptied by hand: drift for any module that manages it (an appended comment is no drift for lineinfile)
-    deployctl_twin.container.exec(["sh", "-c", ': > "$1"', "sh", hand_changed], user="root")
+    change = hand_change(first_run)
+    if change is None:
+        return Outcome("drift", "the role manages no file's content and installs no package: nothing to change by hand")
+    made = deployctl_twin.container.exec(list(change.command), user="root")
+    if made.exit_code != 0:
+        return Outcome("drift", f"the hand change {change.command} failed: {made.output}")
+    found = (change.kind, change.resource)
     scan = deployctl_cli(project, "drift", "--stage", "compat", "--format", "json")
-    if not drifted(scan, hand_changed):
+    if scan.returncode != 2 or found not in drift_items(scan.stdout):
         return Outcome(
             "drift",
-            f"drift did not find the hand change of {hand_changed}: exit {scan.returncode}: {scan.stdout[-2000:]}",
+            f"drift did not find the hand change of {change.kind} {change.resource}: exit {scan.returncode}: "
+            f"{scan.stdout[-2000:]}",
         )
     deployctl_cli(project, "drift", "--stage", "compat", "--fix", "--format", "json")
     after = deployctl_cli(project, "drift", "--stage", "compat", "--format", "json")
-    if after.returncode != 0:
+    if after.returncode != 0 or found in drift_items(after.stdout):
         return Outcome("drift", f"--fix left drift: exit {after.returncode}: {after.stdout[-2000:]}")
     return None
 
@@ -190,7 +186,7 @@ def run_role(role: CompatRole, engine: EngineApi, key: KeyPair, folder: Path) ->
             record(role.name, stage="end state", paths=len(paths), difference=difference)
             failure = None if difference is None else Outcome("end state", f"the end states differ: {difference}")
         if failure is None:
-            failure = drift_failure(project, deployctl_twin, deployctl_first.managed_files)
+            failure = drift_failure(project, deployctl_twin, deployctl_first)
         outcome = failure or Outcome(None)
         record(role.name, stage="outcome", status=outcome.status, reason=outcome.reason[:2000])
         return outcome

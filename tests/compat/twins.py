@@ -100,7 +100,11 @@ class RunResult:
     changed: int | None
     tail: str
     managed_files: tuple[str, ...] = ()
-    """Files the run's diffs name (deployctl's with --diff): what the role manages by content, whole files first."""
+    """Files the run's diffs name (deployctl's with --diff): what the role manages by content."""
+    edited_files: tuple[str, ...] = ()
+    """Files whose lines or blocks the run's diffs name (lineinfile, blockinfile, ini_file): only a part managed."""
+    installed_packages: tuple[str, ...] = ()
+    """Packages the run's diffs say it installed (deployctl's with --diff)."""
 
     @property
     def ok(self) -> bool:
@@ -193,34 +197,83 @@ def deployctl_apply(project: Path) -> RunResult:
     """`deployctl apply site.yml --stage compat`: exit code and the changed count of its JSON recap."""
     done = deployctl_cli(project, "apply", "site.yml", "--stage", "compat", "--diff", "--format", "json")
     changed = None
-    files: list[tuple[str, str]] = []
+    files: list[str] = []
+    edited: list[str] = []
     try:
         recap = json.loads(done.stdout)["recap"][HOST]
         changed = int(recap["changed"])
     except (ValueError, KeyError, TypeError):
         pass
     failures = ""
+    packages: list[str] = []
     try:
         failed = [r for r in json.loads(done.stdout)["results"] if r.get("status") == "failed" and not r.get("ignored")]
         failures = "\n".join(f"{r.get('task')}: {r.get('message') or r.get('msg') or r}" for r in failed[:3])
         for result in json.loads(done.stdout)["results"]:
-            module = result.get("module", "").rsplit(".", 1)[-1]
-            if module in CONTENT_MODULES:
-                for part in (result, *result.get("items", [])):  # a loop's diffs are its items'
-                    paths = [str(diff["resource"]) for diff in part.get("diffs", [])]
-                    files += [(module, path) for path in paths if path.startswith("/")]
-    except (ValueError, KeyError, TypeError):
+            for part in (result, *result.get("items", ())):  # a loop's diffs are its items'
+                module = part.get("module", "").rsplit(".", 1)[-1]
+                diffs = part.get("diffs", [])
+                if module in CONTENT_MODULES:
+                    files += [str(d["resource"]) for d in diffs if str(d["resource"]).startswith("/")]
+                elif module in EDIT_MODULES:
+                    edited += [str(d["resource"]) for d in diffs if str(d["resource"]).startswith("/")]
+                elif module in PACKAGE_MODULES:
+                    packages += [
+                        str(d["resource"]).removeprefix("package ")
+                        for d in diffs
+                        if str(d["resource"]).startswith("package ") and d["after"] not in ("not installed", "purged")
+                    ]
+    except (ValueError, KeyError, TypeError, AttributeError):
         pass
-    whole = [path for module, path in files if module in WHOLE_CONTENT_MODULES]
-    managed = tuple(dict.fromkeys([*whole, *(path for _, path in files)]))
-    return RunResult(done.returncode, changed, failures or _tail(done.stdout + done.stderr), managed)
+    return RunResult(
+        done.returncode,
+        changed,
+        failures or _tail(done.stdout + done.stderr),
+        managed_files=tuple(dict.fromkeys(files)),
+        edited_files=tuple(dict.fromkeys(edited)),
+        installed_packages=tuple(dict.fromkeys(packages)),
+    )
 
 
-CONTENT_MODULES = {"copy", "template", "lineinfile", "blockinfile", "replace", "ini_file"}
-"""Modules that manage a file's content: a hand change of such a file is drift."""
-WHOLE_CONTENT_MODULES = {"copy", "template"}
-"""Modules that manage all of a file's content: any line added by hand is drift (not so for a lineinfile's file,
-where an added comment leaves the wanted line in place), so their files come first in `managed_files`."""
+CONTENT_MODULES = {"copy", "template"}
+"""Modules that manage a file's whole content: any line added by hand is drift."""
+EDIT_MODULES = {"lineinfile", "blockinfile", "ini_file"}
+"""Modules that manage a line or block of a file (and add it back): a line added elsewhere is not drift, the
+file emptied by hand is."""
+PACKAGE_MODULES = {"apt", "package"}
+"""Modules that install packages: removing such a package by hand is drift."""
+
+
+@dataclass(frozen=True)
+class HandChange:
+    """A change made by hand on the deployctl twin, and the drift item (kind, resource) that must report it."""
+
+    kind: str
+    resource: str
+    command: tuple[str, ...]
+
+
+def hand_change(run: RunResult) -> HandChange | None:
+    """A line appended to the first file whose whole content the run managed; else the first file whose line or
+    block it managed emptied; else the first package it installed removed; None when the run did none of these."""
+    if run.managed_files:
+        path = run.managed_files[0]
+        return HandChange("file", path, ("sh", "-c", 'echo "# changed by hand" >> "$1"', "sh", path))
+    if run.edited_files:
+        path = run.edited_files[0]
+        return HandChange("file", path, ("truncate", "-s", "0", path))
+    if run.installed_packages:
+        name = run.installed_packages[0]
+        return HandChange("package", name, ("apt-get", "remove", "-y", "-qq", name))
+    return None
+
+
+def drift_items(report: str) -> set[tuple[str, str]]:
+    """The (kind, resource) of every item of a `deployctl drift --format json` report (none if unreadable)."""
+    try:
+        return {(str(item["kind"]), str(item["resource"])) for item in json.loads(report)["items"]}
+    except (ValueError, KeyError, TypeError):
+        return set()
 
 
 STATE_SCRIPT = r"""
