@@ -26,7 +26,7 @@ from deployctl.facts.base import Fact
 from deployctl.facts.files import FileFact, FileInfo
 from deployctl.modules.base import Action, Module, Param, Plan, no_change
 from deployctl.modules.fileattrs import ATTRIBUTE_PARAMS, WantedAttributes, mode_facts
-from deployctl.modules.fileedit import backup_command, edited_file, mkdir_parent, plan_edit
+from deployctl.modules.fileedit import backup_command, edited_file, mkdir_parent, plan_edit, regex_problems
 from deployctl.modules.planning import fact, failed, parent_dir
 
 BLOCKINFILE_PARAMS: Mapping[str, Param] = {
@@ -147,14 +147,7 @@ def _insert_position(
 def _check_params(params: Mapping[str, Any]) -> str | None:
     if params["insertafter"] is not None and params["insertbefore"] is not None:
         return "parameters are mutually exclusive: insertbefore|insertafter"
-    for name in ("insertafter", "insertbefore"):
-        value = params[name]
-        if value is not None and value not in ("BOF", "EOF"):
-            try:
-                re.compile(value)
-            except re.error as exc:
-                return f"{name} is not a valid regular expression: {exc}"
-    return None
+    return regex_problems(params, ("insertafter", "insertbefore"))
 
 
 def plan_blockinfile(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:

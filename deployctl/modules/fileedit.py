@@ -3,7 +3,8 @@ and attributes as one plan (pure)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,3 +119,15 @@ def backup_command(path: str) -> RunCommand:
 def mkdir_parent(parent: str) -> RunCommand:
     """`mkdir -p` of a created file's directory."""
     return RunCommand(("mkdir", "-p", "--", parent))
+
+
+def regex_problems(params: Mapping[str, Any], names: Sequence[str]) -> str | None:
+    """The first of `names` whose value is neither BOF/EOF nor a valid regular expression, as Ansible words it."""
+    for name in names:
+        value = params.get(name)
+        if value is not None and value not in ("BOF", "EOF"):
+            try:
+                re.compile(value)
+            except re.error as exc:
+                return f"{name} is not a valid regular expression: {exc}"
+    return None

@@ -31,7 +31,7 @@ from deployctl.facts.base import Fact
 from deployctl.facts.files import FileFact, FileInfo
 from deployctl.modules.base import Action, Module, Param, Plan, no_change
 from deployctl.modules.fileattrs import ATTRIBUTE_PARAMS, WantedAttributes, mode_facts
-from deployctl.modules.fileedit import edited_file, mkdir_parent, plan_edit
+from deployctl.modules.fileedit import edited_file, mkdir_parent, plan_edit, regex_problems
 from deployctl.modules.planning import fact, failed, parent_dir
 from deployctl.modules.values import line_problem, validate_problem
 
@@ -207,14 +207,7 @@ def _check_params(params: Mapping[str, Any]) -> str | None:
             return "line is required with state=present"
     elif (params.get("regexp"), params.get("search_string"), params.get("line")) == (None, None, None):
         return "one of line, search_string, or regexp is required with state=absent"
-    for name in ("regexp", "insertafter", "insertbefore"):
-        value = params.get(name)
-        if value is not None and value not in ("BOF", "EOF"):
-            try:
-                re.compile(value)
-            except re.error as exc:
-                return f"{name} is not a valid regular expression: {exc}"
-    return None
+    return regex_problems(params, ("regexp", "insertafter", "insertbefore"))
 
 
 def plan_lineinfile(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
