@@ -583,7 +583,12 @@ class _LazyContext(Context):
 
     def resolve_or_missing(self, key: str) -> Any:
         value = super().resolve_or_missing(key)
-        return value.resolve() if isinstance(value, _LazyVariable) else value
+        if not isinstance(value, _LazyVariable):
+            return value
+        try:
+            return value.resolve()
+        except UndefinedVariableError as exc:  # as Ansible: undefined too (`is defined` is false, `default` applies)
+            return self.environment.undefined(hint=exc.problem, name=key)
 
 
 class _AllVariables(Mapping[str, Any]):
