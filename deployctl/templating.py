@@ -90,6 +90,10 @@ class TemplateError(DeployctlError):
         super().__init__(message)
 
 
+class UndefinedVariableError(TemplateError):
+    """A template read a variable (or attribute, or key) that is not defined: Ansible's AnsibleUndefinedVariable."""
+
+
 class UnsupportedLookupError(TemplateError):
     """A lookup plugin deployctl does not have (or one not named literally): refused when the content loads."""
 
@@ -569,7 +573,7 @@ class _LazyVariable:
             self._state = "pending"
             if "(in variable '" in exc.problem or exc.problem.startswith("recursive loop"):
                 raise
-            raise TemplateError(f"{exc.problem} (in variable '{self._name}')", exc.template, exc.line) from None
+            raise type(exc)(f"{exc.problem} (in variable '{self._name}')", exc.template, exc.line) from None
         self._state = "done"
         return self._value
 
@@ -579,7 +583,12 @@ class _LazyContext(Context):
 
     def resolve_or_missing(self, key: str) -> Any:
         value = super().resolve_or_missing(key)
-        return value.resolve() if isinstance(value, _LazyVariable) else value
+        if not isinstance(value, _LazyVariable):
+            return value
+        try:
+            return value.resolve()
+        except UndefinedVariableError as exc:  # as Ansible: undefined too (`is defined` is false, `default` applies)
+            return self.environment.undefined(hint=exc.problem, name=key)
 
 
 class _AllVariables(Mapping[str, Any]):
@@ -746,6 +755,12 @@ def _problem(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _user_error(exc: BaseException) -> TemplateError:
+    """The TemplateError for what a template raised (USER_ERRORS): UndefinedVariableError for an undefined variable."""
+    problem = _problem(exc)
+    return UndefinedVariableError(problem) if isinstance(exc, jinja2.UndefinedError) else TemplateError(problem)
+
+
 def _fail_if_undefined(value: Any) -> Any:
     """Fail on an undefined value anywhere in an expression's result (`{{ [port] }}` with no `port`)."""
     if isinstance(value, jinja2.Undefined):
@@ -828,7 +843,7 @@ class Templar:
         try:
             value = _fail_if_undefined(self._expression(expression, self._env)(self._scope(variables)))
         except USER_ERRORS as exc:
-            raise TemplateError(_problem(exc)) from None
+            raise _user_error(exc) from None
         return _truth(value, condition)
 
     def render_file(self, path: Path, variables: Mapping[str, Any], display: str | None = None) -> str:
@@ -996,7 +1011,7 @@ class Templar:
                 return mark_unsafe(_fail_if_undefined(self._expression(inner, self._values_env)(scope)))
             return UnsafeText(self._template(text).render(scope))
         except USER_ERRORS as exc:
-            raise TemplateError(_problem(exc)) from None
+            raise _user_error(exc) from None
 
     def _single_expression(self, text: str) -> str | None:
         """The expression of a string that is exactly one `{{ expr }}`, else None; compiles the string."""

@@ -25,10 +25,11 @@ from deployctl.model.playbook import (
 )
 from deployctl.model.playbook import Step as PlayStep
 from deployctl.model.setfact import set_fact_values
+from deployctl.model.undefinedloop import skips_undefined_loop
 from deployctl.modules.base import Module
 from deployctl.modules.params import ParamError, validate_params
 from deployctl.modules.registry import find_module
-from deployctl.templating import TemplateError
+from deployctl.templating import TemplateError, UndefinedVariableError
 
 CONTENT_MODULES = ("copy", "template")
 SILENT_ACTIONS = ("debug", "meta")
@@ -144,16 +145,15 @@ class ImagePlay:
             return
         try:
             common = {**scopes.common}
-            if task.when and not all(self.templar.evaluate(c, common) for c in task.when):
-                return
             items: list[Any] = [None]
             if task.loop is not None:
-                rendered = self.templar.render(task.loop, common)
-                items = task.loop_items(rendered, self.playbook.base_dir)
+                items = self.loop_items(task, common)
                 if task.loop_keyword == "with_first_found":
                     items = list(first_found(task, items, self.playbook.base_dir))
             for item in items:
                 scope = common if task.loop is None else {**common, task.loop_var: item}
+                if task.when and not all(self.templar.evaluate(c, scope) for c in task.when):
+                    continue  # for each item, as in Ansible
                 yield from self.run_action(task, scope)
         except TemplateError as exc:
             raise task_error(task, str(exc)) from None
@@ -234,10 +234,21 @@ class ImagePlay:
         if scopes.reads(task.loop) & self.registered:
             return "its loop reads a registered result, known only on a running host"
         try:
-            rendered = self.templar.render(task.loop, scopes.common)
+            items = self.loop_items(task, scopes.common)
         except TemplateError as exc:
             raise task_error(task, str(exc), task.loop_keyword) from None
-        return [{task.loop_var: item} for item in task.loop_items(rendered, self.playbook.base_dir)]
+        return [{task.loop_var: item} for item in items]
+
+    def loop_items(self, task: Task, scope: Mapping[str, Any]) -> list[Any]:
+        """The items of the task's loop rendered in `scope`; none when the loop reads an undefined variable and the
+        task's `when` is false there: the task is skipped (deployctl.model.undefinedloop)."""
+        try:
+            rendered = self.templar.render(task.loop, scope)
+        except UndefinedVariableError:
+            if skips_undefined_loop(task, self.templar, scope):
+                return []
+            raise
+        return task.loop_items(rendered, self.playbook.base_dir)
 
     def render_args(
         self, task: Task, module: Module, scopes: StageScopes, extra: Mapping[str, Any], skip: set[str]

@@ -31,11 +31,12 @@ from deployctl.model.playbook import (
 )
 from deployctl.model.runvars import magic_variables
 from deployctl.model.setfact import templated_names
+from deployctl.model.undefinedloop import skips_undefined_loop
 from deployctl.model.unsupported import UnsupportedTask, play_unsupported
 from deployctl.modules.base import Module
 from deployctl.modules.params import ParamError, validate_params
 from deployctl.modules.registry import find_module
-from deployctl.templating import OMIT, Templar, TemplateError, is_templated
+from deployctl.templating import OMIT, Templar, TemplateError, UndefinedVariableError, is_templated
 
 RUNTIME_MAGIC_NAMES = frozenset(
     {"hostvars", "groups", "group_names", "play_hosts", "inventory_dir", "inventory_file", "role_path"}
@@ -271,7 +272,12 @@ class _HostCheck:
             return
         keyword = task.loop_keyword or "loop"
         with_loop_var = self.known | {task.loop_var}
-        rendered = self.render(task.loop, variables, self.known, (source, task.line_of(keyword), keyword))
+        try:
+            rendered = self.render(task.loop, variables, self.known, (source, task.line_of(keyword), keyword))
+        except InputError:
+            if self.skips_undefined_loop(task, variables):
+                return
+            raise
         if rendered is _AT_RUNTIME:
             self.body(task, variables, with_loop_var)
             return
@@ -284,6 +290,19 @@ class _HostCheck:
             self.context = f"host {self.host}, {task.loop_var}={shown if len(shown) <= 60 else shown[:57] + '...'}"
             self.body(task, {**variables, task.loop_var: item}, self.known)
         self.context = f"host {self.host}"
+
+    def skips_undefined_loop(self, task: Task, variables: Mapping[str, Any]) -> bool:
+        """Whether a loop that failed to render reads an undefined variable and the task's `when` is false, or known
+        only to the run: the run decides (deployctl.model.undefinedloop)."""
+        try:
+            self.templar.render(task.loop, variables)
+        except UndefinedVariableError:
+            if any(self.at_runtime(condition, variables, self.known, condition=True) for condition in task.when):
+                return True
+            return skips_undefined_loop(task, self.templar, variables)
+        except TemplateError:
+            return False
+        return False
 
     def conditions(self, task: Task, keyword: str, variables: Mapping[str, Any], known: frozenset[str]) -> bool:
         """False when a condition known now is false (the task is skipped on this host)."""

@@ -175,13 +175,13 @@ class HostRunner:
         started = time.monotonic()
         scope = self.render.scope(play, task, self.variables)
         try:
-            if task.when and not all(self.templar.evaluate(condition, scope) for condition in task.when):
-                return True
-            items: list[Any] = [None] if task.loop is None else self.render.loop_items(task, scope)
-            for index, item in enumerate(items):
+            items = [None] if task.loop is None else self.render.loop_items(task, scope)
+            for index, item in enumerate(items or ()):  # None: skipped (see TaskRenderer.loop_items)
                 extra = {} if task.loop is None else {task.loop_var: item}
                 if task.index_var:
                     extra[task.index_var] = index
+                if not self.render.when(task, {**scope, **extra}):  # for each item, as in Ansible
+                    continue
                 included = self.render.included(task, {**scope, **extra})
                 saved = self.variables.params
                 self.variables.params = {**saved, **task.vars, **extra}
@@ -328,10 +328,14 @@ class HostRunner:
         items: list[TaskResult] = []
         ignore_errors = self.errors_ignored = self._ignores_errors(task, scope)
         try:
+            loop_items = None if task.loop is None else self.render.loop_items(task, scope)
             if task.loop is None:
                 outcome = self._run_once(play, task, scope, become_user)
+            elif loop_items is None:  # its loop reads an undefined variable and its `when` is false
+                outcome = Outcome("skipped", "conditional result was False")
+                if task.register:
+                    self.variables.registered[task.register] = mark_unsafe(registered_value(outcome, True))
             else:
-                loop_items = self.render.loop_items(task, scope)
                 outcomes = []
                 for index, item in enumerate(loop_items):
                     item_scope = {**scope, task.loop_var: item, **({task.index_var: index} if task.index_var else {})}

@@ -68,10 +68,12 @@ class Lookahead:
         render = self.render
         scope = render.scope(play, task, walk.variables)
         try:
-            items: list[Any] = [None] if task.loop is None else render.loop_items(task, scope)
+            items: list[Any] | None = [None] if task.loop is None else render.loop_items(task, scope)
         except LOOKAHEAD_ERRORS:
             items = []
-        if task.module in ("include_tasks", "include_role"):
+        if items is None:
+            pass  # skipped here: its loop reads an undefined variable and its `when` is false
+        elif task.module in ("include_tasks", "include_role"):
             self._include(play, task, scope, items, walk)
         elif task.module in ("set_fact", "include_vars"):
             self._definitions(task, scope, items, walk)

@@ -25,11 +25,12 @@ from deployctl.model.playbook import (
     task_variables,
 )
 from deployctl.model.runvars import template_variables
+from deployctl.model.undefinedloop import skips_undefined_loop
 from deployctl.modules.base import Module
 from deployctl.modules.params import validate_params
 from deployctl.modules.registry import find_module
 from deployctl.strategies.hostfacts import HostFacts, TaskVariables
-from deployctl.templating import Templar
+from deployctl.templating import Templar, UndefinedVariableError
 
 CONTROLLER_SOURCES = ("copy", "template", "unarchive")
 
@@ -140,9 +141,16 @@ class TaskRenderer:
         except BadEnvironmentError as exc:
             raise TaskError(f"environment: {exc}") from None
 
-    def loop_items(self, task: Task, scope: Mapping[str, Any]) -> list[Any]:
-        """The items of the task's loop (`with_first_found`: the first file found)."""
-        rendered = self.templar.render(task.loop, scope)
+    def loop_items(self, task: Task, scope: Mapping[str, Any]) -> list[Any] | None:
+        """The items of the task's loop (`with_first_found`: the first file found); None when the loop reads an
+        undefined variable and the task's `when` is false without the loop variable: the task is skipped here
+        (deployctl.model.undefinedloop)."""
+        try:
+            rendered = self.templar.render(task.loop, scope)
+        except UndefinedVariableError:
+            if skips_undefined_loop(task, self.templar, scope):
+                return None
+            raise
         if task.loop_keyword != "with_first_found":
             return task.loop_items(rendered, self.playbook.base_dir)
         try:

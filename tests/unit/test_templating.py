@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from deployctl.lookups import LOOKUP_SITE_VAR, LookupSite
-from deployctl.templating import OMIT, Templar, TemplateError, is_templated, mark_unsafe
+from deployctl.templating import OMIT, Templar, TemplateError, UndefinedVariableError, is_templated, mark_unsafe
 
 
 @pytest.fixture
@@ -501,3 +501,26 @@ def test_from_yaml_reads_host_output_through_the_bounded_reader() -> None:
         levels.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
     with pytest.raises(TemplateError, match="values once aliases are expanded"):
         templar.render("{{ out | from_yaml }}", {"out": "\n".join(levels)})
+
+
+def test_an_undefined_variable_is_told_apart_from_other_template_errors() -> None:
+    templar = Templar()
+    variables = {"users": "{{ missing }}", "port": "x"}
+    for template in ("{{ missing }}", "{{ users }}", "{{ port.number }}", "{{ lookup('vars', 'missing') }}"):
+        with pytest.raises(UndefinedVariableError):
+            templar.render(template, variables)
+    with pytest.raises(UndefinedVariableError, match="'missing' is undefined"):
+        templar.evaluate("users | length > 0", variables)
+    with pytest.raises(TemplateError) as caught:
+        templar.render("{{ 1 / 0 }}", variables)
+    assert not isinstance(caught.value, UndefinedVariableError)
+
+
+def test_a_variable_whose_value_is_undefined_is_undefined() -> None:
+    """As ansible-core: `is defined` is false and `default` applies; reading it tells what is missing."""
+    templar = Templar()
+    variables = {"users": "{{ missing }}"}
+    assert templar.evaluate("users is not defined", variables)
+    assert templar.render("{{ users | default([]) }}", variables) == []
+    with pytest.raises(UndefinedVariableError, match=r"'missing' is undefined \(in variable 'users'\)"):
+        templar.render("{{ users }}", variables)

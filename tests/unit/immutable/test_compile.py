@@ -239,6 +239,18 @@ def test_a_loop_bakes_every_item(compile_recipe: Compile, variant: Variant) -> N
         assert f"mkdir -p -- {path} \\\n && chown -h -- webapp {path} \\\n && chmod -- 0750 {path}" in recipe.dockerfile
 
 
+def test_an_undefined_loop_whose_condition_is_false_is_skipped(compile_recipe: Compile, variant: Variant) -> None:
+    recipe = compile_recipe(variant("undefined_loop"))
+    assert "/home/" not in recipe.dockerfile
+    assert "mkdir -p -- /var/lib/webapp \\\n && chown -h -- webapp /var/lib/webapp" in recipe.dockerfile
+    assert "/var/cache/webapp" not in recipe.dockerfile
+
+
+def test_an_undefined_loop_whose_condition_holds_fails(compile_recipe: Compile, variant: Variant) -> None:
+    with pytest.raises(CompileError, match=r"webapp.yml:60: Set password ageing: 'regular_users' is undefined"):
+        compile_recipe(variant("undefined_loop_error"))
+
+
 # --- commands, modules that need a host, errors ------------------------------------------------------
 
 

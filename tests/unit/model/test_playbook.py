@@ -450,3 +450,11 @@ def test_a_false_condition_skips_the_task_for_that_host() -> None:
     playbook = load("check_undefined_when.yml")
     host_vars = {"web01": {"app_port": 0}}
     check_playbook(playbook, playbook.templar(), host_vars, set(), modules=MODULES)
+
+
+def test_an_undefined_loop_fails_only_where_the_condition_holds() -> None:
+    """ansible-core's rule: `when`, without the loop variable, false (or known only to the run) skips the task."""
+    with pytest.raises(InputError) as caught:
+        check("check_undefined_loop_when.yml")
+    assert str(caught.value) == "playbooks/check_undefined_loop_when.yml:10: loop: 'packages' is undefined (host web01)"
+    check("check_undefined_loop_when.yml", {name: HOST_VARS[name] for name in ("web02", "db01")})

@@ -140,8 +140,14 @@ def files(folder: Path) -> dict[str, str]:
 
 def ansible_run(playbook: Path, root: Path, hosts: str = "localhost,") -> None:
     """Run ansible-playbook on this machine (local connection), `root` given as the variable of that name."""
+    done = ansible_playbook(playbook, root, hosts)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def ansible_playbook(playbook: Path, root: Path, hosts: str = "localhost,") -> subprocess.CompletedProcess[str]:
+    """ansible-playbook's run on this machine (local connection), `root` given as the variable of that name."""
     assert ANSIBLE_PLAYBOOK is not None, "ansible-core (a test dependency) is not installed"
-    done = subprocess.run(
+    return subprocess.run(
         [
             ANSIBLE_PLAYBOOK,
             "-i",
@@ -159,7 +165,6 @@ def ansible_run(playbook: Path, root: Path, hosts: str = "localhost,") -> None:
         check=False,
         timeout=300,
     )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
 def test_same_items_and_environment_as_ansible(tmp_path: Path) -> None:
