@@ -153,14 +153,7 @@ def _plan_target(
         changes = attribute_changes(current.path, current, wanted)
         if not changes.changed:
             return no_change(f"{target} is up to date", dest=target)
-        return Plan(
-            changed=True,
-            summary=f"{target}: {changes.describe()}",
-            actions=(*before, *changes.commands),
-            diffs=(changes.diff(target),),
-            invalidates=tuple(invalidates),
-            result={"dest": target},
-        )
+        return changes.plan(target, invalidates=invalidates, result={"dest": target}, before=before)
     # the file a planted link points to lends the new file nothing (owner, group, mode)
     baseline = current if current.type == "file" and untrusted_link(info) is None else None
     actions, changes = write_actions(target, content, baseline, wanted, validate=params.get("validate"))

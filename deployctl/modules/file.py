@@ -202,13 +202,8 @@ def _plan_existing_file(path: str, info: FileInfo, wanted: WantedAttributes) -> 
 def _attributes_plan(path: str, info: FileInfo, current: FileInfo, changes: AttributeChanges, state: str) -> Plan:
     if not changes.changed:
         return no_change(f"{path} is already a {state} with these attributes", **_result(path, state))
-    return Plan(
-        changed=True,
-        summary=f"{path}: {changes.describe()}",
-        actions=changes.commands,
-        diffs=(changes.diff(path),),
-        invalidates=tuple(dict.fromkeys((f"file:{path}", f"file:{current.path}"))),
-        result=_result(path, state),
+    return changes.plan(
+        path, invalidates=tuple(dict.fromkeys((f"file:{path}", f"file:{current.path}"))), result=_result(path, state)
     )
 
 
@@ -263,14 +258,7 @@ def _plan_link(
     if linked:
         if not changes.changed:
             return no_change(f"{path} already links to {src}", **result)
-        return Plan(
-            changed=True,
-            summary=f"{changed_path}: {changes.describe()}",
-            actions=changes.commands,
-            diffs=(changes.diff(changed_path),),
-            invalidates=invalidates,
-            result=result,
-        )
+        return changes.plan(changed_path, invalidates=invalidates, result=result)
     before = "state: absent"
     if info.type == "link":
         before = f"symlink to {info.link_target}"

@@ -18,7 +18,7 @@ from typing import Any
 
 from deployctl.facts.base import Fact
 from deployctl.facts.files import UMASK_KEY, FileInfo, UmaskFact
-from deployctl.modules.base import Action, Diff, Param, PutFile, RunCommand
+from deployctl.modules.base import Action, Diff, Param, Plan, PutFile, RunCommand
 from deployctl.modules.filemodes import apply_symbolic_mode, created_mode, is_symbolic_mode
 
 ATTRIBUTE_PARAMS: Mapping[str, Param] = {
@@ -100,6 +100,24 @@ class AttributeChanges:
     def describe(self) -> str:
         """`owner root -> app, mode 0600 -> 0644`."""
         return ", ".join(f"{old} -> {new.split(' ', 1)[1]}" for old, new in zip(self.before, self.after, strict=True))
+
+    def plan(
+        self,
+        resource: str,
+        *,
+        invalidates: Sequence[str],
+        result: Mapping[str, Any],
+        before: Sequence[Action] = (),
+    ) -> Plan:
+        """The plan of a change of these attributes alone (the content stays): `before` runs first."""
+        return Plan(
+            changed=True,
+            summary=f"{resource}: {self.describe()}",
+            actions=(*before, *self.commands),
+            diffs=(self.diff(resource),),
+            invalidates=tuple(invalidates),
+            result=result,
+        )
 
 
 def untrusted_link(info: FileInfo) -> str | None:

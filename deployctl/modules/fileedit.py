@@ -73,14 +73,7 @@ def plan_edit(
         changes = attribute_changes(edited.write_path, baseline, wanted)
         if baseline is None or not changes.changed:
             return no_change(f"{path}: {unchanged}", path=path, **result)
-        return Plan(
-            changed=True,
-            summary=f"{path}: {changes.describe()}",
-            actions=changes.commands,
-            diffs=(changes.diff(path),),
-            invalidates=keys,
-            result={"path": path, **result, "msg": ATTRIBUTES_CHANGED},
-        )
+        return changes.plan(path, invalidates=keys, result={"path": path, **result, "msg": ATTRIBUTES_CHANGED})
     actions, changes = write_actions(edited.write_path, content, baseline, wanted, validate=validate)
     diffs = [Diff(resource=path, before=content_text(current.content, current), after=content_text(content))]
     summary = f"{path}: {message}" if baseline is not None else f"{path}: created, {message}"

@@ -193,13 +193,8 @@ def plan_get_url(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
         changes = attribute_changes(current.path, current, wanted)
         if not changes.changed:
             return no_change(f"{target} is up to date", **result)
-        return Plan(
-            changed=True,
-            summary=f"{target}: {changes.describe()}",
-            actions=changes.commands,
-            diffs=(changes.diff(target),),
-            invalidates=tuple(dict.fromkeys([f"file:{target}", f"file:{current.path}"])),
-            result=result,
+        return changes.plan(
+            target, invalidates=tuple(dict.fromkeys([f"file:{target}", f"file:{current.path}"])), result=result
         )
     return _plan_download(params, target, info, fetched, wanted, result)
 
