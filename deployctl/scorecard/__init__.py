@@ -1,0 +1,1 @@
+"""The mutable-versus-immutable scorecard: its figures (pure data) and its renderings (table, JSON, HTML)."""
