@@ -70,6 +70,21 @@ def failed_vm_scan(host: InventoryHost, release: VmRelease, status: HostStatus, 
     return HostScan(host.stage, host.name, "vm", "mutable", host.name, release.release_id, status, message)
 
 
+def _stopped_vm_scan(
+    host: InventoryHost, release: VmRelease, found: VmFacts, failure: TaskResult, rules: Sequence[IgnoreRule]
+) -> HostScan:
+    """A scan that a failing task stopped: still an error, with the drift the tasks before it found."""
+    status: HostStatus = "unreachable" if failure.status == "unreachable" else "error"
+    before = found.results[: next(i for i, r in enumerate(found.results) if r is failure)]
+    kept, ignored = split_ignored(plan_items(host.stage, host.name, before), rules)
+    message = f"{failure.task}: {failure.message}"
+    if kept:
+        message += f" (the scan stopped there; {len(kept)} items found by the tasks before it)"
+    return HostScan(
+        host.stage, host.name, "vm", "mutable", host.name, release.release_id, status, message, kept, ignored
+    )
+
+
 def vm_scan(
     host: InventoryHost,
     release: VmRelease,
@@ -80,8 +95,7 @@ def vm_scan(
     """One VM's drift from what the check-mode run found: its planned changes, packages changed since the baseline."""
     failure = _failure(found.results)
     if failure is not None:
-        status: HostStatus = "unreachable" if failure.status == "unreachable" else "error"
-        return failed_vm_scan(host, release, status, f"{failure.task}: {failure.message}")
+        return _stopped_vm_scan(host, release, found, failure, rules)
     items = plan_items(host.stage, host.name, found.results)
     current = found.facts.get(PACKAGE_LIST_KEY)
     message = ""

@@ -10,12 +10,13 @@ from deployctl.drift.fix import APT, package_command_words, package_commands, pl
 from deployctl.drift.model import DriftItem, DriftReport, HostScan, HostStatus, Target
 from deployctl.drift.parity import parity_matrix
 from deployctl.drift.scan import scan_jobs
-from deployctl.drift.vms import VmRelease
+from deployctl.drift.vms import VmFacts, VmRelease, vm_scan
 from deployctl.errors import DeployctlError
 from deployctl.model.inventory import load_inventory
 from deployctl.model.loading.plays import load_playbook
 from deployctl.model.project import load_project
 from deployctl.model.records import DeploymentRow, HostOutcome
+from deployctl.strategies.results import Status, TaskResult
 
 
 def package(host: str, name: str, expected: str, actual: str) -> DriftItem:
@@ -118,3 +119,27 @@ def test_a_deployment_without_a_release_is_an_error(qa: tuple[VmRelease, Path]) 
     deployed = {"qa-vm1": (deployment(4, None), HostOutcome("qa-vm1", "vm", "ok"))}
     with pytest.raises(DeployctlError, match="names no release"):
         scan_jobs("qa", release.inventory, deployed, lambda _rid: release)
+
+
+def test_a_scan_stopped_by_a_failing_task_is_an_error_that_keeps_what_the_tasks_before_it_found(
+    qa: tuple[VmRelease, Path],
+) -> None:
+    release, _root = qa
+    host = release.inventory.hosts["qa-vm1"]
+
+    def result(task: str, module: str, status: Status, message: str = "") -> TaskResult:
+        return TaskResult("qa-vm1", "web", task, module, status, message, "site.yml:1")
+
+    found = VmFacts(
+        results=[
+            result("motd", "copy", "changed", "content differs"),
+            result("htop gone", "apt", "changed", "would install htop"),
+            result("read a command's output", "command", "failed", "stdout_lines is undefined"),
+            result("after the failure", "copy", "changed"),
+        ]
+    )
+    scanned = vm_scan(host, release, found, None, ())
+    assert scanned.failed and scanned.status == "error"
+    assert [(i.kind, i.resource) for i in scanned.items] == [("file", "motd"), ("package", "htop gone")]
+    assert scanned.message.startswith("read a command's output: stdout_lines is undefined")
+    assert "2 items found by the tasks before it" in scanned.message
