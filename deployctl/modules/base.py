@@ -81,7 +81,8 @@ class Plan:
     that `register` exposes (e.g. `state`, `path`); its `ansible_facts` mapping, as in Ansible, holds host
     facts the task sets (`getent_passwd`, `services`...), which the run adds to the host's variables.
     `captures_output` marks command-like plans whose
-    last action's rc/stdout/stderr are the task's result (command, shell).
+    last action's rc/stdout/stderr are the task's result (command, shell); `guarded` one that its
+    `creates`/`removes` guard let through (in check mode it counts as changed, an unguarded one as skipped).
     """
 
     changed: bool
@@ -92,6 +93,7 @@ class Plan:
     result: Mapping[str, Any] = field(default_factory=dict)
     captures_output: bool = False
     failed: str | None = None
+    guarded: bool = False
 
 
 def no_change(summary: str, **result: Any) -> Plan:

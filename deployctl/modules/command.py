@@ -113,6 +113,7 @@ def _plan_run(params: Mapping[str, Any], facts: Mapping[str, Any], words: list[s
         actions=(RunCommand(tuple(argv), stdin=data),),
         captures_output=True,
         result={"cmd": display},
+        guarded=creates is not None or removes is not None,
     )
 
 

@@ -27,7 +27,7 @@ from deployctl.strategies.actions import compose_steps
 from deployctl.strategies.controlleractions import run_action
 from deployctl.strategies.hostfacts import HostFacts, TaskVariables
 from deployctl.strategies.lookahead import LOOKAHEAD_ERRORS, Lookahead
-from deployctl.strategies.outcome import Outcome, clip, judge, loop_outcome, registered_value
+from deployctl.strategies.outcome import Outcome, check_outcome, clip, judge, loop_outcome, registered_value
 from deployctl.strategies.resultredaction import ResultRedaction, result_redaction
 from deployctl.strategies.results import TaskResult
 from deployctl.strategies.runonce import RunOnceBatch, SharedRun
@@ -462,10 +462,7 @@ class HostRunner:
         elif not plan.changed:
             outcome = Outcome("ok", plan.summary, plan, output)
         elif check:
-            if plan.captures_output:
-                outcome = Outcome("skipped", "would run (command tasks do not run in check mode)", plan, output)
-            else:
-                outcome = Outcome("changed", plan.summary, plan, output)
+            outcome = check_outcome(plan, output)
         else:
             environment = self.render.environment(task, scope)
             outcome = self._apply(task, module, plan, become, become_user, environment)

@@ -31,26 +31,38 @@ def clip(text: str) -> str:
     return text if len(text) <= OUTPUT_LIMIT else text[:OUTPUT_LIMIT] + "\n[... cut]"
 
 
+COMMAND_CHECK_MESSAGE = "Command would have run if not in check mode"
+
+
+def check_outcome(plan: Plan, output: Mapping[str, Any]) -> Outcome:
+    """A change's outcome in check mode: changed, as planned; a command that would run is not run, and, as in
+    Ansible, is skipped (or changed when a `creates`/`removes` guard let it through) with empty output."""
+    if not plan.captures_output:
+        return Outcome("changed", plan.summary, plan, dict(output))
+    empty = {"rc": 0, "stdout": "", "stderr": "", "stdout_lines": [], "stderr_lines": []}
+    empty.update({"start": None, "end": None, "delta": None})
+    status: Status = "changed" if plan.guarded else "skipped"
+    return Outcome(status, COMMAND_CHECK_MESSAGE, plan, {**output, **empty})
+
+
 def registered_value(outcome: Outcome, skipped: bool = False) -> dict[str, Any]:
     """What `register` keeps of a task run once: its output, status flags and message."""
-    return {
-        **outcome.output,
-        "changed": outcome.status == "changed",
-        "failed": outcome.status == "failed",
-        "skipped": skipped or outcome.status == "skipped",
-        "msg": outcome.message,
-    }
+    value = {**outcome.output, "changed": outcome.status == "changed", "failed": outcome.status == "failed"}
+    if skipped or outcome.status == "skipped":
+        value["skipped"] = True  # as in Ansible: a task that ran has no `skipped` key
+    return {**value, "msg": outcome.message}
 
 
 def loop_outcome(task: Task, outcomes: Sequence[Outcome], loop_items: Sequence[Any]) -> tuple[Outcome, dict[str, Any]]:
     """A loop's outcome from its items' outcomes, and what `register` keeps of it (`results` per item)."""
-    results = [
-        {**o.output, "item": item, task.loop_var: item, "changed": o.status == "changed"}
-        for o, item in zip(outcomes, loop_items, strict=True)
-    ]
-    registered = {"results": results, "changed": any(r["changed"] for r in results), "msg": "All items completed"}
+    results = [_item_value(o, item, task.loop_var) for o, item in zip(outcomes, loop_items, strict=True)]
+    all_skipped = all(o.status == "skipped" for o in outcomes)
+    message = "All items skipped" if all_skipped else "All items completed"
+    registered = {"results": results, "changed": any(r["changed"] for r in results), "msg": message}
     failed = [o for o in outcomes if o.status in ("failed", "unreachable")]
-    kept = {**registered, "failed": bool(failed), "skipped": False}
+    kept = {**registered, "failed": bool(failed), "skipped": all_skipped}
+    if not outcomes:
+        kept["skipped_reason"] = "No items in the list"
     if any(o.status == "unreachable" for o in outcomes):
         return Outcome("unreachable", failed[0].message), kept
     if failed:
@@ -63,6 +75,15 @@ def loop_outcome(task: Task, outcomes: Sequence[Outcome], loop_items: Sequence[A
     if task.is_action:
         message = "; ".join(o.message for o in outcomes)
     return Outcome("changed" if changed else "ok", message, output=registered), kept
+
+
+def _item_value(outcome: Outcome, item: Any, loop_var: str) -> dict[str, Any]:
+    """What a loop's `results` keep of one item, as Ansible keeps it."""
+    value = {**outcome.output, "item": item, loop_var: item, "ansible_loop_var": loop_var}
+    value.update(changed=outcome.status == "changed", failed=outcome.status == "failed")
+    if outcome.status == "skipped":
+        value["skipped"] = True
+    return value
 
 
 def judge(task: Task, scope: Mapping[str, Any], outcome: Outcome, templar: Templar) -> Outcome:
