@@ -93,6 +93,8 @@ class Series:
     unit: str
     points: Mapping[Strategy, tuple[tuple[str, float], ...]] = field(default_factory=dict)
     """For each strategy, (target name, value) in order."""
+    method: str = ""
+    """How the per-target values were measured, as a Figure's method says it (the JSON requires one)."""
 
     def to_json(self) -> dict[str, Any]:
         """The series as JSON data."""
@@ -101,6 +103,7 @@ class Series:
             "title": self.title,
             "unit": self.unit,
             "points": {strategy: [[name, value] for name, value in pts] for strategy, pts in self.points.items()},
+            "method": self.method,
         }
 
     @classmethod
@@ -110,7 +113,13 @@ class Series:
         for strategy in ("mutable", "immutable"):
             if strategy in data.get("points", {}):
                 points[strategy] = tuple((str(n), float(v)) for n, v in data["points"][strategy])
-        return cls(key=str(data["key"]), title=str(data["title"]), unit=str(data["unit"]), points=points)
+        return cls(
+            key=str(data["key"]),
+            title=str(data["title"]),
+            unit=str(data["unit"]),
+            points=points,
+            method=str(data.get("method", "")),
+        )
 
 
 @dataclass(frozen=True)
