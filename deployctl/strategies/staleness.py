@@ -16,6 +16,7 @@ touched it. The rule, applied after every plan that ran on the host (changed or 
    - a systemd unit file (a path with `/systemd/`): every service fact;
    - a group: every user fact (a user's groups are named by the group entries);
    - a kernel parameter: every kernel parameter fact (`sysctl -p` applies the whole file);
+   - an apt keyring: every apt keyring fact (apt-key's own listing covers every keyring file);
    - a user or a group: what getent reads and every authorized_keys fact (where an account's keys are);
    - a path in a `.ssh` folder: every authorized_keys fact.
 4. Whatever changed, what a `setup` task read (the date, mounts, addresses...) is stale.
@@ -31,6 +32,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Collection, Iterable
 
+from deployctl.facts.aptkeys import APT_KEYRING_PREFIX
 from deployctl.facts.authorizedkeys import AUTHORIZED_KEYS_PREFIX
 from deployctl.facts.find import listing_covers
 from deployctl.facts.getent import GETENT_PREFIX
@@ -43,6 +45,7 @@ DEPENDENT_KINDS: dict[str, tuple[str, ...]] = {
     "group:": ("user:", GETENT_PREFIX, AUTHORIZED_KEYS_PREFIX),
     "user:": (GETENT_PREFIX, AUTHORIZED_KEYS_PREFIX),
     "sysctl:": ("sysctl:",),
+    APT_KEYRING_PREFIX: (APT_KEYRING_PREFIX,),
 }
 """A listed change of the first kind stales every read fact of the second kinds (rule 3)."""
 SSH_FOLDER_MARK = "/.ssh"
