@@ -36,6 +36,8 @@ READ = frozenset(
         "apt_keyring:",
         "apt_keyring:/etc/apt/trusted.gpg.d/example.gpg",
         "file:/etc/apt/trusted.gpg.d/example.gpg",
+        "apt_key_source:file:/root/example.asc",
+        "apt_key_source:file:/root/example.asc.d/other.asc",
     }
 )
 """The facts a run has read from a host before the change."""
@@ -86,6 +88,11 @@ CASES: list[tuple[str, str, tuple[str, ...], frozenset[str]]] = [
     ),
     ("group", ("group:app",), frozenset({"group:app", "user:app"})),
     ("group", ("group:new",), frozenset({"group:new", "user:app"})),
+    (
+        "copy",  # the key file apt_key reads an id from is a path like any other
+        ("file:/root/example.asc",),
+        frozenset({"file:/root/example.asc", "apt_key_source:file:/root/example.asc", "exists:~/.done"}),
+    ),
     (
         "apt_key",  # `apt-key del` without a keyring removes the key from every keyring: every listing is stale
         ("apt_keyring:", "file:/etc/apt/trusted.gpg", "file:/etc/apt/trusted.gpg.d", "file:/etc/apt/trusted.gpg~"),
