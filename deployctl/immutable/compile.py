@@ -82,6 +82,8 @@ UNBAKEABLE_MODULES: Mapping[str, str] = {
     "extract it with a command guarded by `creates`",
     "cron": "a container runs its one service and no cron daemon: schedule the job on the host or in its own container",
     "find": "it only reads the host, and what it finds (its registered result) exists only on a running host",
+    "apt_key": "apt-key lists the keyring and reads a key's id with gpg on a running host, which the base image's "
+    "facts do not foresee; copy the key into /etc/apt/keyrings and name it in the repository's signed-by",
     "ufw": "firewall rules belong to the host that runs the containers; a container's network is given by its runtime",
 }
 UNBAKED_HASH_NOTE = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from deployctl.modules.apt import APT
+from deployctl.modules.apt_key import APT_KEY
 from deployctl.modules.apt_repository import APT_REPOSITORY
 from deployctl.modules.authorized_key import AUTHORIZED_KEY
 from deployctl.modules.base import Module
@@ -73,6 +74,7 @@ _MODULES: list[Module] = [
     GET_URL,
     UNARCHIVE,
     APT_REPOSITORY,
+    APT_KEY,
     REPLACE,
     BLOCKINFILE,
     CRON,

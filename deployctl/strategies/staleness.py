@@ -16,12 +16,14 @@ touched it. The rule, applied after every plan that ran on the host (changed or 
    - a systemd unit file (a path with `/systemd/`): every service fact;
    - a group: every user fact (a user's groups are named by the group entries);
    - a kernel parameter: every kernel parameter fact (`sysctl -p` applies the whole file);
+   - an apt keyring: every apt keyring fact (apt-key's own listing covers every keyring file);
    - a user or a group: what getent reads and every authorized_keys fact (where an account's keys are);
    - a path in a `.ssh` folder: every authorized_keys fact.
 4. Whatever changed, what a `setup` task read (the date, mounts, addresses...) is stale.
 
-Path rules apply to `file:` facts and to `stat` facts (`stat[options]:path`) alike; a written path also
-stales the `find` listings of the folders above it.
+Path rules apply to `file:` facts, to `stat` facts (`stat[options]:path`) and to the key id apt_key reads
+from a file (`apt_key_source:file:path`) alike; a written path also stales the `find` listings of the
+folders above it.
 
 Gathered Ansible facts are not facts read here (they are read once per run, as Ansible does).
 """
@@ -31,6 +33,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Collection, Iterable
 
+from deployctl.facts.aptkeys import APT_KEYRING_PREFIX, KEY_SOURCE_PREFIX
 from deployctl.facts.authorizedkeys import AUTHORIZED_KEYS_PREFIX
 from deployctl.facts.find import listing_covers
 from deployctl.facts.getent import GETENT_PREFIX
@@ -43,6 +46,7 @@ DEPENDENT_KINDS: dict[str, tuple[str, ...]] = {
     "group:": ("user:", GETENT_PREFIX, AUTHORIZED_KEYS_PREFIX),
     "user:": (GETENT_PREFIX, AUTHORIZED_KEYS_PREFIX),
     "sysctl:": ("sysctl:",),
+    APT_KEYRING_PREFIX: (APT_KEYRING_PREFIX,),
 }
 """A listed change of the first kind stales every read fact of the second kinds (rule 3)."""
 SSH_FOLDER_MARK = "/.ssh"
@@ -51,6 +55,8 @@ REREAD_AFTER_ANY_CHANGE = "setup:"
 """The facts a setup task reads (rule 4)."""
 STAT_PREFIX = "stat["
 """A stat fact's key: `stat[options]:path`."""
+KEY_FILE_PREFIX = f"{KEY_SOURCE_PREFIX}file:"
+"""The key of the id apt_key reads from a key file: `apt_key_source:file:path`."""
 
 
 def stale_after(module: Module, plan: Plan, read: Collection[str]) -> set[str]:
@@ -76,9 +82,11 @@ def stale_after(module: Module, plan: Plan, read: Collection[str]) -> set[str]:
 
 
 def _path_of(key: str) -> str | None:
-    """The path a `file:` or `stat[...]:` fact describes, None for other facts."""
+    """The path a `file:`, `stat[...]:` or `apt_key_source:file:` fact describes, None for other facts."""
     if key.startswith("file:"):
         return key.removeprefix("file:")
+    if key.startswith(KEY_FILE_PREFIX):
+        return key.removeprefix(KEY_FILE_PREFIX)
     if key.startswith(STAT_PREFIX) and "]:" in key:
         return key.split("]:", 1)[1]
     return None

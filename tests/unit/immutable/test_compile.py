@@ -352,6 +352,13 @@ def test_a_download_is_reported_not_baked(compile_recipe: Compile, variant: Vari
     assert "example.org" not in recipe.dockerfile
 
 
+def test_an_apt_key_is_reported_not_baked(compile_recipe: Compile, variant: Variant) -> None:
+    recipe = compile_recipe(variant("apt_key"))
+    (note,) = notes(recipe)
+    assert "Trust the vendor key" in note and "signed-by" in note
+    assert "apt-key" not in recipe.dockerfile and "vendor.gpg" not in recipe.dockerfile
+
+
 def test_an_archive_is_reported_not_baked(compile_recipe: Compile, variant: Variant) -> None:
     recipe = compile_recipe(variant("unarchive"))
     (note,) = notes(recipe)

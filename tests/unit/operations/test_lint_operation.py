@@ -94,3 +94,18 @@ def test_a_refused_load_still_lists_the_unsupported_tasks(tmp_path: Path, monkey
         "site.yml:4: pacman: unknown module 'pacman'",
     ]
     assert [use.task.module for use in report.conditional] == ["yum"]
+
+
+def test_apt_key_is_accepted_and_a_bad_key_id_is_refused_with_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "site.yml").write_text(
+        "- hosts: all\n  tasks:\n"
+        "    - ansible.builtin.apt_key:\n        url: https://debian.example/key.asc\n        keyring: /k.gpg\n"
+        "    - apt_key: {id: '0x0123456789AB', data: x}\n"
+    )
+    (report,) = lint(Path("site.yml"))
+    assert [str(problem) for problem in report.problems] == [
+        "site.yml:6: apt_key.id: key_id must be 8, 16, or 16+ hexadecimal characters in length"
+    ]

@@ -33,6 +33,11 @@ READ = frozenset(
         "group:app",
         "sysctl:vm.swappiness",
         "sysctl:net.ipv4.ip_forward",
+        "apt_keyring:",
+        "apt_keyring:/etc/apt/trusted.gpg.d/example.gpg",
+        "file:/etc/apt/trusted.gpg.d/example.gpg",
+        "apt_key_source:file:/root/example.asc",
+        "apt_key_source:file:/root/example.asc.d/other.asc",
     }
 )
 """The facts a run has read from a host before the change."""
@@ -83,6 +88,18 @@ CASES: list[tuple[str, str, tuple[str, ...], frozenset[str]]] = [
     ),
     ("group", ("group:app",), frozenset({"group:app", "user:app"})),
     ("group", ("group:new",), frozenset({"group:new", "user:app"})),
+    (
+        "copy",  # the key file apt_key reads an id from is a path like any other
+        ("file:/root/example.asc",),
+        frozenset({"file:/root/example.asc", "apt_key_source:file:/root/example.asc", "exists:~/.done"}),
+    ),
+    (
+        "apt_key",  # `apt-key del` without a keyring removes the key from every keyring: every listing is stale
+        ("apt_keyring:", "file:/etc/apt/trusted.gpg", "file:/etc/apt/trusted.gpg.d", "file:/etc/apt/trusted.gpg~"),
+        frozenset({"apt_keyring:", "file:/etc/apt/trusted.gpg", "file:/etc/apt/trusted.gpg.d"})
+        | {"file:/etc/apt/trusted.gpg~", "apt_keyring:/etc/apt/trusted.gpg.d/example.gpg"}
+        | {"file:/etc/apt/trusted.gpg.d/example.gpg", "file:/etc", "exists:~/.done"},
+    ),
 ]
 
 
@@ -101,7 +118,7 @@ def test_a_module_is_unpredictable_unless_it_says_its_plans_list_every_effect() 
     listed = replace(new, effects_listed=True)
     assert stale_after(listed, Plan(True, "applied", invalidates=("file:/x",)), READ) == {"file:/x", "exists:~/.done"}
     predictable = sorted(name for name, module in MODULES.items() if module.effects_listed)
-    assert predictable == ["copy", "file", "group", "lineinfile", "sysctl", "template"]
+    assert predictable == ["apt_key", "copy", "file", "group", "lineinfile", "sysctl", "template"]
 
 
 def test_paths_are_related_by_whole_names_only() -> None:
