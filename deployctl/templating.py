@@ -45,6 +45,7 @@ from deployctl.filters.hashes import get_hash, md5, password_hash, sha1
 from deployctl.filters.listfilters import LIST_FILTERS
 from deployctl.filters.valuetests import VALUE_TESTS
 from deployctl.filters.versions import version_compare
+from deployctl.jinjaoverrides import split_overrides
 from deployctl.lookups import (
     BUILTIN_PREFIXES,
     ERROR_MODES,
@@ -826,6 +827,7 @@ class Templar:
         self._single: dict[str, str | None] = {}
         self._reads: dict[str, _Reads] = {}
         self._file_reads: dict[str, _Reads] = {}
+        self._file_templates: dict[str, jinja2.Template] = {}
 
     # --- public API -----------------------------------------------------------------------------
 
@@ -855,7 +857,7 @@ class Templar:
         shown = display or str(path)
         name = str(path if path.is_absolute() else path.absolute())
         try:
-            template = self._files_env.get_template(name)
+            template = self._file_template(name, shown)
             rendered = template.render(self._scope(variables))
             missing = self._source_newlines(name) - (len(rendered) - len(rendered.rstrip("\n")))
             return rendered + "\n" * max(0, missing)
@@ -874,6 +876,24 @@ class Templar:
             raise TemplateError(f"cannot read: {exc}", shown) from None
         except USER_ERRORS as exc:
             raise self._file_error(exc, _problem(exc), name, shown) from None
+
+    def _file_template(self, name: str, shown: str) -> jinja2.Template:
+        """The compiled template file `name`, with the Jinja settings of its `#jinja2:` line if it has one."""
+        if name not in self._file_templates:
+            body, env = self._file_source(name, shown)
+            code = env.compile(body, name=name, filename=name)
+            self._file_templates[name] = env.template_class.from_code(env, code, env.make_globals(None), None)
+        return self._file_templates[name]
+
+    def _file_source(self, name: str, shown: str) -> tuple[str, jinja2.Environment]:
+        """A template file's text without its `#jinja2:` line, and the environment that line asks for."""
+        loader = self._files_env.loader
+        source = loader.get_source(self._files_env, name)[0] if loader is not None else ""
+        try:
+            body, settings = split_overrides(source)
+        except ValueError as exc:
+            raise TemplateError(str(exc), shown, 1) from None
+        return body, (self._files_env.overlay(**settings) if settings else self._files_env)
 
     def _source_newlines(self, name: str) -> int:
         """How many newlines the template file `name` ends with (its source, read once)."""
@@ -1116,8 +1136,9 @@ class Templar:
         reads = self._file_reads.get(name)
         if reads is None:  # a template file is parsed once per Templar (that is, per run)
             try:
-                ast = self._env.parse(path.read_text(encoding="utf-8"), filename=name)
-            except FileNotFoundError:
+                body, env = self._file_source(name, str(path))
+                ast = env.parse(body, filename=name)
+            except jinja2.TemplateNotFound:
                 raise TemplateError("template file not found", str(path)) from None
             except (OSError, UnicodeDecodeError) as exc:
                 raise TemplateError(f"cannot read: {exc}", str(path)) from None
