@@ -6,13 +6,17 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 
 from deployctl.lab.state import LabState, require_lab_state, ssh_config_path
 from deployctl.model.project import Project, load_project
+from tests.compat.corpus import CompatRole
+from tests.compat.roleruns import RoleRuns
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -48,9 +52,84 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _BACKGROUND.stop()
     if _SKIPPED_IN_CI:
         sys.stderr.write("\nCI: these tests skipped, which CI does not allow:\n  " + "\n  ".join(_SKIPPED_IN_CI) + "\n")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_RUN_FIRST = {"unit": 0, "compat": 1}
+"""Order of the suite's folders: the unit tests, then the corpus' roles, then the tests on the lab."""
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Unit tests first, while the lab comes up and the corpus' roles run in the background."""
+    items.sort(key=lambda item: _RUN_FIRST.get(_suite_folder(item.path), len(_RUN_FIRST)))
+
+
+def _suite_folder(path: Path) -> str:
+    """The folder right under tests/ that holds the test file (`unit`, `compat`, `integration`...)."""
+    try:
+        parts = path.resolve().relative_to(REPO).parts
+    except ValueError:
+        return ""
+    return parts[1] if len(parts) > 2 and parts[0] == "tests" else ""
+
+
+class _Background:
+    """What the session starts once it knows its tests: `deployctl lab up`, then the corpus' role runs."""
+
+    def __init__(self) -> None:
+        self.lab_up: Future[subprocess.CompletedProcess[str]] | None = None
+        self.compat: RoleRuns | None = None
+        self.thread: threading.Thread | None = None
+
+    def start(self, lab: bool, roles: list[CompatRole]) -> None:
+        if lab:
+            self.lab_up = Future()
+        if roles:
+            self.compat = RoleRuns(roles)
+        if lab or roles:
+            self.thread = threading.Thread(target=self._run, name="session-background", daemon=True)
+            self.thread.start()
+
+    def _run(self) -> None:
+        if self.lab_up is not None:
+            try:
+                self.lab_up.set_result(deployctl("lab", "up", "--format", "json", check=False, timeout=1500))
+            except BaseException as error:  # the lab fixture reports it
+                self.lab_up.set_exception(error)
+        if self.compat is not None:
+            self.compat.start()
+
+    def stop(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+        if self.compat is not None:
+            self.compat.stop()
+
+
+_BACKGROUND = _Background()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the lab and the selected corpus roles in the background (not for a collect-only run)."""
+    if session.config.option.collectonly:
+        return
+    lab = any("lab" in getattr(item, "fixturenames", ()) for item in session.items)
+    roles = [
+        item.callspec.params["role"]
+        for item in session.items
+        if isinstance(item, pytest.Function) and item.originalname == "test_role_ends_where_ansible_core_ends"
+    ]
+    _BACKGROUND.start(lab, roles)
+
+
+@pytest.fixture(scope="session")
+def compat_runs() -> RoleRuns:
+    """The selected corpus roles' runs, started at the start of the session."""
+    assert _BACKGROUND.compat is not None, "the corpus' runs start with the session that selects them"
+    return _BACKGROUND.compat
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +140,9 @@ def project() -> Project:
 @pytest.fixture(scope="session")
 def lab(project: Project) -> Iterator[LabState]:
     """The lab, up: `deployctl lab up` builds what is missing and reuses what runs. Never skips."""
-    done = deployctl("lab", "up", "--format", "json", check=False, timeout=1500)
+    started = _BACKGROUND.lab_up
+    up = ("lab", "up", "--format", "json")
+    done = started.result() if started is not None else deployctl(*up, check=False, timeout=1500)
     log = project.state_dir / "test-lab-up.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text(done.stderr)

@@ -153,7 +153,7 @@ CORPUS = (
             ),
         ),
     ),
-    CompatRole("os_hardening", "fails: drift: with_subelements: could not find 'stdout_lines' key"),
+    CompatRole("os_hardening", "pass"),
     CompatRole("unattended_upgrades", "pass"),
     CompatRole("ufw", "pass"),
     CompatRole("logrotate", "pass"),
