@@ -23,6 +23,8 @@ class PackageInfo:
     installed: str | None
     candidate: str | None
     config_files: bool = False
+    auto_installed: bool = False
+    """Installed only as another package's dependency (apt's extended_states): `apt-mark manual` keeps it."""
 
     @classmethod
     def from_json(cls, name: str, data: Any) -> PackageInfo:
@@ -36,6 +38,7 @@ class PackageInfo:
             installed=str(installed) if installed is not None else None,
             candidate=str(candidate) if candidate is not None else None,
             config_files=bool(data.get("config_files", False)),
+            auto_installed=bool(data.get("auto_installed", False)),
         )
 
 
@@ -43,6 +46,9 @@ _DPKG_FORMAT = "${Package}|${db:Status-Abbrev}|${Version}|${binary:Package}\\n"
 """dpkg-query's line per package (one per architecture): name, status letters, version, name with architecture."""
 PACKAGE_LIST_KEY = "packages:installed"
 
+_EXTENDED_STATES = "/var/lib/apt/extended_states"
+_AUTO_LINES = "/^Package: /{s/^Package: //;h};/^Auto-Installed: 1/{g;p}"
+"""sed prints the name of each package extended_states marks as installed automatically."""
 _POLICY_LINES = r"s/^\([^ ].*\):$/policy \1/p; s/^ *Candidate: */candidate /p"
 """sed keeps apt-cache policy's header per package (`name:`) and its candidate line."""
 
@@ -137,6 +143,10 @@ for n do
   case "$nl$d" in *"$nl$n|"?[!nc]*) ;; *) ask="$ask $n" ;; esac
 done
 if [ -n "$ask" ]; then apt-cache policy -- $ask 2>/dev/null | sed -n '{_POLICY_LINES}'; fi
+if [ $# -gt 0 ] && [ -r {_EXTENDED_STATES} ]; then
+  a=$(sed -n '{_AUTO_LINES}' {_EXTENDED_STATES})
+  for n do case "$nl$a$nl" in *"$nl$n$nl"*) printf 'auto %s\n' "$n" ;; esac; done
+fi
 true"""
 
     def split(self, facts: Sequence[Any], raw: RawFact, marker: str) -> dict[str, Any]:
@@ -145,8 +155,11 @@ true"""
         listing: dict[str, str] = {}
         candidate: dict[str, str | None] = {}
         policy: str | None = None
+        auto: set[str] = set()
         for line in raw.output.splitlines():
-            if line.startswith("policy "):
+            if line.startswith("auto "):
+                auto.add(line[len("auto ") :])
+            elif line.startswith("policy "):
                 policy = line[len("policy ") :]
             elif line.startswith("candidate "):
                 if policy is not None:
@@ -172,6 +185,7 @@ true"""
                     found,
                     None if found else candidate.get(fact.name),
                     config_files=not found and fact.name in config_only,
+                    auto_installed=bool(found) and fact.name in auto,
                 )
         return values
 

@@ -14,6 +14,9 @@ As Ansible's apt module, with these choices:
   plans `apt-get update` and `apt-get install` of the packages as a change.
 - A package that is neither installed nor available fails the plan ("No package matching ...")
   unless a refresh is due first.
+- A named package installed only as another's dependency is marked as installed manually (`apt-mark
+  manual`), as Ansible does after every install; here that is a change of its own, reported (Ansible
+  marks it silently, ok).
 - `purge` removes configuration files too (`--purge`), and so also removes a package that is no
   longer installed but left its configuration files (dpkg's `rc`), as Ansible does.
 - `autoremove` adds `--auto-remove` to an install or a removal; with no `name` (and no refresh: Ansible
@@ -191,6 +194,17 @@ def _plan_install(
         upgradable = info.candidate is not None and info.installed != info.candidate
         if missing or (state == "latest" and (refresh_due or upgradable)):
             wanted.append((spec, info))
+    automatic = [spec.name for spec, info in packages if info.auto_installed and (spec, info) not in wanted]
+    mark = RunCommand(("apt-mark", "manual", "--", *automatic))
+    if not wanted and automatic:
+        return Plan(
+            changed=True,
+            summary=f"mark {', '.join(automatic)} as installed manually",
+            actions=(mark,),
+            diffs=tuple(Diff(f"package {name}", "installed automatically", "installed manually") for name in automatic),
+            invalidates=tuple(f"package:{name}" for name in automatic),
+            result={"cache_updated": False},
+        )
     if not wanted:
         word = "at the latest version" if state == "latest" else "installed"
         return no_change(f"{', '.join(spec.word for spec, _ in packages)}: already {word}", cache_updated=False)
@@ -213,14 +227,15 @@ def _plan_install(
         for spec, info in wanted
     )
     verb = "install" if all(info.installed is None for _, info in wanted) else "install/upgrade"
-    invalidates = [f"package:{spec.name}" for spec, _ in wanted]
+    diffs += tuple(Diff(f"package {name}", "installed automatically", "installed manually") for name in automatic)
+    invalidates = [f"package:{spec.name}" for spec, _ in wanted] + [f"package:{name}" for name in automatic]
     if refresh_due:  # new lists: new candidates
         invalidates += [CACHE_AGE_KEY, *(f"candidate:{spec.name}" for spec, _ in packages if state == "latest")]
     return Plan(
         changed=True,
         summary=f"{verb} {', '.join(spec.word for spec, _ in wanted)}"
         + (" after updating apt lists" if refresh_due else ""),
-        actions=(*((update,) if refresh_due else ()), RunCommand(tuple(install))),
+        actions=(*((update,) if refresh_due else ()), RunCommand(tuple(install)), *((mark,) if automatic else ())),
         diffs=diffs,
         invalidates=tuple(invalidates),
         result={"cache_updated": refresh_due},
