@@ -134,8 +134,13 @@ CORPUS = (
     CompatRole("haproxy", "pass"),
     CompatRole(
         "postfix",
-        "fails: end state: /etc/aliases.db",
+        "pass",
         (
+            KnownDifference(
+                "/etc/aliases.db",
+                "the Berkeley DB that postfix's package builds from /etc/aliases when it installs: two installs of the "
+                "same package with the same /etc/aliases give different bytes (checked on two fresh nodes)",
+            ),
             KnownDifference("/var/lib/postfix/master.lock", "holds the running master's process id"),
             KnownDifference("/var/spool/postfix/pid/", "the running daemons' process ids"),
             KnownDifference(
@@ -145,7 +150,7 @@ CORPUS = (
     ),
     CompatRole(
         "ssh_hardening",
-        "fails: end state: /etc/ssh/sshd_config",
+        "pass",
         (
             KnownDifference(
                 "/etc/pam.d/sshd",

@@ -221,7 +221,7 @@ def deployctl_apply(project: Path) -> RunResult:
                     packages += [
                         str(d["resource"]).removeprefix("package ")
                         for d in diffs
-                        if str(d["resource"]).startswith("package ") and d["after"] not in ("not installed", "purged")
+                        if str(d["resource"]).startswith("package ") and d["before"] == "not installed"
                     ]
     except (ValueError, KeyError, TypeError, AttributeError):
         pass
@@ -241,7 +241,8 @@ EDIT_MODULES = {"lineinfile", "blockinfile", "ini_file"}
 """Modules that manage a line or block of a file (and add it back): a line added elsewhere is not drift, the
 file emptied by hand is."""
 PACKAGE_MODULES = {"apt", "package"}
-"""Modules that install packages: removing such a package by hand is drift."""
+"""Modules that install packages: removing a package the run installed (not one it only upgraded or marked, which
+others may depend on) by hand is drift."""
 
 
 @dataclass(frozen=True)
