@@ -81,7 +81,10 @@ class Plan:
     that `register` exposes (e.g. `state`, `path`); its `ansible_facts` mapping, as in Ansible, holds host
     facts the task sets (`getent_passwd`, `services`...), which the run adds to the host's variables.
     `captures_output` marks command-like plans whose
-    last action's rc/stdout/stderr are the task's result (command, shell).
+    last action's rc/stdout/stderr are the task's result (command, shell). `leaves` gives, by fact key, the
+    values of facts that the actions leave once they succeeded, where the plan knows them exactly (a file
+    written with its content, owner, group and mode): later tasks are planned on them without reading them
+    again (deployctl.strategies.staleness).
     """
 
     changed: bool
@@ -92,6 +95,7 @@ class Plan:
     result: Mapping[str, Any] = field(default_factory=dict)
     captures_output: bool = False
     failed: str | None = None
+    leaves: Mapping[str, Any] = field(default_factory=dict)
 
 
 def no_change(summary: str, **result: Any) -> Plan:

@@ -19,6 +19,10 @@ touched it. The rule, applied after every plan that ran on the host (changed or 
    - a user or a group: what getent reads and every authorized_keys fact (where an account's keys are);
    - a path in a `.ssh` folder: every authorized_keys fact.
 4. Whatever changed, what a `setup` task read (the date, mounts, addresses...) is stale.
+5. What a plan `leaves` (the file it wrote, the directory it made, known exactly) is read again only when
+   the change failed: the run keeps those values as read. A directory the plan made where the path was
+   absent is empty, and nothing lies under a regular file: the paths under either read absent, and the
+   `exists:` guards under them read false, still are (`still_hold`).
 
 Path rules apply to `file:` facts and to `stat` facts (`stat[options]:path`) alike; a written path also
 stales the `find` listings of the folders above it.
@@ -29,9 +33,11 @@ Gathered Ansible facts are not facts read here (they are read once per run, as A
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
 
 from deployctl.facts.authorizedkeys import AUTHORIZED_KEYS_PREFIX
+from deployctl.facts.files import FileInfo
 from deployctl.facts.find import listing_covers
 from deployctl.facts.getent import GETENT_PREFIX
 from deployctl.modules.base import Module, Plan
@@ -73,6 +79,30 @@ def stale_after(module: Module, plan: Plan, read: Collection[str]) -> set[str]:
     if any(SSH_FOLDER_MARK in path for path in paths):
         stale |= {key for key in read if key.startswith(AUTHORIZED_KEYS_PREFIX)}
     return stale
+
+
+def still_hold(plan: Plan, read: Mapping[str, Any]) -> set[str]:
+    """The facts under a directory the plan made (absent before) or a regular file it wrote that still hold:
+    paths read absent, and `exists:` guards read false (rule 5)."""
+    made = [
+        key.removeprefix("file:")
+        for key, value in plan.leaves.items()
+        if key.startswith("file:") and isinstance(value, FileInfo) and isinstance(read.get(key), FileInfo)
+        if value.type == "file" or (value.type == "directory" and not read[key].exists)
+    ]
+    if not made:
+        return set()
+    absent_paths = {
+        key: _path_of(key) for key, value in read.items() if isinstance(value, FileInfo) and not value.exists
+    }
+    false_guards = {key: key.removeprefix("exists:") for key, value in read.items() if key.startswith("exists:")}
+    candidates = {**absent_paths, **{key: path for key, path in false_guards.items() if read[key] is False}}
+    return {key for key, path in candidates.items() if path is not None and _beneath(path, made)}
+
+
+def _beneath(path: str, folders: Iterable[str]) -> bool:
+    """Whether an absolute path without `..` lies inside one of `folders`."""
+    return path.startswith("/") and "/../" not in f"{path}/" and any(_under(path, folder) for folder in folders)
 
 
 def _path_of(key: str) -> str | None:
