@@ -96,6 +96,9 @@ class Plan:
     captures_output: bool = False
     failed: str | None = None
     leaves: Mapping[str, Any] = field(default_factory=dict)
+    effects_listed: bool | None = None
+    """None: the module's `effects_listed`; a plan may list its effects where its module cannot in general
+    (a user created without a home: what useradd writes is known)."""
 
 
 def no_change(summary: str, **result: Any) -> Plan:

@@ -4,7 +4,8 @@ A fact read before a change is trusted after it only when deployctl knows the ch
 touched it. The rule, applied after every plan that ran on the host (changed or failed part-way):
 
 1. What the plan lists in `invalidates` is stale.
-2. A module whose effects are not listed (`Module.effects_listed` False: apt/package, command, shell,
+2. A module whose effects are not listed (`Module.effects_listed` False, unless the plan's own
+   `effects_listed` says otherwise: apt/package, command, shell,
    service, systemd, user, and any module not shown otherwise) stales every fact read from the host:
    a package's maintainer scripts create folders, users and units; a command can do anything; a
    started service writes under /run and /var/lib; a new user gets a home and its skeleton files.
@@ -62,7 +63,7 @@ STAT_PREFIX = "stat["
 def stale_after(module: Module, plan: Plan, read: Collection[str]) -> set[str]:
     """The fact keys that applying `plan` of `module` makes stale, given the keys of the facts `read`."""
     stale = set(plan.invalidates) | {key for key in read if key.startswith(REREAD_AFTER_ANY_CHANGE)}
-    if not module.effects_listed:
+    if not (module.effects_listed if plan.effects_listed is None else plan.effects_listed):
         return stale | set(read)
     paths = [key.removeprefix("file:") for key in plan.invalidates if key.startswith("file:")]
     if paths:
