@@ -139,7 +139,8 @@ class HostRunner:
         self.running = play
         notified: list[str] = []
         for _section, steps in play.section_steps():
-            if not self._run_steps(play, steps, notified) or not self._settle():
+            ran = self._run_steps(play, steps, notified)
+            if not self._settle() or not ran:  # what an `always` held back after a failure runs too
                 self.failed = True
                 return
             if self.ended:
@@ -195,16 +196,18 @@ class HostRunner:
         return True
 
     def _run_block(self, play: Play, block: Block, notified: list[str]) -> bool:
-        """A failure in `block` runs `rescue` (which clears it when it succeeds); `always` runs anyway."""
-        if not self._settle():  # a held-back change's failure is no failure of this block's
+        """A failure in `block` runs `rescue` (which clears it when it succeeds); `always` runs anyway. Held-back
+        changes run before such a block and after each of its parts, so that each failure is found where it is."""
+        handles = bool(block.rescue or block.always)
+        if handles and not self._settle():  # a held-back change's failure is no failure of this block's
             return False
         self.rescuable += 1 if block.rescue else 0  # a failure the rescue handles is not the host's failure
         try:
-            succeeded = self._run_steps(play, block.block, notified)
+            succeeded = self._run_steps(play, block.block, notified) and (not handles or self._settle())
         finally:
             self.rescuable -= 1 if block.rescue else 0
         if not succeeded and block.rescue:
-            succeeded = self._run_steps(play, block.rescue, notified)
+            succeeded = self._run_steps(play, block.rescue, notified) and (not block.always or self._settle())
         always = self._run_steps(play, block.always, notified) if block.always else True
         return succeeded and always
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from deployctl.strategies.results import RunResult
 from tests.unit.strategies.test_apply_local import make_project, run
 
@@ -132,3 +134,34 @@ def test_check_mode_holds_nothing_back_and_changes_nothing(tmp_path: Path) -> No
     assert [status for _, status in outcomes(check)][:3] == ["changed", "changed", "changed"]
     assert list((tmp_path / "target").iterdir()) == []
     assert check.round_trips == 1
+
+
+ALWAYS = """\
+- hosts: all
+  tasks:
+    - block:
+        - name: held back
+          FIRST
+        - name: after it
+          copy: content="y\\n" dest={{ root }}/y
+      always:
+        - name: cleanup
+          copy: content="z\\n" dest={{ root }}/z
+"""
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "file: path={{ root }}/missing/x state=directory",  # fails when the batch runs
+        'copy: content="x\\n" dest={{ root }}/missing/x',  # fails when planned, the batch before it runs
+    ],
+)
+def test_a_failure_in_a_block_still_runs_its_always_section(tmp_path: Path, first: str) -> None:
+    root, inventory = make_project(tmp_path, playbook=ALWAYS.replace("FIRST", first))
+    (tmp_path / "target" / "missing").write_text("a file, not a folder\n")
+    result = run(root, inventory)
+    assert outcomes(result) == [("held back", "failed"), ("cleanup", "changed")]
+    assert result.exit_code == 2
+    assert not (tmp_path / "target" / "y").exists()
+    assert (tmp_path / "target" / "z").read_text() == "z\n"
