@@ -86,7 +86,7 @@ class HostFacts:
     def invalidate(self, module: Module, plan: Plan) -> None:
         """Mark stale what a change on the host may have touched (deployctl.strategies.staleness); keep what the
         plan leaves, known exactly, as read (call `forget` when the change then fails)."""
-        self.stale |= stale_after(module, plan, self.facts) - still_hold(plan, self.facts)
+        self.stale |= stale_after(module, plan, self.facts) - still_hold(module, plan, self.facts)
         self.store(plan.leaves)
 
     def forget(self, plan: Plan) -> None:

@@ -12,6 +12,7 @@ of SSH.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from deployctl.facts.base import Fact, FactBatch, batch
 from deployctl.model.inventory import InventoryHost
 from deployctl.model.playbook import Block, Play, Playbook, Task
 from deployctl.model.playbook import Step as PlayStep
-from deployctl.modules.base import Module, Plan
+from deployctl.modules.base import Module, OneOf, Plan
 from deployctl.modules.params import ParamError
 from deployctl.redaction import HIDDEN_ITEM, RedactionRules
 from deployctl.strategies.actions import Step, compose_steps
@@ -520,7 +521,7 @@ class HostRunner:
         else:
             self._gather(facts, become)
         known = local_facts if task.delegate_to else self.host_facts.facts
-        plan = module.plan(params, {fact.key: known[fact.key] for fact in facts})
+        plan = self._plan(module, params, facts, known, become)
         if plan.failed is None and isinstance(plan.result.get(ANSIBLE_FACTS_KEY), Mapping):
             self.host_facts.add_module_facts(plan.result[ANSIBLE_FACTS_KEY])
         output: dict[str, Any] = dict(plan.result)
@@ -545,6 +546,23 @@ class HostRunner:
         outcome = judge(task, scope, outcome, self.templar)
         self._register(task, outcome)
         return outcome
+
+    def _plan(
+        self, module: Module, params: Mapping[str, Any], facts: list[Fact[Any]], known: Mapping[str, Any], become: bool
+    ) -> Plan:
+        """Plan on the facts; one a change left known only in part (OneOf) serves when the plan comes out the same
+        whichever value it has, else it is read (with the changes held back, in one round trip)."""
+        values = {fact.key: known[fact.key] for fact in facts}
+        partial = [key for key, value in values.items() if isinstance(value, OneOf)]
+        if not partial:
+            return module.plan(params, values)
+        choices = itertools.product(*(values[key].values for key in partial))
+        plans = [module.plan(params, {**values, **dict(zip(partial, choice, strict=True))}) for choice in choices]
+        if all(plan == plans[0] for plan in plans[1:]):
+            return plans[0]
+        self.host_facts.stale.update(partial)
+        self._gather(facts, become)
+        return module.plan(params, {fact.key: self.host_facts.facts[fact.key] for fact in facts})
 
     def _apply(
         self,

@@ -23,7 +23,8 @@ touched it. The rule, applied after every plan that ran on the host (changed or 
 5. What a plan `leaves` (the file it wrote, the directory it made, known exactly) is read again only when
    the change failed: the run keeps those values as read. A directory the plan made where the path was
    absent is empty, and nothing lies under a regular file: the paths under either read absent, and the
-   `exists:` guards under them read false, still are (`still_hold`).
+   `exists:` guards under them read false, still are (`still_hold`). A change of groups alone creates no
+   user: a user read absent still is.
 
 Path rules apply to `file:` facts and to `stat` facts (`stat[options]:path`) alike; a written path also
 stales the `find` listings of the folders above it.
@@ -82,9 +83,17 @@ def stale_after(module: Module, plan: Plan, read: Collection[str]) -> set[str]:
     return stale
 
 
-def still_hold(plan: Plan, read: Mapping[str, Any]) -> set[str]:
+def still_hold(module: Module, plan: Plan, read: Mapping[str, Any]) -> set[str]:
     """The facts under a directory the plan made (absent before) or a regular file it wrote that still hold:
-    paths read absent, and `exists:` guards read false (rule 5)."""
+    paths read absent, and `exists:` guards read false; after a change of groups alone, users read absent
+    (rule 5)."""
+    held: set[str] = set()
+    if not (module.effects_listed if plan.effects_listed is None else plan.effects_listed):
+        return held
+    if any(key.startswith("group:") for key in plan.invalidates) and not any(
+        key.startswith("user:") for key in plan.invalidates
+    ):
+        held |= {key for key, value in read.items() if key.startswith("user:") and value is None}
     made = [
         key.removeprefix("file:")
         for key, value in plan.leaves.items()
@@ -92,13 +101,13 @@ def still_hold(plan: Plan, read: Mapping[str, Any]) -> set[str]:
         if value.type == "file" or (value.type == "directory" and not read[key].exists)
     ]
     if not made:
-        return set()
+        return held
     absent_paths = {
         key: _path_of(key) for key, value in read.items() if isinstance(value, FileInfo) and not value.exists
     }
     false_guards = {key: key.removeprefix("exists:") for key, value in read.items() if key.startswith("exists:")}
     candidates = {**absent_paths, **{key: path for key, path in false_guards.items() if read[key] is False}}
-    return {key for key, path in candidates.items() if path is not None and _beneath(path, made)}
+    return held | {key for key, path in candidates.items() if path is not None and _beneath(path, made)}
 
 
 def _beneath(path: str, folders: Iterable[str]) -> bool:

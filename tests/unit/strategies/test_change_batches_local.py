@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from deployctl.facts.base import Fact
+from deployctl.facts.files import FileFact, FileInfo
+from deployctl.model.connection import SshEndpoint
+from deployctl.model.loading.plays import load_playbook
+from deployctl.modules.base import Module, OneOf, Param, Plan, RunCommand, no_change
+from deployctl.modules.registry import MODULES
+from deployctl.strategies.hostrun import RunOptions
+from deployctl.strategies.mutable import apply_playbook
 from deployctl.strategies.results import RunResult
+from deployctl.transport.local import LocalTransport
 from tests.unit.strategies.test_apply_local import make_project, run
 
 WORKLOAD = """\
@@ -165,3 +178,66 @@ def test_a_failure_in_a_block_still_runs_its_always_section(tmp_path: Path, firs
     assert result.exit_code == 2
     assert not (tmp_path / "target" / "y").exists()
     assert (tmp_path / "target" / "z").read_text() == "z\n"
+
+
+def _touch_facts(params: Mapping[str, Any]) -> Sequence[Fact[Any]]:
+    return [FileFact(params["path"])]
+
+
+def _touch_plan(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
+    """A file the host gives a mode of its choosing: what the plan leaves is known but for the mode."""
+    path = params["path"]
+    if facts[f"file:{path}"].exists:
+        return no_change(f"{path} exists")
+    empty = hashlib.sha256(b"").hexdigest()
+    kinds = [FileInfo(path, "file", mode="0644", owner="root", group="root", size=0, sha256=empty, content=b"")]
+    kinds.append(replace(kinds[0], mode="0600"))
+    return Plan(
+        changed=True,
+        summary=f"touch {path}",
+        actions=(RunCommand(("touch", "--", path)),),
+        invalidates=(f"file:{path}",),
+        leaves={f"file:{path}": OneOf(tuple(kinds))},
+    )
+
+
+TOUCH = Module(
+    name="touch_file",
+    params={"path": Param("path", required=True)},
+    facts=_touch_facts,
+    plan=_touch_plan,
+    effects_listed=True,
+)
+
+PARTLY_KNOWN = """\
+- hosts: all
+  tasks:
+    - name: made
+      touch_file: path={{ root }}/made
+    - name: then
+      file: path={{ root }}/made state=file SECOND
+"""
+
+
+@pytest.mark.parametrize(
+    ("second", "status", "round_trips"),
+    [
+        ("", "ok", 2),  # the same plan whatever the mode: planned on what the change left; facts, then the batch
+        ("mode=0600", "changed", 3),  # depends on the mode: read with the batch, then its own change
+    ],
+)
+def test_a_fact_known_in_part_is_read_only_when_the_plan_depends_on_the_unknown_part(
+    tmp_path: Path, second: str, status: str, round_trips: int
+) -> None:
+    modules = {**MODULES, "touch_file": TOUCH}
+    root, inventory = make_project(tmp_path, playbook=PARTLY_KNOWN.replace("SECOND", second))
+    result = apply_playbook(
+        load_playbook(root / "playbooks" / "site.yml", display="playbooks/site.yml", modules=modules),
+        inventory,
+        {name: SshEndpoint(name, "127.0.0.1") for name in inventory.hosts},
+        RunOptions(),
+        transport_factory=lambda endpoint: LocalTransport(endpoint.name),
+        modules=modules,
+    )
+    assert outcomes(result) == [("made", "changed"), ("then", status)]
+    assert result.round_trips == round_trips
