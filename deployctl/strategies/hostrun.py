@@ -630,7 +630,7 @@ class HostRunner:
         held = list(self.pending.changes)
         script = change_script([change.change for change in held], then)
         failure: Outcome | None = None
-        results: list[Any] = []
+        results: list[ChangeResult] = []
         after = ""
         become, become_user = self.pending.become
         try:
