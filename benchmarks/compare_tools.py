@@ -187,7 +187,9 @@ def run_tool(
                 result.conf_digests = {s.host: s.get("sha256 /etc/benchapp/app.conf") or "" for s in states}
             keep(result, report)
             status = "ok" if report.ok else "FAILED"
-            print(f"    {runner.name:<12} {SCENARIO_TITLES[scenario]:<18} {run.seconds:8.2f} s  {status}", flush=True)
+            trips = "" if report.round_trips is None else f"  {report.round_trips / len(hosts):g} round trips per host"
+            line = f"    {runner.name:<12} {SCENARIO_TITLES[scenario]:<18} {run.seconds:8.2f} s  {status}{trips}"
+            print(line, flush=True)
     fleet.reset(hosts)
     return result
 
@@ -333,6 +335,9 @@ def as_json(size: SizeResult) -> dict[str, Any]:
                 "samples": [round(s, 4) for s in tool.samples.get(scenario, [])],
                 "exit_code": report.run.exit_code,
                 "changed_per_host_values": changed,
+                "round_trips_per_host": None
+                if report.round_trips is None
+                else round(report.round_trips / size.hosts, 2),
                 "expected_changed_per_host": EXPECTED_CHANGED[scenario],
                 "problems": report.problems,
                 "command": shown(report.run.command),

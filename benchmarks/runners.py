@@ -80,6 +80,8 @@ class ScenarioReport:
     run: CommandRun
     changed: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    round_trips: int | None = None
+    """The tool's own count of round trips to the hosts (all hosts together), when it gives one."""
 
     @property
     def ok(self) -> bool:
@@ -106,6 +108,10 @@ class ToolRunner(Protocol):
         ...
 
     def after_run(self) -> None: ...
+
+    def round_trips(self, run: CommandRun) -> int | None:
+        """The tool's own count of round trips in the run, when it reports one."""
+        ...
 
 
 def write_inventory(path: Path, hosts: Sequence[BenchHost], key: KeyPair) -> None:
@@ -166,7 +172,7 @@ def run_timed(command: Sequence[str], *, cwd: Path, env: dict[str, str]) -> Comm
 
 def judge(tool: ToolRunner, scenario: Scenario, run: CommandRun, hosts: Sequence[BenchHost]) -> ScenarioReport:
     """Check a run: exit 0, every host reported, and every host changed exactly the expected number of tasks."""
-    report = ScenarioReport(tool.name, scenario, run)
+    report = ScenarioReport(tool.name, scenario, run, round_trips=tool.round_trips(run))
     if run.timed_out:
         report.problems.append(f"timed out after {COMMAND_TIMEOUT:.0f} s")
         return report
@@ -232,6 +238,13 @@ class DeployctlRunner:
 
     def after_run(self) -> None:
         return None
+
+    def round_trips(self, run: CommandRun) -> int | None:
+        try:
+            count = json.loads(run.stdout).get("round_trips")
+        except json.JSONDecodeError:
+            return None
+        return count if isinstance(count, int) else None
 
 
 # --- ansible-core --------------------------------------------------------------------------------------
@@ -300,6 +313,9 @@ class AnsibleRunner:
         if bad:
             raise ValueError(f"failed or unreachable hosts: {', '.join(bad[:5])}")
         return {row["host"]: int(row["changed"]) for row in rows}
+
+    def round_trips(self, run: CommandRun) -> int | None:
+        return None
 
     def after_run(self) -> None:
         """Close the run's SSH masters (`ssh -O exit`), so the next run connects cold."""
@@ -391,6 +407,9 @@ class PyinfraRunner:
                     for host in names.strip("()").split(", "):
                         changed[host] += 1
         return changed
+
+    def round_trips(self, run: CommandRun) -> int | None:
+        return None
 
     def after_run(self) -> None:
         return None

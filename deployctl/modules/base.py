@@ -72,6 +72,15 @@ class Diff:
 
 
 @dataclass(frozen=True)
+class OneOf:
+    """A fact a plan leaves known only in part (a new group's id is the host's choice): values it may have,
+    differing in what is not known. A later task is planned on it when its plan is the same for each value,
+    and reads the fact otherwise."""
+
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
 class Plan:
     """What a task would change on one host.
 
@@ -83,6 +92,10 @@ class Plan:
     `captures_output` marks command-like plans whose
     last action's rc/stdout/stderr are the task's result (command, shell); `guarded` one that its
     `creates`/`removes` guard let through (in check mode it counts as changed, an unguarded one as skipped).
+    `leaves` gives, by fact key, the
+    values of facts that the actions leave once they succeeded, where the plan knows them exactly (a file
+    written with its content, owner, group and mode; a OneOf where known in part): later tasks are planned
+    on them without reading them again (deployctl.strategies.staleness).
     """
 
     changed: bool
@@ -94,6 +107,10 @@ class Plan:
     captures_output: bool = False
     failed: str | None = None
     guarded: bool = False
+    leaves: Mapping[str, Any] = field(default_factory=dict)
+    effects_listed: bool | None = None
+    """None: the module's `effects_listed`; a plan may list its effects where its module cannot in general
+    (a user created without a home: what useradd writes is known)."""
 
 
 def no_change(summary: str, **result: Any) -> Plan:

@@ -42,6 +42,7 @@ from deployctl.modules.fileattrs import (
     mode_facts,
     untrusted_link,
     write_actions,
+    written_facts,
 )
 from deployctl.modules.planning import fact, failed, join_path, parent_dir, strip_trailing_slash
 from deployctl.modules.values import validate_problem
@@ -123,7 +124,8 @@ def plan_file_content(params: Mapping[str, Any], facts: Mapping[str, Any], conte
         if container is not None and container.type != "directory":
             return failed(f"Destination {parent} is not a directory")
     wanted = WantedAttributes.from_params(params, facts)
-    return _plan_target(params, fact(facts, f"file:{target}", FileInfo), wanted, content, before, invalidates)
+    target_info = fact(facts, f"file:{target}", FileInfo)
+    return _plan_target(params, target_info, wanted, content, before, invalidates, facts)
 
 
 def _plan_target(
@@ -133,6 +135,7 @@ def _plan_target(
     content: bytes,
     before: list[Action],
     invalidates: list[str],
+    facts: Mapping[str, Any],
 ) -> Plan:
     target = info.path
     if info.exists and not params["force"]:
@@ -174,6 +177,7 @@ def _plan_target(
         diffs=tuple(diffs),
         invalidates=tuple(invalidates),
         result={"dest": target},
+        leaves=written_facts(actions, facts),
     )
 
 

@@ -38,6 +38,7 @@ from deployctl.modules.fileattrs import (
     AttributeChanges,
     WantedAttributes,
     attribute_changes,
+    created_directory,
     mode_facts,
     untrusted_link,
 )
@@ -184,6 +185,7 @@ def _plan_directory(path: str, info: FileInfo, wanted: WantedAttributes, recurse
             diffs=(Diff(resource=path, before="state: absent", after="state: directory"),),
             invalidates=(f"file:{path}",),
             result=_result(path, "directory"),
+            leaves=created_directory(path, wanted),
         )
     changes = attribute_changes(current.path, current, wanted, recurse=recurse)
     return _attributes_plan(path, info, current, changes, "directory")

@@ -12,12 +12,14 @@ under the host's umask (a fact read only for symbolic modes), as Ansible resolve
 
 from __future__ import annotations
 
+import hashlib
+import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from deployctl.facts.base import Fact
-from deployctl.facts.files import UMASK_KEY, FileInfo, UmaskFact
+from deployctl.facts.files import CONTENT_LIMIT, UMASK_KEY, FileInfo, UmaskFact
 from deployctl.modules.base import Action, Diff, Param, Plan, PutFile, RunCommand
 from deployctl.modules.filemodes import apply_symbolic_mode, created_mode, is_symbolic_mode
 
@@ -240,6 +242,60 @@ def write_actions(
         mode, owner, group = wanted.mode, wanted.owner, wanted.group
     put = PutFile(path=path, content=content, mode=mode, owner=owner, group=group, validate=validate)
     return (put,), changes
+
+
+def written_facts(actions: Sequence[Action], facts: Mapping[str, Any] | None = None) -> dict[str, FileInfo]:
+    """The file facts a plan's last action, a write, leaves: known exactly when the write names its mode
+    (octal) and its owner and group by name; else nothing (the host decides them). The folder it writes in,
+    when `facts` (the plan's) show it a directory, stays as it was (a write adds an entry, nothing the fact
+    shows but a folder's size, which no planner reads)."""
+    if not actions or not isinstance(actions[-1], PutFile):
+        return {}
+    put = actions[-1]
+    mode = known_mode(put.mode)
+    if mode is None or not _named(put.owner) or not _named(put.group):
+        return {}
+    content = put.content if len(put.content) <= CONTENT_LIMIT else None
+    info = FileInfo(
+        path=put.path,
+        type="file",
+        mode=mode,
+        owner=put.owner,
+        group=put.group,
+        size=len(put.content),
+        sha256=hashlib.sha256(put.content).hexdigest(),
+        content=content,
+    )
+    written = {f"file:{put.path}": info}
+    folder_key = f"file:{posixpath.dirname(put.path)}"
+    folder = (facts or {}).get(folder_key)
+    if isinstance(folder, FileInfo) and folder.type == "directory" and posixpath.dirname(put.path) != put.path:
+        written[folder_key] = folder
+    return written
+
+
+def created_directory(path: str, wanted: WantedAttributes) -> dict[str, FileInfo]:
+    """The file fact creating the directory `path` (absent before) leaves, when the task names its mode (octal),
+    owner and group by name; else nothing."""
+    mode = None if wanted.symbolic else known_mode(wanted.mode)
+    if mode is None or not _named(wanted.owner) or not _named(wanted.group):
+        return {}
+    return {f"file:{path}": FileInfo(path=path, type="directory", mode=mode, owner=wanted.owner, group=wanted.group)}
+
+
+def known_mode(mode: str | None) -> str | None:
+    """An octal mode as the file fact shows it ("0640"), None when it is not one."""
+    if mode is None or not mode.isdigit():
+        return None
+    try:
+        return f"{int(mode, 8):04o}"
+    except ValueError:
+        return None
+
+
+def _named(account: str | None) -> bool:
+    """Whether an owner or group is given by name (an id is shown by name in the fact: not known here)."""
+    return bool(account) and not str(account).isdigit()
 
 
 def _has_setid_bits(mode: str) -> bool:

@@ -10,7 +10,14 @@ from typing import Any
 
 from deployctl.facts.files import FileInfo
 from deployctl.modules.base import Action, Diff, Plan, RunCommand, no_change
-from deployctl.modules.fileattrs import WantedAttributes, attribute_changes, content_text, untrusted_link, write_actions
+from deployctl.modules.fileattrs import (
+    WantedAttributes,
+    attribute_changes,
+    content_text,
+    untrusted_link,
+    write_actions,
+    written_facts,
+)
 
 ATTRIBUTES_CHANGED = "ownership, perms or SE linux context changed"
 """Ansible's message when only a file's owner, group or mode changed."""
@@ -91,6 +98,7 @@ def plan_edit(
         diffs=tuple(diffs),
         invalidates=keys,
         result={"path": path, **result, "msg": full_message},
+        leaves=written_facts(actions),
     )
 
 

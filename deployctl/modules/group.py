@@ -12,7 +12,7 @@ from typing import Any
 
 from deployctl.facts.base import Fact
 from deployctl.facts.users import GroupFact, GroupInfo
-from deployctl.modules.base import Diff, Module, Param, Plan, RunCommand, no_change
+from deployctl.modules.base import Diff, Module, OneOf, Param, Plan, RunCommand, no_change
 from deployctl.modules.planning import failed, optional_fact
 from deployctl.modules.values import account_problem
 
@@ -62,6 +62,7 @@ def plan_group(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
             ),
             invalidates=(key,),
             result={"name": name, "state": "present"},
+            leaves={key: _new_group(name, gid)},
         )
     if gid is None or gid == info.gid:
         return no_change(f"group {name} exists (gid {info.gid})", name=name, state="present", gid=info.gid)
@@ -73,6 +74,17 @@ def plan_group(params: Mapping[str, Any], facts: Mapping[str, Any]) -> Plan:
         invalidates=(key,),
         result={"name": name, "state": "present", "gid": gid},
     )
+
+
+UNKNOWN_GIDS = (2**31 - 3, 2**31 - 2)
+"""Two ids a new group without a `gid` may stand for: a later plan that differs between them reads the group."""
+
+
+def _new_group(name: str, gid: int | None) -> GroupInfo | OneOf:
+    """The entry groupadd leaves: no members, the given gid or one the host picks."""
+    if gid is not None:
+        return GroupInfo(name=name, gid=gid, members=())
+    return OneOf(tuple(GroupInfo(name=name, gid=unknown, members=()) for unknown in UNKNOWN_GIDS))
 
 
 GROUP = Module(

@@ -323,6 +323,7 @@ def _plan_create(name: str, params: Mapping[str, Any], facts: Mapping[str, Any])
     aging = _aging_change(name, params, None, None, described)
     actions += [aging] if aging is not None else []
     shadow = (f"shadow:{name}",) if _reads_shadow(params) else ()
+    homeless = not params["create_home"]
     return Plan(
         changed=True,
         summary=f"create {'system ' if params['system'] else ''}user {name}",
@@ -333,9 +334,28 @@ def _plan_create(name: str, params: Mapping[str, Any], facts: Mapping[str, Any])
             f"group:{name}",
             *(f"group:{group}" for group in params.get("groups") or []),
             *shadow,
+            *(useradd_files(name) if homeless else ()),
         ),
         result=result,
+        effects_listed=True if homeless else None,
     )
+
+
+def useradd_files(name: str) -> tuple[str, ...]:
+    """The file facts `useradd -M` (no home) may change: the account databases and their backups, the mail
+    spool (CREATE_MAIL_SPOOL), the lastlog and faillog records, the subordinate ids."""
+    databases = ("/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow")
+    paths = (
+        *databases,
+        *(f"{path}-" for path in databases),
+        f"/var/mail/{name}",
+        f"/var/spool/mail/{name}",
+        "/var/log/lastlog",
+        "/var/log/faillog",
+        "/etc/subuid",
+        "/etc/subgid",
+    )
+    return tuple(f"file:{path}" for path in paths)
 
 
 def _plan_update(

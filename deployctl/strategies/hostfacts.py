@@ -13,7 +13,7 @@ from typing import Any
 from deployctl.facts.ansible import ANSIBLE_FACTS_KEY
 from deployctl.facts.base import Fact
 from deployctl.modules.base import Module, Plan
-from deployctl.strategies.staleness import stale_after
+from deployctl.strategies.staleness import stale_after, still_hold
 from deployctl.unsafe import mark_unsafe
 
 
@@ -84,5 +84,11 @@ class HostFacts:
         self.gathered[ANSIBLE_FACTS_KEY] = namespace
 
     def invalidate(self, module: Module, plan: Plan) -> None:
-        """Mark stale what a change on the host may have touched (deployctl.strategies.staleness)."""
-        self.stale |= stale_after(module, plan, self.facts)
+        """Mark stale what a change on the host may have touched (deployctl.strategies.staleness); keep what the
+        plan leaves, known exactly, as read (call `forget` when the change then fails)."""
+        self.stale |= stale_after(module, plan, self.facts) - still_hold(module, plan, self.facts)
+        self.store(plan.leaves)
+
+    def forget(self, plan: Plan) -> None:
+        """A change failed or did not run: what its plan said it leaves is not known after all."""
+        self.stale |= set(plan.leaves)

@@ -1,7 +1,9 @@
 """Run a play's tasks on one host: render, read facts (batched), plan, apply the changes, register.
 
-The host's facts for every task of a play are read in one round trip before the first task; a
-changed task usually costs one more. To know the later tasks' parameters, the lookahead walks the
+The host's facts for every task of a play are read in one round trip before the first task. Changed
+tasks whose outcome nothing reads before the next round trip are held back and run together in one script
+(deployctl.strategies.changebatch), in the round trip that reads the facts a later task needs, or at the end
+of the play's section. To know the later tasks' parameters, the lookahead walks the
 play in run order on the controller (deployctl.strategies.lookahead). Facts that a change makes stale
 (deployctl.strategies.staleness) are read again only when a later task needs them. Planning is the
 modules' pure functions; this runner does the I/O, through a Transport it is given, and knows nothing
@@ -10,6 +12,7 @@ of SSH.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,24 +22,39 @@ from deployctl.errors import ConnectionFailedError, InputError
 from deployctl.facts.ansible import ANSIBLE_FACTS_KEY, AnsibleFacts
 from deployctl.facts.base import Fact, FactBatch, batch
 from deployctl.model.inventory import InventoryHost
-from deployctl.model.playbook import Block, Play, Playbook, Step, Task
-from deployctl.modules.base import Module, Plan
+from deployctl.model.playbook import Block, Play, Playbook, Task
+from deployctl.model.playbook import Step as PlayStep
+from deployctl.modules.base import Module, OneOf, Plan
 from deployctl.modules.params import ParamError
 from deployctl.redaction import HIDDEN_ITEM, RedactionRules
-from deployctl.strategies.actions import compose_steps
+from deployctl.strategies.actions import Step, compose_steps
+from deployctl.strategies.changebatch import ChangeBatch, HeldChange, change_outcome, joins_batch
+from deployctl.strategies.changescript import RUNNER, BatchedChange, ChangeResult, change_script
 from deployctl.strategies.controlleractions import run_action
 from deployctl.strategies.hostfacts import HostFacts, TaskVariables
 from deployctl.strategies.lookahead import LOOKAHEAD_ERRORS, Lookahead
-from deployctl.strategies.outcome import Outcome, check_outcome, clip, judge, loop_outcome, registered_value
+from deployctl.strategies.outcome import Outcome, check_outcome, judge, loop_outcome, registered_value
 from deployctl.strategies.resultredaction import ResultRedaction, result_redaction
 from deployctl.strategies.results import TaskResult
 from deployctl.strategies.runonce import RunOnceBatch, SharedRun
 from deployctl.strategies.taskrender import TaskError, TaskRenderer
 from deployctl.templating import Templar, TemplateError, mark_unsafe
-from deployctl.transport.base import CommandStoppedError, Result, Transport, shell, with_environment
+from deployctl.transport.base import (
+    CommandStoppedError,
+    Result,
+    Transport,
+    render_command,
+    shell,
+    with_become,
+    with_environment,
+)
 from deployctl.transport.local import LocalTransport
 
 Emit = Callable[[TaskResult], None]
+
+
+class BatchFailedError(Exception):
+    """A held-back change failed when its batch ran: the host stops there (its results are given out)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +114,9 @@ class HostRunner:
         self.deadline: float | None = None  # the running task's `timeout:`, on the monotonic clock
         self.batch: RunOnceBatch | None = None  # the batch's meeting points at run_once tasks (None: alone)
         self.errors_ignored = False  # whether the last task run had `ignore_errors` on, as rendered here
+        self.pending = ChangeBatch()  # changes held back to run together, and the results behind them
+        self.joining: HeldChange | None = None  # the running task's change, when it joins the batch
+        self.running_handler = False
 
     @property
     def facts(self) -> dict[str, Any]:
@@ -119,7 +140,8 @@ class HostRunner:
         self.running = play
         notified: list[str] = []
         for _section, steps in play.section_steps():
-            if not self._run_steps(play, steps, notified):
+            ran = self._run_steps(play, steps, notified)
+            if not self._settle() or not ran:  # what an `always` held back after a failure runs too
                 self.failed = True
                 return
             if self.ended:
@@ -128,8 +150,23 @@ class HostRunner:
             if self.failed:
                 return
 
-    def _run_steps(self, play: Play, steps: tuple[Step, ...], notified: list[str]) -> bool:
-        """Run steps in order; False at the first failure that is not ignored (blocks rescue theirs)."""
+    def _settle(self) -> bool:
+        """Run the held-back changes now; False when one failed."""
+        try:
+            self._run_batch()
+        except BatchFailedError:
+            return False
+        return True
+
+    def _run_steps(self, play: Play, steps: tuple[PlayStep, ...], notified: list[str]) -> bool:
+        """Run steps in order; False at the first failure that is not ignored (blocks rescue theirs), or when a
+        held-back change fails."""
+        try:
+            return self._run_each(play, steps, notified)
+        except BatchFailedError:
+            return False
+
+    def _run_each(self, play: Play, steps: tuple[PlayStep, ...], notified: list[str]) -> bool:
         for step in steps:
             if self.ended:
                 return True
@@ -144,6 +181,7 @@ class HostRunner:
                     return False
                 continue
             if step.module == "meta" and step.args.get("free_form") in ("flush_handlers", "end_host"):
+                self._run_batch()
                 if step.args["free_form"] == "end_host":
                     self.ended = True
                     return True
@@ -159,14 +197,18 @@ class HostRunner:
         return True
 
     def _run_block(self, play: Play, block: Block, notified: list[str]) -> bool:
-        """A failure in `block` runs `rescue` (which clears it when it succeeds); `always` runs anyway."""
+        """A failure in `block` runs `rescue` (which clears it when it succeeds); `always` runs anyway. Held-back
+        changes run before such a block and after each of its parts, so that each failure is found where it is."""
+        handles = bool(block.rescue or block.always)
+        if handles and not self._settle():  # a held-back change's failure is no failure of this block's
+            return False
         self.rescuable += 1 if block.rescue else 0  # a failure the rescue handles is not the host's failure
         try:
-            succeeded = self._run_steps(play, block.block, notified)
+            succeeded = self._run_steps(play, block.block, notified) and (not handles or self._settle())
         finally:
             self.rescuable -= 1 if block.rescue else 0
         if not succeeded and block.rescue:
-            succeeded = self._run_steps(play, block.rescue, notified)
+            succeeded = self._run_steps(play, block.rescue, notified) and (not block.always or self._settle())
         always = self._run_steps(play, block.always, notified) if block.always else True
         return succeeded and always
 
@@ -195,7 +237,7 @@ class HostRunner:
             outcome = Outcome("failed", self._located(task, error))
             ignore_errors = self._ignores_errors(task, scope)
             result = self._result(play, task, outcome, False, started, self._shown(task, scope), ignore_errors)
-            self.emit(result)
+            self._give(result)
             return result.ignored
         return True
 
@@ -232,7 +274,12 @@ class HostRunner:
         if not needed:
             return
         facts_batch: FactBatch[Any] = batch(needed)
-        result = self._exec(shell(facts_batch.script()), become=become, become_user=None)
+        if self.pending.open and (self.pending.become != (become, None) or self.deadline is not None):
+            self._run_batch()  # the changes run with their own become, and outside the task's timeout
+        if self.pending.open:  # the changes, then the facts, in one round trip
+            result = Result("", 0, self._run_batch(facts_batch.script()), "", 0.0)
+        else:
+            result = self._exec(shell(facts_batch.script()), become=become, become_user=None)
         try:
             values = facts_batch.split(result.stdout)
         except ValueError as exc:
@@ -264,6 +311,7 @@ class HostRunner:
         """Run a task here; a run_once task only on the batch's first host to reach it (see `runonce`)."""
         if not task.run_once or self.batch is None:
             return self._run_here(play, task, handler=handler)
+        self._run_batch()  # the hosts meet here: what each changed before has run
         batch = self.batch
         meeting = batch.meeting(self.host.name, id(task))
         if not batch.leads(self.host.name, meeting):
@@ -317,7 +365,7 @@ class HostRunner:
             ignored=ignore_errors or self.rescuable > 0,
             handler=handler,
         )
-        self.emit(result)
+        self._give(result)
         return result
 
     def _run_here(self, play: Play, task: Task, *, handler: bool) -> TaskResult:
@@ -327,6 +375,8 @@ class HostRunner:
         shown = self._shown(task, scope)
         items: list[TaskResult] = []
         ignore_errors = self.errors_ignored = self._ignores_errors(task, scope)
+        self.joining = None
+        self.running_handler = handler
         try:
             loop_items = None if task.loop is None else self.render.loop_items(task, scope)
             if task.loop is None:
@@ -358,8 +408,27 @@ class HostRunner:
         finally:
             self.deadline = None  # reading facts for the next play is bound by no task's timeout
         result = self._result(play, task, outcome, handler, started, shown, ignore_errors, items=tuple(items))
-        self.emit(result)
+        if self.joining is not None:  # its change waits in the batch: its result is built when the batch ran
+            joining, self.joining = self.joining, None
+
+            def finish(ran: Outcome) -> TaskResult:
+                return self._result(play, task, ran, handler, started, shown, ignore_errors)
+
+            joining.finish = finish
+            self.pending.add(joining)
+            return result
+        self._give(result)
         return result
+
+    def _give(self, result: TaskResult) -> None:
+        """Give out a task's result; behind held-back changes it waits for them (a failure runs them first)."""
+        if not self.pending.open:
+            self.emit(result)
+        elif result.status in ("failed", "unreachable"):
+            self._run_batch()
+            self.emit(result)
+        else:
+            self.pending.hold(result)
 
     def _stopped(self, task: Task, error: CommandStoppedError) -> str:
         """A stopped command's message; past the task's `timeout:`, Ansible's words for it."""
@@ -452,7 +521,7 @@ class HostRunner:
         else:
             self._gather(facts, become)
         known = local_facts if task.delegate_to else self.host_facts.facts
-        plan = module.plan(params, {fact.key: known[fact.key] for fact in facts})
+        plan = self._plan(module, params, facts, known, become)
         if plan.failed is None and isinstance(plan.result.get(ANSIBLE_FACTS_KEY), Mapping):
             self.host_facts.add_module_facts(plan.result[ANSIBLE_FACTS_KEY])
         output: dict[str, Any] = dict(plan.result)
@@ -465,10 +534,32 @@ class HostRunner:
             outcome = check_outcome(plan, output)
         else:
             environment = self.render.environment(task, scope)
-            outcome = self._apply(task, module, plan, become, become_user, environment)
+            if joins_batch(
+                task, handler=self.running_handler, ignores_errors=self.errors_ignored, rescuable=self.rescuable > 0
+            ):
+                outcome = self._hold(task, module, plan, become, become_user, environment)
+            else:
+                outcome = self._apply(task, module, plan, become, become_user, environment)
         outcome = judge(task, scope, outcome, self.templar)
         self._register(task, outcome)
         return outcome
+
+    def _plan(
+        self, module: Module, params: Mapping[str, Any], facts: list[Fact[Any]], known: Mapping[str, Any], become: bool
+    ) -> Plan:
+        """Plan on the facts; one a change left known only in part (OneOf) serves when the plan comes out the same
+        whichever value it has, else it is read (with the changes held back, in one round trip)."""
+        values = {fact.key: known[fact.key] for fact in facts}
+        partial = [key for key, value in values.items() if isinstance(value, OneOf)]
+        if not partial:
+            return module.plan(params, values)
+        choices = itertools.product(*(values[key].values for key in partial))
+        plans = [module.plan(params, {**values, **dict(zip(partial, choice, strict=True))}) for choice in choices]
+        if all(plan == plans[0] for plan in plans[1:]):
+            return plans[0]
+        self.host_facts.stale.update(partial)
+        self._gather(facts, become)
+        return module.plan(params, {fact.key: self.host_facts.facts[fact.key] for fact in facts})
 
     def _apply(
         self,
@@ -479,8 +570,9 @@ class HostRunner:
         become_user: str | None,
         environment: Mapping[str, str],
     ) -> Outcome:
-        output: dict[str, Any] = dict(plan.result)
+        self._run_batch()  # what was held back runs first
         last: Result | None = None
+        succeeded = False
         try:
             for step in compose_steps(plan.actions):
                 command = with_environment(step.command, environment)
@@ -492,24 +584,69 @@ class HostRunner:
                 else:
                     last = self._exec(command, become=become, become_user=become_user, stdin=step.stdin)
                 if not last.ok and not plan.captures_output:
-                    reason = (last.stderr or last.stdout).strip().splitlines()
-                    return Outcome("failed", f"{plan.summary}: exit {last.exit_code}: {reason[-1] if reason else ''}")
+                    break
+            succeeded = last is None or last.ok
         finally:
             self._invalidate(module, plan, task)  # a change that failed or was stopped part-way stales too
-        if plan.captures_output and last is not None:
-            output.update(
-                rc=last.exit_code,
-                stdout=clip(last.stdout.rstrip("\n")),
-                stderr=clip(last.stderr.rstrip("\n")),
-                stdout_lines=clip(last.stdout).splitlines(),
-                stderr_lines=clip(last.stderr).splitlines(),
-                cmd=last.command,
-            )
-            if not last.ok:
-                problem = last.stderr.strip().splitlines()
-                detail = problem[-1] if problem else "no output"
-                return Outcome("failed", f"non-zero return code {last.exit_code}: {detail}", plan, output)
-        return Outcome("changed", plan.summary, plan, output)
+            if not succeeded and not task.delegate_to:
+                self.host_facts.forget(plan)
+        if last is None:
+            return Outcome("changed", plan.summary, plan, dict(plan.result))
+        return change_outcome(plan, ChangeResult(last.exit_code, last.stdout, last.stderr), last.command)
+
+    # --- held-back changes (deployctl.strategies.changebatch) ---------------------------------------
+
+    def _hold(
+        self,
+        task: Task,
+        module: Module,
+        plan: Plan,
+        become: bool,
+        become_user: str | None,
+        environment: Mapping[str, str],
+    ) -> Outcome:
+        """Hold a change back for the batch (its outcome, `changed`, is confirmed when the batch ran); what it
+        makes stale is stale from now on."""
+        if self.pending.open and self.pending.become != (become, become_user):
+            self._run_batch()
+        composed = compose_steps(plan.actions)
+        steps = tuple(Step(tuple(with_environment(step.command, environment)), step.stdin) for step in composed)
+        command = render_command(with_become(steps[-1].command, become, become_user))
+        change = BatchedChange(steps, plan.captures_output)
+        self.joining = HeldChange(task, module, plan, change, command, finish=_not_finished, slot=-1)
+        self.pending.become = (become, become_user)
+        self._invalidate(module, plan, task)
+        return Outcome("changed", plan.summary, plan, dict(plan.result))
+
+    def _run_batch(self, then: str = "") -> str:
+        """Run the held-back changes in one round trip, with the script `then` after them (a fact batch's);
+        give out their results and those held behind them; BatchFailedError when a change failed.
+        Returns what `then` printed."""
+        if not self.pending.open:
+            return ""
+        held = list(self.pending.changes)
+        script = change_script([change.change for change in held], then)
+        failure: Outcome | None = None
+        results: list[ChangeResult] = []
+        after = ""
+        become, become_user = self.pending.become
+        try:
+            ran = self._exec(RUNNER, become=become, become_user=become_user, stdin=script.script.encode())
+            results, after = script.split(ran.stdout)
+            if len(results) < len(held) and all(result.exit_code == 0 for result in results):
+                failure = _cut_short(held[len(results)], ran)
+        except ConnectionFailedError as error:
+            failure = Outcome("unreachable", str(error))
+        except CommandStoppedError as error:
+            failure = Outcome("failed", self._stopped(held[len(results)].task, error))
+        given, succeeded = self.pending.close(results, failure)
+        for result in given:
+            self.emit(result)
+        if not succeeded:
+            for change in held:  # the host stops here: what the changes were to leave is not known
+                self.host_facts.forget(change.plan)
+            raise BatchFailedError
+        return after
 
     # --- delegated steps ---------------------------------------------------------------------------
 
@@ -522,6 +659,7 @@ class HostRunner:
         """The facts of a step delegated to this machine: read here, never cached with the host's."""
         if not facts:
             return {}
+        self._run_batch()
         facts_batch: FactBatch[Any] = batch(facts)
         result = self._local().run(shell(facts_batch.script()), become=become)
         try:
@@ -552,3 +690,14 @@ class HostRunner:
 def _set_since(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
     """The variables set (or set again) since `before` was taken."""
     return {name: value for name, value in after.items() if name not in before or before[name] is not value}
+
+
+def _not_finished(outcome: Outcome) -> TaskResult:
+    raise AssertionError("a held-back change is given its result builder before it joins the batch")
+
+
+def _cut_short(held: HeldChange, ran: Result) -> Outcome:
+    """The outcome of the first change a batch did not report: the batch stopped before it (or during it)."""
+    detail = (ran.stderr or ran.stdout).strip().splitlines()
+    tail = detail[-1] if detail else "no output"
+    return Outcome("failed", f"{held.plan.summary}: the batch stopped (exit {ran.exit_code}): {tail}")

@@ -4,7 +4,8 @@ A fact read before a change is trusted after it only when deployctl knows the ch
 touched it. The rule, applied after every plan that ran on the host (changed or failed part-way):
 
 1. What the plan lists in `invalidates` is stale.
-2. A module whose effects are not listed (`Module.effects_listed` False: apt/package, command, shell,
+2. A module whose effects are not listed (`Module.effects_listed` False, unless the plan's own
+   `effects_listed` says otherwise: apt/package, command, shell,
    service, systemd, user, and any module not shown otherwise) stales every fact read from the host:
    a package's maintainer scripts create folders, users and units; a command can do anything; a
    started service writes under /run and /var/lib; a new user gets a home and its skeleton files.
@@ -20,6 +21,11 @@ touched it. The rule, applied after every plan that ran on the host (changed or 
    - a user or a group: what getent reads and every authorized_keys fact (where an account's keys are);
    - a path in a `.ssh` folder: every authorized_keys fact.
 4. Whatever changed, what a `setup` task read (the date, mounts, addresses...) is stale.
+5. What a plan `leaves` (the file it wrote, the directory it made, known exactly) is read again only when
+   the change failed: the run keeps those values as read. A directory the plan made where the path was
+   absent is empty, and nothing lies under a regular file: the paths under either read absent, and the
+   `exists:` guards under them read false, still are (`still_hold`). A change of groups alone creates no
+   user: a user read absent still is.
 
 Path rules apply to `file:` facts, to `stat` facts (`stat[options]:path`) and to the key id apt_key reads
 from a file (`apt_key_source:file:path`) alike; a written path also stales the `find` listings of the
@@ -31,10 +37,12 @@ Gathered Ansible facts are not facts read here (they are read once per run, as A
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
 
 from deployctl.facts.aptkeys import APT_KEYRING_PREFIX, KEY_SOURCE_PREFIX
 from deployctl.facts.authorizedkeys import AUTHORIZED_KEYS_PREFIX
+from deployctl.facts.files import FileInfo
 from deployctl.facts.find import listing_covers
 from deployctl.facts.getent import GETENT_PREFIX
 from deployctl.modules.base import Module, Plan
@@ -62,7 +70,7 @@ KEY_FILE_PREFIX = f"{KEY_SOURCE_PREFIX}file:"
 def stale_after(module: Module, plan: Plan, read: Collection[str]) -> set[str]:
     """The fact keys that applying `plan` of `module` makes stale, given the keys of the facts `read`."""
     stale = set(plan.invalidates) | {key for key in read if key.startswith(REREAD_AFTER_ANY_CHANGE)}
-    if not module.effects_listed:
+    if not (module.effects_listed if plan.effects_listed is None else plan.effects_listed):
         return stale | set(read)
     paths = [key.removeprefix("file:") for key in plan.invalidates if key.startswith("file:")]
     if paths:
@@ -79,6 +87,38 @@ def stale_after(module: Module, plan: Plan, read: Collection[str]) -> set[str]:
     if any(SSH_FOLDER_MARK in path for path in paths):
         stale |= {key for key in read if key.startswith(AUTHORIZED_KEYS_PREFIX)}
     return stale
+
+
+def still_hold(module: Module, plan: Plan, read: Mapping[str, Any]) -> set[str]:
+    """The facts under a directory the plan made (absent before) or a regular file it wrote that still hold:
+    paths read absent, and `exists:` guards read false; after a change of groups alone, users read absent
+    (rule 5)."""
+    held: set[str] = set()
+    if not (module.effects_listed if plan.effects_listed is None else plan.effects_listed):
+        return held
+    if any(key.startswith("group:") for key in plan.invalidates) and not any(
+        key.startswith("user:") for key in plan.invalidates
+    ):
+        held |= {key for key, value in read.items() if key.startswith("user:") and value is None}
+    made = [
+        key.removeprefix("file:")
+        for key, value in plan.leaves.items()
+        if key.startswith("file:") and isinstance(value, FileInfo) and isinstance(read.get(key), FileInfo)
+        if value.type == "file" or (value.type == "directory" and not read[key].exists)
+    ]
+    if not made:
+        return held
+    absent_paths = {
+        key: _path_of(key) for key, value in read.items() if isinstance(value, FileInfo) and not value.exists
+    }
+    false_guards = {key: key.removeprefix("exists:") for key, value in read.items() if key.startswith("exists:")}
+    candidates = {**absent_paths, **{key: path for key, path in false_guards.items() if read[key] is False}}
+    return held | {key for key, path in candidates.items() if path is not None and _beneath(path, made)}
+
+
+def _beneath(path: str, folders: Iterable[str]) -> bool:
+    """Whether an absolute path without `..` lies inside one of `folders`."""
+    return path.startswith("/") and "/../" not in f"{path}/" and any(_under(path, folder) for folder in folders)
 
 
 def _path_of(key: str) -> str | None:

@@ -6,9 +6,11 @@ from dataclasses import replace
 
 import pytest
 
+from deployctl.facts.files import FileInfo
+from deployctl.facts.users import UserInfo
 from deployctl.modules.base import Module, Plan
 from deployctl.modules.registry import MODULES
-from deployctl.strategies.staleness import stale_after
+from deployctl.strategies.staleness import stale_after, still_hold
 
 READ = frozenset(
     {
@@ -147,3 +149,41 @@ def test_paths_are_related_by_whole_names_only() -> None:
 def test_an_exists_guard_is_stale_when_its_path_or_glob_may_match_a_changed_path(guard: str, stale: bool) -> None:
     plan = Plan(True, "applied", invalidates=("file:/srv/app/.init",))
     assert (f"exists:{guard}" in stale_after(MODULES["file"], plan, {f"exists:{guard}"})) is stale
+
+
+def test_a_plan_that_lists_its_effects_stales_only_those_whatever_its_module() -> None:
+    plan = Plan(changed=True, summary="create user app", invalidates=("user:app", "group:app"), effects_listed=True)
+    assert stale_after(MODULES["user"], plan, READ) == {"user:app", "group:app"}
+
+
+def test_under_a_new_directory_or_a_written_file_what_was_absent_still_is() -> None:
+    absent = FileInfo("/srv/app", "absent")
+    read = {
+        "file:/srv/app": absent,
+        "file:/srv/app/conf": FileInfo("/srv/app/conf", "absent"),
+        "exists:/srv/app/.init": False,
+        "exists:/srv/app/*.conf": False,
+        "file:/srv/other": FileInfo("/srv/other", "absent"),
+        "file:/srv/app.conf": FileInfo("/srv/app.conf", "absent"),
+        "file:/srv/app.conf/x": FileInfo("/srv/app.conf/x", "absent"),
+    }
+    made = FileInfo("/srv/app", "directory", mode="0755", owner="root", group="root")
+    plan = Plan(changed=True, summary="create", invalidates=("file:/srv/app",), leaves={"file:/srv/app": made})
+    held = {"file:/srv/app/conf", "exists:/srv/app/.init", "exists:/srv/app/*.conf"}
+    assert still_hold(MODULES["file"], plan, read) == held
+    written = FileInfo("/srv/app.conf", "file", mode="0644", owner="root", group="root", content=b"x")
+    leaves = {"file:/srv/app.conf": written}
+    plan = Plan(changed=True, summary="write", invalidates=("file:/srv/app.conf",), leaves=leaves)
+    assert still_hold(MODULES["file"], plan, read) == {"file:/srv/app.conf/x"}
+    existing = {**read, "file:/srv/app": FileInfo("/srv/app", "directory", mode="0700")}
+    plan = Plan(changed=True, summary="chmod", invalidates=("file:/srv/app",), leaves={"file:/srv/app": made})
+    assert still_hold(MODULES["file"], plan, existing) == set()  # a folder that was there may hold anything
+
+
+def test_a_change_of_groups_alone_leaves_an_absent_user_absent() -> None:
+    read = {"user:app": None, "user:web": UserInfo("web", 1001, 1001, "", "/home/web", "/bin/sh", "web", ("web",))}
+    plan = Plan(changed=True, summary="create group app", invalidates=("group:app",))
+    assert still_hold(MODULES["group"], plan, read) == {"user:app"}
+    group = MODULES["group"]
+    assert stale_after(group, plan, read) - still_hold(group, plan, read) == {"group:app", "user:web"}
+    assert still_hold(MODULES["command"], plan, read) == set()  # a command may have created anything
