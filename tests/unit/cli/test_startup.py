@@ -110,3 +110,39 @@ def test_listing_the_inventory_imports_no_ssh_library() -> None:
     loaded = _modules_after("from deployctl.cli.commands import load_command; load_command('inventory')")
     assert "deployctl.cli.inventory" in loaded
     assert not _top_packages(loaded) & {"paramiko", "cryptography", "docker", "jinja2", "rich"}
+
+
+def test_the_entry_module_imports_no_framework_library_or_planner() -> None:
+    loaded = _modules_after("import deployctl.cli.main")
+    assert not _top_packages(loaded) & (HEAVY | {"typer", "yaml", "sqlite3", "packaging"})
+    assert not {name for name in loaded if name.startswith(("deployctl.modules.", "deployctl.model."))}
+
+
+def test_version_alone_needs_no_cli_framework(capsys: pytest.CaptureFixture[str]) -> None:
+    assert "typer" not in _top_packages(_modules_of_command(["--version"]))
+    from deployctl import __version__
+    from deployctl.cli.main import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"deployctl {__version__}\n"
+
+
+def test_version_among_other_options_is_the_root_option(capsys: pytest.CaptureFixture[str]) -> None:
+    from deployctl import __version__
+    from deployctl.cli.main import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--debug", "--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"deployctl {__version__}\n"
+
+
+def test_the_apply_command_imports_no_planner() -> None:
+    """Planners are imported by the playbook's tasks (modules/registry.py), not by the command."""
+    from deployctl.modules.registry import MODULE_FILES
+
+    loaded = _modules_after("from deployctl.cli.commands import load_command; load_command('apply')")
+    assert "deployctl.modules.registry" in loaded
+    assert not loaded & {f"deployctl.modules.{file}" for file in MODULE_FILES.values()}
