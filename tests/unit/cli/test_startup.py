@@ -146,3 +146,45 @@ def test_the_apply_command_imports_no_planner() -> None:
     loaded = _modules_after("from deployctl.cli.commands import load_command; load_command('apply')")
     assert "deployctl.modules.registry" in loaded
     assert not loaded & {f"deployctl.modules.{file}" for file in MODULE_FILES.values()}
+
+
+def test_the_program_collects_again_once_the_command_is_loaded(tmp_path: Path) -> None:
+    """Start-up's imports run without cyclic collection; the command runs with it, start-up's objects frozen."""
+    playbook = tmp_path / "site.yml"
+    playbook.write_text("- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.command: {cmd: 'true'}\n")
+    code = (
+        "import gc, sys\n"
+        "from deployctl.cli import commands\n"
+        "from deployctl.cli.main import main\n"
+        "seen = []\n"
+        "resume = commands.resume_collection\n"
+        "def spy():\n"
+        "    seen.append(gc.isenabled())\n"
+        "    resume()\n"
+        "    seen.append((gc.isenabled(), gc.get_freeze_count() > 0))\n"
+        "commands.resume_collection = spy\n"
+        f"sys.argv = ['deployctl', 'lint', {str(playbook)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as done:\n    code = done.code\n"
+        "print(code, seen, gc.isenabled())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert done.stdout.splitlines()[-1] == "0 [False, (True, True)] True"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["lint", "no-such-playbook.yml"], ["--version", "--debug"]])
+def test_a_caller_in_the_same_process_gets_its_collector_back(args: list[str]) -> None:
+    import gc
+
+    from deployctl.cli.main import main
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    with pytest.raises(SystemExit):
+        main(args)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        with pytest.raises(SystemExit):
+            main(args)
+        assert not gc.isenabled() and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
