@@ -12,12 +12,13 @@ The no-op apply needs hosts, and takes /tmp/deployctl-lab.lock while it uses the
   When the lab's keys do not open its hosts (the lab was recreated from another checkout), that is recorded and
   the apply is not measured: the lab is never brought up or down here.
 - `--bench-host`: one host of compare_tools' fleet (a `deployctl-bench-1` container, removed at the end) with
-  its workload, in a throwaway project per tree.
+  its workload, in a throwaway project per tree; `--bench-hosts N` takes N hosts (`--forks N`), as compare_tools'
+  no-op at N hosts, so that trees are compared on it alternately (raise the inotify limit first, see the README).
 The first apply of each tree converges the host and is not counted; every counted run must change nothing.
 Its cost beyond the run is the process's wall time less the run's own `seconds` (its JSON result).
 
     python benchmarks/fixed_cost.py [--baseline [NAME=]DIR ...] [--samples 7] [--lab | --bench-host | --no-apply]
-                                    [--output FILE]
+                                    [--bench-hosts N] [--output FILE]
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ REPO = BENCH_DIR.parent
 sys.path.insert(0, str(BENCH_DIR))
 
 from compare_tools import deployctl_revision  # noqa: E402 (after the path above)
+from fleet import check_inotify_headroom  # noqa: E402
 
 LAB_LOCK = Path("/tmp/deployctl-lab.lock")  # noqa: S108 (the lock every user of the lab takes)
 COMMANDS: dict[str, list[str]] = {
@@ -260,24 +262,27 @@ def lab_target(trees: Sequence[Tree]) -> ApplyTarget | str:
 
 
 @contextmanager
-def bench_host_target(trees: Sequence[Tree], workdir: Path) -> Iterator[ApplyTarget]:
-    """One bench host (compare_tools' fleet) with its workload, a project per tree; the host removed at the end."""
+def bench_host_target(trees: Sequence[Tree], workdir: Path, count: int = 1) -> Iterator[ApplyTarget]:
+    """`count` bench hosts (compare_tools' fleet) with its workload, a project per tree; removed at the end."""
     import runners
-    from fleet import Fleet, free_port_base, generate_key
+    from fleet import Fleet, free_port_base
 
-    key = generate_key(workdir)
+    from deployctl.lab.nodes import generate_key
+
+    key = generate_key(workdir, "deployctl-fixed-cost")
     fleet = Fleet(key)
     try:
         fleet.remove_all()
-        hosts = fleet.start(1, free_port_base(2))
-        fleet.wait_ready(hosts, 120.0)
+        hosts = fleet.start(count, free_port_base(count + 1))
+        fleet.wait_ready(hosts, 120.0 + 10.0 * count)
         projects = {}
         for tree in trees:
             runner = runners.DeployctlRunner()
             runner.prepare(workdir / tree.name, hosts, key)
             projects[tree.name] = runner.project
-        args = ("apply", str(runners.PLAYBOOK), "--stage", runners.STAGE, "--format", "json", "--forks", "1")
-        yield ApplyTarget(f"one bench host ({hosts[0].container}): benchmarks/workload/playbook.yml", projects, args)
+        args = ("apply", str(runners.PLAYBOOK), "--stage", runners.STAGE, "--format", "json", "--forks", str(count))
+        shown = hosts[0].container if count == 1 else f"{count} hosts, --forks {count}"
+        yield ApplyTarget(f"bench hosts ({shown}): benchmarks/workload/playbook.yml", projects, args)
     finally:
         fleet.remove_all()
 
@@ -342,6 +347,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     hosts.add_argument("--bench-host", dest="hosts", action="store_const", const="bench", help="on one bench host")
     hosts.add_argument("--no-apply", dest="hosts", action="store_const", const="none", help="no apply")
     parser.set_defaults(hosts="lab")
+    parser.add_argument("--bench-hosts", type=int, default=1, metavar="N", help="bench hosts for the apply (default 1)")
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "results" / "fixed-cost.json")
     return parser.parse_args(argv)
 
@@ -383,7 +389,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     apply_note = target.description
                     apply = measure_apply(trees, target, args.samples)
             else:
-                with bench_host_target(trees, Path(workdir)) as bench:
+                if args.bench_hosts > 1:
+                    check_inotify_headroom(args.bench_hosts)
+                with bench_host_target(trees, Path(workdir), args.bench_hosts) as bench:
                     apply_note = bench.description
                     apply = measure_apply(trees, bench, args.samples)
     print("\n" + render(trees, commands, apply))

@@ -6,6 +6,7 @@ all of them to print the root's help or the version would cost most of a second.
 
 from __future__ import annotations
 
+import gc
 import importlib
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
@@ -93,6 +94,7 @@ def load_command(name: str) -> click.Command:
     """Import the module of the command `name` and build its Click command, as Typer builds it for an app."""
     entry = COMMANDS[name]
     implementation = getattr(importlib.import_module(f"deployctl.cli.{entry.module}"), entry.attribute)
+    resume_collection()
     holder = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
     holder.callback()(_no_options)
     if isinstance(implementation, typer.Typer):
@@ -104,6 +106,14 @@ def load_command(name: str) -> click.Command:
     command = group.commands[name]
     _whole_summaries(command)
     return command
+
+
+def resume_collection() -> None:
+    """End of start-up: when main() paused cyclic garbage collection for the imports, freeze what they made (it
+    lives as long as the process: no collection scans it again) and collect again from here on."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def _whole_summaries(command: click.Command) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2.exceptions import FilterArgumentError
-from packaging.version import InvalidVersion
-from packaging.version import Version as Pep440Version
+
+if TYPE_CHECKING:
+    from packaging.version import Version as Pep440Version
 
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq,
@@ -84,7 +85,10 @@ def semver_key(version: str) -> tuple[tuple[int, int, int], tuple[int, tuple[tup
 
 
 def pep440_key(version: str) -> Pep440Version:
-    """PEP 440, as `packaging` reads it."""
+    """PEP 440, as `packaging` reads it (imported by the first pep440 comparison)."""
+    from packaging.version import InvalidVersion
+    from packaging.version import Version as Pep440Version
+
     try:
         return Pep440Version(version)
     except InvalidVersion as exc:

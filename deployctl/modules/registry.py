@@ -1,44 +1,12 @@
-"""Every module deployctl supports, by Ansible name (short and `ansible.builtin.` forms)."""
+"""Every module deployctl supports, by Ansible name (short and `ansible.builtin.` forms), each planner imported on
+its first lookup: a playbook pays for the modules it uses, and every name is known without importing any."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib
+from collections.abc import Iterator, Mapping
 
-from deployctl.modules.apt import APT
-from deployctl.modules.apt_key import APT_KEY
-from deployctl.modules.apt_repository import APT_REPOSITORY
-from deployctl.modules.authorized_key import AUTHORIZED_KEY
 from deployctl.modules.base import Module
-from deployctl.modules.blockinfile import BLOCKINFILE
-from deployctl.modules.command import COMMAND
-from deployctl.modules.copy import COPY
-from deployctl.modules.cron import CRON
-from deployctl.modules.debconf import DEBCONF
-from deployctl.modules.file import FILE
-from deployctl.modules.find import FIND
-from deployctl.modules.get_url import GET_URL
-from deployctl.modules.getent import GETENT
-from deployctl.modules.group import GROUP
-from deployctl.modules.lineinfile import LINEINFILE
-from deployctl.modules.mount import MOUNT
-from deployctl.modules.openssh_keypair import OPENSSH_KEYPAIR
-from deployctl.modules.package_facts import PACKAGE_FACTS
-from deployctl.modules.pam_limits import PAM_LIMITS
-from deployctl.modules.pamd import PAMD
-from deployctl.modules.pip import PIP
-from deployctl.modules.replace import REPLACE
-from deployctl.modules.service import SERVICE
-from deployctl.modules.service_facts import SERVICE_FACTS
-from deployctl.modules.setup import SETUP
-from deployctl.modules.shell import SHELL
-from deployctl.modules.stat import STAT
-from deployctl.modules.sysctl import SYSCTL
-from deployctl.modules.systemd import SYSTEMD
-from deployctl.modules.template import TEMPLATE
-from deployctl.modules.timezone import TIMEZONE
-from deployctl.modules.ufw import UFW
-from deployctl.modules.unarchive import UNARCHIVE
-from deployctl.modules.user import USER
 
 FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 
@@ -50,53 +18,78 @@ COLLECTION_MODULES: Mapping[str, frozenset[str]] = {
 """The modules deployctl has that a collection other than ansible.builtin holds, by the collection's prefix:
 `ansible.posix.sysctl` is `sysctl`; a name the collection does not hold stays unknown."""
 
-_MODULES: list[Module] = [
-    APT,
-    COPY,
-    TEMPLATE,
-    FILE,
-    LINEINFILE,
-    USER,
-    GROUP,
-    SERVICE,
-    SYSTEMD,
-    COMMAND,
-    SHELL,
-    SYSCTL,
-    STAT,
-    GETENT,
-    SERVICE_FACTS,
-    PACKAGE_FACTS,
-    SETUP,
-    MOUNT,
-    AUTHORIZED_KEY,
-    TIMEZONE,
-    GET_URL,
-    UNARCHIVE,
-    APT_REPOSITORY,
-    APT_KEY,
-    REPLACE,
-    BLOCKINFILE,
-    CRON,
-    PAM_LIMITS,
-    FIND,
-    PIP,
-    DEBCONF,
-    UFW,
-    PAMD,
-    OPENSSH_KEYPAIR,
-]
+MODULE_FILES: Mapping[str, str] = {
+    "apt": "apt",
+    "package": "apt",
+    "copy": "copy",
+    "template": "template",
+    "file": "file",
+    "lineinfile": "lineinfile",
+    "user": "user",
+    "group": "group",
+    "service": "service",
+    "systemd": "systemd",
+    "systemd_service": "systemd",
+    "command": "command",
+    "shell": "shell",
+    "sysctl": "sysctl",
+    "stat": "stat",
+    "getent": "getent",
+    "service_facts": "service_facts",
+    "package_facts": "package_facts",
+    "setup": "setup",
+    "mount": "mount",
+    "authorized_key": "authorized_key",
+    "timezone": "timezone",
+    "get_url": "get_url",
+    "unarchive": "unarchive",
+    "apt_repository": "apt_repository",
+    "apt_key": "apt_key",
+    "replace": "replace",
+    "blockinfile": "blockinfile",
+    "cron": "cron",
+    "pam_limits": "pam_limits",
+    "find": "find",
+    "pip": "pip",
+    "debconf": "debconf",
+    "ufw": "ufw",
+    "pamd": "pamd",
+    "openssh_keypair": "openssh_keypair",
+}
+"""Every module name and alias -> the file under deployctl/modules/ that defines it, as the constant named after
+the module in capitals (`systemd_service` -> modules/systemd.py's SYSTEMD). A unit test checks this table against
+the modules' own names and aliases."""
 
 
-def _index(modules: list[Module]) -> dict[str, Module]:
-    table: dict[str, Module] = {}
-    for module in modules:
-        for name in (module.name, *module.aliases):
-            table[name] = module
-    return table
+class ModuleRegistry(Mapping[str, Module]):
+    """The modules by name and alias; a module's file is imported when it is first looked up, then kept."""
+
+    def __init__(self, files: Mapping[str, str]) -> None:
+        self._files = dict(files)
+        self._loaded: dict[str, Module] = {}
+
+    def __getitem__(self, name: str) -> Module:
+        loaded = self._loaded.get(name)
+        if loaded is not None:
+            return loaded
+        file = self._files[name]  # KeyError for a name deployctl has no module for, as a dict
+        module = getattr(importlib.import_module(f"deployctl.modules.{file}"), file.upper())
+        if not isinstance(module, Module):
+            raise TypeError(f"deployctl.modules.{file}.{file.upper()} is not a Module")
+        self._loaded[name] = module
+        return module
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._files
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
 
 
-MODULES: Mapping[str, Module] = _index(_MODULES)
+MODULES: Mapping[str, Module] = ModuleRegistry(MODULE_FILES)
 
 
 def canonical_name(name: str) -> str:

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from deployctl.facts.base import RawFact
-from deployctl.facts.packages import PackageListFact
 from deployctl.ledger.db import open_ledger, transaction
 from deployctl.ledger.drift import baselines, save_baseline
 from deployctl.ledger.locks import acquire
@@ -230,6 +229,10 @@ def record_baselines(record: DeploymentRecord, result: RunResult, connections: R
     """Read the package list of each host that needs a baseline over the run's open connection, into the record
     (written with its outcome)."""
     hosts = [h for h in baseline_hosts(result, baselines(record.connection, stage)) if h in connections.open]
+    if not hosts:
+        return  # a no-op apply on hosts with baselines reads no package list
+    from deployctl.facts.packages import PackageListFact
+
     fact = PackageListFact()
 
     def read(host: str) -> dict[str, str] | None:

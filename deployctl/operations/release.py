@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deployctl.errors import DeployctlError, InputError
-from deployctl.immutable.recipe import ImageRelease
 from deployctl.ledger.db import actor, now_iso, open_ledger
 from deployctl.ledger.records import (
     get_release,
@@ -26,20 +25,15 @@ from deployctl.model.playbook import Playbook
 from deployctl.model.project import Project
 from deployctl.model.records import ReleaseImage, ReleaseRow
 from deployctl.operations.context import EngineFactory, Say, stage_contexts
-from deployctl.operations.targets import check_vm_input, stage_targets
-from deployctl.release.images import (
-    LoadedRelease,
-    build_play_image,
-    container_scopes,
-    image_exists,
-    image_release_from_json,
-    image_release_to_json,
-    load_release,
-)
 from deployctl.release.store import snapshot_release
 
 if TYPE_CHECKING:
     from deployctl.dockerapi.types import EngineApi
+    from deployctl.immutable.recipe import ImageRelease
+    from deployctl.release.images import LoadedRelease
+
+# An apply records its release and needs nothing of images: release.images and the stage targets are imported by
+# the functions that build, find or check a release's images.
 
 
 @dataclass(frozen=True)
@@ -108,6 +102,8 @@ def build_release_images(
     The Docker engine is reached only when a play has container targets. An image already recorded for the
     release and still on the Docker host is kept as it is, never rebuilt.
     """
+    from deployctl.release.images import build_play_image, container_scopes, image_exists, image_release_to_json
+
     plays = [(play, scopes) for play in loaded.playbook.plays if (scopes := container_scopes(loaded, play))]
     if not plays:
         return []
@@ -142,6 +138,8 @@ def recorded_image_release(
     client: EngineApi, connection: sqlite3.Connection, release_id: str, play: str
 ) -> ImageRelease:
     """The image recorded for a release's play, exactly (by digest); an error when none is recorded or it is gone."""
+    from deployctl.release.images import image_exists, image_release_from_json
+
     found = {image.play: image for image in release_images(connection, release_id)}.get(play)
     if found is None or found.spec == "{}":
         raise DeployctlError(
@@ -163,6 +161,9 @@ def create_release(
 
     Invalid input (a playbook that does not fit a stage's variables) is reported before anything is built.
     """
+    from deployctl.operations.targets import check_vm_input, stage_targets
+    from deployctl.release.images import load_release
+
     with closing(open_ledger(project.ledger)) as connection:
         row = record_release(connection, project, default_playbook(project, playbook), note)
         loaded = load_release(project, row)

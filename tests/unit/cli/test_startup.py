@@ -110,3 +110,81 @@ def test_listing_the_inventory_imports_no_ssh_library() -> None:
     loaded = _modules_after("from deployctl.cli.commands import load_command; load_command('inventory')")
     assert "deployctl.cli.inventory" in loaded
     assert not _top_packages(loaded) & {"paramiko", "cryptography", "docker", "jinja2", "rich"}
+
+
+def test_the_entry_module_imports_no_framework_library_or_planner() -> None:
+    loaded = _modules_after("import deployctl.cli.main")
+    assert not _top_packages(loaded) & (HEAVY | {"typer", "yaml", "sqlite3", "packaging"})
+    assert not {name for name in loaded if name.startswith(("deployctl.modules.", "deployctl.model."))}
+
+
+def test_version_alone_needs_no_cli_framework(capsys: pytest.CaptureFixture[str]) -> None:
+    assert "typer" not in _top_packages(_modules_of_command(["--version"]))
+    from deployctl import __version__
+    from deployctl.cli.main import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"deployctl {__version__}\n"
+
+
+def test_version_among_other_options_is_the_root_option(capsys: pytest.CaptureFixture[str]) -> None:
+    from deployctl import __version__
+    from deployctl.cli.main import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--debug", "--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"deployctl {__version__}\n"
+
+
+def test_the_apply_command_imports_no_planner() -> None:
+    """Planners are imported by the playbook's tasks (modules/registry.py), not by the command."""
+    from deployctl.modules.registry import MODULE_FILES
+
+    loaded = _modules_after("from deployctl.cli.commands import load_command; load_command('apply')")
+    assert "deployctl.modules.registry" in loaded
+    assert not loaded & {f"deployctl.modules.{file}" for file in MODULE_FILES.values()}
+
+
+def test_the_program_collects_again_once_the_command_is_loaded(tmp_path: Path) -> None:
+    """Start-up's imports run without cyclic collection; the command runs with it, start-up's objects frozen."""
+    playbook = tmp_path / "site.yml"
+    playbook.write_text("- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.command: {cmd: 'true'}\n")
+    code = (
+        "import gc, sys\n"
+        "from deployctl.cli import commands\n"
+        "from deployctl.cli.main import main\n"
+        "seen = []\n"
+        "resume = commands.resume_collection\n"
+        "def spy():\n"
+        "    seen.append(gc.isenabled())\n"
+        "    resume()\n"
+        "    seen.append((gc.isenabled(), gc.get_freeze_count() > 0))\n"
+        "commands.resume_collection = spy\n"
+        f"sys.argv = ['deployctl', 'lint', {str(playbook)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as done:\n    code = done.code\n"
+        "print(code, seen, gc.isenabled())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert done.stdout.splitlines()[-1] == "0 [False, (True, True)] True"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["lint", "no-such-playbook.yml"], ["--version", "--debug"]])
+def test_a_caller_in_the_same_process_gets_its_collector_back(args: list[str]) -> None:
+    import gc
+
+    from deployctl.cli.main import main
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    with pytest.raises(SystemExit):
+        main(args)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        with pytest.raises(SystemExit):
+            main(args)
+        assert not gc.isenabled() and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
