@@ -577,7 +577,7 @@ def measure_kind(
             size = SizeResult(workload, n, light, floor_report, tools, notes, load)
             on_size(size)
             load = os.getloadavg()
-    fleet.remove_all()
+    print(f"removed the {fleet.remove_all()} {kind} hosts", flush=True)
 
 
 def run(args: argparse.Namespace, workdir: Path) -> int:
