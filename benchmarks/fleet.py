@@ -331,11 +331,12 @@ class Fleet:
         return parallel(hosts, lambda host: self._state(host, workload), DOCKER_WORKERS)
 
     def _state(self, host: BenchHost, workload: Workload) -> HostState:
-        """One host's state; an incomplete read is read again once, then kept with its raw output for the report."""
+        """One host's state; an incomplete read is read again (three reads at most), then kept with its raw output
+        for the report."""
         output = ""
-        for _ in range(2):
+        for _ in range(3):
             output = self._exec(host, workload.state_script)
             state = parse_state(host.name, output)
-            if state.complete:
+            if workload.read_whole(state):
                 return state
         return HostState(host.name, (*parse_state(host.name, output).lines, ("raw", output)))

@@ -103,6 +103,13 @@ class Workload:
     """state -> what a check run changed of the drift (check mode must change nothing)."""
     rendered_file: str
     """The template's destination: the cross-tool note compares its digest."""
+    stat_paths: tuple[str, ...]
+    """The paths the state script stats: a read must have a line for each (docker exec can lose the start of
+    an output under load)."""
+
+    def read_whole(self, state: HostState) -> bool:
+        """Whether a state read has every line it must have: each stat line and the last line."""
+        return state.complete and all(state.get(f"stat {path}") is not None for path in self.stat_paths)
 
     @property
     def folder(self) -> Path:
@@ -221,6 +228,7 @@ APP = Workload(
     state_problems=app_state_problems,
     drift_problems=app_drift_problems,
     rendered_file="/etc/benchapp/app.conf",
+    stat_paths=APP_STAT_PATHS,
 )
 
 
@@ -353,6 +361,7 @@ SVC = Workload(
     state_problems=svc_state_problems,
     drift_problems=svc_drift_problems,
     rendered_file="/etc/benchsvc.ini",
+    stat_paths=SVC_STAT_PATHS,
 )
 
 WORKLOADS = {workload.name: workload for workload in (APP, SVC)}

@@ -144,3 +144,11 @@ def test_app_state_problems_report_a_wrong_mode_and_a_missing_line() -> None:
     assert len(problems) == 2
     assert "/opt/benchapp/app.py" in problems[0]
     assert "app.conf" in problems[1]
+
+
+def test_a_state_read_missing_a_stat_line_is_not_whole() -> None:
+    whole = svc_state()
+    assert SVC.read_whole(whole)
+    cut = HostState(whole.host, tuple(line for line in whole.lines if line[0] != "stat /srv/benchsvc/current"))
+    assert cut.complete
+    assert not SVC.read_whole(cut)
