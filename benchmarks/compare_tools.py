@@ -1,13 +1,16 @@
-"""deployctl vs ansible-core vs pyinfra vs the bare SSH floor: one workload, N lab-style hosts, one run.
+"""deployctl vs ansible-core vs pyinfra vs the bare SSH floor: two workloads, N lab-style hosts, one run.
 
-    python benchmarks/compare_tools.py --hosts 10 50
+    python benchmarks/compare_tools.py --hosts 10 50 200
 
-Starts max(N) bench containers (`deployctl-bench-N`, label `deployctl.bench=1`), then for each N: times the
-bare floor (paramiko connect + `true` on every host, in-process and as a fresh process), and for each tool
+Host counts below --light-from (100) run on systemd hosts, as lab VMs; the others (the scale point, 200) on light
+hosts: the same image with sshd instead of systemd, so that 200 fit on a small machine. For each kind, starts
+max(N) bench containers (`deployctl-bench-N`, label `deployctl.bench=1`), then for each N: times the bare floor
+(paramiko connect + `true` on every host, in-process and as a fresh process), and for each workload and tool
 times a first apply, a no-op apply and a check after drift, verifying each run (exit code, per-host change
-counts, the state left on the hosts) before trusting its time. Prints one table per N with the ratios and
-writes every figure to benchmarks/results/latest.json. The containers are removed at the end, on failure
-and on Ctrl-C. See benchmarks/README.md.
+counts, the state left on the hosts) before trusting its time, and reads the tool's CPU and peak memory. Prints
+one table per workload and N with the ratios and issue 17's targets, and writes every figure to
+benchmarks/results/latest.json. The containers are removed at the end, on failure and on Ctrl-C.
+See benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -32,23 +35,10 @@ from typing import Any
 
 import floor
 import runners
-from fleet import (
-    BenchHost,
-    Fleet,
-    FleetError,
-    HostState,
-    check_inotify_headroom,
-    expected_state_problems,
-    free_port_base,
-)
+import targets
+from fleet import BenchHost, Fleet, FleetError, check_limits, free_port_base
 from runners import (
-    EXPECTED_CHANGED,
-    SCENARIO_TITLES,
-    SCENARIOS,
-    STAGE,
-    WORKLOAD,
     CommandRun,
-    Scenario,
     ScenarioReport,
     ToolRunner,
     compile_tool_sources,
@@ -57,14 +47,15 @@ from runners import (
     run_timed,
     shown,
 )
+from workloads import APP, SCENARIO_TITLES, SCENARIOS, WORKLOADS, HostState, Scenario, Workload
 
 from deployctl.lab.nodes import KeyPair, generate_key
 
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = BENCH_DIR / "results" / "latest.json"
 TOOL_CHOICES = ("deployctl", "pyinfra", "ansible")
-TARGETS = {"floor": 2.0, "pyinfra": 5.0, "ansible-core": 20.0}
-"""The issue's targets on the no-op apply: deployctl/floor <= 2x, pyinfra/deployctl >= 5x, ansible/deployctl >= 20x."""
+LIGHT_FROM = 100
+"""Host counts from this on run on light hosts (sshd only, no systemd): the scale point."""
 
 FLOOR_CODE = f"import sys; sys.path.insert(0, {str(BENCH_DIR)!r}); import floor; sys.exit(floor.main(sys.argv[1:]))"
 
@@ -116,26 +107,26 @@ def measure_floor(hosts: Sequence[BenchHost], key: KeyPair, samples: int) -> Flo
 # --- tools ---------------------------------------------------------------------------------------------
 
 
-def drift_problems(state: HostState) -> list[str]:
-    """After a check run the drift must still be there: check mode changes nothing."""
-    problems = []
-    if state.get("stat /opt/benchapp/app.py") != "absent":
-        problems.append(f"{state.host}: /opt/benchapp/app.py was restored by a check run")
-    if "listen = 0.0.0.0:9999" not in state.all("conf"):
-        problems.append(f"{state.host}: the drifted app.conf line was changed by a check run")
-    return problems
+def state_problems(workload: Workload, scenario: Scenario, host: BenchHost, state: HostState) -> list[str]:
+    """What is wrong with one host's state after a run of `scenario`: after a check the drift must still be there
+    (check mode changes nothing), otherwise every resource must be as the workload declares it."""
+    if state.get("raw") is not None:
+        return [f"{host.name}: incomplete state read, twice: {state.get('raw')!r}"]
+    if scenario == "check":
+        return workload.drift_problems(state)
+    return [f"{host.name}: {problem}" for problem in workload.state_problems(state, host.systemd)]
 
 
-def verify_state(fleet: Fleet, hosts: Sequence[BenchHost], report: ScenarioReport) -> list[HostState]:
+def verify_state(
+    fleet: Fleet, workload: Workload, hosts: Sequence[BenchHost], report: ScenarioReport
+) -> list[HostState]:
     """Read every host after a run and add to the report what is not as the scenario leaves it."""
-    states = fleet.states(hosts)
-    app_py = (WORKLOAD / "files" / "app.py").read_bytes()
-    wrong: list[str] = []
-    for state in states:
-        if report.scenario == "check":
-            wrong.extend(drift_problems(state))
-        else:
-            wrong.extend(f"{state.host}: {problem}" for problem in expected_state_problems(state, app_py, STAGE))
+    states = fleet.states(hosts, workload)
+    wrong = [
+        problem
+        for host, state in zip(hosts, states, strict=True)
+        for problem in state_problems(workload, report.scenario, host, state)
+    ]
     if wrong:
         report.problems.append(f"{len(wrong)} host state problem(s): " + "; ".join(wrong[:4]))
     return states
@@ -168,29 +159,38 @@ def keep(result: ToolResult, report: ScenarioReport) -> None:
 
 
 def run_tool(
-    fleet: Fleet, runner: ToolRunner, hosts: Sequence[BenchHost], key: KeyPair, folder: Path, repeat: int
+    fleet: Fleet,
+    workload: Workload,
+    runner: ToolRunner,
+    hosts: Sequence[BenchHost],
+    key: KeyPair,
+    folder: Path,
+    repeat: int,
 ) -> ToolResult:
     """Reset, then time first apply, no-op apply, drift + check; `repeat` times; verify each run."""
     runner.prepare(folder, hosts, key)
     result = ToolResult(runner.name, repeat)
     for _ in range(repeat):
-        fleet.reset(hosts)
+        fleet.reset(hosts, workload)
         for scenario in SCENARIOS:
             if scenario == "check":
-                fleet.drift(hosts)
+                fleet.drift(hosts, workload)
             command, env = runner.command(scenario), runner.environment()
             run = run_timed(command, cwd=folder, env=env)
             runner.after_run()
-            report = judge(runner, scenario, run, hosts)
-            states = verify_state(fleet, hosts, report)
+            report = judge(runner, workload, scenario, run, hosts)
+            states = verify_state(fleet, workload, hosts, report)
             if scenario == "first":
-                result.conf_digests = {s.host: s.get("sha256 /etc/benchapp/app.conf") or "" for s in states}
+                result.conf_digests = {s.host: s.get(f"sha256 {workload.rendered_file}") or "" for s in states}
             keep(result, report)
             status = "ok" if report.ok else "FAILED"
             trips = "" if report.round_trips is None else f"  {report.round_trips / len(hosts):g} round trips per host"
-            line = f"    {runner.name:<12} {SCENARIO_TITLES[scenario]:<18} {run.seconds:8.2f} s  {status}{trips}"
-            print(line, flush=True)
-    fleet.reset(hosts)
+            print(
+                f"    {runner.name:<12} {SCENARIO_TITLES[scenario]:<18} {run.seconds:8.2f} s  {status}"
+                f"  (CPU {run.cpu_seconds:.2f} s, peak {run.peak_rss_mib:.0f} MiB){trips}",
+                flush=True,
+            )
+    fleet.reset(hosts, workload)
     return result
 
 
@@ -199,12 +199,19 @@ def run_tool(
 
 @dataclass
 class SizeResult:
-    """Everything measured for one N."""
+    """Everything measured for one workload at one N (the floor is shared by the workloads of that N)."""
 
+    workload: Workload
     hosts: int
+    light: bool
     floor: FloorReport
     tools: list[ToolResult]
     notes: list[str] = field(default_factory=list)
+    load_average: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    @property
+    def kind(self) -> str:
+        return "light hosts: sshd only, no systemd" if self.light else "systemd hosts"
 
     def tool(self, name: str) -> ToolResult | None:
         return next((tool for tool in self.tools if tool.name == name), None)
@@ -231,24 +238,25 @@ def ratios(size: SizeResult) -> dict[str, dict[str, float | None]]:
     return table
 
 
-def target_verdicts(size: SizeResult) -> list[str]:
-    """The issue's targets on the no-op apply, each met or not (or not measurable)."""
-    found = ratios(size)
-    checks = [
-        ("deployctl / floor (process)", "<=", TARGETS["floor"]),
-        ("pyinfra / deployctl", ">=", TARGETS["pyinfra"]),
-        ("ansible-core / deployctl", ">=", TARGETS["ansible-core"]),
-    ]
-    lines = []
-    for name, sign, target in checks:
-        value = found[name]["noop"]
-        if value is None:
-            verdict = "not measurable (a run failed or was not run)"
-        else:
-            met = value <= target if sign == "<=" else value >= target
-            verdict = f"{value:.2f}x -> {'met' if met else 'NOT met'}"
-        lines.append(f"  no-op {name} {sign} {target:g}x: {verdict}")
-    return lines
+def target_verdicts(size: SizeResult) -> list[targets.Verdict]:
+    """Issue 17's targets for this table (the scale point's when on light hosts), each judged on this run."""
+    return targets.verdicts(ratios(size), targets.targets(scale_point=size.light))
+
+
+def controller_rows(size: SizeResult) -> list[tuple[str, list[str]]]:
+    """Per tool: the kept run's peak memory of the tool's process tree and its CPU per host, per scenario."""
+    rows = []
+    for tool in size.tools:
+        cells = []
+        for scenario in SCENARIOS:
+            report = tool.reports.get(scenario)
+            if report is None:
+                cells.append("not run")
+                continue
+            run = report.run
+            cells.append(f"{run.peak_rss_mib:.0f} MiB, {1000 * run.cpu_seconds / size.hosts:.1f} ms")
+        rows.append((tool.name, cells))
+    return rows
 
 
 def _cell(tool: ToolResult, scenario: Scenario, footnotes: list[str]) -> str:
@@ -286,7 +294,12 @@ def render(size: SizeResult) -> str:
         return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
 
     footnotes: list[str] = []
-    lines = [f"=== {size.hosts} hosts ===", row(titles), row(["-" * w for w in widths])]
+    load = ", ".join(f"{x:.2f}" for x in size.load_average)
+    lines = [
+        f"=== workload {size.workload.name}, {size.hosts} hosts ({size.kind}); load average before: {load} ===",
+        row(titles),
+        row(["-" * w for w in widths]),
+    ]
     fl = size.floor
     if fl.ok:
         best = f"(best of {len(fl.process)})"
@@ -301,7 +314,10 @@ def render(size: SizeResult) -> str:
     lines += ["", row(["ratio", *(SCENARIO_TITLES[s] for s in SCENARIOS)]), row(["-" * w for w in widths])]
     for name, values in ratios(size).items():
         lines.append(row([name, *(_fmt_ratio(values[s]) for s in SCENARIOS)]))
-    lines += ["", "targets (no-op apply, this run):", *target_verdicts(size)]
+    lines += ["", row(["controller: peak RSS, CPU per host", *(SCENARIO_TITLES[s] for s in SCENARIOS)])]
+    lines.append(row(["-" * w for w in widths]))
+    lines += [row([name, *cells]) for name, cells in controller_rows(size)]
+    lines += ["", "issue 17's targets (this run):", *(f"  {verdict.line()}" for verdict in target_verdicts(size))]
     if size.notes:
         lines += ["", "notes:", *(f"  - {note}" for note in size.notes)]
     if footnotes:
@@ -309,21 +325,22 @@ def render(size: SizeResult) -> str:
     return "\n".join(lines)
 
 
-def cross_tool_notes(tools: Sequence[ToolResult]) -> list[str]:
-    """Whether every tool rendered byte-identical app.conf files (same template, same variables)."""
+def cross_tool_notes(workload: Workload, tools: Sequence[ToolResult]) -> list[str]:
+    """Whether every tool rendered byte-identical template files (same template, same variables)."""
     digests = {tool.name: tool.conf_digests for tool in tools if tool.ok("first")}
     if len(digests) < 2:
         return []
     names = sorted(digests)
     reference = digests[names[0]]
     differ = [name for name in names[1:] if digests[name] != reference]
+    rendered = workload.rendered_file
     if differ:
-        return [f"app.conf differs byte for byte between {names[0]} and {', '.join(differ)}"]
-    return [f"app.conf is byte-identical on every host across {', '.join(names)}"]
+        return [f"{rendered} differs byte for byte between {names[0]} and {', '.join(differ)}"]
+    return [f"{rendered} is byte-identical on every host across {', '.join(names)}"]
 
 
 def as_json(size: SizeResult) -> dict[str, Any]:
-    """One N's figures for results/latest.json."""
+    """One workload's figures at one N for results/latest.json."""
     tools: dict[str, Any] = {}
     for tool in size.tools:
         scenarios: dict[str, Any] = {}
@@ -338,13 +355,19 @@ def as_json(size: SizeResult) -> dict[str, Any]:
                 "round_trips_per_host": None
                 if report.round_trips is None
                 else round(report.round_trips / size.hosts, 2),
-                "expected_changed_per_host": EXPECTED_CHANGED[scenario],
+                "expected_changed_per_host": sorted({size.workload.expected_changed(scenario, not size.light)}),
+                "cpu_seconds": round(report.run.cpu_seconds, 3),
+                "cpu_ms_per_host": round(1000 * report.run.cpu_seconds / size.hosts, 2),
+                "peak_rss_mib": round(report.run.peak_rss_mib, 1),
                 "problems": report.problems,
                 "command": shown(report.run.command),
             }
         tools[tool.name] = scenarios
     return {
+        "workload": size.workload.name,
         "hosts": size.hosts,
+        "host_kind": "light (sshd only, no systemd)" if size.light else "systemd",
+        "load_average_before": list(size.load_average),
         "floor": {
             "ok": size.floor.ok,
             "process_seconds": [round(s, 4) for s in size.floor.process],
@@ -358,7 +381,18 @@ def as_json(size: SizeResult) -> dict[str, Any]:
             name: {s: (round(v, 3) if v is not None else None) for s, v in values.items()}
             for name, values in ratios(size).items()
         },
-        "targets": target_verdicts(size),
+        "targets": [
+            {
+                "scenario": v.target.scenario,
+                "ratio": v.target.ratio,
+                "sign": v.target.sign,
+                "bound": v.target.bound,
+                "value": None if v.value is None else round(v.value, 3),
+                "met": v.met,
+                "line": v.line(),
+            }
+            for v in target_verdicts(size)
+        ],
         "notes": size.notes,
     }
 
@@ -405,8 +439,15 @@ def environment_info(args: argparse.Namespace) -> dict[str, Any]:
                 f"gather_facts: {str(args.gather_facts).lower()}, "
                 "ControlMaster=auto ControlPersist=60s (fresh control dir per run), host_key_checking=False"
             ),
-            "pyinfra": "-y --sudo --parallel N (check: --sudo --parallel N --dry --diff)",
+            "pyinfra": "-y [--sudo: app] --parallel N (check: [--sudo] --parallel N --dry --diff)",
         },
+        "workloads": {name: WORKLOADS[name].summary for name in args.workloads},
+        "light_from": args.light_from,
+        "ansible_max_hosts": args.ansible_max_hosts,
+        "controller_cost": (
+            "cpu: user+system seconds of the tool's process and the descendants it reaped (wait4 rusage); "
+            f"peak RSS: the tool's process tree summed, read every {runners.RSS_INTERVAL} s from /proc"
+        ),
     }
 
 
@@ -415,7 +456,18 @@ def environment_info(args: argparse.Namespace) -> dict[str, Any]:
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--hosts", type=int, nargs="+", default=[10, 50], help="host counts to measure (10 50)")
+    parser.add_argument(
+        "--hosts", type=int, nargs="+", default=[10, 50, 200], help="host counts to measure (10 50 200)"
+    )
+    parser.add_argument(
+        "--workloads", nargs="+", choices=tuple(WORKLOADS), default=list(WORKLOADS), help="workloads (app svc)"
+    )
+    parser.add_argument(
+        "--light-from",
+        type=int,
+        default=LIGHT_FROM,
+        help=f"host counts from this on run on light hosts: sshd only, no systemd ({LIGHT_FROM})",
+    )
     parser.add_argument(
         "--tools", nargs="+", choices=TOOL_CHOICES, default=list(TOOL_CHOICES), help="tools to run (all three)"
     )
@@ -423,17 +475,20 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--repeat", type=int, default=3, help="cycles of deployctl and pyinfra; the fastest run is kept (3)"
     )
     parser.add_argument("--ansible-repeat", type=int, default=1, help="cycles of ansible-core (1: it is slow)")
+    parser.add_argument(
+        "--ansible-max-hosts", type=int, default=50, help="ansible-core runs only up to this many hosts (50)"
+    )
     parser.add_argument("--floor-samples", type=int, default=3, help="floor samples each way; the best is kept (3)")
     parser.add_argument("--ready-timeout", type=float, default=300.0, help="seconds for the hosts to boot (300)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
     parser.add_argument(
         "--gather-facts",
         action="store_true",
-        help="deployctl and ansible-core gather facts (gather_facts: true and a task reading one); pyinfra unchanged",
+        help="app workload: deployctl and ansible-core gather facts (and a task reads one); pyinfra unchanged",
     )
     args = parser.parse_args(argv)
-    if any(n < 1 or n > 200 for n in args.hosts) or min(args.repeat, args.ansible_repeat, args.floor_samples) < 1:
-        parser.error("--hosts must be 1..200; --repeat, --ansible-repeat and --floor-samples at least 1")
+    if any(n < 1 or n > 250 for n in args.hosts) or min(args.repeat, args.ansible_repeat, args.floor_samples) < 1:
+        parser.error("--hosts must be 1..250; --repeat, --ansible-repeat and --floor-samples at least 1")
     return args
 
 
@@ -442,9 +497,14 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def write_json(path: Path, info: dict[str, Any], sizes: Sequence[SizeResult]) -> None:
+    """Every figure so far, per workload (rewritten after each table, so a partial run keeps what it measured)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     load = [round(x, 2) for x in os.getloadavg()]
-    payload = {**info, "load_average_at_end": load, "runs": [as_json(size) for size in sizes]}
+    workloads = {
+        name: {"summary": WORKLOADS[name].summary, "runs": [as_json(s) for s in sizes if s.workload.name == name]}
+        for name in info["workloads"]
+    }
+    payload = {**info, "load_average_at_end": load, "workloads": workloads}
     path.write_text(json.dumps(payload, indent=2) + "\n")
 
 
@@ -459,17 +519,73 @@ FACT_READING_TASK = "        creates: /opt/benchapp/.initialized\n"
 def gather_facts_workload() -> Path:
     """The workload with `gather_facts: true` and a task reading a fact (deployctl gathers only for content that
     reads facts), written beside it (its templates and files resolve the same)."""
-    text = runners.PLAYBOOK.read_text()
+    text = APP.playbook.read_text()
     if "  gather_facts: false\n" not in text or not text.endswith(FACT_READING_TASK):
-        raise RuntimeError(f"{runners.PLAYBOOK}: no `gather_facts: false` line to turn on, or another last task")
+        raise RuntimeError(f"{APP.playbook}: no `gather_facts: false` line to turn on, or another last task")
     text = text.replace("  gather_facts: false\n", "  gather_facts: true\n")
-    path = runners.PLAYBOOK.with_name(GATHER_FACTS_PLAYBOOK)
+    path = APP.playbook.with_name(GATHER_FACTS_PLAYBOOK)
     path.write_text(text + "      when: ansible_os_family == 'Debian'\n")
     return path
 
 
+def workload_runners(
+    args: argparse.Namespace, workload: Workload, hosts: int, playbook: Path | None
+) -> list[ToolRunner]:
+    """The tools to run for one workload at one N (ansible-core only up to --ansible-max-hosts)."""
+    names = [n for n in args.tools if n != "ansible" or hosts <= args.ansible_max_hosts]
+    chosen = make_runners(names, workload)
+    if playbook is not None and workload is APP:
+        for runner in chosen:
+            if isinstance(runner, runners.DeployctlRunner | runners.AnsibleRunner):
+                runner.playbook = playbook
+    return chosen
+
+
+def measure_kind(
+    args: argparse.Namespace,
+    fleet: Fleet,
+    key: KeyPair,
+    workdir: Path,
+    counts: Sequence[int],
+    light: bool,
+    on_size: Callable[[SizeResult], None],
+    playbook: Path | None,
+) -> None:
+    """Start max(counts) hosts of one kind, measure every N and workload on the first N of them, remove them."""
+    count = max(counts)
+    kind = "light" if light else "systemd"
+    base = free_port_base(count + 1)
+    check_limits(count, systemd=not light, port_base=base)
+    started = time.perf_counter()
+    all_hosts = fleet.start(count, base, systemd=not light)
+    print(
+        f"started {count} {kind} hosts (127.0.0.1:{base + 1}-{base + count}) in {time.perf_counter() - started:.1f} s"
+    )
+    ready = fleet.wait_ready(all_hosts, args.ready_timeout)
+    print(f"all {count} hosts accept the key, booted, sudo ok, after {ready:.1f} s more", flush=True)
+    for n in counts:
+        hosts = all_hosts[:n]
+        print(f"\n--- {n} {kind} hosts: floor", flush=True)
+        load = os.getloadavg()
+        floor_report = measure_floor(hosts, key, args.floor_samples)
+        for workload in (WORKLOADS[name] for name in args.workloads):
+            tools = []
+            for runner in workload_runners(args, workload, n, playbook):
+                print(f"--- {n} {kind} hosts, workload {workload.name}: {runner.name}", flush=True)
+                repeat = args.ansible_repeat if runner.name == "ansible-core" else args.repeat
+                folder = workdir / f"{workload.name}-{runner.name}-{n}"
+                tools.append(run_tool(fleet, workload, runner, hosts, key, folder, repeat))
+            notes = cross_tool_notes(workload, tools)
+            if "ansible" in args.tools and n > args.ansible_max_hosts:
+                notes.append(f"ansible-core not run above {args.ansible_max_hosts} hosts (--ansible-max-hosts)")
+            size = SizeResult(workload, n, light, floor_report, tools, notes, load)
+            on_size(size)
+            load = os.getloadavg()
+    print(f"removed the {fleet.remove_all()} {kind} hosts", flush=True)
+
+
 def run(args: argparse.Namespace, workdir: Path) -> int:
-    """Start the hosts, measure every N, print the tables, write the JSON; return the exit code."""
+    """Start the hosts, measure every N and workload, print the tables, write the JSON; return the exit code."""
     info = environment_info(args)
     print(
         f"deployctl {info['versions']['deployctl']} ({info['deployctl_revision']}), "
@@ -478,36 +594,25 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         flush=True,
     )
     compile_tool_sources()
-    if args.gather_facts:
-        runners.PLAYBOOK = gather_facts_workload()
+    playbook = gather_facts_workload() if args.gather_facts else None
     key = generate_key(workdir, "deployctl-bench")
     fleet = Fleet(key)
     sizes: list[SizeResult] = []
+
+    def on_size(size: SizeResult) -> None:
+        sizes.append(size)
+        print("\n" + render(size), flush=True)
+        write_json(args.output, info, sizes)
+
+    systemd_counts = sorted({n for n in args.hosts if n < args.light_from})
+    light_counts = sorted({n for n in args.hosts if n >= args.light_from})
     try:
         leftovers = fleet.remove_all()
         if leftovers:
             print(f"removed {leftovers} bench container(s) left by an earlier run", flush=True)
-        count = max(args.hosts)
-        check_inotify_headroom(count)
-        base = free_port_base(count + 1)
-        started = time.perf_counter()
-        all_hosts = fleet.start(count, base)
-        print(f"started {count} hosts (127.0.0.1:{base + 1}-{base + count}) in {time.perf_counter() - started:.1f} s")
-        ready = fleet.wait_ready(all_hosts, args.ready_timeout)
-        print(f"all {count} hosts accept the key, booted, sudo ok, after {ready:.1f} s more", flush=True)
-        for n in args.hosts:
-            hosts = all_hosts[:n]
-            print(f"\n--- {n} hosts: floor", flush=True)
-            floor_report = measure_floor(hosts, key, args.floor_samples)
-            tools = []
-            for runner in make_runners(args.tools):
-                print(f"--- {n} hosts: {runner.name}", flush=True)
-                repeat = args.ansible_repeat if runner.name == "ansible-core" else args.repeat
-                tools.append(run_tool(fleet, runner, hosts, key, workdir / f"{runner.name}-{n}", repeat))
-            size = SizeResult(n, floor_report, tools, cross_tool_notes(tools))
-            sizes.append(size)
-            print("\n" + render(size), flush=True)
-            write_json(args.output, info, sizes)
+        for counts, light in ((systemd_counts, False), (light_counts, True)):
+            if counts:
+                measure_kind(args, fleet, key, workdir, counts, light, on_size, playbook)
     finally:
         removed = fleet.remove_all()
         print(f"\nremoved {removed} bench container(s)", flush=True)

@@ -282,7 +282,7 @@ def bench_host_target(trees: Sequence[Tree], workdir: Path, count: int = 1) -> I
             projects[tree.name] = runner.project
         args = ("apply", str(runners.PLAYBOOK), "--stage", runners.STAGE, "--format", "json", "--forks", str(count))
         shown = hosts[0].container if count == 1 else f"{count} hosts, --forks {count}"
-        yield ApplyTarget(f"bench hosts ({shown}): benchmarks/workload/playbook.yml", projects, args)
+        yield ApplyTarget(f"bench hosts ({shown}): benchmarks/workload/app/playbook.yml", projects, args)
     finally:
         fleet.remove_all()
 

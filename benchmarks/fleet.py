@@ -1,14 +1,17 @@
-"""The benchmark's hosts: lab-style containers (systemd, sshd, sudo) labelled `deployctl.bench=1`.
+"""The benchmark's hosts: lab-style containers labelled `deployctl.bench=1`, of two kinds.
 
 Each host is a `deployctl/node:bookworm` container named `deployctl-bench-N`, its port 22 published on
-127.0.0.1 only, with a key pair generated for the run authorized for `vagrant`. Resetting, drifting and
-reading the workload's state go through `docker exec` (as root), never through the tools measured.
-Only containers carrying the bench label are ever stopped or removed.
+127.0.0.1 only, with a key pair generated for the run authorized for `vagrant` and for root.
+- a systemd host (10 and 50 hosts): systemd as PID 1, with the lab's flags, as a lab VM;
+- a light host (the scale point, 200 hosts): the same image started with sshd in the foreground instead of systemd
+  (under docker's init, which only reaps), without the lab's privileges: no systemd, no services, a few MiB each.
+Resetting, drifting and reading a workload's state go through `docker exec` (as root), never through the tools
+measured. Only containers carrying the bench label are ever stopped or removed.
 """
 
 from __future__ import annotations
 
-import hashlib
+import resource
 import shlex
 import socket
 import time
@@ -21,8 +24,10 @@ from typing import TypeVar
 import docker
 import paramiko
 from docker.models.containers import Container
+from workloads import HostState, Workload, parse_state
 
 from deployctl.lab.nodes import AUTHORIZE_SCRIPT, NODE_OPTIONS, KeyPair
+from deployctl.lab.nodes import generate_key as _generate_key
 
 IMAGE = "deployctl/node:bookworm"
 LABEL = "deployctl.bench"
@@ -38,6 +43,17 @@ Every container's root is the host's root, so all of them share root's `fs.inoti
 (128 on Debian): past it, systemd cannot start and the container exits with 255.
 """
 
+LIGHT_COMMAND = ["sh", "-c", "ssh-keygen -A >/dev/null && mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e"]
+"""A light host's command: host keys, then sshd in the foreground (docker's init as PID 1 only reaps)."""
+ROOT_AUTHORIZE_SCRIPT = 'umask 077 && mkdir -p /root/.ssh && printf "%s\\n" "$1" > /root/.ssh/authorized_keys'
+"""Authorize the key given as $1 for root too: the svc workload logs in as root (sshd: prohibit-password)."""
+FDS_PER_HOST = 8
+"""Open files the harness and a tool need per host at most (ansible-core: a fork, its ssh and their pipes)."""
+PORTS_PER_HOST = 4
+"""Ephemeral ports one host takes at once (the tool's connection and docker's proxy connection, with room)."""
+MIB_PER_HOST = {"systemd": 48, "light": 12}
+"""Memory one booted host takes with its docker proxy, measured (MiB), for the up-front check."""
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -48,11 +64,17 @@ class FleetError(RuntimeError):
 
 @dataclass(frozen=True)
 class BenchHost:
-    """One benchmark host: its inventory name, its container's name, and its SSH port on 127.0.0.1."""
+    """One benchmark host: its inventory name, its container's name, its SSH port on 127.0.0.1, its kind."""
 
     name: str
     container: str
     port: int
+    systemd: bool = True
+
+
+def generate_key(folder: Path, comment: str = "deployctl-bench") -> KeyPair:
+    """A fresh key pair for the run's hosts (deployctl.lab.nodes.generate_key)."""
+    return _generate_key(folder, comment)
 
 
 def _port_free(port: int) -> bool:
@@ -91,18 +113,80 @@ def root_inotify_instances() -> int:
     return in_use
 
 
-def check_inotify_headroom(count: int) -> None:
-    """Refuse to start `count` hosts that root's inotify instance limit cannot boot, saying what to raise."""
+def inotify_problems(count: int) -> list[str]:
+    """Whether root's inotify instance limit can boot `count` more systemd hosts, saying what to raise if not."""
     limit = int(Path("/proc/sys/fs/inotify/max_user_instances").read_text())
     in_use = root_inotify_instances()
     needed = count * INOTIFY_PER_HOST
-    if in_use + needed > limit:
-        suggested = max(1024, 1 << (in_use + needed).bit_length())
-        raise FleetError(
-            f"{count} systemd hosts need about {needed} inotify instances, and root already holds {in_use} of "
-            f"fs.inotify.max_user_instances={limit}: their systemd would fail to start. Raise the limit first, "
-            f"e.g. `sysctl -w fs.inotify.max_user_instances={suggested}` (not persistent; restore it after)"
+    if in_use + needed <= limit:
+        return []
+    suggested = max(1024, 1 << (in_use + needed).bit_length())
+    return [
+        f"{count} systemd hosts need about {needed} inotify instances, and root already holds {in_use} of "
+        f"fs.inotify.max_user_instances={limit}: their systemd would fail to start. Raise the limit first, "
+        f"e.g. `sysctl -w fs.inotify.max_user_instances={suggested}` (not persistent; restore it after)"
+    ]
+
+
+def check_inotify_headroom(count: int) -> None:
+    """Refuse to start `count` systemd hosts that root's inotify instance limit cannot boot."""
+    problems = inotify_problems(count)
+    if problems:
+        raise FleetError(problems[0])
+
+
+def _ephemeral_ports() -> tuple[int, int]:
+    low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+    return int(low), int(high)
+
+
+def limit_problems(count: int, systemd: bool, port_base: int) -> list[str]:
+    """What stops `count` hosts of a kind from running here, each with what to change; empty when nothing does.
+
+    Checked before any container starts: open files (this process's soft limit, which the tools inherit), the
+    ephemeral port range (every connection to 127.0.0.1 takes one, and the published ports must be outside it),
+    the memory available, and, for systemd hosts, root's inotify instances.
+    """
+    problems = []
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need_fds = count * FDS_PER_HOST + 256
+    if soft != resource.RLIM_INFINITY and soft < need_fds:
+        problems.append(
+            f"{count} hosts need about {need_fds} open files per process and the limit is {soft} (hard {hard}): "
+            f"`ulimit -n {max(need_fds, 4096)}` before running"
         )
+    low, high = _ephemeral_ports()
+    if high - low + 1 < count * PORTS_PER_HOST:
+        problems.append(
+            f"net.ipv4.ip_local_port_range {low}-{high} has fewer than {count * PORTS_PER_HOST} ports: "
+            "`sysctl -w net.ipv4.ip_local_port_range='32768 60999'`"
+        )
+    if port_base + count >= low and port_base <= high:
+        problems.append(
+            f"the published ports {port_base + 1}-{port_base + count} overlap the ephemeral range {low}-{high}"
+        )
+    available = _mem_available_mib()
+    need_mib = count * MIB_PER_HOST["systemd" if systemd else "light"]
+    if available is not None and available < need_mib + 1024:
+        problems.append(f"{count} hosts need about {need_mib} MiB and {available} MiB are available (1 GiB kept)")
+    if systemd:
+        problems.extend(inotify_problems(count))
+    return problems
+
+
+def _mem_available_mib() -> int | None:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) // 1024
+    return None
+
+
+def check_limits(count: int, systemd: bool, port_base: int) -> None:
+    """Refuse to start hosts that this machine's limits cannot run, saying what to change."""
+    problems = limit_problems(count, systemd, port_base)
+    if problems:
+        kind = "systemd" if systemd else "light"
+        raise FleetError(f"cannot run {count} {kind} hosts here: " + "; ".join(problems))
 
 
 def _text(output: object) -> str:
@@ -116,111 +200,6 @@ def parallel(items: Sequence[T], call: Callable[[T], R], workers: int) -> list[R
         return []
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(items)))) as pool:
         return list(pool.map(call, items))
-
-
-# What the workload creates, and how the harness puts it back, drifts it and reads it (run as root).
-RESET_SCRIPT = """
-userdel benchapp 2>/dev/null || true
-groupdel benchapp 2>/dev/null || true
-rm -rf /opt/benchapp /etc/benchapp /var/log/benchapp
-! getent passwd benchapp >/dev/null && ! getent group benchapp >/dev/null
-"""
-
-DRIFT_SCRIPT = """
-set -e
-sed -i 's/^listen = .*/listen = 0.0.0.0:9999/' /etc/benchapp/app.conf
-grep -q '^listen = 0.0.0.0:9999$' /etc/benchapp/app.conf
-rm /opt/benchapp/app.py
-"""
-
-STATE_PATHS = (
-    "/opt/benchapp",
-    "/etc/benchapp",
-    "/var/log/benchapp",
-    "/etc/benchapp/app.conf",
-    "/opt/benchapp/app.py",
-    "/etc/benchapp/app.env",
-    "/opt/benchapp/.initialized",
-)
-CONTENT_PATHS = ("/etc/benchapp/app.conf", "/opt/benchapp/app.py", "/etc/benchapp/app.env")
-
-STATE_SCRIPT = f"""
-for p in {" ".join(STATE_PATHS)}; do
-  if [ -e "$p" ]; then echo "stat $p $(stat -c '%F|%U|%G|%a' "$p")"; else echo "stat $p absent"; fi
-done
-echo "group $(getent group benchapp | cut -d: -f3)"
-echo "user $(getent passwd benchapp | cut -d: -f3,6,7)"
-echo "primary $(id -gn benchapp 2>/dev/null)"
-for f in {" ".join(CONTENT_PATHS)}; do
-  if [ -f "$f" ]; then echo "sha256 $f $(sha256sum < "$f" | cut -d' ' -f1)"; fi
-done
-if [ -f /etc/benchapp/app.env ]; then echo "env $(tr '\\n' '|' < /etc/benchapp/app.env)"; fi
-if [ -f /etc/benchapp/app.conf ]; then grep -E '^(host|stage|listen) = ' /etc/benchapp/app.conf | sed 's/^/conf /'; fi
-"""
-
-
-@dataclass(frozen=True)
-class HostState:
-    """What the workload left on one host, as `key -> value` lines read by STATE_SCRIPT."""
-
-    host: str
-    lines: tuple[tuple[str, str], ...]
-
-    def get(self, key: str) -> str | None:
-        return next((value for k, value in self.lines if k == key), None)
-
-    def all(self, key: str) -> list[str]:
-        return [value for k, value in self.lines if k == key]
-
-
-def parse_state(host: str, output: str) -> HostState:
-    """Split STATE_SCRIPT's output into (kind + path, value) pairs."""
-    lines: list[tuple[str, str]] = []
-    for line in output.splitlines():
-        kind, _, rest = line.partition(" ")
-        if kind in ("stat", "sha256"):
-            path, _, value = rest.partition(" ")
-            lines.append((f"{kind} {path}", value))
-        else:
-            lines.append((kind, rest))
-    return HostState(host, tuple(lines))
-
-
-def expected_state_problems(state: HostState, app_py: bytes, stage: str) -> list[str]:
-    """Differences between a host's state and what the workload declares; empty when it is right."""
-    wanted_stats = {
-        "/opt/benchapp": "directory|root|root|755",
-        "/etc/benchapp": "directory|root|benchapp|750",
-        "/var/log/benchapp": "directory|benchapp|benchapp|750",
-        "/etc/benchapp/app.conf": "regular file|root|benchapp|640",
-        "/opt/benchapp/app.py": "regular file|root|root|755",
-        "/etc/benchapp/app.env": "regular file|root|root|644",
-        "/opt/benchapp/.initialized": "regular empty file|root|root|644",
-    }
-    if state.get("raw") is not None:
-        return [f"incomplete state read, twice: {state.get('raw')!r}"]
-    problems = [
-        f"{path}: {state.get(f'stat {path}')} (want {wanted})"
-        for path, wanted in wanted_stats.items()
-        if state.get(f"stat {path}") != wanted
-    ]
-    gid = state.get("group") or ""
-    if not gid.isdigit() or int(gid) >= 1000:
-        problems.append(f"group benchapp: gid {gid!r} (want a system group)")
-    uid, _, home_shell = (state.get("user") or "").partition(":")
-    if not uid.isdigit() or int(uid) >= 1000 or home_shell != "/opt/benchapp:/usr/sbin/nologin":
-        problems.append(f"user benchapp: {state.get('user')!r} (want system, /opt/benchapp, /usr/sbin/nologin)")
-    if state.get("primary") != "benchapp":
-        problems.append(f"user benchapp: primary group {state.get('primary')!r} (want benchapp)")
-    if state.get("sha256 /opt/benchapp/app.py") != hashlib.sha256(app_py).hexdigest():
-        problems.append("/opt/benchapp/app.py: content differs from files/app.py")
-    if state.get("env") != f"BENCH_STAGE={stage}|BENCH_WORKERS=4|":
-        problems.append(f"/etc/benchapp/app.env: {state.get('env')!r}")
-    conf = set(state.all("conf"))
-    wanted_conf = {f"host = {state.host}", f"stage = {stage}", "listen = 127.0.0.1:8080"}
-    if conf != wanted_conf:
-        problems.append(f"/etc/benchapp/app.conf: {sorted(conf)} (want {sorted(wanted_conf)})")
-    return problems
 
 
 class Fleet:
@@ -243,32 +222,47 @@ class Fleet:
         parallel(containers, lambda c: c.remove(force=True, v=True), DOCKER_WORKERS)
         return len(containers)
 
-    def start(self, count: int, port_base: int) -> list[BenchHost]:
-        """Start `count` hosts with SSH on 127.0.0.1:port_base+1.. and authorize the run's key on each."""
-        hosts = [BenchHost(f"bench-{i}", f"{NAME_PREFIX}{i}", port_base + i) for i in range(1, count + 1)]
+    def start(self, count: int, port_base: int, systemd: bool = True) -> list[BenchHost]:
+        """Start `count` hosts of a kind with SSH on 127.0.0.1:port_base+1.. and authorize the run's key on each."""
+        hosts = [BenchHost(f"bench-{i}", f"{NAME_PREFIX}{i}", port_base + i, systemd) for i in range(1, count + 1)]
         parallel(hosts, self._create, DOCKER_WORKERS)
         return hosts
 
     def _create(self, host: BenchHost) -> None:
-        container = self.client.containers.run(
-            IMAGE,
-            detach=True,
-            name=host.container,
-            hostname=host.name,
-            labels={LABEL: "1", f"{LABEL}.host": host.name},
-            cap_add=list(NODE_OPTIONS.capabilities),
-            security_opt=list(NODE_OPTIONS.security_options),
-            tmpfs=dict.fromkeys(NODE_OPTIONS.tmpfs, ""),
-            volumes={path: {"bind": path, "mode": "ro"} for path in NODE_OPTIONS.read_only_binds},
-            ports={"22/tcp": (LOOPBACK, host.port)},
-        )
-        exit_code, output = container.exec_run(["sh", "-c", AUTHORIZE_SCRIPT, "sh", self.key.public_line])
-        if exit_code != 0:
-            container.reload()
-            raise FleetError(
-                f"{host.container}: authorizing the key failed (exit {exit_code}, container {container.status}):"
-                f" {_text(output)}"
+        labels = {LABEL: "1", f"{LABEL}.host": host.name, f"{LABEL}.kind": "systemd" if host.systemd else "light"}
+        ports: dict[str, tuple[str, int]] = {"22/tcp": (LOOPBACK, host.port)}
+        if host.systemd:
+            container = self.client.containers.run(
+                IMAGE,
+                detach=True,
+                name=host.container,
+                hostname=host.name,
+                labels=labels,
+                ports=ports,
+                cap_add=list(NODE_OPTIONS.capabilities),
+                security_opt=list(NODE_OPTIONS.security_options),
+                tmpfs=dict.fromkeys(NODE_OPTIONS.tmpfs, ""),
+                volumes={path: {"bind": path, "mode": "ro"} for path in NODE_OPTIONS.read_only_binds},
             )
+        else:
+            container = self.client.containers.run(
+                IMAGE,
+                LIGHT_COMMAND,
+                detach=True,
+                name=host.container,
+                hostname=host.name,
+                labels=labels,
+                ports=ports,
+                init=True,
+            )
+        for script in (AUTHORIZE_SCRIPT, ROOT_AUTHORIZE_SCRIPT):
+            exit_code, output = container.exec_run(["sh", "-c", script, "sh", self.key.public_line])
+            if exit_code != 0:
+                container.reload()
+                raise FleetError(
+                    f"{host.container}: authorizing the key failed (exit {exit_code}, container {container.status}):"
+                    f" {_text(output)}"
+                )
 
     def wait_ready(self, hosts: Sequence[BenchHost], timeout: float) -> float:
         """Poll until every host accepts the key, has finished booting and gives sudo; return the seconds taken."""
@@ -300,7 +294,8 @@ class Fleet:
                     look_for_keys=False,
                 )
                 # Blocks until systemd has finished booting, so boot work does not leak into timings.
-                _, stdout, _ = client.exec_command("systemctl is-system-running --wait; sudo -n true && echo sudo-ok")
+                boot = "systemctl is-system-running --wait; " if host.systemd else ""
+                _, stdout, _ = client.exec_command(f"{boot}sudo -n true && echo sudo-ok")
                 output = stdout.read().decode(errors="replace")
                 if "sudo-ok" in output:
                     return
@@ -323,26 +318,25 @@ class Fleet:
             raise FleetError(f"{host.container}: `sh -c {shlex.quote(script.strip())}` exit {exit_code}: {out}{err}")
         return out
 
-    def reset(self, hosts: Sequence[BenchHost]) -> None:
-        """Remove everything the workload creates, on every host."""
-        parallel(hosts, lambda host: self._exec(host, RESET_SCRIPT), DOCKER_WORKERS)
+    def reset(self, hosts: Sequence[BenchHost], workload: Workload) -> None:
+        """Remove everything the workload creates (and put back what it edits), on every host."""
+        parallel(hosts, lambda host: self._exec(host, workload.reset_script), DOCKER_WORKERS)
 
-    def drift(self, hosts: Sequence[BenchHost]) -> None:
-        """Change the `listen` line of app.conf and delete app.py, on every host."""
-        parallel(hosts, lambda host: self._exec(host, DRIFT_SCRIPT), DOCKER_WORKERS)
+    def drift(self, hosts: Sequence[BenchHost], workload: Workload) -> None:
+        """Make the workload's drift on every host (two of its resources changed)."""
+        parallel(hosts, lambda host: self._exec(host, workload.drift_script), DOCKER_WORKERS)
 
-    def states(self, hosts: Sequence[BenchHost]) -> list[HostState]:
+    def states(self, hosts: Sequence[BenchHost], workload: Workload) -> list[HostState]:
         """Read the workload's resources on every host."""
-        return parallel(hosts, self._state, DOCKER_WORKERS)
+        return parallel(hosts, lambda host: self._state(host, workload), DOCKER_WORKERS)
 
-    def _state(self, host: BenchHost) -> HostState:
-        """One host's state; an incomplete read is read again once, then kept with its raw output for the report."""
-        output = self._exec(host, STATE_SCRIPT)
-        state = parse_state(host.name, output)
-        if all(state.get(f"stat {path}") is not None for path in STATE_PATHS):
-            return state
-        output = self._exec(host, STATE_SCRIPT)
-        state = parse_state(host.name, output)
-        if all(state.get(f"stat {path}") is not None for path in STATE_PATHS):
-            return state
-        return HostState(host.name, (*state.lines, ("raw", output)))
+    def _state(self, host: BenchHost, workload: Workload) -> HostState:
+        """One host's state; an incomplete read is read again (three reads at most), then kept with its raw output
+        for the report."""
+        output = ""
+        for _ in range(3):
+            output = self._exec(host, workload.state_script)
+            state = parse_state(host.name, output)
+            if workload.read_whole(state):
+                return state
+        return HostState(host.name, (*parse_state(host.name, output).lines, ("raw", output)))

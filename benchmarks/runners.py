@@ -1,7 +1,7 @@
 """How each tool is set up, run and read: its project files, its command line, and its per-host change counts.
 
 Every tool gets the same hosts, the same key and the same parallelism (one worker per host), runs the same
-workload (benchmarks/workload/), and is judged by what it says it changed on each host:
+workload (workloads.py: benchmarks/workload/app/ or svc/), and is judged by what it says it changed on each host:
 - deployctl: its real CLI with `--format json`; the counts come from the JSON recap.
 - ansible-core: `ansible-playbook` on the same playbook and the same YAML inventory; counts from PLAY RECAP.
 - pyinfra: `pyinfra -y` on pyinfra_deploy.py; counts from its per-host operation lines, and in `--dry` mode
@@ -18,29 +18,28 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import IO, Protocol
 
 import yaml
 from fleet import BenchHost
+from workloads import APP, STAGE, Scenario, Workload
 
 from deployctl.lab.nodes import KeyPair
 
-Scenario = Literal["first", "noop", "check"]
-SCENARIOS: tuple[Scenario, ...] = ("first", "noop", "check")
-SCENARIO_TITLES = {"first": "first apply", "noop": "no-op apply", "check": "check after drift"}
-EXPECTED_CHANGED: dict[Scenario, int] = {"first": 10, "noop": 0, "check": 2}
-"""Tasks each host must report changed: all ten at first, none on the second run, the two drifted ones in check."""
-
-WORKLOAD = Path(__file__).resolve().parent / "workload"
-PLAYBOOK = WORKLOAD / "playbook.yml"
-PYINFRA_DEPLOY = WORKLOAD / "pyinfra_deploy.py"
-STAGE = "bench"
+WORKLOAD = APP.folder
+PLAYBOOK = APP.playbook
+"""The first workload's playbook (fixed_cost.py's bench host runs it)."""
 COMMAND_TIMEOUT = 900.0
 """No single run may take longer than this (seconds); a run that does is reported as failed."""
+RSS_INTERVAL = 0.05
+"""Seconds between two readings of the memory of a tool's process tree."""
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
 def executable(name: str) -> str:
@@ -56,7 +55,12 @@ def executable(name: str) -> str:
 
 @dataclass(frozen=True)
 class CommandRun:
-    """One timed subprocess: its command line, exit code, output and wall-clock seconds."""
+    """One timed subprocess: its command line, exit code, output, wall-clock seconds, and the controller's cost.
+
+    cpu_seconds: user + system CPU of the process and every descendant it waited for (wait4's rusage);
+    peak_rss_mib: the largest sum of resident memory over its process tree, read every RSS_INTERVAL from /proc
+    (rusage's ru_maxrss is no use here: Linux carries the forking harness's own peak into the child's).
+    """
 
     command: tuple[str, ...]
     exit_code: int
@@ -64,6 +68,8 @@ class CommandRun:
     stderr: str
     seconds: float
     timed_out: bool = False
+    cpu_seconds: float = 0.0
+    peak_rss_mib: float = 0.0
 
     def tail(self, lines: int = 25) -> str:
         """The last lines of stderr and stdout, for failure reports."""
@@ -114,18 +120,23 @@ class ToolRunner(Protocol):
         ...
 
 
-def write_inventory(path: Path, hosts: Sequence[BenchHost], key: KeyPair) -> None:
-    """The Ansible YAML inventory shared by deployctl and ansible-core: group `bench`, SSH via 127.0.0.1."""
+def write_inventory(path: Path, hosts: Sequence[BenchHost], key: KeyPair, user: str = APP.login_user) -> None:
+    """The Ansible YAML inventory shared by deployctl and ansible-core: group `bench`, SSH via 127.0.0.1 as `user`;
+    `bench_systemd` tells each host's kind."""
     inventory = {
         "all": {
             "vars": {
                 "bench_stage": STAGE,
                 "ansible_host": "127.0.0.1",
-                "ansible_user": "vagrant",
+                "ansible_user": user,
                 "ansible_ssh_private_key_file": str(key.private_path),
                 "ansible_host_key_checking": False,
             },
-            "children": {"bench": {"hosts": {host.name: {"ansible_port": host.port} for host in hosts}}},
+            "children": {
+                "bench": {
+                    "hosts": {host.name: {"ansible_port": host.port, "bench_systemd": host.systemd} for host in hosts}
+                }
+            },
         }
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,30 +158,84 @@ def compile_tool_sources() -> None:
         compileall.compile_dir(folder, quiet=1)
 
 
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of `pid` and all its descendants now (/proc: children of every thread, statm)."""
+    total, pending, seen = 0, [pid], set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * PAGE_SIZE
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended between two reads
+    return total
+
+
+class TreeMemory(threading.Thread):
+    """Reads the resident memory of a process tree every RSS_INTERVAL until stopped; keeps the peak."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.peak = max(self.peak, tree_rss_bytes(self.pid))
+            self.done.wait(RSS_INTERVAL)
+
+
+def _read(stream: IO[bytes]) -> str:
+    stream.seek(0)
+    return stream.read().decode(errors="replace")
+
+
 def run_timed(command: Sequence[str], *, cwd: Path, env: dict[str, str]) -> CommandRun:
-    """Run `command` to completion, timing it with perf_counter; output is captured, stdin is empty."""
-    started = time.perf_counter()
-    try:
-        completed = subprocess.run(
-            list(command),
-            cwd=cwd,
-            env={**tool_environment(), **env},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
+    """Run `command` to completion, timing it with perf_counter; output goes to files, stdin is empty.
+
+    The process is reaped with wait4, whose rusage gives its CPU and that of every descendant it waited for.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            list(command), cwd=cwd, env={**tool_environment(), **env}, stdin=subprocess.DEVNULL, stdout=out, stderr=err
         )
-    except subprocess.TimeoutExpired as exc:
+        memory = TreeMemory(process.pid)
+        memory.start()
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            process.kill()
+
+        timer = threading.Timer(COMMAND_TIMEOUT, kill)
+        timer.start()
+        _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
-        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
-        err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr or ""
-        return CommandRun(tuple(command), -1, out, err, seconds, timed_out=True)
-    seconds = time.perf_counter() - started
-    return CommandRun(tuple(command), completed.returncode, completed.stdout, completed.stderr, seconds)
+        timer.cancel()
+        memory.done.set()
+        memory.join()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        return CommandRun(
+            tuple(command),
+            -1 if timed_out.is_set() else process.returncode,
+            _read(out),
+            _read(err),
+            seconds,
+            timed_out=timed_out.is_set(),
+            cpu_seconds=usage.ru_utime + usage.ru_stime,
+            peak_rss_mib=memory.peak / 2**20,
+        )
 
 
-def judge(tool: ToolRunner, scenario: Scenario, run: CommandRun, hosts: Sequence[BenchHost]) -> ScenarioReport:
+def judge(
+    tool: ToolRunner, workload: Workload, scenario: Scenario, run: CommandRun, hosts: Sequence[BenchHost]
+) -> ScenarioReport:
     """Check a run: exit 0, every host reported, and every host changed exactly the expected number of tasks."""
     report = ScenarioReport(tool.name, scenario, run, round_trips=tool.round_trips(run))
     if run.timed_out:
@@ -186,11 +251,11 @@ def judge(tool: ToolRunner, scenario: Scenario, run: CommandRun, hosts: Sequence
     missing = [host.name for host in hosts if host.name not in report.changed]
     if missing:
         report.problems.append(f"no result for {len(missing)} host(s): {', '.join(missing[:5])}")
-    wanted = EXPECTED_CHANGED[scenario]
-    wrong = {name: count for name, count in report.changed.items() if count != wanted}
+    wanted = {host.name: workload.expected_changed(scenario, host.systemd) for host in hosts}
+    wrong = {name: count for name, count in report.changed.items() if count != wanted.get(name)}
     if wrong:
-        shown = ", ".join(f"{name}={count}" for name, count in list(wrong.items())[:5])
-        report.problems.append(f"changed must be {wanted} on every host; got {shown}")
+        shown = ", ".join(f"{name}={count} (want {wanted.get(name)})" for name, count in list(wrong.items())[:5])
+        report.problems.append(f"wrong changed counts: {shown}")
     return report
 
 
@@ -202,19 +267,23 @@ class DeployctlRunner:
 
     name = "deployctl"
 
-    def __init__(self) -> None:
+    def __init__(self, workload: Workload = APP) -> None:
+        self.workload = workload
         self.project = Path()
         self.forks = 1
+        self.playbook: Path | None = None
+        """Another playbook than the workload's (compare_tools --gather-facts)."""
 
     def prepare(self, folder: Path, hosts: Sequence[BenchHost], key: KeyPair) -> None:
         self.project = folder
         self.forks = len(hosts)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "deployctl.yml").write_text(f"stages: [{STAGE}]\n")
-        write_inventory(folder / "inventories" / f"{STAGE}.yml", hosts, key)
+        write_inventory(folder / "inventories" / f"{STAGE}.yml", hosts, key, self.workload.login_user)
 
     def command(self, scenario: Scenario) -> list[str]:
-        command = [executable("deployctl"), "--project", str(self.project), "apply", str(PLAYBOOK)]
+        playbook = str(self.playbook or self.workload.playbook)
+        command = [executable("deployctl"), "--project", str(self.project), "apply", playbook]
         command += ["--stage", STAGE, "--format", "json", "--forks", str(self.forks)]
         return [*command, "--check", "--diff"] if scenario == "check" else command
 
@@ -266,7 +335,9 @@ class AnsibleRunner:
 
     name = "ansible-core"
 
-    def __init__(self) -> None:
+    def __init__(self, workload: Workload = APP) -> None:
+        self.workload = workload
+        self.playbook: Path | None = None
         self.folder = Path()
         self.inventory = Path()
         self.runs = 0
@@ -276,7 +347,7 @@ class AnsibleRunner:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.inventory = folder / "inventory.yml"
-        write_inventory(self.inventory, hosts, key)
+        write_inventory(self.inventory, hosts, key, self.workload.login_user)
         (folder / "ansible.cfg").write_text(
             "[defaults]\n"
             f"forks = {len(hosts)}\n"
@@ -291,7 +362,8 @@ class AnsibleRunner:
         )
 
     def command(self, scenario: Scenario) -> list[str]:
-        command = [executable("ansible-playbook"), "-i", str(self.inventory), str(PLAYBOOK)]
+        playbook = str(self.playbook or self.workload.playbook)
+        command = [executable("ansible-playbook"), "-i", str(self.inventory), playbook]
         return [*command, "--check", "--diff"] if scenario == "check" else command
 
     def environment(self) -> dict[str, str]:
@@ -336,11 +408,12 @@ PYINFRA_CHANGE_ROW = re.compile(r"^\s{4}(?P<op>\S.*?)\s{2,}(?P<change>-|\d+ \(.*
 
 
 class PyinfraRunner:
-    """pyinfra on an inventory.py of the same hosts: `-y --sudo --parallel N`; check mode is `--dry --diff`."""
+    """pyinfra on an inventory.py of the same hosts: `-y [--sudo] --parallel N`; check mode is `--dry --diff`."""
 
     name = "pyinfra"
 
-    def __init__(self) -> None:
+    def __init__(self, workload: Workload = APP) -> None:
+        self.workload = workload
         self.folder = Path()
         self.hosts: list[str] = []
 
@@ -350,18 +423,21 @@ class PyinfraRunner:
         folder.mkdir(parents=True, exist_ok=True)
         common = {
             "ssh_hostname": "127.0.0.1",
-            "ssh_user": "vagrant",
+            "ssh_user": self.workload.login_user,
             "ssh_key": str(key.private_path),
             "ssh_strict_host_key_checking": "off",
             "ssh_known_hosts_file": "/dev/null",
             "bench_stage": STAGE,
         }
-        entries = ",\n".join(f"    ({host.name!r}, {{**COMMON, 'ssh_port': {host.port}}})" for host in hosts)
+        entries = ",\n".join(
+            f"    ({host.name!r}, {{**COMMON, 'ssh_port': {host.port}, 'bench_systemd': {host.systemd}}})"
+            for host in hosts
+        )
         (folder / "inventory.py").write_text(f"COMMON = {common!r}\nbench = [\n{entries},\n]\n")
 
     def command(self, scenario: Scenario) -> list[str]:
-        common = ["--sudo", "--parallel", str(len(self.hosts))]
-        files = [str(self.folder / "inventory.py"), str(PYINFRA_DEPLOY)]
+        common = [*(["--sudo"] if self.workload.become else []), "--parallel", str(len(self.hosts))]
+        files = [str(self.folder / "inventory.py"), str(self.workload.pyinfra_deploy)]
         if scenario == "check":
             return [executable("pyinfra"), *common, "--dry", "--diff", *files]
         return [executable("pyinfra"), "-y", *common, *files]
@@ -415,14 +491,14 @@ class PyinfraRunner:
         return None
 
 
-def make_runners(names: Sequence[str]) -> list[ToolRunner]:
-    """The runners for the tools named, in the order given."""
+def make_runners(names: Sequence[str], workload: Workload = APP) -> list[ToolRunner]:
+    """The runners for the tools named, in the order given, for one workload."""
     known: dict[str, type[DeployctlRunner] | type[AnsibleRunner] | type[PyinfraRunner]] = {
         "deployctl": DeployctlRunner,
         "pyinfra": PyinfraRunner,
         "ansible": AnsibleRunner,
     }
-    return [known[name]() for name in names]
+    return [known[name](workload) for name in names]
 
 
 def shown(command: Sequence[str]) -> str:
