@@ -111,7 +111,9 @@ def mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def per_target_figure(points: Sequence[tuple[str, float]], unit: str, method: str, why_none: str) -> Figure:
+def per_target_figure(
+    points: Sequence[tuple[str, float]], unit: str, method: str, why_none: str = "no target"
+) -> Figure:
     """The mean over targets of a per-target measure, each target's value in the detail."""
     average = mean([value for _name, value in points])
     if average is None:
