@@ -163,38 +163,41 @@ def fresh_row(run: _Run) -> ScoreRow:
     )
 
 
-def vm_seconds(done: StageDeployment) -> list[tuple[str, float]]:
-    """Per VM, the seconds its tasks took in a deployment."""
-    per_host: dict[str, float] = {}
-    for result in done.vms.results if done.vms else ():
-        per_host[result.host] = per_host.get(result.host, 0.0) + result.seconds
-    return [(host, round(value, 3)) for host, value in per_host.items()]
-
-
 def deploy_rows(run: _Run) -> tuple[list[ScoreRow], list[Series]]:
     """The change deployed both ways under load from 127.0.0.1: per target, for the stage, requests failed."""
-    from deployctl.operations.comparing.fleet import start_fleet_proxy
+    from deployctl.operations.comparing.fleet import serve_only, start_fleet_proxy, vm_upstreams
 
     client = run.client()
     load_vm = judging.unmeasured("requests", "load through a proxy in front of the VMs", "the stage has no VM")
     vm_done: StageDeployment | None = None
     vm_time = 0.0
+    vm_points: list[tuple[str, float]] = []
     if run.new_targets.vm_hosts:
         from deployctl.immutable.load import HttpLoad
 
-        proxy, port = start_fleet_proxy(client, run.stage, run.new_targets.vm_hosts)
+        vms = run.new_targets.vm_hosts
+        upstreams = dict(zip([h.name for h in vms], vm_upstreams(client, vms), strict=True))
+        proxy, port = start_fleet_proxy(client, run.stage, list(upstreams.values()))
+        load = HttpLoad(f"http://127.0.0.1:{port}/", workers=2, max_seconds=600)
         try:
-            load = HttpLoad(f"http://127.0.0.1:{port}/", workers=2, max_seconds=600).start()
-            vm_done, vm_time = timed(lambda: run.deploy(run.new, vms_only(run.new_targets), DeployOptions()))
-            report = load.stop()
+            load.start()
+            began = time.monotonic()
+            for index, vm in enumerate(vms):
+                serve_only(proxy, run.stage, [u for n, u in upstreams.items() if n != vm.name], 2 * index + 2)
+                batch = replace(vms_only(run.new_targets), vm_hosts=(vm,))
+                vm_done, seconds = timed(lambda batch=batch: run.deploy(run.new, batch, DeployOptions()))  # type: ignore[misc]
+                vm_points.append((vm.name, round(seconds, 3)))
+                serve_only(proxy, run.stage, list(upstreams.values()), 2 * index + 3)
+            vm_time = time.monotonic() - began
         finally:
+            report = load.stop()
             proxy.remove(force=True)
         load_vm = judging.count(
             report.failed,
             "requests",
             "HTTP GETs from 127.0.0.1 (2 threads) through an nginx proxy in front of the stage's VMs (the stage"
-            " proxy's image and config: a failed upstream is retried on another) while deploy applied the change"
-            " to the VMs (all at once, as `deploy` does; no drain)",
+            " proxy's image and config: a failed upstream is retried on another) while the change rolled over the"
+            " VMs one at a time: each taken out of the proxy and drained, deployed, put back",
             [f"sent {report.sent}", *report.errors],
         )
     ct_done: StageDeployment | None = None
@@ -211,20 +214,21 @@ def deploy_rows(run: _Run) -> tuple[list[ScoreRow], list[Series]]:
             " (`deploy --load`: start, health, into the upstream, old one drained and stopped)",
             [f"sent {sum(r.sent for r in reports)}", *(e for r in reports for e in r.errors)],
         )
-    vm_points = vm_seconds(vm_done) if vm_done else []
     ct_points = [(s.new, s.seconds) for r in (ct_done.rollouts if ct_done else ()) for s in r.swaps]
     per_target = ScoreRow(
         "deploy.per_target",
         "a container deploy is one swap, a VM deploy converges each host",
-        "seconds per VM (its tasks) and per replica (start to old one drained)",
-        judging.per_target_figure(vm_points, "s", "sum of the apply's task times on each VM", "no VM"),
+        "seconds per VM (its batch's deployment) and per replica (start to old one drained)",
+        judging.per_target_figure(vm_points, "s", "wall time of deploy to each VM in its batch", "no VM"),
         judging.per_target_figure(ct_points, "s", "each replica's swap in the rollout", "no replica"),
     )
     stage = ScoreRow(
         "deploy.stage",
         "immutable deploys are slower to build but quicker to roll",
         "the change deployed to the whole stage",
-        judging.seconds(vm_time, "wall time of deploy's apply of the release to the stage's VMs (one deployment)")
+        judging.seconds(
+            vm_time, "wall time of the rolling deploy of the VMs: one deployment per VM, each drained from the proxy"
+        )
         if vm_done
         else judging.unmeasured("s", "deploy to VMs", "the stage has no VM"),
         judging.seconds(ct_time, "wall time of deploy's rollout of the recorded image (one deployment)")

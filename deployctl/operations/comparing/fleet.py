@@ -3,11 +3,12 @@ and config (retries on another upstream), the VMs' app port as upstreams, publis
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from deployctl.dockerapi.types import Container, EngineApi
 from deployctl.errors import DeployctlError
-from deployctl.immutable.proxy import Upstream, render_stage_conf, start_proxy_named
+from deployctl.immutable.proxy import Upstream, reload_proxy, render_stage_conf, start_proxy_named, wait_workers_gone
 from deployctl.lab.nodes import node_container_name
 from deployctl.model.inventory import InventoryHost
 from deployctl.operations.comparing.fresh import COMPARE_LABEL, free_port
@@ -33,9 +34,19 @@ def vm_upstreams(client: EngineApi, vms: Sequence[InventoryHost]) -> list[Upstre
     return upstreams
 
 
-def start_fleet_proxy(client: EngineApi, stage: str, vms: Sequence[InventoryHost]) -> tuple[Container, int]:
+def start_fleet_proxy(client: EngineApi, stage: str, upstreams: Sequence[Upstream]) -> tuple[Container, int]:
     """Start a proxy in front of the stage's VMs on 127.0.0.1 (a free port); the container and its port."""
-    conf = render_stage_conf(stage, vm_upstreams(client, vms), 1)
+    conf = render_stage_conf(stage, upstreams, 1)
     port = free_port()
     name = f"deployctl-compare-{stage}-vmproxy"
     return start_proxy_named(client, name, {COMPARE_LABEL: stage}, LAB_NETWORK, port, conf), port
+
+
+DRAIN_TIMEOUT = 30.0
+
+
+def serve_only(proxy: Container, stage: str, upstreams: Sequence[Upstream], generation: int) -> bool:
+    """Point the proxy at `upstreams` (a graceful reload) and wait until the workers that served the others have
+    finished their requests: the drain; False when they still ran at the deadline."""
+    before = reload_proxy(proxy, render_stage_conf(stage, upstreams, generation))
+    return wait_workers_gone(proxy, before.all, time.monotonic() + DRAIN_TIMEOUT)
