@@ -258,7 +258,8 @@ def declared_tasks(loaded: LoadedRelease) -> list[tuple[str, judging.Declared]]:
 
 def vm_residue(run: _Run) -> list[str]:
     """On each VM, what the newer release left after the return to the older one: a check-mode scan (drift's VM
-    scanner) of the newer release finds its own resources in place that only it declares."""
+    scanner) of the newer release finds its own resources in place that only it declares. Once listed, users
+    and files are removed; packages are left in place (see `removal_words`), and said so."""
     older = {resource for _name, resource in declared_tasks(run.old)}
     newer = declared_tasks(run.new)
     inventory = run.new_targets.inventory
@@ -267,8 +268,11 @@ def vm_residue(run: _Run) -> list[str]:
     for host in run.new_targets.vm_hosts:
         with SshTransport(run.new_targets.context.endpoint(host)) as transport:
             facts = check_release(host, transport, release, [])
-        statuses = {result.task: result.status for result in facts.results}
-        found += [f"{host.name}: {item}" for item in judging.residue(newer, older, statuses)]
+            statuses = {result.task: result.status for result in facts.results}
+            for item in judging.residue(newer, older, statuses):
+                words = judging.removal_words(item)
+                removed = transport.run(list(words), become=True).exit_code == 0 if words else False
+                found.append(f"{host.name}: {item}" + ("" if removed else " (left in place)"))
     return found
 
 
@@ -282,7 +286,7 @@ def backout_row(run: _Run) -> ScoreRow:
             seconds,
             "wall time of deploy's apply of the previous release to the VMs (a VM's rollback re-applies the older"
             " release); residue: a check-mode scan of the newer release on each VM lists what only it declares"
-            " and finds still in place",
+            " and finds still in place (users and files then removed by compare, packages left)",
             [f"residue ({len(left)}): " + ("none" if not left else ""), *left],
         )
     ct_fig = judging.unmeasured("s", "rollback", "the stage has no container target")

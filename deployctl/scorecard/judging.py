@@ -35,14 +35,28 @@ def declared(module: str, args: Mapping[str, object]) -> Declared:
 
 def residue(
     newer: Sequence[tuple[str, Declared]], older: set[Declared], statuses: Mapping[str, str]
-) -> tuple[str, ...]:
+) -> tuple[Declared, ...]:
     """What a return to the older release left of the newer one: resources only the newer release declares
     (`newer`: task name and resource) that a check-mode run of the newer release finds in place (status `ok`)."""
     return tuple(
-        str(resource)
+        resource
         for name, resource in newer
         if resource not in older and resource.resource and statuses.get(name) == "ok"
     )
+
+
+def removal_words(item: Declared) -> tuple[str, ...] | None:
+    """The command that removes a residue item (a user, a file), None for any other kind or a resource still
+    templated. Packages stay: the VM's package baseline follows packages only through an apply, and a package
+    removed behind its back would be drift that `--fix` installs again."""
+    if "{{" in item.resource:
+        return None
+    names = tuple(name.strip() for name in item.resource.split(",") if name.strip())
+    if item.module == "user" and len(names) == 1:
+        return ("userdel", "--", names[0])
+    if item.module in ("copy", "template", "file") and len(names) == 1 and names[0].startswith("/"):
+        return ("rm", "-f", "--", names[0])
+    return None
 
 
 def parity_verdict(values: Mapping[str, Sequence[str]], stage_words: Mapping[str, set[str]]) -> ParityVerdict:

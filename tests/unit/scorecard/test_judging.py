@@ -10,6 +10,7 @@ from deployctl.scorecard.judging import (
     parity_rows,
     parity_verdict,
     per_target_figure,
+    removal_words,
     residue,
     stage_words,
 )
@@ -68,7 +69,7 @@ def test_residue_is_what_only_the_newer_release_declares_and_is_still_in_place()
         ("Run it", Declared("command", "")),
     ]
     statuses = {"Install curl": "ok", "Install tree": "ok", "Report user": "ok", "Flags": "changed", "Run it": "ok"}
-    assert residue(newer, older, statuses) == ("apt tree", "user report")
+    assert [str(item) for item in residue(newer, older, statuses)] == ["apt tree", "user report"]
 
 
 def test_residue_is_empty_when_the_older_release_removed_everything() -> None:
@@ -85,3 +86,12 @@ def test_per_target_figure_is_the_mean_with_each_target_in_the_detail() -> None:
 def test_per_target_figure_without_targets_says_why() -> None:
     figure = per_target_figure([], "s", "apply", "the stage has no VM")
     assert figure.value is None and figure.unmeasured == "the stage has no VM"
+
+
+def test_removal_words_undo_a_user_and_a_file_and_leave_packages() -> None:
+    assert removal_words(Declared("apt", "tree, jq")) is None
+    assert removal_words(Declared("user", "report")) == ("userdel", "--", "report")
+    assert removal_words(Declared("copy", "/etc/flags")) == ("rm", "-f", "--", "/etc/flags")
+    assert removal_words(Declared("copy", "relative")) is None
+    assert removal_words(Declared("user", "{{ app_user }}")) is None
+    assert removal_words(Declared("command", "x")) is None
