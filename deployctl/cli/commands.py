@@ -74,6 +74,11 @@ COMMANDS: dict[str, CommandEntry] = {
         "Everything that happened to the stages, oldest first: apply, deploy, promote (and refusals), rollback, "
         "verify.",
     ),
+    "compare": CommandEntry(
+        "compare",
+        "app",
+        "The mutable-versus-immutable scorecard of a stage's next release, measured on the lab.",
+    ),
     "lab": CommandEntry("lab", "app", "The lab fleet: bring it up, see it, take it down."),
     "drift": CommandEntry("drift", "app", "Drift of VMs and containers from their release, and between stages."),
     "release": CommandEntry(

@@ -31,6 +31,7 @@ from deployctl.dockerapi.types import (
     BindMount,
     ConfigInfo,
     Container,
+    ContainerFootprint,
     EngineError,
     ImageInfo,
     Network,
@@ -200,6 +201,20 @@ class DockerEngine:
                 image, list(command), remove=True, labels=dict(labels), network_disabled=True, stdout=True, stderr=False
             )
         return output if isinstance(output, bytes) else str(output).encode()
+
+    def footprint(self, name: str) -> ContainerFootprint:
+        with engine_errors():
+            found = self.sdk.containers.get(name)
+            listed = _untyped(self.sdk.api.containers)(all=True, size=True, filters={"id": found.id})
+            stats = _untyped(self.sdk.api.stats)(found.id, stream=False)
+        inspected = listed[0] if listed else {}
+        memory = stats.get("memory_stats") or {}
+        cache = int((memory.get("stats") or {}).get("inactive_file") or 0)  # as `docker stats` counts it
+        return ContainerFootprint(
+            size_rw=int(inspected.get("SizeRw") or 0),
+            size_root_fs=int(inspected.get("SizeRootFs") or 0),
+            memory=max(0, int(memory.get("usage") or 0) - cache),
+        )
 
     def get_image(self, name: str) -> ImageInfo:
         with engine_errors():

@@ -63,6 +63,15 @@ class NodeOptions:
 
 
 @dataclass(frozen=True)
+class ContainerFootprint:
+    """What a container costs the host: its writable layer, its image plus that layer, its memory now (bytes)."""
+
+    size_rw: int
+    size_root_fs: int
+    memory: int
+
+
+@dataclass(frozen=True)
 class ImageInfo:
     """An image as the engine inspects it."""
 
@@ -229,6 +238,10 @@ class EngineApi(Protocol):
 
     def run_once(self, image: str, command: Sequence[str], *, labels: Mapping[str, str]) -> bytes:
         """Run a command in a throwaway container without network and return its stdout."""
+        ...
+
+    def footprint(self, name: str) -> ContainerFootprint:
+        """A container's disk (`docker inspect --size`) and memory (`docker stats`, the cgroup's usage)."""
         ...
 
     def get_image(self, name: str) -> ImageInfo:

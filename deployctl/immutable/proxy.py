@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -353,11 +353,24 @@ def start_proxy(
     client: EngineApi, stage: str, port: int, conf: str, engine: Engine = "container", *, timeout: float = 20
 ) -> Container:
     """Create the stage's proxy on its network, published on 127.0.0.1:`port`, with `conf`; wait for its workers."""
-    name = proxy_name(stage)
     labels = stage_labels(stage, "proxy", extra={ENGINE_LABEL: engine})
+    return start_proxy_named(client, proxy_name(stage), labels, network_name(stage), port, conf, timeout=timeout)
+
+
+def start_proxy_named(
+    client: EngineApi,
+    name: str,
+    labels: Mapping[str, str],
+    network: str,
+    port: int,
+    conf: str,
+    *,
+    timeout: float = 20,
+) -> Container:
+    """Create a proxy `name` on `network`, published on 127.0.0.1:`port`, with `conf`; wait for its workers."""
     try:
         container = client.create_container(
-            PROXY_IMAGE, name=name, labels=labels, network=network_name(stage), ports={"80/tcp": ("127.0.0.1", port)}
+            PROXY_IMAGE, name=name, labels=labels, network=network, ports={"80/tcp": ("127.0.0.1", port)}
         )
     except EngineRefusedError as exc:
         raise DeployctlError(f"could not create {name}: {exc}") from exc

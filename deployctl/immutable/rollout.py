@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -730,3 +730,39 @@ def replace_replicas(
         stage, spec.image, spec.image, outcome, len(rolled.swaps), _since(began), rolled.swaps,
         reason=rolled.failure or "",
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FreshReplica:
+    """A replica started outside the stage's upstream: its container, seconds from start to healthy, the failure."""
+
+    container: Container
+    seconds: float
+    failure: str | None
+
+
+def start_fresh_replica(
+    client: EngineApi,
+    stage: str,
+    release: ImageRelease,
+    config_files: Sequence[RuntimeFile],
+    *,
+    name: str,
+    labels: Mapping[str, str],
+    state_dir: Path,
+    settings: RolloutSettings | None = None,
+) -> FreshReplica:
+    """Start one replica of `release` on the stage's network, never put into its upstream (the caller's name and
+    labels, no rollout role), and probe it as a rollout does until it is healthy. The caller removes it."""
+    check_stage(stage)
+    settings = settings or RolloutSettings()
+    mounts = write_config_files(state_dir, stage, release, config_files)
+    spec, image = _resolve_image(client, spec_for_release(release, mounts))
+    health = _healthcheck_for(image, spec)
+    binds = [BindMount(source=m.source, target=m.dest) for m in spec.mounts]
+    began = time.monotonic()
+    container = client.run_container(
+        spec.image, name=name, labels=labels, network=network_name(stage), mounts=binds, healthcheck=health
+    )
+    failure = wait_ready([container], settings.health_timeout, 0.0)
+    return FreshReplica(container, _since(began), failure)

@@ -87,3 +87,8 @@ def start_node(
     return client.run_node(
         image, name=name, hostname=hostname, labels=labels, options=NODE_OPTIONS, ports={"22/tcp": (LOOPBACK, ssh_port)}
     )
+
+
+def node_container_name(machine: str) -> str:
+    """The docker provider's container of a lab machine (the Vagrantfile's `d.name`)."""
+    return f"deployctl-lab-{machine}"

@@ -154,4 +154,21 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         ALTER TABLE release_images ADD COLUMN spec TEXT NOT NULL DEFAULT '{}';
         """,
     ),
+    (
+        4,
+        """
+        -- deployctl compare: one row per run, the whole scorecard as JSON (figures with unit and method).
+        CREATE TABLE compare_runs (
+            id            INTEGER PRIMARY KEY AUTOINCREMENT,
+            stage         TEXT NOT NULL,
+            from_release  TEXT NOT NULL,
+            to_release    TEXT NOT NULL,
+            started_at    TEXT NOT NULL,
+            seconds       REAL NOT NULL,
+            by            TEXT NOT NULL,
+            scorecard     TEXT NOT NULL              -- JSON: Scorecard.to_json()
+        );
+        CREATE INDEX compare_runs_by_stage ON compare_runs(stage, id);
+        """,
+    ),
 )

@@ -108,3 +108,17 @@ class StageDriftScan:
     started_at: str
     outcome: str
     items: int
+
+
+@dataclass(frozen=True)
+class CompareRunRow:
+    """One `deployctl compare` run as the ledger keeps it: the stage, the two releases, the scorecard's JSON."""
+
+    id: int
+    stage: str
+    from_release: str
+    to_release: str
+    started_at: str
+    seconds: float
+    by: str
+    scorecard: str

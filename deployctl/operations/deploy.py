@@ -98,6 +98,7 @@ def apply_to_vms(
         targets.vm_hosts,
         RunOptions(redaction=targets.context.project.redaction),
         record,
+        limit=",".join(h.name for h in targets.vm_hosts),  # exactly these VMs: a batch of a rolling deploy too
         forks=forks,
         emit=emit,
         connections=connections,

@@ -312,9 +312,12 @@ def recorded_rollback(connection: sqlite3.Connection, stage: str) -> Iterator[Ro
         set_deployment_release(connection, record.deployment_id, record.release_id)
 
 
-def fill_rollback(record: RollbackRecord, host: str, result: RolloutResult) -> None:
-    """Put a finished rollback's host, outcome and reason into its record."""
+def fill_rollback(record: RollbackRecord, host: str, result: RolloutResult, image_id: str | None = None) -> None:
+    """Put a finished rollback's host, outcome and reason into its record (`image_id`: the digest rolled back to,
+    which drift's container scan compares the replicas with)."""
     detail = {"image": result.image, "previous_image": result.previous_image, "seconds": round(result.seconds, 3)}
+    if image_id:
+        detail["image_id"] = image_id
     record.hosts.append(HostOutcome(host, "container", result.outcome, detail))
     record.outcome = DEPLOY_OUTCOMES.get(result.outcome, "failed")
     record.reason = result.reason

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from deployctl.errors import DeployctlError
 from deployctl.ledger.db import open_ledger
 from deployctl.ledger.locks import stage_lock
-from deployctl.ledger.records import deployment_hosts, deployments, get_release
+from deployctl.ledger.records import deployment_hosts, deployments, get_release, release_images
 from deployctl.model.project import Project
 from deployctl.model.records import DeploymentRow, HostOutcome
 from deployctl.operations.context import EngineFactory, Say, stage_context
@@ -73,6 +73,14 @@ def returned_release(history: StageHistory, image: str) -> str | None:
     return current.release_id if ran_image(current_hosts, image) else None
 
 
+def recorded_image_id(connection: sqlite3.Connection, release_id: str | None, image: str) -> str | None:
+    """The digest the ledger recorded for `image` (a tag or a digest) of the release, None when it has none."""
+    if release_id is None:
+        return None
+    found = [i.image_id for i in release_images(connection, release_id) if image in (i.image, i.image_id)]
+    return found[0] if found else None
+
+
 def deployment_history(connection: sqlite3.Connection, stage: str) -> list[tuple[DeploymentRow, list[HostOutcome]]]:
     """The stage's deployments, oldest first, each with its hosts' outcomes (from the ledger)."""
     return [(row, deployment_hosts(connection, row.id)) for row in deployments(connection, stage)]
@@ -108,6 +116,6 @@ def rollback(project: Project, stage: str, to: str | None, engine: EngineFactory
         client = engine()
         with stage_lock(connection, stage, "rollback", say), recorded_rollback(connection, stage) as record:
             result = engine_for(target, client, say).rollback(target, to, RollOptions())
-            fill_rollback(record, target.host, result)
             record.release_id = returned_release(deployment_history(connection, stage), result.image)
+            fill_rollback(record, target.host, result, recorded_image_id(connection, record.release_id, result.image))
     return StageRollback(record.deployment_id, record.release_id, result)
