@@ -11,7 +11,9 @@ import docker
 import pytest
 
 from deployctl.lab.state import LabState
+from deployctl.scorecard.html import render_html
 from deployctl.scorecard.model import Scorecard
+from deployctl.scorecard.table import render_table
 from tests.conftest import REPO, deployctl
 
 pytestmark = pytest.mark.integration
@@ -73,6 +75,9 @@ def test_compare_measures_every_row_and_leaves_qa_on_its_release(lab: LabState, 
     assert card.row("backout").immutable.detail[0] == "residue (0): none"
     assert card.row("drift.hand_changes").mutable.value and card.row("drift.hand_changes").immutable.value
     assert card.series and card.parity
+    table, page = render_table(card), render_html(card)  # the run's own card in the other two formats
+    assert all(row.claim.split()[0] in table for row in card.rows) and len(table.splitlines()) > len(card.rows)
+    assert page.count("<svg") >= len(card.series) and "http://" not in page and "https://" not in page
 
     history = json.loads(deployctl("compare", "history", "--stage", "qa", "--format", "json").stdout)
     assert history[-1]["to_release"] == following and history[-1]["rows"] == data["rows"]
