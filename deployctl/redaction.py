@@ -1,7 +1,8 @@
 """Hiding secrets in what deployctl shows and stores: `no_log`, and values of secret-named variables.
 
 The rule, in one sentence: a variable is secret when one of the words of its name (split at `_`, `-`, `.`
-and lower-to-upper case changes, compared in lower case) is one of SECRET_WORDS, and its value (every
+and lower-to-upper case changes, compared in lower case) is one of SECRET_WORDS and no word after it is one
+of DESCRIBING_WORDS (`ssh_host_keys_dir` names where keys are, not a key), and its value (every
 string or number inside it, once templated, at least MIN_SECRET_LENGTH characters) is replaced with
 REDACTED wherever it appears in a result's text; in a line of text `key = value` or `key: value` whose
 key is secret-named, the value is replaced too (so an old password still on a host is hidden as well).
@@ -73,10 +74,26 @@ def name_words(name: str) -> list[str]:
     return [word.lower() for word in _WORD_BREAK.split(name) if word]
 
 
+DESCRIBING_WORDS = frozenset(
+    {
+        "file", "files", "path", "paths", "dir", "dirs", "directory", "folder",
+        "owner", "group", "mode", "permissions", "size", "bits", "length", "type", "types",
+        "algorithm", "algorithms", "name", "names", "id", "ids", "fingerprint", "url", "format",
+    }
+)  # fmt: skip
+"""A word after the secret word names something about the secret, not the secret: `ssh_host_keys_dir`,
+`ssh_host_rsa_key_size`, `password_min_length` hold no secret (public roles are full of them)."""
+
+
 @functools.lru_cache(maxsize=4096)
 def secret_name(name: str) -> bool:
-    """Whether a name holds a secret by the rule: one of its words is in SECRET_WORDS."""
-    return any(word in SECRET_WORDS for word in name_words(name))
+    """Whether a name holds a secret by the rule: one of its words is in SECRET_WORDS and no word after it is
+    in DESCRIBING_WORDS."""
+    words = name_words(name)
+    return any(
+        word in SECRET_WORDS and not DESCRIBING_WORDS.intersection(words[index + 1 :])
+        for index, word in enumerate(words)
+    )
 
 
 @dataclass(frozen=True)

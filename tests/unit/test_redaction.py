@@ -34,6 +34,14 @@ NAMES = {
     "secretary_name": False,
     "tokenizer": False,
     "user_name": False,
+    "ssh_host_keys_dir": False,  # dev-sec ssh_hardening: where the keys are, who owns them, how big they are
+    "ssh_host_keys_owner": False,
+    "ssh_host_rsa_key_size": False,
+    "password_min_length": False,
+    "ssh_key_file": False,
+    "key_file_password": True,  # the secret word after the describing one
+    "tls_key": True,
+    "db_password_hash": True,
 }
 
 
