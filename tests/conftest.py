@@ -10,26 +10,36 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from deployctl.lab.state import LabState, require_lab_state, ssh_config_path
 from deployctl.model.project import Project, load_project
-from tests.compat.corpus import CompatRole
-from tests.compat.roleruns import RoleRuns
+
+if TYPE_CHECKING:  # imported when roles are selected: verify copies this file without tests/compat
+    from tests.compat.corpus import CompatRole
+    from tests.compat.roleruns import RoleRuns
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def deployctl(*args: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    """Run the real CLI in the repository, as a user would."""
-    done = subprocess.run(
+_RUN = subprocess.run
+"""Bound at import: the background's `lab up` runs while unit tests may patch `subprocess.run` for a moment."""
+
+
+def deployctl(
+    *args: str, check: bool = True, timeout: float = 900, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in the repository, as a user would (in `env`, else this process's environment)."""
+    done = _RUN(
         [sys.executable, "-m", "deployctl", *args],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
+        env=env,
     )
     if check and done.returncode != 0:
         raise AssertionError(f"deployctl {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
@@ -88,15 +98,21 @@ class _Background:
         if lab:
             self.lab_up = Future()
         if roles:
+            from tests.compat.roleruns import RoleRuns
+
             self.compat = RoleRuns(roles)
         if lab or roles:
-            self.thread = threading.Thread(target=self._run, name="session-background", daemon=True)
+            environment = dict(os.environ)  # as it is before any test runs
+            self.thread = threading.Thread(
+                target=self._run, args=(environment,), name="session-background", daemon=True
+            )
             self.thread.start()
 
-    def _run(self) -> None:
+    def _run(self, environment: dict[str, str]) -> None:
         if self.lab_up is not None:
             try:
-                self.lab_up.set_result(deployctl("lab", "up", "--format", "json", check=False, timeout=1500))
+                up = deployctl("lab", "up", "--format", "json", check=False, timeout=1500, env=environment)
+                self.lab_up.set_result(up)
             except BaseException as error:  # the lab fixture reports it
                 self.lab_up.set_exception(error)
         if self.compat is not None:

@@ -30,6 +30,11 @@ RUN_TIMEOUT = 900
 _PUBLISHING = threading.Lock()
 """Held from choosing a free port until a node publishes it, so twins started at once never pick the same."""
 
+_run = subprocess.run
+_ENVIRONMENT = dict(os.environ)
+"""The runs happen in the background while unit tests run, some of which patch `subprocess.run` or the
+environment for a moment: the runs use the function and the environment as they were at import."""
+
 
 @dataclass(frozen=True)
 class Twin:
@@ -120,7 +125,7 @@ def ansible_run(role: str, twin: Twin, key: KeyPair, folder: Path) -> RunResult:
     inventory = folder / "ansible-inventory.yml"
     inventory.write_text(yaml.safe_dump({"all": {"hosts": {HOST: host_vars(twin, key)}}}))
     env = {
-        **os.environ,
+        **_ENVIRONMENT,
         "ANSIBLE_ROLES_PATH": str(COMPAT / "roles"),
         "ANSIBLE_HOST_KEY_CHECKING": "False",
         "ANSIBLE_SSH_ARGS": "-o UserKnownHostsFile=/dev/null -o ControlMaster=auto -o ControlPersist=60s",
@@ -128,7 +133,7 @@ def ansible_run(role: str, twin: Twin, key: KeyPair, folder: Path) -> RunResult:
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
         "ANSIBLE_LOCAL_TEMP": str(folder / "ansible-local"),
     }
-    done = subprocess.run(
+    done = _run(
         ["ansible-playbook", "-i", str(inventory), str(COMPAT / "cases" / f"{role}.yml")],
         capture_output=True,
         text=True,
@@ -175,8 +180,8 @@ def deployctl_project(role: str, twin: Twin, key: KeyPair, folder: Path) -> Path
 
 def deployctl_cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The real CLI, run in the twin's project as a user would."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    return subprocess.run(
+    env = {**_ENVIRONMENT, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), _ENVIRONMENT.get("PYTHONPATH")]))}
+    return _run(
         [sys.executable, "-m", "deployctl", *args],
         cwd=project,
         capture_output=True,
