@@ -859,7 +859,7 @@ class Templar:
         try:
             template = self._file_template(name, shown)
             rendered = template.render(self._scope(variables))
-            missing = self._source_newlines(name) - (len(rendered) - len(rendered.rstrip("\n")))
+            missing = self._file_newlines[name] - (len(rendered) - len(rendered.rstrip("\n")))
             return rendered + "\n" * max(0, missing)
         except TemplateError as exc:
             if exc.template is not None:
@@ -886,21 +886,16 @@ class Templar:
         return self._file_templates[name]
 
     def _file_source(self, name: str, shown: str) -> tuple[str, jinja2.Environment]:
-        """A template file's text without its `#jinja2:` line, and the environment that line asks for."""
+        """A template file's text without its `#jinja2:` line, and the environment that line asks for; keeps
+        how many newlines the file ends with (render_file adds back those Jinja drops)."""
         loader = self._files_env.loader
         source = loader.get_source(self._files_env, name)[0] if loader is not None else ""
+        self._file_newlines[name] = len(source) - len(source.rstrip("\n"))
         try:
             body, settings = split_overrides(source)
         except ValueError as exc:
             raise TemplateError(str(exc), shown, 1) from None
         return body, (self._files_env.overlay(**settings) if settings else self._files_env)
-
-    def _source_newlines(self, name: str) -> int:
-        """How many newlines the template file `name` ends with (its source, read once)."""
-        if name not in self._file_newlines:
-            source = self._files_env.loader.get_source(self._files_env, name)[0] if self._files_env.loader else ""
-            self._file_newlines[name] = len(source) - len(source.rstrip("\n"))
-        return self._file_newlines[name]
 
     def is_templated(self, value: Any) -> bool:
         """Whether `value` contains Jinja markup anywhere (see the module-level `is_templated`)."""
