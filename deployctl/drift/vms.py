@@ -61,8 +61,9 @@ def parity_facts(release_id: str, found: VmFacts, rules: RedactionRules | None =
     return redacted_facts(facts, Redactor.of(found.secret_values, rules or RedactionRules()))
 
 
-def _failure(results: Sequence[TaskResult]) -> TaskResult | None:
-    return next((r for r in results if r.status in ("failed", "unreachable") and not r.ignored), None)
+def _failure(results: Sequence[TaskResult]) -> int | None:
+    """The index of the first result that failed and was not ignored."""
+    return next((i for i, r in enumerate(results) if r.status in ("failed", "unreachable") and not r.ignored), None)
 
 
 def failed_vm_scan(host: InventoryHost, release: VmRelease, status: HostStatus, message: str) -> HostScan:
@@ -71,11 +72,11 @@ def failed_vm_scan(host: InventoryHost, release: VmRelease, status: HostStatus, 
 
 
 def _stopped_vm_scan(
-    host: InventoryHost, release: VmRelease, found: VmFacts, failure: TaskResult, rules: Sequence[IgnoreRule]
+    host: InventoryHost, release: VmRelease, found: VmFacts, stopped_at: int, rules: Sequence[IgnoreRule]
 ) -> HostScan:
     """A scan that a failing task stopped: still an error, with the drift the tasks before it found."""
+    failure, before = found.results[stopped_at], found.results[:stopped_at]
     status: HostStatus = "unreachable" if failure.status == "unreachable" else "error"
-    before = found.results[: next(i for i, r in enumerate(found.results) if r is failure)]
     kept, ignored = split_ignored(plan_items(host.stage, host.name, before), rules)
     message = f"{failure.task}: {failure.message}"
     if kept:
@@ -93,9 +94,9 @@ def vm_scan(
     rules: Sequence[IgnoreRule],
 ) -> HostScan:
     """One VM's drift from what the check-mode run found: its planned changes, packages changed since the baseline."""
-    failure = _failure(found.results)
-    if failure is not None:
-        return _stopped_vm_scan(host, release, found, failure, rules)
+    stopped_at = _failure(found.results)
+    if stopped_at is not None:
+        return _stopped_vm_scan(host, release, found, stopped_at, rules)
     items = plan_items(host.stage, host.name, found.results)
     current = found.facts.get(PACKAGE_LIST_KEY)
     message = ""
